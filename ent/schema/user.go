@@ -1,0 +1,48 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// User is a person with an account in one workspace. The same address in two
+// workspaces is two users: nothing is shared across tenants.
+type User struct{ ent.Schema }
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		// Stored normalised (trimmed, lower-case) so uniqueness is
+		// case-insensitive on every dialect.
+		field.String("email").NotEmpty().MaxLen(320).
+			Annotations(entgql.OrderField("EMAIL")),
+		field.String("name").Default("").MaxLen(200),
+		field.Bool("email_verified").Default(false),
+		field.Bool("disabled").Default(false),
+	}
+}
+
+// Edges of the User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("membership", Membership.Type).Unique().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("tenant_id", "email").Unique()}
+}
+
+// Mixin of the User.
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+
+// Annotations of the User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
