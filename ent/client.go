@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/tenant"
@@ -29,6 +30,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// AuditChain is the client for interacting with the AuditChain builders.
+	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Membership is the client for interacting with the Membership builders.
@@ -49,6 +52,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
+	c.AuditChain = NewAuditChainClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
@@ -146,6 +150,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:        ctx,
 		config:     cfg,
 		APIToken:   NewAPITokenClient(cfg),
+		AuditChain: NewAuditChainClient(cfg),
 		AuditEvent: NewAuditEventClient(cfg),
 		Membership: NewMembershipClient(cfg),
 		Tenant:     NewTenantClient(cfg),
@@ -170,6 +175,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:        ctx,
 		config:     cfg,
 		APIToken:   NewAPITokenClient(cfg),
+		AuditChain: NewAuditChainClient(cfg),
 		AuditEvent: NewAuditEventClient(cfg),
 		Membership: NewMembershipClient(cfg),
 		Tenant:     NewTenantClient(cfg),
@@ -202,21 +208,21 @@ func (c *Client) Close() error {
 // Use adds the mutation hooks to all the entity clients.
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
-	c.APIToken.Use(hooks...)
-	c.AuditEvent.Use(hooks...)
-	c.Membership.Use(hooks...)
-	c.Tenant.Use(hooks...)
-	c.User.Use(hooks...)
+	for _, n := range []interface{ Use(...Hook) }{
+		c.APIToken, c.AuditChain, c.AuditEvent, c.Membership, c.Tenant, c.User,
+	} {
+		n.Use(hooks...)
+	}
 }
 
 // Intercept adds the query interceptors to all the entity clients.
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
-	c.APIToken.Intercept(interceptors...)
-	c.AuditEvent.Intercept(interceptors...)
-	c.Membership.Intercept(interceptors...)
-	c.Tenant.Intercept(interceptors...)
-	c.User.Intercept(interceptors...)
+	for _, n := range []interface{ Intercept(...Interceptor) }{
+		c.APIToken, c.AuditChain, c.AuditEvent, c.Membership, c.Tenant, c.User,
+	} {
+		n.Intercept(interceptors...)
+	}
 }
 
 // Mutate implements the ent.Mutator interface.
@@ -224,6 +230,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APITokenMutation:
 		return c.APIToken.mutate(ctx, m)
+	case *AuditChainMutation:
+		return c.AuditChain.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
 	case *MembershipMutation:
@@ -384,6 +392,156 @@ func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value
 		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// AuditChainClient is a client for the AuditChain schema.
+type AuditChainClient struct {
+	config
+}
+
+// NewAuditChainClient returns a client for the AuditChain from the given config.
+func NewAuditChainClient(c config) *AuditChainClient {
+	return &AuditChainClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditchain.Hooks(f(g(h())))`.
+func (c *AuditChainClient) Use(hooks ...Hook) {
+	c.hooks.AuditChain = append(c.hooks.AuditChain, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditchain.Intercept(f(g(h())))`.
+func (c *AuditChainClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditChain = append(c.inters.AuditChain, interceptors...)
+}
+
+// Create returns a builder for creating a AuditChain entity.
+func (c *AuditChainClient) Create() *AuditChainCreate {
+	mutation := newAuditChainMutation(c.config, OpCreate)
+	return &AuditChainCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditChain entities.
+func (c *AuditChainClient) CreateBulk(builders ...*AuditChainCreate) *AuditChainCreateBulk {
+	return &AuditChainCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditChainClient) MapCreateBulk(slice any, setFunc func(*AuditChainCreate, int)) *AuditChainCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditChainCreateBulk{err: fmt.Errorf("calling to AuditChainClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditChainCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditChainCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditChain.
+func (c *AuditChainClient) Update() *AuditChainUpdate {
+	mutation := newAuditChainMutation(c.config, OpUpdate)
+	return &AuditChainUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditChainClient) UpdateOne(_m *AuditChain) *AuditChainUpdateOne {
+	mutation := newAuditChainMutation(c.config, OpUpdateOne, withAuditChain(_m))
+	return &AuditChainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditChainClient) UpdateOneID(id int) *AuditChainUpdateOne {
+	mutation := newAuditChainMutation(c.config, OpUpdateOne, withAuditChainID(id))
+	return &AuditChainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditChain.
+func (c *AuditChainClient) Delete() *AuditChainDelete {
+	mutation := newAuditChainMutation(c.config, OpDelete)
+	return &AuditChainDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditChainClient) DeleteOne(_m *AuditChain) *AuditChainDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditChainClient) DeleteOneID(id int) *AuditChainDeleteOne {
+	builder := c.Delete().Where(auditchain.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditChainDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditChain.
+func (c *AuditChainClient) Query() *AuditChainQuery {
+	return &AuditChainQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditChain},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditChain entity by its id.
+func (c *AuditChainClient) Get(ctx context.Context, id int) (*AuditChain, error) {
+	return c.Query().Where(auditchain.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditChainClient) GetX(ctx context.Context, id int) *AuditChain {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AuditChain.
+func (c *AuditChainClient) QueryTenant(_m *AuditChain) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(auditchain.Table, auditchain.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, auditchain.TenantTable, auditchain.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AuditChainClient) Hooks() []Hook {
+	hooks := c.hooks.AuditChain
+	return append(hooks[:len(hooks):len(hooks)], auditchain.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditChainClient) Interceptors() []Interceptor {
+	return c.inters.AuditChain
+}
+
+func (c *AuditChainClient) mutate(ctx context.Context, m *AuditChainMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditChainCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditChainUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditChainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditChainDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditChain mutation op: %q", m.Op())
 	}
 }
 
@@ -1006,9 +1164,9 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, AuditEvent, Membership, Tenant, User []ent.Hook
+		APIToken, AuditChain, AuditEvent, Membership, Tenant, User []ent.Hook
 	}
 	inters struct {
-		APIToken, AuditEvent, Membership, Tenant, User []ent.Interceptor
+		APIToken, AuditChain, AuditEvent, Membership, Tenant, User []ent.Interceptor
 	}
 )

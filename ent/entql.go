@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/predicate"
@@ -18,7 +19,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 5)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 6)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -44,6 +45,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   auditchain.Table,
+			Columns: auditchain.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: auditchain.FieldID,
+			},
+		},
+		Type: "AuditChain",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			auditchain.FieldTenantID: {Type: field.TypeInt, Column: auditchain.FieldTenantID},
+			auditchain.FieldSeq:      {Type: field.TypeInt64, Column: auditchain.FieldSeq},
+			auditchain.FieldHead:     {Type: field.TypeString, Column: auditchain.FieldHead},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -82,7 +99,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldHash:             {Type: field.TypeString, Column: auditevent.FieldHash},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -100,7 +117,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -116,11 +133,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSlug:      {Type: field.TypeString, Column: tenant.FieldSlug},
 			tenant.FieldName:      {Type: field.TypeString, Column: tenant.FieldName},
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
-			tenant.FieldAuditSeq:  {Type: field.TypeInt64, Column: tenant.FieldAuditSeq},
-			tenant.FieldAuditHead: {Type: field.TypeString, Column: tenant.FieldAuditHead},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -138,6 +153,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldName:          {Type: field.TypeString, Column: user.FieldName},
 			user.FieldEmailVerified: {Type: field.TypeBool, Column: user.FieldEmailVerified},
 			user.FieldDisabled:      {Type: field.TypeBool, Column: user.FieldDisabled},
+			user.FieldPasswordHash:  {Type: field.TypeString, Column: user.FieldPasswordHash},
 		},
 	}
 	graph.MustAddE(
@@ -150,6 +166,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"APIToken",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   auditchain.TenantTable,
+			Columns: []string{auditchain.TenantColumn},
+			Bidi:    false,
+		},
+		"AuditChain",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -331,6 +359,75 @@ func (f *APITokenFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AuditChainQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuditChainQuery builder.
+func (_q *AuditChainQuery) Filter() *AuditChainFilter {
+	return &AuditChainFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuditChainMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuditChainMutation builder.
+func (m *AuditChainMutation) Filter() *AuditChainFilter {
+	return &AuditChainFilter{config: m.config, predicateAdder: m}
+}
+
+// AuditChainFilter provides a generic filtering capability at runtime for AuditChainQuery.
+type AuditChainFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuditChainFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AuditChainFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(auditchain.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *AuditChainFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(auditchain.FieldTenantID))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *AuditChainFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(auditchain.FieldSeq))
+}
+
+// WhereHead applies the entql string predicate on the head field.
+func (f *AuditChainFilter) WhereHead(p entql.StringP) {
+	f.Where(p.Field(auditchain.FieldHead))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AuditChainFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AuditChainFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditEventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -359,7 +456,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -543,7 +640,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -636,7 +733,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -672,16 +769,6 @@ func (f *TenantFilter) WhereSettings(p entql.BytesP) {
 	f.Where(p.Field(tenant.FieldSettings))
 }
 
-// WhereAuditSeq applies the entql int64 predicate on the audit_seq field.
-func (f *TenantFilter) WhereAuditSeq(p entql.Int64P) {
-	f.Where(p.Field(tenant.FieldAuditSeq))
-}
-
-// WhereAuditHead applies the entql string predicate on the audit_head field.
-func (f *TenantFilter) WhereAuditHead(p entql.StringP) {
-	f.Where(p.Field(tenant.FieldAuditHead))
-}
-
 // addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -711,7 +798,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -755,6 +842,11 @@ func (f *UserFilter) WhereEmailVerified(p entql.BoolP) {
 // WhereDisabled applies the entql bool predicate on the disabled field.
 func (f *UserFilter) WhereDisabled(p entql.BoolP) {
 	f.Where(p.Field(user.FieldDisabled))
+}
+
+// WherePasswordHash applies the entql string predicate on the password_hash field.
+func (f *UserFilter) WherePasswordHash(p entql.StringP) {
+	f.Where(p.Field(user.FieldPasswordHash))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/predicate"
@@ -30,6 +31,7 @@ const (
 
 	// Node types.
 	TypeAPIToken   = "APIToken"
+	TypeAuditChain = "AuditChain"
 	TypeAuditEvent = "AuditEvent"
 	TypeMembership = "Membership"
 	TypeTenant     = "Tenant"
@@ -1017,6 +1019,530 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken edge %s", name)
+}
+
+// AuditChainMutation represents an operation that mutates the AuditChain nodes in the graph.
+type AuditChainMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	seq           *int64
+	addseq        *int64
+	head          *string
+	clearedFields map[string]struct{}
+	tenant        *int
+	clearedtenant bool
+	done          bool
+	oldValue      func(context.Context) (*AuditChain, error)
+	predicates    []predicate.AuditChain
+}
+
+var _ ent.Mutation = (*AuditChainMutation)(nil)
+
+// auditchainOption allows management of the mutation configuration using functional options.
+type auditchainOption func(*AuditChainMutation)
+
+// newAuditChainMutation creates new mutation for the AuditChain entity.
+func newAuditChainMutation(c config, op Op, opts ...auditchainOption) *AuditChainMutation {
+	m := &AuditChainMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuditChain,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuditChainID sets the ID field of the mutation.
+func withAuditChainID(id int) auditchainOption {
+	return func(m *AuditChainMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuditChain
+		)
+		m.oldValue = func(ctx context.Context) (*AuditChain, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuditChain.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuditChain sets the old AuditChain of the mutation.
+func withAuditChain(node *AuditChain) auditchainOption {
+	return func(m *AuditChainMutation) {
+		m.oldValue = func(context.Context) (*AuditChain, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuditChainMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuditChainMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuditChainMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuditChainMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuditChain.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AuditChainMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AuditChainMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AuditChain entity.
+// If the AuditChain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditChainMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AuditChainMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *AuditChainMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *AuditChainMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the AuditChain entity.
+// If the AuditChain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditChainMutation) OldSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *AuditChainMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *AuditChainMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *AuditChainMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetHead sets the "head" field.
+func (m *AuditChainMutation) SetHead(s string) {
+	m.head = &s
+}
+
+// Head returns the value of the "head" field in the mutation.
+func (m *AuditChainMutation) Head() (r string, exists bool) {
+	v := m.head
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHead returns the old "head" field's value of the AuditChain entity.
+// If the AuditChain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditChainMutation) OldHead(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHead is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHead requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHead: %w", err)
+	}
+	return oldValue.Head, nil
+}
+
+// ResetHead resets all changes to the "head" field.
+func (m *AuditChainMutation) ResetHead() {
+	m.head = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *AuditChainMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[auditchain.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *AuditChainMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *AuditChainMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *AuditChainMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the AuditChainMutation builder.
+func (m *AuditChainMutation) Where(ps ...predicate.AuditChain) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuditChainMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuditChainMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuditChain, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuditChainMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuditChainMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuditChain).
+func (m *AuditChainMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuditChainMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.tenant != nil {
+		fields = append(fields, auditchain.FieldTenantID)
+	}
+	if m.seq != nil {
+		fields = append(fields, auditchain.FieldSeq)
+	}
+	if m.head != nil {
+		fields = append(fields, auditchain.FieldHead)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuditChainMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case auditchain.FieldTenantID:
+		return m.TenantID()
+	case auditchain.FieldSeq:
+		return m.Seq()
+	case auditchain.FieldHead:
+		return m.Head()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuditChainMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case auditchain.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case auditchain.FieldSeq:
+		return m.OldSeq(ctx)
+	case auditchain.FieldHead:
+		return m.OldHead(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuditChain field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditChainMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case auditchain.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case auditchain.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case auditchain.FieldHead:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHead(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuditChainMutation) AddedFields() []string {
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, auditchain.FieldSeq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuditChainMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case auditchain.FieldSeq:
+		return m.AddedSeq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditChainMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case auditchain.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuditChainMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuditChainMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuditChainMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AuditChain nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuditChainMutation) ResetField(name string) error {
+	switch name {
+	case auditchain.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case auditchain.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case auditchain.FieldHead:
+		m.ResetHead()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuditChainMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, auditchain.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuditChainMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case auditchain.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuditChainMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuditChainMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuditChainMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, auditchain.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuditChainMutation) EdgeCleared(name string) bool {
+	switch name {
+	case auditchain.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuditChainMutation) ClearEdge(name string) error {
+	switch name {
+	case auditchain.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuditChainMutation) ResetEdge(name string) error {
+	switch name {
+	case auditchain.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain edge %s", name)
 }
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -3535,9 +4061,6 @@ type TenantMutation struct {
 	slug          *string
 	name          *string
 	settings      *settings.Tenant
-	audit_seq     *int64
-	addaudit_seq  *int64
-	audit_head    *string
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*Tenant, error)
@@ -3822,98 +4345,6 @@ func (m *TenantMutation) ResetSettings() {
 	m.settings = nil
 }
 
-// SetAuditSeq sets the "audit_seq" field.
-func (m *TenantMutation) SetAuditSeq(i int64) {
-	m.audit_seq = &i
-	m.addaudit_seq = nil
-}
-
-// AuditSeq returns the value of the "audit_seq" field in the mutation.
-func (m *TenantMutation) AuditSeq() (r int64, exists bool) {
-	v := m.audit_seq
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldAuditSeq returns the old "audit_seq" field's value of the Tenant entity.
-// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *TenantMutation) OldAuditSeq(ctx context.Context) (v int64, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldAuditSeq is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldAuditSeq requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldAuditSeq: %w", err)
-	}
-	return oldValue.AuditSeq, nil
-}
-
-// AddAuditSeq adds i to the "audit_seq" field.
-func (m *TenantMutation) AddAuditSeq(i int64) {
-	if m.addaudit_seq != nil {
-		*m.addaudit_seq += i
-	} else {
-		m.addaudit_seq = &i
-	}
-}
-
-// AddedAuditSeq returns the value that was added to the "audit_seq" field in this mutation.
-func (m *TenantMutation) AddedAuditSeq() (r int64, exists bool) {
-	v := m.addaudit_seq
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ResetAuditSeq resets all changes to the "audit_seq" field.
-func (m *TenantMutation) ResetAuditSeq() {
-	m.audit_seq = nil
-	m.addaudit_seq = nil
-}
-
-// SetAuditHead sets the "audit_head" field.
-func (m *TenantMutation) SetAuditHead(s string) {
-	m.audit_head = &s
-}
-
-// AuditHead returns the value of the "audit_head" field in the mutation.
-func (m *TenantMutation) AuditHead() (r string, exists bool) {
-	v := m.audit_head
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldAuditHead returns the old "audit_head" field's value of the Tenant entity.
-// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *TenantMutation) OldAuditHead(ctx context.Context) (v string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldAuditHead is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldAuditHead requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldAuditHead: %w", err)
-	}
-	return oldValue.AuditHead, nil
-}
-
-// ResetAuditHead resets all changes to the "audit_head" field.
-func (m *TenantMutation) ResetAuditHead() {
-	m.audit_head = nil
-}
-
 // Where appends a list predicates to the TenantMutation builder.
 func (m *TenantMutation) Where(ps ...predicate.Tenant) {
 	m.predicates = append(m.predicates, ps...)
@@ -3948,7 +4379,7 @@ func (m *TenantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TenantMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 5)
 	if m.created_at != nil {
 		fields = append(fields, tenant.FieldCreatedAt)
 	}
@@ -3963,12 +4394,6 @@ func (m *TenantMutation) Fields() []string {
 	}
 	if m.settings != nil {
 		fields = append(fields, tenant.FieldSettings)
-	}
-	if m.audit_seq != nil {
-		fields = append(fields, tenant.FieldAuditSeq)
-	}
-	if m.audit_head != nil {
-		fields = append(fields, tenant.FieldAuditHead)
 	}
 	return fields
 }
@@ -3988,10 +4413,6 @@ func (m *TenantMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case tenant.FieldSettings:
 		return m.Settings()
-	case tenant.FieldAuditSeq:
-		return m.AuditSeq()
-	case tenant.FieldAuditHead:
-		return m.AuditHead()
 	}
 	return nil, false
 }
@@ -4011,10 +4432,6 @@ func (m *TenantMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldName(ctx)
 	case tenant.FieldSettings:
 		return m.OldSettings(ctx)
-	case tenant.FieldAuditSeq:
-		return m.OldAuditSeq(ctx)
-	case tenant.FieldAuditHead:
-		return m.OldAuditHead(ctx)
 	}
 	return nil, fmt.Errorf("unknown Tenant field %s", name)
 }
@@ -4059,20 +4476,6 @@ func (m *TenantMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSettings(v)
 		return nil
-	case tenant.FieldAuditSeq:
-		v, ok := value.(int64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetAuditSeq(v)
-		return nil
-	case tenant.FieldAuditHead:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetAuditHead(v)
-		return nil
 	}
 	return fmt.Errorf("unknown Tenant field %s", name)
 }
@@ -4080,21 +4483,13 @@ func (m *TenantMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *TenantMutation) AddedFields() []string {
-	var fields []string
-	if m.addaudit_seq != nil {
-		fields = append(fields, tenant.FieldAuditSeq)
-	}
-	return fields
+	return nil
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *TenantMutation) AddedField(name string) (ent.Value, bool) {
-	switch name {
-	case tenant.FieldAuditSeq:
-		return m.AddedAuditSeq()
-	}
 	return nil, false
 }
 
@@ -4103,13 +4498,6 @@ func (m *TenantMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *TenantMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case tenant.FieldAuditSeq:
-		v, ok := value.(int64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddAuditSeq(v)
-		return nil
 	}
 	return fmt.Errorf("unknown Tenant numeric field %s", name)
 }
@@ -4151,12 +4539,6 @@ func (m *TenantMutation) ResetField(name string) error {
 		return nil
 	case tenant.FieldSettings:
 		m.ResetSettings()
-		return nil
-	case tenant.FieldAuditSeq:
-		m.ResetAuditSeq()
-		return nil
-	case tenant.FieldAuditHead:
-		m.ResetAuditHead()
 		return nil
 	}
 	return fmt.Errorf("unknown Tenant field %s", name)
@@ -4222,6 +4604,7 @@ type UserMutation struct {
 	name              *string
 	email_verified    *bool
 	disabled          *bool
+	password_hash     *string
 	clearedFields     map[string]struct{}
 	tenant            *int
 	clearedtenant     bool
@@ -4582,6 +4965,42 @@ func (m *UserMutation) ResetDisabled() {
 	m.disabled = nil
 }
 
+// SetPasswordHash sets the "password_hash" field.
+func (m *UserMutation) SetPasswordHash(s string) {
+	m.password_hash = &s
+}
+
+// PasswordHash returns the value of the "password_hash" field in the mutation.
+func (m *UserMutation) PasswordHash() (r string, exists bool) {
+	v := m.password_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPasswordHash returns the old "password_hash" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldPasswordHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPasswordHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPasswordHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPasswordHash: %w", err)
+	}
+	return oldValue.PasswordHash, nil
+}
+
+// ResetPasswordHash resets all changes to the "password_hash" field.
+func (m *UserMutation) ResetPasswordHash() {
+	m.password_hash = nil
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *UserMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -4682,7 +5101,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.tenant != nil {
 		fields = append(fields, user.FieldTenantID)
 	}
@@ -4703,6 +5122,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.disabled != nil {
 		fields = append(fields, user.FieldDisabled)
+	}
+	if m.password_hash != nil {
+		fields = append(fields, user.FieldPasswordHash)
 	}
 	return fields
 }
@@ -4726,6 +5148,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.EmailVerified()
 	case user.FieldDisabled:
 		return m.Disabled()
+	case user.FieldPasswordHash:
+		return m.PasswordHash()
 	}
 	return nil, false
 }
@@ -4749,6 +5173,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldEmailVerified(ctx)
 	case user.FieldDisabled:
 		return m.OldDisabled(ctx)
+	case user.FieldPasswordHash:
+		return m.OldPasswordHash(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -4806,6 +5232,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDisabled(v)
+		return nil
+	case user.FieldPasswordHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPasswordHash(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -4879,6 +5312,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldDisabled:
 		m.ResetDisabled()
+		return nil
+	case user.FieldPasswordHash:
+		m.ResetPasswordHash()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -28,11 +28,7 @@ type Tenant struct {
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// Settings holds the value of the "settings" field.
-	Settings settings.Tenant `json:"settings,omitempty"`
-	// AuditSeq holds the value of the "audit_seq" field.
-	AuditSeq int64 `json:"audit_seq,omitempty"`
-	// AuditHead holds the value of the "audit_head" field.
-	AuditHead    string `json:"audit_head,omitempty"`
+	Settings     settings.Tenant `json:"settings,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -43,9 +39,9 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case tenant.FieldSettings:
 			values[i] = new([]byte)
-		case tenant.FieldID, tenant.FieldAuditSeq:
+		case tenant.FieldID:
 			values[i] = new(sql.NullInt64)
-		case tenant.FieldSlug, tenant.FieldName, tenant.FieldAuditHead:
+		case tenant.FieldSlug, tenant.FieldName:
 			values[i] = new(sql.NullString)
 		case tenant.FieldCreatedAt, tenant.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -102,18 +98,6 @@ func (_m *Tenant) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field settings: %w", err)
 				}
 			}
-		case tenant.FieldAuditSeq:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field audit_seq", values[i])
-			} else if value.Valid {
-				_m.AuditSeq = value.Int64
-			}
-		case tenant.FieldAuditHead:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field audit_head", values[i])
-			} else if value.Valid {
-				_m.AuditHead = value.String
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -164,12 +148,6 @@ func (_m *Tenant) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("settings=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Settings))
-	builder.WriteString(", ")
-	builder.WriteString("audit_seq=")
-	builder.WriteString(fmt.Sprintf("%v", _m.AuditSeq))
-	builder.WriteString(", ")
-	builder.WriteString("audit_head=")
-	builder.WriteString(_m.AuditHead)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -77,34 +77,6 @@ func (_c *TenantCreate) SetNillableSettings(v *settings.Tenant) *TenantCreate {
 	return _c
 }
 
-// SetAuditSeq sets the "audit_seq" field.
-func (_c *TenantCreate) SetAuditSeq(v int64) *TenantCreate {
-	_c.mutation.SetAuditSeq(v)
-	return _c
-}
-
-// SetNillableAuditSeq sets the "audit_seq" field if the given value is not nil.
-func (_c *TenantCreate) SetNillableAuditSeq(v *int64) *TenantCreate {
-	if v != nil {
-		_c.SetAuditSeq(*v)
-	}
-	return _c
-}
-
-// SetAuditHead sets the "audit_head" field.
-func (_c *TenantCreate) SetAuditHead(v string) *TenantCreate {
-	_c.mutation.SetAuditHead(v)
-	return _c
-}
-
-// SetNillableAuditHead sets the "audit_head" field if the given value is not nil.
-func (_c *TenantCreate) SetNillableAuditHead(v *string) *TenantCreate {
-	if v != nil {
-		_c.SetAuditHead(*v)
-	}
-	return _c
-}
-
 // Mutation returns the TenantMutation object of the builder.
 func (_c *TenantCreate) Mutation() *TenantMutation {
 	return _c.mutation
@@ -160,14 +132,6 @@ func (_c *TenantCreate) defaults() error {
 		v := tenant.DefaultSettings
 		_c.mutation.SetSettings(v)
 	}
-	if _, ok := _c.mutation.AuditSeq(); !ok {
-		v := tenant.DefaultAuditSeq
-		_c.mutation.SetAuditSeq(v)
-	}
-	if _, ok := _c.mutation.AuditHead(); !ok {
-		v := tenant.DefaultAuditHead
-		_c.mutation.SetAuditHead(v)
-	}
 	return nil
 }
 
@@ -202,12 +166,6 @@ func (_c *TenantCreate) check() error {
 		if err := v.Validate(); err != nil {
 			return &ValidationError{Name: "settings", err: fmt.Errorf(`ent: validator failed for field "Tenant.settings": %w`, err)}
 		}
-	}
-	if _, ok := _c.mutation.AuditSeq(); !ok {
-		return &ValidationError{Name: "audit_seq", err: errors.New(`ent: missing required field "Tenant.audit_seq"`)}
-	}
-	if _, ok := _c.mutation.AuditHead(); !ok {
-		return &ValidationError{Name: "audit_head", err: errors.New(`ent: missing required field "Tenant.audit_head"`)}
 	}
 	return nil
 }
@@ -255,14 +213,6 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Settings(); ok {
 		_spec.SetField(tenant.FieldSettings, field.TypeJSON, value)
 		_node.Settings = value
-	}
-	if value, ok := _c.mutation.AuditSeq(); ok {
-		_spec.SetField(tenant.FieldAuditSeq, field.TypeInt64, value)
-		_node.AuditSeq = value
-	}
-	if value, ok := _c.mutation.AuditHead(); ok {
-		_spec.SetField(tenant.FieldAuditHead, field.TypeString, value)
-		_node.AuditHead = value
 	}
 	return _node, _spec
 }
@@ -349,36 +299,6 @@ func (u *TenantUpsert) SetSettings(v settings.Tenant) *TenantUpsert {
 // UpdateSettings sets the "settings" field to the value that was provided on create.
 func (u *TenantUpsert) UpdateSettings() *TenantUpsert {
 	u.SetExcluded(tenant.FieldSettings)
-	return u
-}
-
-// SetAuditSeq sets the "audit_seq" field.
-func (u *TenantUpsert) SetAuditSeq(v int64) *TenantUpsert {
-	u.Set(tenant.FieldAuditSeq, v)
-	return u
-}
-
-// UpdateAuditSeq sets the "audit_seq" field to the value that was provided on create.
-func (u *TenantUpsert) UpdateAuditSeq() *TenantUpsert {
-	u.SetExcluded(tenant.FieldAuditSeq)
-	return u
-}
-
-// AddAuditSeq adds v to the "audit_seq" field.
-func (u *TenantUpsert) AddAuditSeq(v int64) *TenantUpsert {
-	u.Add(tenant.FieldAuditSeq, v)
-	return u
-}
-
-// SetAuditHead sets the "audit_head" field.
-func (u *TenantUpsert) SetAuditHead(v string) *TenantUpsert {
-	u.Set(tenant.FieldAuditHead, v)
-	return u
-}
-
-// UpdateAuditHead sets the "audit_head" field to the value that was provided on create.
-func (u *TenantUpsert) UpdateAuditHead() *TenantUpsert {
-	u.SetExcluded(tenant.FieldAuditHead)
 	return u
 }
 
@@ -469,41 +389,6 @@ func (u *TenantUpsertOne) SetSettings(v settings.Tenant) *TenantUpsertOne {
 func (u *TenantUpsertOne) UpdateSettings() *TenantUpsertOne {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdateSettings()
-	})
-}
-
-// SetAuditSeq sets the "audit_seq" field.
-func (u *TenantUpsertOne) SetAuditSeq(v int64) *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetAuditSeq(v)
-	})
-}
-
-// AddAuditSeq adds v to the "audit_seq" field.
-func (u *TenantUpsertOne) AddAuditSeq(v int64) *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.AddAuditSeq(v)
-	})
-}
-
-// UpdateAuditSeq sets the "audit_seq" field to the value that was provided on create.
-func (u *TenantUpsertOne) UpdateAuditSeq() *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateAuditSeq()
-	})
-}
-
-// SetAuditHead sets the "audit_head" field.
-func (u *TenantUpsertOne) SetAuditHead(v string) *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetAuditHead(v)
-	})
-}
-
-// UpdateAuditHead sets the "audit_head" field to the value that was provided on create.
-func (u *TenantUpsertOne) UpdateAuditHead() *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateAuditHead()
 	})
 }
 
@@ -760,41 +645,6 @@ func (u *TenantUpsertBulk) SetSettings(v settings.Tenant) *TenantUpsertBulk {
 func (u *TenantUpsertBulk) UpdateSettings() *TenantUpsertBulk {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdateSettings()
-	})
-}
-
-// SetAuditSeq sets the "audit_seq" field.
-func (u *TenantUpsertBulk) SetAuditSeq(v int64) *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetAuditSeq(v)
-	})
-}
-
-// AddAuditSeq adds v to the "audit_seq" field.
-func (u *TenantUpsertBulk) AddAuditSeq(v int64) *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.AddAuditSeq(v)
-	})
-}
-
-// UpdateAuditSeq sets the "audit_seq" field to the value that was provided on create.
-func (u *TenantUpsertBulk) UpdateAuditSeq() *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateAuditSeq()
-	})
-}
-
-// SetAuditHead sets the "audit_head" field.
-func (u *TenantUpsertBulk) SetAuditHead(v string) *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetAuditHead(v)
-	})
-}
-
-// UpdateAuditHead sets the "audit_head" field to the value that was provided on create.
-func (u *TenantUpsertBulk) UpdateAuditHead() *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateAuditHead()
 	})
 }
 

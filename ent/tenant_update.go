@@ -63,41 +63,6 @@ func (_u *TenantUpdate) SetNillableSettings(v *settings.Tenant) *TenantUpdate {
 	return _u
 }
 
-// SetAuditSeq sets the "audit_seq" field.
-func (_u *TenantUpdate) SetAuditSeq(v int64) *TenantUpdate {
-	_u.mutation.ResetAuditSeq()
-	_u.mutation.SetAuditSeq(v)
-	return _u
-}
-
-// SetNillableAuditSeq sets the "audit_seq" field if the given value is not nil.
-func (_u *TenantUpdate) SetNillableAuditSeq(v *int64) *TenantUpdate {
-	if v != nil {
-		_u.SetAuditSeq(*v)
-	}
-	return _u
-}
-
-// AddAuditSeq adds value to the "audit_seq" field.
-func (_u *TenantUpdate) AddAuditSeq(v int64) *TenantUpdate {
-	_u.mutation.AddAuditSeq(v)
-	return _u
-}
-
-// SetAuditHead sets the "audit_head" field.
-func (_u *TenantUpdate) SetAuditHead(v string) *TenantUpdate {
-	_u.mutation.SetAuditHead(v)
-	return _u
-}
-
-// SetNillableAuditHead sets the "audit_head" field if the given value is not nil.
-func (_u *TenantUpdate) SetNillableAuditHead(v *string) *TenantUpdate {
-	if v != nil {
-		_u.SetAuditHead(*v)
-	}
-	return _u
-}
-
 // Mutation returns the TenantMutation object of the builder.
 func (_u *TenantUpdate) Mutation() *TenantMutation {
 	return _u.mutation
@@ -181,15 +146,6 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Settings(); ok {
 		_spec.SetField(tenant.FieldSettings, field.TypeJSON, value)
 	}
-	if value, ok := _u.mutation.AuditSeq(); ok {
-		_spec.SetField(tenant.FieldAuditSeq, field.TypeInt64, value)
-	}
-	if value, ok := _u.mutation.AddedAuditSeq(); ok {
-		_spec.AddField(tenant.FieldAuditSeq, field.TypeInt64, value)
-	}
-	if value, ok := _u.mutation.AuditHead(); ok {
-		_spec.SetField(tenant.FieldAuditHead, field.TypeString, value)
-	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{tenant.Label}
@@ -240,41 +196,6 @@ func (_u *TenantUpdateOne) SetSettings(v settings.Tenant) *TenantUpdateOne {
 func (_u *TenantUpdateOne) SetNillableSettings(v *settings.Tenant) *TenantUpdateOne {
 	if v != nil {
 		_u.SetSettings(*v)
-	}
-	return _u
-}
-
-// SetAuditSeq sets the "audit_seq" field.
-func (_u *TenantUpdateOne) SetAuditSeq(v int64) *TenantUpdateOne {
-	_u.mutation.ResetAuditSeq()
-	_u.mutation.SetAuditSeq(v)
-	return _u
-}
-
-// SetNillableAuditSeq sets the "audit_seq" field if the given value is not nil.
-func (_u *TenantUpdateOne) SetNillableAuditSeq(v *int64) *TenantUpdateOne {
-	if v != nil {
-		_u.SetAuditSeq(*v)
-	}
-	return _u
-}
-
-// AddAuditSeq adds value to the "audit_seq" field.
-func (_u *TenantUpdateOne) AddAuditSeq(v int64) *TenantUpdateOne {
-	_u.mutation.AddAuditSeq(v)
-	return _u
-}
-
-// SetAuditHead sets the "audit_head" field.
-func (_u *TenantUpdateOne) SetAuditHead(v string) *TenantUpdateOne {
-	_u.mutation.SetAuditHead(v)
-	return _u
-}
-
-// SetNillableAuditHead sets the "audit_head" field if the given value is not nil.
-func (_u *TenantUpdateOne) SetNillableAuditHead(v *string) *TenantUpdateOne {
-	if v != nil {
-		_u.SetAuditHead(*v)
 	}
 	return _u
 }
@@ -391,15 +312,6 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if value, ok := _u.mutation.Settings(); ok {
 		_spec.SetField(tenant.FieldSettings, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AuditSeq(); ok {
-		_spec.SetField(tenant.FieldAuditSeq, field.TypeInt64, value)
-	}
-	if value, ok := _u.mutation.AddedAuditSeq(); ok {
-		_spec.AddField(tenant.FieldAuditSeq, field.TypeInt64, value)
-	}
-	if value, ok := _u.mutation.AuditHead(); ok {
-		_spec.SetField(tenant.FieldAuditHead, field.TypeString, value)
 	}
 	_node = &Tenant{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -14,6 +14,8 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// AuditChain is the client for interacting with the AuditChain builders.
+	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Membership is the client for interacting with the Membership builders.
@@ -154,6 +156,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)

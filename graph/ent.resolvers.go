@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/mandatehq/mandate/ent"
@@ -16,27 +15,42 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.client.Noder(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	return r.client.Noders(ctx, ids)
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error) {
-	panic(fmt.Errorf("not implemented: APITokens - apiTokens"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.APIToken.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(where.Filter))
 }
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditEvents - auditEvents"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	if orderBy == nil {
+		orderBy = &ent.AuditEventOrder{Field: ent.AuditEventOrderFieldSeq, Direction: entgql.OrderDirectionDesc}
+	}
+	return r.client.AuditEvent.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }
 
 // Members is the resolver for the members field.
 func (r *queryResolver) Members(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) (*ent.MembershipConnection, error) {
-	panic(fmt.Errorf("not implemented: Members - members"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.Membership.Query().Paginate(ctx, after, first, before, last,
+		ent.WithMembershipOrder(orderBy), ent.WithMembershipFilter(where.Filter))
 }
 
 // Query returns generated.QueryResolver implementation.

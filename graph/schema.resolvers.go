@@ -7,58 +7,86 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/graph/generated"
 	"github.com/mandatehq/mandate/graph/model"
+	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/settings"
+	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
 // UpdateTenantSettings is the resolver for the updateTenantSettings field.
 func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input model.UpdateTenantSettingsInput) (*ent.Tenant, error) {
-	panic(fmt.Errorf("not implemented: UpdateTenantSettings - updateTenantSettings"))
+	return r.tenants.UpdateSettings(ctx, tenants.SettingsUpdate{
+		Name:                   input.Name,
+		SignUpMode:             input.SignUpMode,
+		SessionLifetimeMinutes: input.SessionLifetimeMinutes,
+		AuditRetentionDays:     input.AuditRetentionDays,
+	})
 }
 
 // AddMember is the resolver for the addMember field.
 func (r *mutationResolver) AddMember(ctx context.Context, input model.AddMemberInput) (*ent.Membership, error) {
-	panic(fmt.Errorf("not implemented: AddMember - addMember"))
+	in := tenants.NewMember{Email: input.Email, Role: viewer.Role(input.Role)}
+	if input.Name != nil {
+		in.Name = *input.Name
+	}
+	return r.tenants.AddMember(ctx, in)
 }
 
 // RemoveMember is the resolver for the removeMember field.
 func (r *mutationResolver) RemoveMember(ctx context.Context, id int) (*model.RemoveMemberPayload, error) {
-	panic(fmt.Errorf("not implemented: RemoveMember - removeMember"))
+	if err := r.tenants.RemoveMember(ctx, id); err != nil {
+		return nil, err
+	}
+	return &model.RemoveMemberPayload{DeletedID: id}, nil
 }
 
 // ChangeMemberRole is the resolver for the changeMemberRole field.
 func (r *mutationResolver) ChangeMemberRole(ctx context.Context, id int, role membership.Role) (*ent.Membership, error) {
-	panic(fmt.Errorf("not implemented: ChangeMemberRole - changeMemberRole"))
+	return r.tenants.ChangeRole(ctx, id, viewer.Role(role))
 }
 
 // CreateAPIToken is the resolver for the createAPIToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateAPIToken - createAPIToken"))
+	t, secret, err := r.tenants.CreateAPIToken(ctx, tenants.NewAPIToken{
+		Name: input.Name, Role: viewer.Role(input.Role), ExpiresAt: input.ExpiresAt,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPITokenPayload{APIToken: t, Token: secret}, nil
 }
 
 // RevokeAPIToken is the resolver for the revokeAPIToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error) {
-	panic(fmt.Errorf("not implemented: RevokeAPIToken - revokeAPIToken"))
+	return r.tenants.RevokeAPIToken(ctx, id)
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	v := viewer.FromContext(ctx)
+	t, err := r.client.Tenant.Get(ctx, v.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Viewer{Kind: string(v.Kind), Label: v.Label, Role: membership.Role(v.Role), Tenant: t}
+	if v.ID != 0 {
+		out.ID = &v.ID
+	}
+	return out, nil
 }
 
 // Tenant is the resolver for the tenant field.
 func (r *queryResolver) Tenant(ctx context.Context) (*ent.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenant - tenant"))
+	return r.client.Tenant.Get(ctx, viewer.FromContext(ctx).TenantID)
 }
 
 // SignUpMode is the resolver for the signUpMode field.
 func (r *tenantSettingsResolver) SignUpMode(ctx context.Context, obj *settings.Tenant) (string, error) {
-	panic(fmt.Errorf("not implemented: SignUpMode - signUpMode"))
+	return string(obj.SignUpMode), nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

@@ -45,6 +45,34 @@ var (
 			},
 		},
 	}
+	// AuditChainsColumns holds the columns for the "audit_chains" table.
+	AuditChainsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "seq", Type: field.TypeInt64, Default: 0},
+		{Name: "head", Type: field.TypeString, Default: ""},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// AuditChainsTable holds the schema information for the "audit_chains" table.
+	AuditChainsTable = &schema.Table{
+		Name:       "audit_chains",
+		Columns:    AuditChainsColumns,
+		PrimaryKey: []*schema.Column{AuditChainsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "audit_chains_tenants_tenant",
+				Columns:    []*schema.Column{AuditChainsColumns[3]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditchain_tenant_id",
+				Unique:  true,
+				Columns: []*schema.Column{AuditChainsColumns[3]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -160,8 +188,6 @@ var (
 		{Name: "slug", Type: field.TypeString, Unique: true},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "settings", Type: field.TypeJSON},
-		{Name: "audit_seq", Type: field.TypeInt64, Default: 0},
-		{Name: "audit_head", Type: field.TypeString, Default: ""},
 	}
 	// TenantsTable holds the schema information for the "tenants" table.
 	TenantsTable = &schema.Table{
@@ -178,6 +204,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "email_verified", Type: field.TypeBool, Default: false},
 		{Name: "disabled", Type: field.TypeBool, Default: false},
+		{Name: "password_hash", Type: field.TypeString, Default: ""},
 		{Name: "tenant_id", Type: field.TypeInt},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -188,7 +215,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_tenants_tenant",
-				Columns:    []*schema.Column{UsersColumns[7]},
+				Columns:    []*schema.Column{UsersColumns[8]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -197,13 +224,14 @@ var (
 			{
 				Name:    "user_tenant_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{UsersColumns[7], UsersColumns[3]},
+				Columns: []*schema.Column{UsersColumns[8], UsersColumns[3]},
 			},
 		},
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AuditChainsTable,
 		AuditEventsTable,
 		MembershipsTable,
 		TenantsTable,
@@ -215,6 +243,10 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = TenantsTable
 	APITokensTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	AuditChainsTable.ForeignKeys[0].RefTable = TenantsTable
+	AuditChainsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(21474836480),
 	}
 	AuditEventsTable.ForeignKeys[0].RefTable = TenantsTable
 	AuditEventsTable.Annotation = &entsql.Annotation{

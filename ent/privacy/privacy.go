@@ -135,6 +135,30 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The AuditChainQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuditChainQueryRuleFunc func(context.Context, *ent.AuditChainQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuditChainQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditChainQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuditChainQuery", q)
+}
+
+// The AuditChainMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuditChainMutationRuleFunc func(context.Context, *ent.AuditChainMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuditChainMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuditChainMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditChainMutation", m)
+}
+
 // The AuditEventQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditEventQueryRuleFunc func(context.Context, *ent.AuditEventQuery) error
@@ -268,6 +292,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.AuditChainQuery:
+		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
 	case *ent.MembershipQuery:
@@ -284,6 +310,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
+		return m.Filter(), nil
+	case *ent.AuditChainMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil

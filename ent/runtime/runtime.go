@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/schema"
@@ -71,6 +72,29 @@ func init() {
 	apitokenDescCreatedBy := apitokenFields[4].Descriptor()
 	// apitoken.DefaultCreatedBy holds the default value on creation for the created_by field.
 	apitoken.DefaultCreatedBy = apitokenDescCreatedBy.Default.(string)
+	auditchainMixin := schema.AuditChain{}.Mixin()
+	auditchain.Policy = privacy.NewPolicies(auditchainMixin[0], schema.AuditChain{})
+	auditchain.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditchain.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditchainMixinHooks0 := auditchainMixin[0].Hooks()
+
+	auditchain.Hooks[1] = auditchainMixinHooks0[0]
+	auditchainFields := schema.AuditChain{}.Fields()
+	_ = auditchainFields
+	// auditchainDescSeq is the schema descriptor for seq field.
+	auditchainDescSeq := auditchainFields[0].Descriptor()
+	// auditchain.DefaultSeq holds the default value on creation for the seq field.
+	auditchain.DefaultSeq = auditchainDescSeq.Default.(int64)
+	// auditchainDescHead is the schema descriptor for head field.
+	auditchainDescHead := auditchainFields[1].Descriptor()
+	// auditchain.DefaultHead holds the default value on creation for the head field.
+	auditchain.DefaultHead = auditchainDescHead.Default.(string)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditevent.Policy = privacy.NewPolicies(auditeventMixin[0], schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -230,14 +254,6 @@ func init() {
 	tenantDescSettings := tenantFields[2].Descriptor()
 	// tenant.DefaultSettings holds the default value on creation for the settings field.
 	tenant.DefaultSettings = tenantDescSettings.Default.(settings.Tenant)
-	// tenantDescAuditSeq is the schema descriptor for audit_seq field.
-	tenantDescAuditSeq := tenantFields[3].Descriptor()
-	// tenant.DefaultAuditSeq holds the default value on creation for the audit_seq field.
-	tenant.DefaultAuditSeq = tenantDescAuditSeq.Default.(int64)
-	// tenantDescAuditHead is the schema descriptor for audit_head field.
-	tenantDescAuditHead := tenantFields[4].Descriptor()
-	// tenant.DefaultAuditHead holds the default value on creation for the audit_head field.
-	tenant.DefaultAuditHead = tenantDescAuditHead.Default.(string)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[0], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -297,6 +313,10 @@ func init() {
 	userDescDisabled := userFields[3].Descriptor()
 	// user.DefaultDisabled holds the default value on creation for the disabled field.
 	user.DefaultDisabled = userDescDisabled.Default.(bool)
+	// userDescPasswordHash is the schema descriptor for password_hash field.
+	userDescPasswordHash := userFields[4].Descriptor()
+	// user.DefaultPasswordHash holds the default value on creation for the password_hash field.
+	user.DefaultPasswordHash = userDescPasswordHash.Default.(string)
 }
 
 const (

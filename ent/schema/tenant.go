@@ -26,14 +26,6 @@ func (Tenant) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(200),
 		field.JSON("settings", settings.Tenant{}).Default(settings.Default()).
 			Annotations(entgql.Type("TenantSettings")),
-		// The head of the tenant's audit hash chain: the last sequence number
-		// and its hash. Appending updates it in the same transaction, which
-		// serialises appends per tenant and lets verification notice a
-		// truncated tail.
-		field.Int64("audit_seq").Default(0).
-			Annotations(entgql.Skip()),
-		field.String("audit_head").Default("").
-			Annotations(entgql.Skip()),
 	}
 }
 

@@ -23,6 +23,10 @@ func (User) Fields() []ent.Field {
 		field.String("name").Default("").MaxLen(200),
 		field.Bool("email_verified").Default(false),
 		field.Bool("disabled").Default(false),
+		// An argon2id hash in PHC string format, parameters included; empty
+		// for an account with no password (invited, or passkey-only).
+		field.String("password_hash").Default("").Sensitive().
+			Annotations(entgql.Skip()),
 	}
 }
 

@@ -25,10 +25,6 @@ const (
 	FieldName = "name"
 	// FieldSettings holds the string denoting the settings field in the database.
 	FieldSettings = "settings"
-	// FieldAuditSeq holds the string denoting the audit_seq field in the database.
-	FieldAuditSeq = "audit_seq"
-	// FieldAuditHead holds the string denoting the audit_head field in the database.
-	FieldAuditHead = "audit_head"
 	// Table holds the table name of the tenant in the database.
 	Table = "tenants"
 )
@@ -41,8 +37,6 @@ var Columns = []string{
 	FieldSlug,
 	FieldName,
 	FieldSettings,
-	FieldAuditSeq,
-	FieldAuditHead,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -75,10 +69,6 @@ var (
 	NameValidator func(string) error
 	// DefaultSettings holds the default value on creation for the "settings" field.
 	DefaultSettings settings.Tenant
-	// DefaultAuditSeq holds the default value on creation for the "audit_seq" field.
-	DefaultAuditSeq int64
-	// DefaultAuditHead holds the default value on creation for the "audit_head" field.
-	DefaultAuditHead string
 )
 
 // OrderOption defines the ordering options for the Tenant queries.
@@ -107,14 +97,4 @@ func BySlug(opts ...sql.OrderTermOption) OrderOption {
 // ByName orders the results by the name field.
 func ByName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldName, opts...).ToFunc()
-}
-
-// ByAuditSeq orders the results by the audit_seq field.
-func ByAuditSeq(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldAuditSeq, opts...).ToFunc()
-}
-
-// ByAuditHead orders the results by the audit_head field.
-func ByAuditHead(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldAuditHead, opts...).ToFunc()
 }

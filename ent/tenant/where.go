@@ -74,16 +74,6 @@ func Name(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldName, v))
 }
 
-// AuditSeq applies equality check predicate on the "audit_seq" field. It's identical to AuditSeqEQ.
-func AuditSeq(v int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldEQ(FieldAuditSeq, v))
-}
-
-// AuditHead applies equality check predicate on the "audit_head" field. It's identical to AuditHeadEQ.
-func AuditHead(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldEQ(FieldAuditHead, v))
-}
-
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldCreatedAt, v))
@@ -292,111 +282,6 @@ func NameEqualFold(v string) predicate.Tenant {
 // NameContainsFold applies the ContainsFold predicate on the "name" field.
 func NameContainsFold(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldContainsFold(FieldName, v))
-}
-
-// AuditSeqEQ applies the EQ predicate on the "audit_seq" field.
-func AuditSeqEQ(v int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldEQ(FieldAuditSeq, v))
-}
-
-// AuditSeqNEQ applies the NEQ predicate on the "audit_seq" field.
-func AuditSeqNEQ(v int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldNEQ(FieldAuditSeq, v))
-}
-
-// AuditSeqIn applies the In predicate on the "audit_seq" field.
-func AuditSeqIn(vs ...int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldIn(FieldAuditSeq, vs...))
-}
-
-// AuditSeqNotIn applies the NotIn predicate on the "audit_seq" field.
-func AuditSeqNotIn(vs ...int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldNotIn(FieldAuditSeq, vs...))
-}
-
-// AuditSeqGT applies the GT predicate on the "audit_seq" field.
-func AuditSeqGT(v int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldGT(FieldAuditSeq, v))
-}
-
-// AuditSeqGTE applies the GTE predicate on the "audit_seq" field.
-func AuditSeqGTE(v int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldGTE(FieldAuditSeq, v))
-}
-
-// AuditSeqLT applies the LT predicate on the "audit_seq" field.
-func AuditSeqLT(v int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldLT(FieldAuditSeq, v))
-}
-
-// AuditSeqLTE applies the LTE predicate on the "audit_seq" field.
-func AuditSeqLTE(v int64) predicate.Tenant {
-	return predicate.Tenant(sql.FieldLTE(FieldAuditSeq, v))
-}
-
-// AuditHeadEQ applies the EQ predicate on the "audit_head" field.
-func AuditHeadEQ(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldEQ(FieldAuditHead, v))
-}
-
-// AuditHeadNEQ applies the NEQ predicate on the "audit_head" field.
-func AuditHeadNEQ(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldNEQ(FieldAuditHead, v))
-}
-
-// AuditHeadIn applies the In predicate on the "audit_head" field.
-func AuditHeadIn(vs ...string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldIn(FieldAuditHead, vs...))
-}
-
-// AuditHeadNotIn applies the NotIn predicate on the "audit_head" field.
-func AuditHeadNotIn(vs ...string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldNotIn(FieldAuditHead, vs...))
-}
-
-// AuditHeadGT applies the GT predicate on the "audit_head" field.
-func AuditHeadGT(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldGT(FieldAuditHead, v))
-}
-
-// AuditHeadGTE applies the GTE predicate on the "audit_head" field.
-func AuditHeadGTE(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldGTE(FieldAuditHead, v))
-}
-
-// AuditHeadLT applies the LT predicate on the "audit_head" field.
-func AuditHeadLT(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldLT(FieldAuditHead, v))
-}
-
-// AuditHeadLTE applies the LTE predicate on the "audit_head" field.
-func AuditHeadLTE(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldLTE(FieldAuditHead, v))
-}
-
-// AuditHeadContains applies the Contains predicate on the "audit_head" field.
-func AuditHeadContains(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldContains(FieldAuditHead, v))
-}
-
-// AuditHeadHasPrefix applies the HasPrefix predicate on the "audit_head" field.
-func AuditHeadHasPrefix(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldHasPrefix(FieldAuditHead, v))
-}
-
-// AuditHeadHasSuffix applies the HasSuffix predicate on the "audit_head" field.
-func AuditHeadHasSuffix(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldHasSuffix(FieldAuditHead, v))
-}
-
-// AuditHeadEqualFold applies the EqualFold predicate on the "audit_head" field.
-func AuditHeadEqualFold(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldEqualFold(FieldAuditHead, v))
-}
-
-// AuditHeadContainsFold applies the ContainsFold predicate on the "audit_head" field.
-func AuditHeadContainsFold(v string) predicate.Tenant {
-	return predicate.Tenant(sql.FieldContainsFold(FieldAuditHead, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -1995,10 +1995,6 @@ input TenantWhereInput {
   nameEqualFold: String
   nameContainsFold: String
 }
-"""
-The builtin Time type
-"""
-scalar Time
 type User implements Node {
   id: ID!
   createdAt: Time!
@@ -2127,6 +2123,11 @@ input UserWhereInput {
 A JSON object whose values are strings.
 """
 scalar StringMap
+
+"""
+An RFC 3339 date-time.
+"""
+scalar Time
 
 """
 A workspace's policy.

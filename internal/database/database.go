@@ -127,6 +127,10 @@ func Open(ctx context.Context, t Target) (*DB, error) {
 					return nil, fmt.Errorf("database: create directory for %s: %w", t.Path, err)
 				}
 			}
+			// The file holds credential hashes: create it private.
+			if f, err := os.OpenFile(t.Path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+				f.Close()
+			}
 		}
 		db, err = sql.Open("sqlite", t.DSN)
 		if err == nil {

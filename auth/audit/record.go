@@ -1,0 +1,285 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/auditchain"
+	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// Outcome is how an audited action ended.
+type Outcome = auditevent.Outcome
+
+// The outcomes.
+const (
+	Success = auditevent.OutcomeSuccess
+	Failure = auditevent.OutcomeFailure
+	Denied  = auditevent.OutcomeDenied
+)
+
+// Event is what a caller says happened. Who requested it and with which
+// credential come from the viewer in the context; the request's IP, user
+// agent and id from Request.
+type Event struct {
+	Action     string
+	TargetType string
+	TargetID   string
+	Outcome    Outcome
+	Details    map[string]string
+
+	// For agent actions: the executing agent and its parents (executing
+	// agent first), and the grant, client, run, scope and approval that
+	// allowed it.
+	AgentChain       []string
+	GrantID          string
+	ClientID         string
+	RunID            string
+	CredentialType   string
+	CredentialID     string
+	Scope            []string
+	ApprovalRequired bool
+	ApprovalID       string
+}
+
+// Request describes the HTTP request (or CLI invocation) behind an event.
+type Request struct {
+	IP        string
+	UserAgent string
+	ID        string
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx carrying r, for every event recorded under it.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFrom returns the request in ctx.
+func RequestFrom(ctx context.Context) Request {
+	r, _ := ctx.Value(requestKey{}).(Request)
+	return r
+}
+
+// Recorder appends events. Its clock is injectable for tests.
+type Recorder struct {
+	Now func() time.Time
+}
+
+// NewRecorder returns a recorder on the wall clock.
+func NewRecorder() *Recorder { return &Recorder{Now: time.Now} }
+
+// ErrNoTenant is returned when an event is recorded outside a tenant.
+var ErrNoTenant = errors.New("audit: no tenant in the viewer")
+
+// Record appends e to the viewer's tenant's chain inside tx, the transaction
+// of the change it records: if tx rolls back, the event is gone with it; if
+// the event cannot be written, the change must not commit.
+func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditEvent, error) {
+	v := viewer.FromContext(ctx)
+	if !v.HasTenant() {
+		return nil, ErrNoTenant
+	}
+	if e.Action == "" {
+		return nil, errors.New("audit: event has no action")
+	}
+	if e.Outcome == "" {
+		e.Outcome = Success
+	}
+	// The chain head row is the per-tenant lock: incrementing it first makes
+	// concurrent appends in other transactions wait for this one.
+	n, err := tx.AuditChain.Update().Where(auditchain.TenantID(v.TenantID)).AddSeq(1).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: advance chain: %w", err)
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("audit: tenant %d has no audit chain", v.TenantID)
+	}
+	chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(v.TenantID)).Only(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: read chain: %w", err)
+	}
+	req := RequestFrom(ctx)
+	f := Fields{
+		TenantID:     v.TenantID,
+		Seq:          chain.Seq,
+		OccurredAt:   r.Now().UTC().Truncate(time.Microsecond),
+		ActorType:    actorType(v),
+		ActorID:      actorID(v),
+		ActorLabel:   v.Label,
+		AgentChain:   e.AgentChain,
+		GrantID:      e.GrantID,
+		ClientID:     e.ClientID,
+		RunID:        e.RunID,
+		CredType:     e.CredentialType,
+		CredID:       e.CredentialID,
+		Scope:        e.Scope,
+		ApprovalReq:  e.ApprovalRequired,
+		ApprovalID:   e.ApprovalID,
+		Action:       e.Action,
+		TargetType:   e.TargetType,
+		TargetID:     e.TargetID,
+		Outcome:      string(e.Outcome),
+		Details:      e.Details,
+		IP:           req.IP,
+		UserAgent:    req.UserAgent,
+		RequestID:    req.ID,
+		PreviousHash: chain.Head,
+	}
+	if len(f.AgentChain) > 0 {
+		f.AgentID = f.AgentChain[0]
+	}
+	if f.CredType == "" && v.Kind == viewer.APIToken {
+		f.CredType, f.CredID = "api_token", strconv.Itoa(v.ID)
+	}
+	f.Hash = f.ComputeHash()
+	ev, err := tx.AuditEvent.Create().
+		SetTenantID(f.TenantID).
+		SetSeq(f.Seq).
+		SetOccurredAt(f.OccurredAt).
+		SetActorType(f.ActorType).
+		SetActorID(f.ActorID).
+		SetActorLabel(f.ActorLabel).
+		SetAgentID(f.AgentID).
+		SetAgentChain(f.AgentChain).
+		SetGrantID(f.GrantID).
+		SetClientID(f.ClientID).
+		SetRunID(f.RunID).
+		SetCredentialType(f.CredType).
+		SetCredentialID(f.CredID).
+		SetScope(f.Scope).
+		SetApprovalRequired(f.ApprovalReq).
+		SetApprovalID(f.ApprovalID).
+		SetAction(f.Action).
+		SetTargetType(f.TargetType).
+		SetTargetID(f.TargetID).
+		SetOutcome(e.Outcome).
+		SetDetails(f.Details).
+		SetIP(f.IP).
+		SetUserAgent(f.UserAgent).
+		SetRequestID(f.RequestID).
+		SetPrevHash(f.PreviousHash).
+		SetHash(f.Hash).
+		Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: append: %w", err)
+	}
+	if err := tx.AuditChain.UpdateOne(chain).SetHead(f.Hash).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("audit: move chain head: %w", err)
+	}
+	return ev, nil
+}
+
+// StartChain creates the empty chain of a new tenant, inside the
+// transaction that creates the tenant.
+func StartChain(ctx context.Context, tx *ent.Tx, tenantID int) error {
+	return tx.AuditChain.Create().SetTenantID(tenantID).Exec(ctx)
+}
+
+func actorType(v viewer.Viewer) string {
+	if v.Kind == viewer.Anonymous {
+		return "anonymous"
+	}
+	return string(v.Kind)
+}
+
+func actorID(v viewer.Viewer) string {
+	if v.ID == 0 {
+		return ""
+	}
+	return strconv.Itoa(v.ID)
+}
+
+// Fields is the hashed content of an event, in a fixed order.
+type Fields struct {
+	TenantID     int               `json:"tenant_id"`
+	Seq          int64             `json:"seq"`
+	OccurredAt   time.Time         `json:"occurred_at"`
+	ActorType    string            `json:"actor_type"`
+	ActorID      string            `json:"actor_id"`
+	ActorLabel   string            `json:"actor_label"`
+	AgentID      string            `json:"agent_id"`
+	AgentChain   []string          `json:"agent_chain"`
+	GrantID      string            `json:"grant_id"`
+	ClientID     string            `json:"client_id"`
+	RunID        string            `json:"run_id"`
+	CredType     string            `json:"credential_type"`
+	CredID       string            `json:"credential_id"`
+	Scope        []string          `json:"scope"`
+	ApprovalReq  bool              `json:"approval_required"`
+	ApprovalID   string            `json:"approval_id"`
+	Action       string            `json:"action"`
+	TargetType   string            `json:"target_type"`
+	TargetID     string            `json:"target_id"`
+	Outcome      string            `json:"outcome"`
+	Details      map[string]string `json:"details"`
+	IP           string            `json:"ip"`
+	UserAgent    string            `json:"user_agent"`
+	RequestID    string            `json:"request_id"`
+	PreviousHash string            `json:"prev_hash"`
+	Hash         string            `json:"-"`
+}
+
+// ComputeHash returns the hex SHA-256 of the canonical JSON of f, which
+// includes the previous event's hash.
+func (f Fields) ComputeHash() string {
+	c := f
+	c.OccurredAt = c.OccurredAt.UTC()
+	// nil and empty read back alike from every dialect.
+	if len(c.AgentChain) == 0 {
+		c.AgentChain = nil
+	}
+	if len(c.Scope) == 0 {
+		c.Scope = nil
+	}
+	if len(c.Details) == 0 {
+		c.Details = nil
+	}
+	b, err := json.Marshal(c) // map keys are sorted: the encoding is canonical
+	if err != nil {
+		panic(err) // strings, ints, a time and a map of strings always encode
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// FieldsOf returns the hashed content of a stored event.
+func FieldsOf(e *ent.AuditEvent) Fields {
+	return Fields{
+		TenantID:     e.TenantID,
+		Seq:          e.Seq,
+		OccurredAt:   e.OccurredAt,
+		ActorType:    e.ActorType,
+		ActorID:      e.ActorID,
+		ActorLabel:   e.ActorLabel,
+		AgentID:      e.AgentID,
+		AgentChain:   e.AgentChain,
+		GrantID:      e.GrantID,
+		ClientID:     e.ClientID,
+		RunID:        e.RunID,
+		CredType:     e.CredentialType,
+		CredID:       e.CredentialID,
+		Scope:        e.Scope,
+		ApprovalReq:  e.ApprovalRequired,
+		ApprovalID:   e.ApprovalID,
+		Action:       e.Action,
+		TargetType:   e.TargetType,
+		TargetID:     e.TargetID,
+		Outcome:      string(e.Outcome),
+		Details:      e.Details,
+		IP:           e.IP,
+		UserAgent:    e.UserAgent,
+		RequestID:    e.RequestID,
+		PreviousHash: e.PrevHash,
+		Hash:         e.Hash,
+	}
+}

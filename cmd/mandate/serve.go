@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mandatehq/mandate/frontend"
+	"github.com/mandatehq/mandate/graph"
+	"github.com/mandatehq/mandate/internal/httpx"
+	"github.com/mandatehq/mandate/tenants"
+)
+
+// Server timeouts and limits.
+const (
+	maxBodyBytes    = 1 << 20
+	shutdownTimeout = 30 * time.Second
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server (creating and migrating the database)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return a.serve(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&a.cfg.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (MANDATE_ADDR)")
+	f.StringVar(&a.cfg.BaseURL, "base-url", env("BASE_URL", ""), "public base URL, e.g. https://id.example.com (MANDATE_BASE_URL; default http://ADDR)")
+	f.StringVar(&a.cfg.SecretFile, "secret-file", env("SECRET_FILE", ""), "file holding the master secret (MANDATE_SECRET_FILE; or set MANDATE_SECRET)")
+	f.BoolVar(&a.cfg.Demo, "demo", false, "seed a demo workspace and print how to sign in")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context) error {
+	// serve has flags the other commands lack: validate them too.
+	if err := a.cfg.Validate(); err != nil {
+		return err
+	}
+	generated, err := a.cfg.LoadSecret()
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		a.log.Warn("generated a master secret for development; keep it, or set MANDATE_SECRET", "file", generated)
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	current, _, err := a.db.Versions(ctx)
+	if err != nil {
+		return err
+	}
+	a.log.Info("database ready", "dialect", a.db.Target.Dialect, "migration", current)
+	base := a.cfg.EffectiveBaseURL()
+	if a.cfg.Demo {
+		if err := a.seedDemo(ctx, base); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	if !frontend.Built() {
+		a.log.Warn("the dashboard is not built into this binary; run `make build` (the APIs work without it)")
+	}
+	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"))
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	a.log.Info("mandate listening", "addr", ln.Addr().String(), "base_url", base)
+	fmt.Fprintf(a.err, "Mandate is running at %s\n", base)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// newHandler mounts every route and the middleware around them.
+func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/healthz", httpx.Methods(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	}), http.MethodGet, http.MethodHead))
+	mux.Handle("/readyz", httpx.Methods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "err", err)
+			httpx.WriteProblem(w, r, http.StatusServiceUnavailable, "database unavailable")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+	}), http.MethodGet, http.MethodHead))
+	mux.Handle("/t/{slug}/graphql", httpx.Methods(graph.NewHandler(ts.Client(), ts, log), http.MethodPost, http.MethodOptions))
+	mux.Handle("/t/{slug}/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteProblem(w, r, http.StatusNotFound, "no such endpoint")
+	}))
+	mux.Handle("/", frontend.Handler())
+	return httpx.Chain(mux,
+		httpx.RequestContext,
+		httpx.Recover(log),
+		httpx.AccessLog(log),
+		httpx.SecurityHeaders(https),
+		httpx.LimitBody(maxBodyBytes),
+	)
+}
