@@ -89,7 +89,7 @@ func Verify(ctx context.Context, client *ent.Client) (Report, error) {
 	}
 	rep.Head = prev
 	if chain.Seq != rep.Events || chain.Head != prev {
-		rep.Break = &Break{Seq: rep.Events + 1, Reason: fmt.Sprintf("the chain head records %d events but %d were found (events removed from the end, or the head altered)", chain.Seq, rep.Events)}
+		rep.Break = &Break{Seq: min(chain.Seq, rep.Events) + 1, Reason: fmt.Sprintf("the chain head records %d events but %d were found (events removed from the end, or the head altered)", chain.Seq, rep.Events)}
 	}
 	return rep, nil
 }

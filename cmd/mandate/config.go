@@ -83,9 +83,6 @@ func (c *Config) Validate() error {
 	if len(c.Secret) > 0 && len(c.Secret) < MinSecretLen {
 		errs = append(errs, fmt.Errorf("MANDATE_SECRET must be at least %d characters", MinSecretLen))
 	}
-	if len(c.Secret) == 0 && c.SecretFile == "" && t.Dialect == dialect.Postgres {
-		errs = append(errs, errors.New("set MANDATE_SECRET (or --secret-file) with PostgreSQL: every replica must share the same master secret"))
-	}
 	return errors.Join(errs...)
 }
 
@@ -115,7 +112,7 @@ func (c *Config) LoadSecret() (generated string, err error) {
 	path := c.SecretFile
 	if path == "" {
 		if c.database.Dialect != dialect.SQLite || c.database.Path == "" {
-			return "", errors.New("no master secret: set MANDATE_SECRET")
+			return "", errors.New("set MANDATE_SECRET (or --secret-file) with PostgreSQL: every replica must share the same master secret")
 		}
 		path = filepath.Join(filepath.Dir(c.database.Path), secretFileName)
 	}

@@ -30,8 +30,8 @@ type app struct {
 	log     *slog.Logger
 }
 
-func newRootCmd() *cobra.Command {
-	a := &app{out: os.Stdout, err: os.Stderr}
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{out: stdout, err: stderr}
 	root := &cobra.Command{
 		Use:           "mandate",
 		Short:         "Mandate: sign-in for humans, identities and delegated authority for AI agents",

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/mandatehq/mandate/internal/testdb"
+)
+
+// cli runs the mandate command in-process with the database URL in the
+// environment, as a script would.
+type cli struct {
+	t   *testing.T
+	url string
+}
+
+func newCLI(t *testing.T, d string) *cli {
+	t.Helper()
+	var u string
+	if d == dialect.Postgres {
+		u = testdb.Open(t, d).Target.DSN
+	} else {
+		u = "sqlite://" + filepath.Join(t.TempDir(), "cli.db")
+	}
+	return &cli{t: t, url: u}
+}
+
+func (c *cli) run(args ...string) (stdout, stderr string, err error) {
+	c.t.Helper()
+	c.t.Setenv("MANDATE_DATABASE_URL", c.url)
+	var out, errb bytes.Buffer
+	root := newRootCmd(&out, &errb)
+	root.SetArgs(args)
+	err = root.ExecuteContext(context.Background())
+	return out.String(), errb.String(), err
+}
+
+// object runs a --json command and decodes exactly one JSON object.
+func (c *cli) object(args ...string) map[string]any {
+	c.t.Helper()
+	stdout, stderr, err := c.run(args...)
+	if err != nil {
+		c.t.Fatalf("mandate %s: %v (stderr %q)", strings.Join(args, " "), err, stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		c.t.Fatalf("mandate %s printed %q, not a JSON object: %v", strings.Join(args, " "), stdout, err)
+	}
+	if dec.More() {
+		c.t.Fatalf("mandate %s printed more than one JSON value: %q", strings.Join(args, " "), stdout)
+	}
+	return obj
+}
+
+func requireKeys(t *testing.T, obj map[string]any, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, ok := obj[k]; !ok {
+			t.Fatalf("JSON %v lacks %q", obj, k)
+		}
+	}
+}
+
+func TestCLIContract(t *testing.T) {
+	for _, d := range testdb.Dialects(t) {
+		t.Run(testdb.Name(d), func(t *testing.T) {
+			c := newCLI(t, d)
+			ten := c.object("tenant", "create", "--slug", "acme", "--name", "Acme", "--json")
+			requireKeys(t, ten, "id", "slug", "name")
+			if ten["slug"] != "acme" || ten["name"] != "Acme" {
+				t.Fatalf("tenant create = %v", ten)
+			}
+			u := c.object("user", "create", "--tenant", "acme", "--email", "Ann@Acme.Test", "--password", "correct horse battery", "--role", "owner", "--verified", "--json")
+			requireKeys(t, u, "id", "email", "role")
+			if u["email"] != "ann@acme.test" || u["role"] != "owner" || u["email_verified"] != true {
+				t.Fatalf("user create = %v", u)
+			}
+			// The address is unique per workspace whatever its case.
+			if _, _, err := c.run("user", "create", "--tenant", "acme", "--email", "ANN@acme.test", "--password", "another password", "--json"); err == nil {
+				t.Fatal("a second user with the same address in another case was created")
+			}
+			tok := c.object("token", "create", "--tenant", "acme", "--name", "ci", "--role", "admin", "--json")
+			requireKeys(t, tok, "id", "token")
+			if s, _ := tok["token"].(string); !strings.HasPrefix(s, "mdt_") || len(s) < 40 {
+				t.Fatalf("token = %q", s)
+			}
+			list := c.object("tenant", "list", "--json")
+			if ts, _ := list["tenants"].([]any); len(ts) != 1 {
+				t.Fatalf("tenant list = %v", list)
+			}
+			v := c.object("audit", "verify", "--tenant", "acme", "--json")
+			// tenant.created, user.created, member.added, api_token.created
+			if v["ok"] != true || v["events"] != float64(4) {
+				t.Fatalf("audit verify = %v", v)
+			}
+			m := c.object("migrate", "--json")
+			if m["version"] != m["latest"] {
+				t.Fatalf("migrate = %v", m)
+			}
+		})
+	}
+}
+
+func TestCLIErrorsGoToStderrWithNonZeroExit(t *testing.T) {
+	c := newCLI(t, dialect.SQLite)
+	c.object("tenant", "create", "--slug", "acme", "--name", "Acme", "--json")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tenant", "create", "--slug", "acme", "--name", "Again", "--json"}, "already exists"},
+		{[]string{"tenant", "create", "--slug", "Not A Slug", "--name", "X", "--json"}, "slug"},
+		{[]string{"tenant", "create", "--name", "X", "--json"}, "slug"},
+		{[]string{"user", "create", "--tenant", "nope", "--email", "a@b.test", "--json"}, "not found"},
+		{[]string{"user", "create", "--tenant", "acme", "--email", "a@b.test", "--role", "root", "--json"}, "--role"},
+		{[]string{"user", "create", "--tenant", "acme", "--email", "a@b.test", "--password", "short", "--json"}, "at least 8"},
+		{[]string{"user", "create", "--tenant", "acme", "--email", "not-an-address", "--json"}, "email"},
+		{[]string{"token", "create", "--tenant", "acme", "--name", "x", "--role", "god", "--json"}, "--role"},
+		{[]string{"audit", "verify", "--tenant", "nope", "--json"}, "not found"},
+	}
+	for _, tc := range cases {
+		stdout, _, err := c.run(tc.args...)
+		if err == nil {
+			t.Fatalf("mandate %v succeeded", tc.args)
+		}
+		if stdout != "" {
+			t.Fatalf("mandate %v printed %q on stdout on error", tc.args, stdout)
+		}
+		if msg := describe(err); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Fatalf("mandate %v: error %q, want one line mentioning %q", tc.args, msg, tc.want)
+		}
+	}
+}
+
+func TestCLIAuditVerifyNamesTheTamperedEvent(t *testing.T) {
+	for _, d := range testdb.Dialects(t) {
+		t.Run(testdb.Name(d), func(t *testing.T) {
+			c := newCLI(t, d)
+			c.object("tenant", "create", "--slug", "acme", "--name", "Acme", "--json")
+			c.object("user", "create", "--tenant", "acme", "--email", "ann@acme.test", "--json")
+			c.object("token", "create", "--tenant", "acme", "--name", "ci", "--role", "member", "--json")
+			db := openURL(t, c.url)
+			var id int
+			if err := db.QueryRow("SELECT id FROM audit_events WHERE seq = 2").Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec("UPDATE audit_events SET details = NULL WHERE seq = 2"); err != nil {
+				t.Fatal(err)
+			}
+			stdout, _, err := c.run("audit", "verify", "--tenant", "acme", "--json")
+			if err == nil {
+				t.Fatal("audit verify passed a tampered chain")
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("event %d", id)) {
+				t.Fatalf("error %q does not name event %d", err, id)
+			}
+			var rep map[string]any
+			if json.Unmarshal([]byte(stdout), &rep) != nil || rep["ok"] != false {
+				t.Fatalf("--json output on a broken chain = %q", stdout)
+			}
+		})
+	}
+}
+
+// sqliteOrPostgres strips the sqlite:// scheme for database/sql.
+func sqliteOrPostgres(u string) (driver, dsn string) {
+	if strings.HasPrefix(u, "sqlite://") {
+		return "sqlite", "file:" + strings.TrimPrefix(u, "sqlite://") + "?_pragma=busy_timeout(5000)"
+	}
+	if _, err := url.Parse(u); err == nil {
+		return "pgx", u
+	}
+	return "", ""
+}
