@@ -188,8 +188,11 @@ func init() {
 		})
 	}
 	membershipMixinHooks0 := membershipMixin[0].Hooks()
+	membershipHooks := schema.Membership{}.Hooks()
 
 	membership.Hooks[1] = membershipMixinHooks0[0]
+
+	membership.Hooks[2] = membershipHooks[0]
 	membershipMixinFields1 := membershipMixin[1].Fields()
 	_ = membershipMixinFields1
 	membershipFields := schema.Membership{}.Fields()

@@ -33,6 +33,9 @@ func (Membership) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("tenant_id", "role")}
 }
 
+// Hooks of the Membership.
+func (Membership) Hooks() []ent.Hook { return []ent.Hook{sameTenantUser} }
+
 // Mixin of the Membership.
 func (Membership) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
 

@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/entql"
 
 	gen "github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/hook"
+	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/privacy"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -15,7 +17,18 @@ import (
 // Tenant isolation lives here, on the schema, so no caller can forget it.
 // Every query of a tenant-owned entity is filtered to the viewer's tenant;
 // every mutation is confined to it; a viewer without a tenant sees nothing.
-// Only viewer.AsSystem bypasses these rules, and it decides before they run.
+// The system bound to a tenant is confined like anyone else; only the system
+// bound to no tenant (viewer.AsSystem on a tenantless context) crosses them.
+
+// allowSystemAcrossTenants lets the tenantless system through.
+func allowSystemAcrossTenants() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx).CrossesTenants() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
 
 // tenantFilter is what the generated entql filter of a tenant-owned entity
 // offers.
@@ -91,14 +104,38 @@ func stampTenant(next ent.Mutator) ent.Mutator {
 	})
 }
 
+// sameTenantUser is a Membership hook: the user a new membership points at
+// must belong to the membership's tenant. The tenant filter alone cannot see
+// a foreign key, so without it a viewer could attach another tenant's user.
+func sameTenantUser(next ent.Mutator) ent.Mutator {
+	return hook.MembershipFunc(func(ctx context.Context, m *gen.MembershipMutation) (ent.Value, error) {
+		if m.Op().Is(ent.OpCreate) {
+			tid, ok1 := m.TenantID()
+			uid, ok2 := m.UserID()
+			if ok1 && ok2 {
+				ok, err := m.Client().User.Query().Where(user.ID(uid), user.TenantID(tid)).Exist(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return nil, privacy.Denyf("user %d is not in tenant %d", uid, tid)
+				}
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
 // tenantOwnedPolicy is the policy of every tenant-owned entity.
 func tenantOwnedPolicy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
+			allowSystemAcrossTenants(),
 			filterToViewerTenant(),
 			privacy.AlwaysAllowRule(),
 		},
 		Mutation: privacy.MutationPolicy{
+			allowSystemAcrossTenants(),
 			createInViewerTenant(),
 			filterToViewerTenant(),
 			privacy.AlwaysAllowRule(),
@@ -127,8 +164,9 @@ func ownTenantPolicy() ent.Policy {
 		return privacy.Skip
 	})
 	return privacy.Policy{
-		Query: privacy.QueryPolicy{own, privacy.AlwaysAllowRule()},
+		Query: privacy.QueryPolicy{allowSystemAcrossTenants(), own, privacy.AlwaysAllowRule()},
 		Mutation: privacy.MutationPolicy{
+			allowSystemAcrossTenants(),
 			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpCreate|ent.OpDelete|ent.OpDeleteOne),
 			own,
 			privacy.AlwaysAllowRule(),

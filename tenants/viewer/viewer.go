@@ -3,15 +3,13 @@
 // It is a leaf imported by the schema's privacy rules, the domain services
 // and the audit recorder; it knows nothing of HTTP or storage.
 //
-// AsSystem is the one way to bypass the tenant privacy rules, and it always
-// carries a reason.
+// AsSystem is the one way to act beyond a principal's role, and it always
+// carries a reason. Bound to a tenant, the system is still confined to that
+// tenant by the privacy rules; only a system viewer bound to no tenant
+// crosses tenants (resolving a slug, listing workspaces, creating one).
 package viewer
 
-import (
-	"context"
-
-	"entgo.io/ent/privacy"
-)
+import "context"
 
 // Kind is the kind of principal behind a request.
 type Kind string
@@ -95,11 +93,12 @@ func ForTenant(ctx context.Context, tenantID int) context.Context {
 	return NewContext(ctx, v)
 }
 
-// AsSystem returns ctx in which the system acts, bypassing the tenant
-// privacy rules, for the given reason. If ctx is already bound to a tenant
-// the binding is kept (so hooks still stamp that tenant on new rows), but the
-// filters no longer apply. Call it only for work no principal can do: resolving
-// a tenant from its slug, authenticating a credential, CLI administration.
+// AsSystem returns ctx in which the system acts, for the given reason, with
+// every role. If ctx is bound to a tenant the binding is kept and the
+// privacy rules still confine every query and write to that tenant; bound to
+// no tenant, the system sees across tenants. Call it only for work no
+// principal can do: resolving a tenant from its slug, authenticating a
+// credential, CLI administration.
 func AsSystem(ctx context.Context, reason string) context.Context {
 	v := FromContext(ctx)
 	v.Kind = System
@@ -107,5 +106,9 @@ func AsSystem(ctx context.Context, reason string) context.Context {
 	v.Label = "system"
 	v.Role = RoleOwner
 	v.Reason = reason
-	return privacy.DecisionContext(NewContext(ctx, v), privacy.Allow)
+	return NewContext(ctx, v)
 }
+
+// CrossesTenants reports whether v may see every tenant: only the system
+// bound to none.
+func (v Viewer) CrossesTenants() bool { return v.Kind == System && !v.HasTenant() }

@@ -1,0 +1,646 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/auditchain"
+	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/graph"
+	"github.com/mandatehq/mandate/graph/generated"
+	"github.com/mandatehq/mandate/internal/database"
+	"github.com/mandatehq/mandate/internal/testdb"
+	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// This file is the tenant-isolation table of the GraphQL API: every Query
+// and Mutation field, each run over HTTP with workspace A's owner token
+// against workspace B's ids. A field missing from the table fails
+// TestGraphQLIsolationTableCoversEveryField.
+
+// workspace is one side of the fixture.
+type workspace struct {
+	slug   string
+	tenant *ent.Tenant
+	owner  *ent.Membership
+	member *ent.Membership // a plain member, with its user
+	token  *ent.APIToken   // the owner token the requests use
+	secret string
+	spare  *ent.APIToken // a second token, a revocation target
+	event  *ent.AuditEvent
+	chain  *ent.AuditChain
+	system context.Context
+}
+
+// ids returns the workspace's rows that GraphQL can name, by type.
+func (w workspace) ids() map[string]int {
+	return map[string]int{
+		"Tenant":     w.tenant.ID,
+		"User":       w.member.UserID,
+		"Membership": w.member.ID,
+		"APIToken":   w.spare.ID,
+		"AuditEvent": w.event.ID,
+		"AuditChain": w.chain.ID,
+	}
+}
+
+func newWorkspace(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) workspace {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := ts.CreateTenant(viewer.AsSystem(ctx, "test"), slug, strings.ToUpper(slug))
+	if err != nil {
+		t.Fatalf("create %s: %v", slug, err)
+	}
+	w := workspace{slug: slug, tenant: tn, system: viewer.AsSystem(viewer.ForTenant(ctx, tn.ID), "test")}
+	if w.owner, err = ts.AddMember(w.system, tenants.NewMember{Email: "owner@" + slug + ".example", Role: viewer.RoleOwner}); err != nil {
+		t.Fatal(err)
+	}
+	if w.member, err = ts.AddMember(w.system, tenants.NewMember{Email: "member@" + slug + ".example", Role: viewer.RoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	if w.token, w.secret, err = ts.CreateAPIToken(w.system, tenants.NewAPIToken{Name: "owner", Role: viewer.RoleOwner}); err != nil {
+		t.Fatal(err)
+	}
+	if w.spare, _, err = ts.CreateAPIToken(w.system, tenants.NewAPIToken{Name: "spare", Role: viewer.RoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	if w.event, err = c.AuditEvent.Query().Where(auditevent.TenantID(tn.ID)).First(w.system); err != nil {
+		t.Fatal(err)
+	}
+	if w.chain, err = c.AuditChain.Query().Where(auditchain.TenantID(tn.ID)).Only(w.system); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// gqlError is one error of a GraphQL response.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+func (e gqlError) code() string { s, _ := e.Extensions["code"].(string); return s }
+
+type gqlResponse struct {
+	status int
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []gqlError                 `json:"errors"`
+}
+
+// codes returns the error codes of the response, in order.
+func (r gqlResponse) codes() []string {
+	var out []string
+	for _, e := range r.Errors {
+		out = append(out, e.code())
+	}
+	return out
+}
+
+// errorsWithout renders the errors' codes and messages with the id left
+// out, to compare two answers.
+func errorsWithout(r gqlResponse, id int) string {
+	var b strings.Builder
+	for _, e := range r.Errors {
+		msg := e.Message
+		if id != 0 {
+			msg = strings.ReplaceAll(msg, strconv.Itoa(id), "<id>")
+		}
+		fmt.Fprintf(&b, "[%s] %s; ", e.code(), msg)
+	}
+	return b.String()
+}
+
+// field decodes data.name into v.
+func (r gqlResponse) field(t *testing.T, name string, v any) {
+	t.Helper()
+	raw, ok := r.Data[name]
+	if !ok {
+		t.Fatalf("response has no data.%s: status %d, errors %+v", name, r.status, r.Errors)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("data.%s = %s: %v", name, raw, err)
+	}
+}
+
+// env is what every case works with.
+type env struct {
+	srv    *httptest.Server
+	c      *ent.Client
+	ts     *tenants.Service
+	a, b   workspace
+	sysAll context.Context // the system, bound to no tenant
+}
+
+// as runs an operation at /t/{slug}/graphql with a bearer token.
+func (e *env) as(t *testing.T, slug, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/t/"+slug+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := gqlResponse{status: res.StatusCode}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("decode response (status %d): %v", res.StatusCode, err)
+	}
+	return out
+}
+
+// asA runs an operation as A's owner token in A.
+func (e *env) asA(t *testing.T, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	return e.as(t, e.a.slug, e.a.secret, query, vars)
+}
+
+// state is every row of a tenant, read as the system.
+func (e *env) state(t *testing.T, tid int) []string {
+	t.Helper()
+	ctx := e.sysAll
+	var out []string
+	add := func(kind string, tenant int, s string) {
+		if tenant == tid {
+			out = append(out, kind+" "+s)
+		}
+	}
+	tns, err := e.c.Tenant.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range tns {
+		add("tenant", x.ID, x.String())
+	}
+	us, err := e.c.User.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range us {
+		add("user", x.TenantID, x.String())
+	}
+	ms, err := e.c.Membership.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ms {
+		add("membership", x.TenantID, x.String())
+	}
+	toks, err := e.c.APIToken.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range toks {
+		add("token", x.TenantID, x.String())
+	}
+	evs, err := e.c.AuditEvent.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range evs {
+		add("event", x.TenantID, x.String())
+	}
+	chs, err := e.c.AuditChain.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range chs {
+		add("chain", x.TenantID, x.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// bUnchanged fails if B's rows differ from before.
+func (e *env) bUnchanged(t *testing.T, before []string) {
+	t.Helper()
+	after := e.state(t, e.b.tenant.ID)
+	if !slices.Equal(before, after) {
+		t.Errorf("B's rows changed:\nbefore %q\nafter  %q", before, after)
+	}
+}
+
+// gqlCase is one entry of the table: an operation of A against B.
+type gqlCase struct {
+	field string // "Query.node", "Mutation.addMember"
+	name  string
+	run   func(t *testing.T, e *env)
+}
+
+func id(n int) string { return strconv.Itoa(n) }
+
+// connection is the shape of a relay connection.
+type connection struct {
+	TotalCount int `json:"totalCount"`
+	Edges      []struct {
+		Node struct {
+			ID string `json:"id"`
+		} `json:"node"`
+	} `json:"edges"`
+}
+
+func (c connection) ids() []string {
+	var out []string
+	for _, e := range c.Edges {
+		out = append(out, e.Node.ID)
+	}
+	return out
+}
+
+// connectionCase checks a connection field: A sees exactly its own rows,
+// and a filter naming B's rows finds nothing.
+func connectionCase(field string, own func(t *testing.T, e *env) []int, bID func(e *env) int, hasUser bool) gqlCase {
+	return gqlCase{
+		field: "Query." + field,
+		name:  "only A's rows",
+		run: func(t *testing.T, e *env) {
+			want := own(t, e)
+			if len(want) == 0 {
+				t.Fatal("fixture: A has no rows")
+			}
+			q := fmt.Sprintf(`{ %s(first: 500) { totalCount edges { node { id } } } }`, field)
+			r := e.asA(t, q, nil)
+			if len(r.Errors) != 0 {
+				t.Fatalf("errors: %+v", r.Errors)
+			}
+			var conn connection
+			r.field(t, field, &conn)
+			got := conn.ids()
+			wantIDs := make([]string, len(want))
+			for i, n := range want {
+				wantIDs[i] = id(n)
+			}
+			sort.Strings(got)
+			sort.Strings(wantIDs)
+			if !slices.Equal(got, wantIDs) || conn.TotalCount != len(want) {
+				t.Errorf("%s = %v (totalCount %d); want A's %v", field, got, conn.TotalCount, wantIDs)
+			}
+			if slices.Contains(got, id(bID(e))) {
+				t.Errorf("%s lists B's row %d", field, bID(e))
+			}
+
+			// Filters naming B's rows find nothing.
+			filters := []string{fmt.Sprintf(`{id: %q}`, id(bID(e))), fmt.Sprintf(`{idIn: [%q]}`, id(bID(e)))}
+			if hasUser {
+				filters = append(filters, fmt.Sprintf(`{hasUserWith: [{id: %q}]}`, id(e.b.member.UserID)))
+			}
+			for _, f := range filters {
+				r := e.asA(t, fmt.Sprintf(`{ %s(where: %s) { totalCount edges { node { id } } } }`, field, f), nil)
+				var conn connection
+				r.field(t, field, &conn)
+				if len(r.Errors) != 0 || conn.TotalCount != 0 || len(conn.Edges) != 0 {
+					t.Errorf("%s(where: %s) = %v (totalCount %d), errors %+v; want nothing", field, f, conn.ids(), conn.TotalCount, r.Errors)
+				}
+			}
+		},
+	}
+}
+
+// membershipIDs lists A's memberships, read as the system.
+func membershipIDs(t *testing.T, e *env) []int {
+	ids, err := e.c.Membership.Query().Where(membership.TenantID(e.a.tenant.ID)).IDs(e.sysAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// mutationOnB runs a mutation on one of B's ids (bVars) and wants
+// NOT_FOUND, no data, B unchanged, and the same answer as for an id that
+// exists nowhere (missing). With aVars, the same mutation on A's own row
+// must then work, so a resolver that always fails cannot pass.
+func mutationOnB(t *testing.T, e *env, op, field string, bVars, aVars map[string]any, missing map[string]any) {
+	t.Helper()
+	before := e.state(t, e.b.tenant.ID)
+	r := e.asA(t, op, bVars)
+	if got := r.codes(); !slices.Equal(got, []string{"NOT_FOUND"}) {
+		t.Errorf("%s on B's row: codes %v (%+v); want [NOT_FOUND]", field, got, r.Errors)
+	}
+	if raw := r.Data[field]; len(raw) != 0 && string(raw) != "null" {
+		t.Errorf("%s on B's row returned data %s", field, raw)
+	}
+	none := e.asA(t, op, missing)
+	if got, want := errorsWithout(r, 0), errorsWithout(none, 0); got != want {
+		t.Errorf("%s: B's row answers %s, a row that exists nowhere %s; want the same", field, got, want)
+	}
+	e.bUnchanged(t, before)
+	if aVars != nil {
+		ok := e.asA(t, op, aVars)
+		if len(ok.Errors) != 0 {
+			t.Errorf("%s on A's own row (control): %+v", field, ok.Errors)
+		}
+	}
+}
+
+// freshMember adds a member to A as the system, a target for a mutation.
+func freshMember(t *testing.T, e *env, email string) *ent.Membership {
+	t.Helper()
+	m, err := e.ts.AddMember(e.a.system, tenants.NewMember{Email: email, Role: viewer.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// nodeTypes are the GraphQL node types and a query selecting a field only
+// that type has, so a leak would show its data.
+var nodeTypes = []string{"Tenant", "User", "Membership", "APIToken", "AuditEvent", "AuditChain"}
+
+const nodeSelection = `id __typename
+	... on Tenant { slug name }
+	... on User { email }
+	... on Membership { role user { email } }
+	... on APIToken { name prefix }
+	... on AuditEvent { action hash }`
+
+func gqlCases() []gqlCase {
+	return []gqlCase{
+		{field: "Query.node", name: "B's rows are null", run: func(t *testing.T, e *env) {
+			q := `query($id: ID!) { node(id: $id) { ` + nodeSelection + ` } }`
+			aIDs, bIDs := e.a.ids(), e.b.ids()
+			for _, typ := range nodeTypes {
+				r := e.asA(t, q, map[string]any{"id": id(bIDs[typ])})
+				if raw := r.Data["node"]; string(raw) != "null" {
+					t.Errorf("node(B's %s %d) = %s; want null", typ, bIDs[typ], raw)
+				}
+				// No oracle: B's row answers like a row that exists nowhere.
+				missing := bIDs[typ] + 1_000_000
+				none := e.asA(t, q, map[string]any{"id": id(missing)})
+				if got, want := errorsWithout(r, bIDs[typ]), errorsWithout(none, missing); got != want {
+					t.Errorf("node(B's %s): errors %s differ from a missing row's %s", typ, got, want)
+				}
+				if typ == "AuditChain" {
+					continue // not a GraphQL node at all
+				}
+				// Control: A's own row of the type resolves.
+				own := e.asA(t, q, map[string]any{"id": id(aIDs[typ])})
+				var n struct {
+					ID       string `json:"id"`
+					Typename string `json:"__typename"`
+				}
+				own.field(t, "node", &n)
+				if n.ID != id(aIDs[typ]) || n.Typename != typ {
+					t.Errorf("node(A's %s %d) = %+v, errors %+v; want it", typ, aIDs[typ], n, own.Errors)
+				}
+			}
+		}},
+		{field: "Query.nodes", name: "B's rows are null", run: func(t *testing.T, e *env) {
+			aIDs, bIDs := e.a.ids(), e.b.ids()
+			ids := []string{id(aIDs["Membership"])}
+			for _, typ := range nodeTypes {
+				ids = append(ids, id(bIDs[typ]))
+			}
+			r := e.asA(t, `query($ids: [ID!]!) { nodes(ids: $ids) { `+nodeSelection+` } }`, map[string]any{"ids": ids})
+			var nodes []json.RawMessage
+			r.field(t, "nodes", &nodes)
+			if len(nodes) != len(ids) {
+				t.Fatalf("nodes returned %d entries for %d ids", len(nodes), len(ids))
+			}
+			if string(nodes[0]) == "null" {
+				t.Errorf("nodes: A's own membership is null (control), errors %+v", r.Errors)
+			}
+			for i, raw := range nodes[1:] {
+				if string(raw) != "null" {
+					t.Errorf("nodes: B's %s %s = %s; want null", nodeTypes[i], ids[i+1], raw)
+				}
+			}
+		}},
+		connectionCase("members", membershipIDs, func(e *env) int { return e.b.member.ID }, true),
+		connectionCase("apiTokens", func(t *testing.T, e *env) []int {
+			ids, err := e.c.APIToken.Query().Where(apitoken.TenantID(e.a.tenant.ID)).IDs(e.sysAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}, func(e *env) int { return e.b.spare.ID }, false),
+		connectionCase("auditEvents", func(t *testing.T, e *env) []int {
+			ids, err := e.c.AuditEvent.Query().Where(auditevent.TenantID(e.a.tenant.ID)).IDs(e.sysAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}, func(e *env) int { return e.b.event.ID }, false),
+		{field: "Query.viewer", name: "is A", run: func(t *testing.T, e *env) {
+			r := e.asA(t, `{ viewer { kind id label role tenant { id slug } } }`, nil)
+			var v struct {
+				Kind   string `json:"kind"`
+				ID     string `json:"id"`
+				Tenant struct {
+					ID   string `json:"id"`
+					Slug string `json:"slug"`
+				} `json:"tenant"`
+			}
+			r.field(t, "viewer", &v)
+			if v.Kind != "api_token" || v.ID != id(e.a.token.ID) || v.Tenant.ID != id(e.a.tenant.ID) || v.Tenant.Slug != "a" {
+				t.Errorf("viewer = %+v, errors %+v; want A's token in A", v, r.Errors)
+			}
+		}},
+		{field: "Query.tenant", name: "is A", run: func(t *testing.T, e *env) {
+			r := e.asA(t, `{ tenant { id slug name } }`, nil)
+			var tn struct{ ID, Slug string }
+			r.field(t, "tenant", &tn)
+			if tn.ID != id(e.a.tenant.ID) || tn.Slug != "a" {
+				t.Errorf("tenant = %+v, errors %+v; want A", tn, r.Errors)
+			}
+		}},
+		{field: "Mutation.updateTenantSettings", name: "changes only A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			r := e.asA(t, `mutation { updateTenantSettings(input: {name: "A renamed", sessionLifetimeMinutes: 77}) { id name } }`, nil)
+			var tn struct{ ID, Name string }
+			r.field(t, "updateTenantSettings", &tn)
+			if tn.ID != id(e.a.tenant.ID) || tn.Name != "A renamed" {
+				t.Errorf("updateTenantSettings = %+v, errors %+v; want A renamed", tn, r.Errors)
+			}
+			got, err := e.c.Tenant.Get(e.sysAll, e.a.tenant.ID)
+			if err != nil || got.Name != "A renamed" || got.Settings.SessionLifetimeMinutes != 77 {
+				t.Errorf("A after update = %+v, %v", got, err)
+			}
+			e.bUnchanged(t, before)
+		}},
+		{field: "Mutation.addMember", name: "lands in A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			// B's member's address: in A it is a new, separate person.
+			for _, email := range []string{"new@a.example", "member@b.example"} {
+				r := e.asA(t, `mutation($email: String!) { addMember(input: {email: $email, role: member}) { id user { id email } } }`,
+					map[string]any{"email": email})
+				var m struct {
+					ID   string `json:"id"`
+					User struct{ ID, Email string }
+				}
+				r.field(t, "addMember", &m)
+				if len(r.Errors) != 0 {
+					t.Fatalf("addMember(%s): %+v", email, r.Errors)
+				}
+				mid, _ := strconv.Atoi(m.ID)
+				got, err := e.c.Membership.Query().Where(membership.ID(mid)).WithUser().Only(e.sysAll)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.TenantID != e.a.tenant.ID || got.Edges.User.TenantID != e.a.tenant.ID || m.User.ID == id(e.b.member.UserID) {
+					t.Errorf("addMember(%s) made membership of tenant %d with user %d of tenant %d; want both in A",
+						email, got.TenantID, got.UserID, got.Edges.User.TenantID)
+				}
+			}
+			e.bUnchanged(t, before)
+		}},
+		{field: "Mutation.removeMember", name: "B's membership is not found", run: func(t *testing.T, e *env) {
+			own := freshMember(t, e, "remove-me@a.example")
+			mutationOnB(t, e, `mutation($id: ID!) { removeMember(id: $id) { deletedID } }`, "removeMember",
+				map[string]any{"id": id(e.b.member.ID)}, map[string]any{"id": id(own.ID)}, map[string]any{"id": id(e.b.member.ID + 1_000_000)})
+		}},
+		{field: "Mutation.changeMemberRole", name: "B's membership is not found", run: func(t *testing.T, e *env) {
+			own := freshMember(t, e, "promote-me@a.example")
+			op := `mutation($id: ID!) { changeMemberRole(id: $id, role: owner) { id role } }`
+			mutationOnB(t, e, op, "changeMemberRole",
+				map[string]any{"id": id(e.b.member.ID)}, map[string]any{"id": id(own.ID)}, map[string]any{"id": id(e.b.member.ID + 1_000_000)})
+			// Nor B's only owner.
+			mutationOnB(t, e, `mutation($id: ID!) { changeMemberRole(id: $id, role: member) { id role } }`, "changeMemberRole",
+				map[string]any{"id": id(e.b.owner.ID)}, nil, map[string]any{"id": id(e.b.owner.ID + 1_000_000)})
+		}},
+		{field: "Mutation.createAPIToken", name: "lands in A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			r := e.asA(t, `mutation { createAPIToken(input: {name: "made by A", role: admin}) { token apiToken { id } } }`, nil)
+			var p struct {
+				Token    string `json:"token"`
+				APIToken struct{ ID string }
+			}
+			r.field(t, "createAPIToken", &p)
+			if len(r.Errors) != 0 || p.Token == "" {
+				t.Fatalf("createAPIToken: %+v", r.Errors)
+			}
+			tid, _ := strconv.Atoi(p.APIToken.ID)
+			got, err := e.c.APIToken.Get(e.sysAll, tid)
+			if err != nil || got.TenantID != e.a.tenant.ID {
+				t.Errorf("new token %d: %+v, %v; want it in A", tid, got, err)
+			}
+			e.bUnchanged(t, before)
+			// It works in A and nowhere else.
+			if r := e.as(t, "a", p.Token, `{ tenant { id } }`, nil); r.status != http.StatusOK || len(r.Errors) != 0 {
+				t.Errorf("new token in A: status %d, %+v", r.status, r.Errors)
+			}
+			if r := e.as(t, "b", p.Token, `{ tenant { id } }`, nil); r.status != http.StatusUnauthorized {
+				t.Errorf("new token in B: status %d, %+v; want 401", r.status, r.Errors)
+			}
+		}},
+		{field: "Mutation.revokeAPIToken", name: "B's token is not found", run: func(t *testing.T, e *env) {
+			own, _, err := e.ts.CreateAPIToken(e.a.system, tenants.NewAPIToken{Name: "revoke me", Role: viewer.RoleMember})
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`
+			mutationOnB(t, e, op, "revokeAPIToken",
+				map[string]any{"id": id(e.b.token.ID)}, nil, map[string]any{"id": id(e.b.token.ID + 1_000_000)})
+			mutationOnB(t, e, op, "revokeAPIToken",
+				map[string]any{"id": id(e.b.spare.ID)}, map[string]any{"id": id(own.ID)}, map[string]any{"id": id(e.b.spare.ID + 1_000_000)})
+		}},
+	}
+}
+
+// testLog sends the handler's log to the test's.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Helper()
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func TestGraphQLIsolation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		c := db.Client
+		ts := tenants.NewService(c, audit.NewRecorder())
+		e := &env{
+			c: c, ts: ts,
+			a:      newWorkspace(t, ts, c, "a"),
+			b:      newWorkspace(t, ts, c, "b"),
+			sysAll: viewer.AsSystem(context.Background(), "test: check"),
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/t/{slug}/graphql", graph.NewHandler(c, ts, slog.New(slog.NewTextHandler(testLog{t}, nil))))
+		e.srv = httptest.NewServer(mux)
+		t.Cleanup(e.srv.Close)
+		before := e.state(t, e.b.tenant.ID)
+
+		t.Run("A's token in B", func(t *testing.T) {
+			for _, q := range []string{`{ tenant { id } }`, `mutation { updateTenantSettings(input: {name: "pwned"}) { id } }`} {
+				r := e.as(t, "b", e.a.secret, q, nil)
+				if r.status != http.StatusUnauthorized || !slices.Equal(r.codes(), []string{"UNAUTHENTICATED"}) || len(r.Data) != 0 {
+					t.Errorf("A's token at /t/b/graphql: status %d, codes %v, data %v; want 401 UNAUTHENTICATED", r.status, r.codes(), r.Data)
+				}
+			}
+			// Control: the same token works in A.
+			if r := e.asA(t, `{ tenant { id } }`, nil); r.status != http.StatusOK || len(r.Errors) != 0 {
+				t.Errorf("A's token in A: status %d, %+v", r.status, r.Errors)
+			}
+		})
+
+		for _, tc := range gqlCases() {
+			t.Run(tc.field+"/"+tc.name, func(t *testing.T) { tc.run(t, e) })
+		}
+
+		e.bUnchanged(t, before)
+		// B's own token still works after everything A tried.
+		if r := e.as(t, "b", e.b.secret, `{ tenant { id } }`, nil); r.status != http.StatusOK || len(r.Errors) != 0 {
+			t.Errorf("B's token in B afterwards: status %d, %+v", r.status, r.Errors)
+		}
+	})
+}
+
+// TestGraphQLIsolationTableCoversEveryField fails when a Query or Mutation
+// field has no entry in gqlCases.
+func TestGraphQLIsolationTableCoversEveryField(t *testing.T) {
+	schema := generated.NewExecutableSchema(generated.Config{Resolvers: graph.NewResolver(nil, nil)}).Schema()
+	covered := map[string]bool{}
+	for _, tc := range gqlCases() {
+		covered[tc.field] = true
+	}
+	fields := map[string]bool{}
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation} {
+		if root == nil {
+			continue
+		}
+		for _, f := range root.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue // introspection
+			}
+			name := root.Name + "." + f.Name
+			fields[name] = true
+			if !covered[name] {
+				t.Errorf("GraphQL field %s has no entry in the isolation table: add a case to gqlCases() in graph/isolation_test.go", name)
+			}
+		}
+	}
+	if len(fields) == 0 {
+		t.Fatal("the schema has no Query or Mutation fields")
+	}
+	for name := range covered {
+		if !fields[name] {
+			t.Errorf("isolation table entry %s names a field the schema no longer has", name)
+		}
+	}
+}

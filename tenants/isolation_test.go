@@ -1,0 +1,780 @@
+package tenants_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/auditchain"
+	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/migrate"
+	"github.com/mandatehq/mandate/ent/privacy"
+	"github.com/mandatehq/mandate/ent/tenant"
+	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/database"
+	"github.com/mandatehq/mandate/internal/testdb"
+	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// This file is the tenant-isolation table of the data layer: one entry per
+// ent entity, each saying how to read, change, delete, create and traverse
+// that entity. The test runs every entry as tenant A against tenant B's rows
+// on every dialect. A new entity that is not in the table fails
+// TestIsolationTableCoversEveryEntity.
+
+// row is one stored row as the isolation checks see it.
+type row struct {
+	id, tenant int
+	text       string // the entity's String(), to notice any change
+}
+
+// side is one workspace of the fixture and the ids of its rows.
+type side struct {
+	tenant     *ent.Tenant
+	owner      *ent.User
+	ownerM     *ent.Membership
+	member     *ent.Membership
+	token      *ent.APIToken
+	chain      *ent.AuditChain
+	event      *ent.AuditEvent
+	system     context.Context // the system, bound to this tenant
+	viewerCtx  context.Context // the owner's API token in this tenant
+	memberUser int
+}
+
+// edgeCase is one edge of an entity.
+type edgeCase struct {
+	name string
+	// fk is the foreign key the edge follows, as "table.column".
+	fk string
+	// viaQuery traverses from the row id through a query path:
+	// Query().Where(ID(id)).QueryX().
+	viaQuery func(ctx context.Context, c *ent.Client, id int) ([]row, error)
+	// viaRow traverses from an entity loaded by load (the system), with
+	// ctx: the starting row itself is not filtered, only the edge.
+	viaRow func(load, ctx context.Context, c *ent.Client, id int) ([]row, error)
+}
+
+// entityCase is one entity of the isolation table.
+type entityCase struct {
+	name  string // the ent type
+	table string // its table, from the generated package
+	// of returns the id of the side's row of this entity.
+	of        func(s side) int
+	all       func(ctx context.Context, c *ent.Client) ([]row, error)
+	get       func(ctx context.Context, c *ent.Client, id int) error
+	countID   func(ctx context.Context, c *ent.Client, id int) (int, error)
+	update    func(ctx context.Context, c *ent.Client, id int) (int, error)
+	updateOne func(ctx context.Context, c *ent.Client, id int) error
+	delete    func(ctx context.Context, c *ent.Client, id int) (int, error)
+	deleteOne func(ctx context.Context, c *ent.Client, id int) error
+	// appendOnly: the schema rejects every update and delete, for everyone.
+	appendOnly bool
+	// create creates a row in tenant tid; for Tenant, any tenant.
+	create func(ctx context.Context, c *ent.Client, tid int) error
+	edges  []edgeCase
+}
+
+// tenantOwner is every tenant-owned entity: it has a tenant edge.
+type tenantOwner interface {
+	QueryTenant() *ent.TenantQuery
+}
+
+// tenantEdge is the tenant edge of the entity in table: query follows it
+// from a query path, load loads a row to follow it from.
+func tenantEdge(table string,
+	query func(c *ent.Client, id int) *ent.TenantQuery,
+	load func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error),
+) edgeCase {
+	return edgeCase{
+		name: "tenant",
+		fk:   table + ".tenant_id",
+		viaQuery: func(ctx context.Context, c *ent.Client, id int) ([]row, error) {
+			return tenantRows(query(c, id).All(ctx))
+		},
+		viaRow: func(sys, ctx context.Context, c *ent.Client, id int) ([]row, error) {
+			e, err := load(sys, c, id)
+			if err != nil {
+				return nil, err
+			}
+			return tenantRows(e.QueryTenant().All(ctx))
+		},
+	}
+}
+
+func tenantRows(ts []*ent.Tenant, err error) ([]row, error) {
+	out := make([]row, len(ts))
+	for i, t := range ts {
+		out[i] = row{t.ID, t.ID, t.String()}
+	}
+	return out, err
+}
+
+func userRows(us []*ent.User, err error) ([]row, error) {
+	out := make([]row, len(us))
+	for i, u := range us {
+		out[i] = row{u.ID, u.TenantID, u.String()}
+	}
+	return out, err
+}
+
+func membershipRows(ms []*ent.Membership, err error) ([]row, error) {
+	out := make([]row, len(ms))
+	for i, m := range ms {
+		out[i] = row{m.ID, m.TenantID, m.String()}
+	}
+	return out, err
+}
+
+func tokenRows(ts []*ent.APIToken, err error) ([]row, error) {
+	out := make([]row, len(ts))
+	for i, t := range ts {
+		out[i] = row{t.ID, t.TenantID, t.String()}
+	}
+	return out, err
+}
+
+func eventRows(es []*ent.AuditEvent, err error) ([]row, error) {
+	out := make([]row, len(es))
+	for i, e := range es {
+		out[i] = row{e.ID, e.TenantID, e.String()}
+	}
+	return out, err
+}
+
+func chainRows(cs []*ent.AuditChain, err error) ([]row, error) {
+	out := make([]row, len(cs))
+	for i, c := range cs {
+		out[i] = row{c.ID, c.TenantID, c.String()}
+	}
+	return out, err
+}
+
+func errOnly[T any](_ T, err error) error { return err }
+
+// entities is the isolation table: every ent entity.
+func entities() []entityCase {
+	return []entityCase{
+		{
+			name: "Tenant", table: tenant.Table,
+			of: func(s side) int { return s.tenant.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return tenantRows(c.Tenant.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Tenant.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Tenant.Query().Where(tenant.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Tenant.Update().Where(tenant.ID(id)).SetName("pwned").Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Tenant.UpdateOneID(id).SetName("pwned").Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Tenant.Delete().Where(tenant.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error { return c.Tenant.DeleteOneID(id).Exec(ctx) },
+			// Only the system creates tenants; tid is ignored.
+			create: func(ctx context.Context, c *ent.Client, _ int) error {
+				return c.Tenant.Create().SetSlug("evil").SetName("Evil").Exec(ctx)
+			},
+		},
+		{
+			name: "User", table: user.Table,
+			of: func(s side) int { return s.owner.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return userRows(c.User.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.User.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.User.Query().Where(user.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.User.Update().Where(user.ID(id)).SetDisabled(true).SetName("pwned").Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.User.UpdateOneID(id).SetDisabled(true).SetName("pwned").Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.User.Delete().Where(user.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error { return c.User.DeleteOneID(id).Exec(ctx) },
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.User.Create().SetTenantID(tid).SetEmail("intruder@example.com").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(user.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery { return c.User.Query().Where(user.ID(id)).QueryTenant() },
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) { return c.User.Get(ctx, id) }),
+				{
+					name: "membership", fk: membership.Table + "." + membership.UserColumn,
+					viaQuery: func(ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						return membershipRows(c.User.Query().Where(user.ID(id)).QueryMembership().All(ctx))
+					},
+					viaRow: func(load, ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						u, err := c.User.Get(load, id)
+						if err != nil {
+							return nil, err
+						}
+						return membershipRows(u.QueryMembership().All(ctx))
+					},
+				},
+			},
+		},
+		{
+			name: "Membership", table: membership.Table,
+			of: func(s side) int { return s.member.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return membershipRows(c.Membership.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Membership.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Membership.Query().Where(membership.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Membership.Update().Where(membership.ID(id)).SetRole(membership.RoleOwner).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Membership.UpdateOneID(id).SetRole(membership.RoleOwner).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Membership.Delete().Where(membership.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Membership.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				// The user id is irrelevant: the tenant must be refused first.
+				return c.Membership.Create().SetTenantID(tid).SetUserID(1).SetRole(membership.RoleOwner).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(membership.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Membership.Query().Where(membership.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.Membership.Get(ctx, id)
+					}),
+				{
+					name: "user", fk: membership.Table + "." + membership.UserColumn,
+					viaQuery: func(ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						return userRows(c.Membership.Query().Where(membership.ID(id)).QueryUser().All(ctx))
+					},
+					viaRow: func(load, ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						m, err := c.Membership.Get(load, id)
+						if err != nil {
+							return nil, err
+						}
+						return userRows(m.QueryUser().All(ctx))
+					},
+				},
+			},
+		},
+		{
+			name: "APIToken", table: apitoken.Table,
+			of: func(s side) int { return s.token.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return tokenRows(c.APIToken.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.APIToken.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.APIToken.Query().Where(apitoken.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.APIToken.Update().Where(apitoken.ID(id)).SetRevokedAt(time.Now()).SetName("pwned").Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.APIToken.UpdateOneID(id).SetRevokedAt(time.Now()).SetName("pwned").Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.APIToken.Delete().Where(apitoken.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.APIToken.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.APIToken.Create().SetTenantID(tid).SetName("planted").SetRole(apitoken.RoleOwner).
+					SetTokenHash(fmt.Sprintf("planted-%d", tid)).SetPrefix("mdt_plant").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(apitoken.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.APIToken.Query().Where(apitoken.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) { return c.APIToken.Get(ctx, id) }),
+			},
+		},
+		{
+			name: "AuditEvent", table: auditevent.Table,
+			of: func(s side) int { return s.event.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return eventRows(c.AuditEvent.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.AuditEvent.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuditEvent.Query().Where(auditevent.ID(id)).Count(ctx)
+			},
+			// Every field is immutable: an update has nothing to set, and
+			// the schema's hook rejects it anyway.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuditEvent.Update().Where(auditevent.ID(id)).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AuditEvent.UpdateOneID(id).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuditEvent.Delete().Where(auditevent.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AuditEvent.DeleteOneID(id).Exec(ctx)
+			},
+			appendOnly: true,
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.AuditEvent.Create().SetTenantID(tid).SetSeq(1 << 40).SetOccurredAt(time.Now()).
+					SetActorType("system").SetAction("planted").SetPrevHash("").SetHash("planted").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(auditevent.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.AuditEvent.Query().Where(auditevent.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.AuditEvent.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "AuditChain", table: auditchain.Table,
+			of: func(s side) int { return s.chain.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return chainRows(c.AuditChain.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.AuditChain.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuditChain.Query().Where(auditchain.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuditChain.Update().Where(auditchain.ID(id)).SetHead("forged").AddSeq(100).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AuditChain.UpdateOneID(id).SetHead("forged").AddSeq(100).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuditChain.Delete().Where(auditchain.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AuditChain.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.AuditChain.Create().SetTenantID(tid).SetHead("forged").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(auditchain.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.AuditChain.Query().Where(auditchain.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.AuditChain.Get(ctx, id)
+					}),
+			},
+		},
+	}
+}
+
+// setupSide creates a workspace with an owner, a member, an owner API token
+// and the audit events those writes leave, all through the service.
+func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) side {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := ts.CreateTenant(viewer.AsSystem(ctx, "test"), slug, strings.ToUpper(slug))
+	if err != nil {
+		t.Fatalf("create tenant %s: %v", slug, err)
+	}
+	sys := viewer.AsSystem(viewer.ForTenant(ctx, tn.ID), "test")
+	ownerM, err := ts.AddMember(sys, tenants.NewMember{Email: "owner@" + slug + ".example", Role: viewer.RoleOwner})
+	if err != nil {
+		t.Fatalf("add owner to %s: %v", slug, err)
+	}
+	member, err := ts.AddMember(sys, tenants.NewMember{Email: "member@" + slug + ".example", Role: viewer.RoleMember})
+	if err != nil {
+		t.Fatalf("add member to %s: %v", slug, err)
+	}
+	tok, _, err := ts.CreateAPIToken(sys, tenants.NewAPIToken{Name: "ci", Role: viewer.RoleOwner})
+	if err != nil {
+		t.Fatalf("create token in %s: %v", slug, err)
+	}
+	s := side{tenant: tn, ownerM: ownerM, member: member, token: tok, system: sys, memberUser: member.UserID}
+	if s.owner, err = c.User.Get(sys, ownerM.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if s.chain, err = c.AuditChain.Query().Where(auditchain.TenantID(tn.ID)).Only(sys); err != nil {
+		t.Fatal(err)
+	}
+	if s.event, err = c.AuditEvent.Query().Where(auditevent.TenantID(tn.ID), auditevent.Action("member.added")).First(sys); err != nil {
+		t.Fatal(err)
+	}
+	s.viewerCtx = viewer.NewContext(ctx, viewer.Viewer{
+		TenantID: tn.ID, Kind: viewer.APIToken, ID: tok.ID, Label: "t", Role: viewer.RoleOwner,
+	})
+	return s
+}
+
+// tenantState is every row of tenant tid, read as the system, to prove an
+// attack changed nothing.
+func tenantState(t *testing.T, c *ent.Client, tid int) map[string][]string {
+	t.Helper()
+	sys := viewer.AsSystem(context.Background(), "test: read state")
+	out := map[string][]string{}
+	for _, e := range entities() {
+		rows, err := e.all(sys, c)
+		if err != nil {
+			t.Fatalf("%s: read as system: %v", e.name, err)
+		}
+		for _, r := range rows {
+			if r.tenant == tid {
+				out[e.name] = append(out[e.name], r.text)
+			}
+		}
+		sort.Strings(out[e.name])
+	}
+	return out
+}
+
+func diffState(t *testing.T, who string, before, after map[string][]string) {
+	t.Helper()
+	for name, rows := range before {
+		if !slices.Equal(rows, after[name]) {
+			t.Errorf("%s's %s rows changed:\nbefore %q\nafter  %q", who, name, rows, after[name])
+		}
+	}
+}
+
+func TestTenantIsolation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		c := db.Client
+		ts := tenants.NewService(c, audit.NewRecorder())
+		a := setupSide(t, ts, c, "a")
+		b := setupSide(t, ts, c, "b")
+		actx := a.viewerCtx
+		bBefore := tenantState(t, c, b.tenant.ID)
+
+		for _, e := range entities() {
+			t.Run(e.name, func(t *testing.T) {
+				aID, bID := e.of(a), e.of(b)
+				if aID == 0 || bID == 0 || aID == bID {
+					t.Fatalf("fixture has no distinct rows of %s: a=%d b=%d", e.name, aID, bID)
+				}
+
+				rows, err := e.all(actx, c)
+				if err != nil {
+					t.Fatalf("Query().All as A: %v", err)
+				}
+				if len(rows) == 0 {
+					t.Fatalf("Query().All as A returned nothing: the filter hides A's own rows")
+				}
+				for _, r := range rows {
+					if r.tenant != a.tenant.ID {
+						t.Errorf("Query().All as A returned row %d of tenant %d", r.id, r.tenant)
+					}
+				}
+				if err := e.get(actx, c, aID); err != nil {
+					t.Errorf("Get(A's own row) as A: %v", err)
+				}
+
+				if err := e.get(actx, c, bID); !ent.IsNotFound(err) {
+					t.Errorf("Get(B's row) as A: err = %v, want not found", err)
+				}
+				if n, err := e.countID(actx, c, bID); err != nil || n != 0 {
+					t.Errorf("Query().Where(id == B's).Count() as A = %d, %v; want 0", n, err)
+				}
+				if n, err := e.countID(actx, c, aID); err != nil || n != 1 {
+					t.Errorf("Query().Where(id == A's).Count() as A = %d, %v; want 1", n, err)
+				}
+
+				// Changes to B's row.
+				n, err := e.update(actx, c, bID)
+				switch {
+				case e.appendOnly && err == nil:
+					t.Errorf("Update().Where(id == B's) as A succeeded on an append-only entity (%d rows)", n)
+				case !e.appendOnly && (err != nil || n != 0):
+					t.Errorf("Update().Where(id == B's) as A = %d rows, %v; want 0 rows", n, err)
+				}
+				err = e.updateOne(actx, c, bID)
+				switch {
+				case e.appendOnly && err == nil:
+					t.Errorf("UpdateOneID(B's) as A succeeded on an append-only entity")
+				case !e.appendOnly && !ent.IsNotFound(err):
+					t.Errorf("UpdateOneID(B's) as A: err = %v, want not found", err)
+				}
+				if n, err := e.delete(actx, c, bID); err == nil && n != 0 {
+					t.Errorf("Delete().Where(id == B's) as A deleted %d rows", n)
+				}
+				if err := e.deleteOne(actx, c, bID); err == nil {
+					t.Errorf("DeleteOneID(B's) as A succeeded")
+				}
+				if err := e.get(b.system, c, bID); err != nil {
+					t.Errorf("B's row is gone after A's attempts (read as system): %v", err)
+				}
+
+				// Creating a row in B.
+				if e.create != nil {
+					if err := e.create(actx, c, b.tenant.ID); !errors.Is(err, privacy.Deny) {
+						t.Errorf("create in B as A: err = %v, want a privacy denial", err)
+					}
+				}
+
+				// Edges reach only A's rows.
+				for _, ed := range e.edges {
+					got, err := ed.viaQuery(actx, c, aID)
+					if err != nil || len(got) == 0 {
+						t.Errorf("edge %s from A's row as A: %d rows, %v; want A's rows", ed.name, len(got), err)
+					}
+					for _, r := range got {
+						if r.tenant != a.tenant.ID {
+							t.Errorf("edge %s from A's row reached row %d of tenant %d", ed.name, r.id, r.tenant)
+						}
+					}
+					if got, err := ed.viaQuery(actx, c, bID); err != nil || len(got) != 0 {
+						t.Errorf("edge %s via a query from B's row as A: %v, %v; want nothing", ed.name, got, err)
+					}
+					if got, err := ed.viaRow(b.system, actx, c, bID); err != nil || len(got) != 0 {
+						t.Errorf("edge %s from B's row (loaded as system) traversed as A: %v, %v; want nothing", ed.name, got, err)
+					}
+				}
+			})
+		}
+
+		t.Run("edge predicates", func(t *testing.T) {
+			// A filter naming B's rows through an edge finds nothing.
+			n, err := c.Membership.Query().Where(membership.HasUserWith(user.ID(b.memberUser))).Count(actx)
+			if err != nil || n != 0 {
+				t.Errorf("memberships with B's user as A = %d, %v; want 0", n, err)
+			}
+			n, err = c.User.Query().Where(user.HasMembershipWith(membership.ID(b.member.ID))).Count(actx)
+			if err != nil || n != 0 {
+				t.Errorf("users with B's membership as A = %d, %v; want 0", n, err)
+			}
+			n, err = c.User.Query().Where(user.EmailHasSuffix("@b.example")).Count(actx)
+			if err != nil || n != 0 {
+				t.Errorf("users with B's addresses as A = %d, %v; want 0", n, err)
+			}
+			// Eager loading follows the same rules.
+			ms, err := c.Membership.Query().WithUser().WithTenant().All(actx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if m.Edges.User == nil || m.Edges.User.TenantID != a.tenant.ID || m.Edges.Tenant == nil || m.Edges.Tenant.ID != a.tenant.ID {
+					t.Errorf("membership %d eager-loaded user %+v tenant %+v; want A's", m.ID, m.Edges.User, m.Edges.Tenant)
+				}
+			}
+		})
+
+		t.Run("no tenant", func(t *testing.T) {
+			none := context.Background()
+			aBefore := tenantState(t, c, a.tenant.ID)
+			for _, e := range entities() {
+				if rows, err := e.all(none, c); err == nil && len(rows) != 0 {
+					t.Errorf("%s: Query().All with no tenant returned %d rows", e.name, len(rows))
+				}
+				if n, err := e.countID(none, c, e.of(a)); err == nil && n != 0 {
+					t.Errorf("%s: Count with no tenant = %d", e.name, n)
+				}
+				if err := e.get(none, c, e.of(a)); err == nil {
+					t.Errorf("%s: Get with no tenant succeeded", e.name)
+				}
+				if n, err := e.update(none, c, e.of(a)); err == nil && n != 0 {
+					t.Errorf("%s: Update with no tenant changed %d rows", e.name, n)
+				}
+				if err := e.updateOne(none, c, e.of(a)); err == nil {
+					t.Errorf("%s: UpdateOneID with no tenant succeeded", e.name)
+				}
+				if err := e.deleteOne(none, c, e.of(a)); err == nil {
+					t.Errorf("%s: DeleteOneID with no tenant succeeded", e.name)
+				}
+				if e.create != nil {
+					if err := e.create(none, c, a.tenant.ID); err == nil {
+						t.Errorf("%s: create with no tenant succeeded", e.name)
+					}
+				}
+			}
+			diffState(t, "A", aBefore, tenantState(t, c, a.tenant.ID))
+		})
+
+		diffState(t, "B", bBefore, tenantState(t, c, b.tenant.ID))
+	})
+}
+
+// TestIsolationTableCoversEveryEntity fails when an ent entity, or a foreign
+// key between entities, has no entry in the isolation table above.
+func TestIsolationTableCoversEveryEntity(t *testing.T) {
+	byTable := map[string]entityCase{}
+	fks := map[string]bool{}
+	for _, e := range entities() {
+		if _, dup := byTable[e.table]; dup {
+			t.Errorf("table %s is listed twice in the isolation table", e.table)
+		}
+		byTable[e.table] = e
+		for _, ed := range e.edges {
+			fks[ed.fk] = true
+		}
+	}
+	known := map[string]bool{}
+	for _, tbl := range migrate.Tables {
+		known[tbl.Name] = true
+		if isJoinTable(tbl.Name) {
+			continue
+		}
+		if _, ok := byTable[tbl.Name]; !ok {
+			t.Errorf("ent entity with table %q has no entry in the isolation table: add one to entities() in tenants/isolation_test.go", tbl.Name)
+		}
+		for _, fk := range tbl.ForeignKeys {
+			for _, col := range fk.Columns {
+				key := tbl.Name + "." + col.Name
+				if !fks[key] {
+					t.Errorf("foreign key %s (to %s) has no edge in the isolation table: add its edge to entities() in tenants/isolation_test.go", key, fk.RefTable.Name)
+				}
+			}
+		}
+	}
+	for name, e := range byTable {
+		if !known[name] {
+			t.Errorf("isolation table entry %s names table %q, which ent no longer has", e.name, name)
+		}
+	}
+}
+
+// joinTables holds many-to-many join tables; they have no entity of their
+// own and carry their tenant through the rows they join. None today.
+var joinTables = map[string]bool{}
+
+func isJoinTable(name string) bool { return joinTables[name] }
+
+// TestEveryTableIsTenantOwned: every table carries a non-null tenant_id
+// referencing tenants, except the tenants table itself and join tables.
+func TestEveryTableIsTenantOwned(t *testing.T) {
+	notOwned := map[string]bool{tenant.Table: true}
+	for _, tbl := range migrate.Tables {
+		if notOwned[tbl.Name] || isJoinTable(tbl.Name) {
+			continue
+		}
+		col, ok := tbl.Column("tenant_id")
+		if !ok {
+			t.Errorf("table %s has no tenant_id column: embed schema.TenantMixin (or allow-list it here with a reason)", tbl.Name)
+			continue
+		}
+		if col.Nullable {
+			t.Errorf("%s.tenant_id is nullable", tbl.Name)
+		}
+		refs := false
+		for _, fk := range tbl.ForeignKeys {
+			if len(fk.Columns) == 1 && fk.Columns[0].Name == "tenant_id" && fk.RefTable != nil && fk.RefTable.Name == tenant.Table {
+				refs = true
+			}
+		}
+		if !refs {
+			t.Errorf("%s.tenant_id does not reference %s", tbl.Name, tenant.Table)
+		}
+	}
+}
+
+// TestSystemInATenantStaysInIt: the service acting as the system inside one
+// workspace (the CLI's `user create --tenant`, the demo seed) must not read
+// or change another workspace. The system bypasses the privacy filters, so
+// each service lookup has to stay in the bound tenant on its own.
+func TestSystemInATenantStaysInIt(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		c := db.Client
+		ts := tenants.NewService(c, audit.NewRecorder())
+		a := setupSide(t, ts, c, "a")
+		b := setupSide(t, ts, c, "b")
+		if _, err := ts.AddMember(a.system, tenants.NewMember{Email: "shared@example.com", Role: viewer.RoleMember}); err != nil {
+			t.Fatal(err)
+		}
+		gone, err := ts.AddMember(a.system, tenants.NewMember{Email: "gone@example.com", Role: viewer.RoleMember})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.RemoveMember(a.system, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		aBefore := tenantState(t, c, a.tenant.ID)
+
+		for _, email := range []string{"shared@example.com", "gone@example.com"} {
+			t.Run("add "+email+" to B", func(t *testing.T) {
+				m, err := ts.AddMember(b.system, tenants.NewMember{Email: email, Role: viewer.RoleMember})
+				if err != nil {
+					t.Fatalf("AddMember in B of an address A also has: %v; want a new user in B", err)
+				}
+				u, err := c.User.Get(b.system, m.UserID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.TenantID != b.tenant.ID || u.TenantID != b.tenant.ID {
+					t.Errorf("membership in tenant %d links user %d of tenant %d; want both in B (%d)", m.TenantID, u.ID, u.TenantID, b.tenant.ID)
+				}
+			})
+		}
+		t.Run("change role of A's membership", func(t *testing.T) {
+			if _, err := ts.ChangeRole(b.system, a.member.ID, viewer.RoleOwner); apperr.KindOf(err) != apperr.NotFound {
+				t.Errorf("ChangeRole as system in B on A's membership: %v; want not found", err)
+			}
+		})
+		t.Run("remove A's membership", func(t *testing.T) {
+			if err := ts.RemoveMember(b.system, a.member.ID); apperr.KindOf(err) != apperr.NotFound {
+				t.Errorf("RemoveMember as system in B on A's membership: %v; want not found", err)
+			}
+		})
+		t.Run("revoke A's token", func(t *testing.T) {
+			if _, err := ts.RevokeAPIToken(b.system, a.token.ID); apperr.KindOf(err) != apperr.NotFound {
+				t.Errorf("RevokeAPIToken as system in B on A's token: %v; want not found", err)
+			}
+		})
+		t.Run("B keeps its only owner", func(t *testing.T) {
+			// A has an owner too; only B's owners count.
+			if _, err := ts.ChangeRole(b.system, b.ownerM.ID, viewer.RoleMember); apperr.KindOf(err) != apperr.Conflict {
+				t.Errorf("demoting B's only owner as system in B: %v; want a conflict", err)
+			}
+			if err := ts.RemoveMember(b.system, b.ownerM.ID); apperr.KindOf(err) != apperr.Conflict {
+				t.Errorf("removing B's only owner as system in B: %v; want a conflict", err)
+			}
+		})
+		diffState(t, "A", aBefore, tenantState(t, c, a.tenant.ID))
+	})
+}
+
+// TestNoCrossTenantReferences: a row of A may not point at a row of B. The
+// privacy rules check the tenant of the new row; its edges must stay in that
+// tenant too, or A could tie up B's rows (memberships.user_id is unique).
+func TestNoCrossTenantReferences(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		c := db.Client
+		ts := tenants.NewService(c, audit.NewRecorder())
+		a := setupSide(t, ts, c, "a")
+		b := setupSide(t, ts, c, "b")
+		// A user of B with no membership yet (invited, or removed).
+		lone, err := c.User.Create().SetEmail("lone@b.example").Save(b.system)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := c.Membership.Create().SetUserID(lone.ID).SetRole(membership.RoleMember).Save(a.viewerCtx)
+		if err == nil {
+			t.Errorf("A created membership %d (tenant %d) for B's user %d; want it refused", m.ID, m.TenantID, lone.ID)
+		}
+		if _, err := ts.AddMember(b.system, tenants.NewMember{Email: "lone@b.example", Role: viewer.RoleMember}); err != nil {
+			t.Errorf("B cannot add its own user after A's attempt: %v", err)
+		}
+	})
+}
