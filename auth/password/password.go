@@ -83,6 +83,14 @@ func Verify(pw, encoded string) error {
 	return nil
 }
 
+// Bounds on parameters read from a stored hash, so a corrupted row cannot
+// make one verification take gigabytes or minutes.
+const (
+	maxMemoryKiB = 1 << 20 // 1 GiB
+	maxTime      = 16
+	maxKeyLen    = 128
+)
+
 func decode(encoded string) (Params, []byte, []byte, error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
@@ -93,7 +101,8 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, errors.New("password: unsupported argon2 version")
 	}
 	var p Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil ||
+		p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Time == 0 || p.Time > maxTime || p.Threads == 0 {
 		return Params{}, nil, nil, errors.New("password: bad argon2 parameters")
 	}
 	b64 := base64.RawStdEncoding
@@ -102,7 +111,7 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, errors.New("password: bad salt")
 	}
 	key, err := b64.DecodeString(parts[5])
-	if err != nil || len(key) == 0 {
+	if err != nil || len(key) == 0 || len(key) > maxKeyLen {
 		return Params{}, nil, nil, errors.New("password: bad key")
 	}
 	return p, salt, key, nil

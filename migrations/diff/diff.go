@@ -50,8 +50,8 @@ func Write(ctx context.Context, d, dir, name, pgURL string) ([]string, error) {
 	return written, nil
 }
 
-// Check reports the migration that Write would write, without touching dir:
-// it works on a copy.
+// Check reports the statements Write would write, without touching dir: it
+// works on a copy. An empty result means the schema and dir agree.
 func Check(ctx context.Context, d, dir, pgURL string) ([]string, error) {
 	tmp, err := os.MkdirTemp("", "mandate-migrations-*")
 	if err != nil {
@@ -71,7 +71,19 @@ func Check(ctx context.Context, d, dir, pgURL string) ([]string, error) {
 			return nil, err
 		}
 	}
-	return Write(ctx, d, tmp, "drift", pgURL)
+	written, err := Write(ctx, d, tmp, "drift", pgURL)
+	if err != nil {
+		return nil, err
+	}
+	var pending []string
+	for _, w := range written {
+		b, err := os.ReadFile(w)
+		if err != nil {
+			return nil, err
+		}
+		pending = append(pending, string(b))
+	}
+	return pending, nil
 }
 
 func listSQL(dir string) (map[string]bool, error) {
