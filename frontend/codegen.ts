@@ -1,0 +1,28 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Typed documents for every graphql(`...`) call under src/, checked against
+// the server's schema. The output in src/gql/ is committed and never edited.
+const config: CodegenConfig = {
+  schema: ['../graph/ent.graphqls', '../graph/schema.graphqls'],
+  documents: ['src/**/*.{ts,tsx}', '!src/gql/**'],
+  ignoreNoDocuments: false,
+  generates: {
+    'src/gql/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        documentMode: 'string',
+        enumsAsTypes: true,
+        useTypeImports: true,
+        strictScalars: true,
+        scalars: {
+          Cursor: 'string',
+          Time: 'string',
+          StringMap: 'Record<string, string>',
+        },
+      },
+    },
+  },
+};
+
+export default config;

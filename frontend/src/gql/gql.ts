@@ -1,0 +1,104 @@
+/* eslint-disable */
+import * as types from './graphql';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": typeof types.SignInViewerDocument,
+    "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": typeof types.AuditEventsDocument,
+    "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n          }\n        }\n      }\n    }\n  }\n": typeof types.MembersDocument,
+    "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.AddMemberDocument,
+    "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": typeof types.ChangeMemberRoleDocument,
+    "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.OverviewDocument,
+    "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": typeof types.OverviewCountsDocument,
+    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.UpdateTenantSettingsDocument,
+    "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
+    "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
+    "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
+    "\n  query WorkspaceViewer {\n    viewer {\n      kind\n      id\n      label\n      role\n      tenant {\n        id\n        slug\n        name\n      }\n    }\n  }\n": typeof types.WorkspaceViewerDocument,
+};
+const documents: Documents = {
+    "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": types.SignInViewerDocument,
+    "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": types.AuditEventsDocument,
+    "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n          }\n        }\n      }\n    }\n  }\n": types.MembersDocument,
+    "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.AddMemberDocument,
+    "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": types.ChangeMemberRoleDocument,
+    "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": types.RemoveMemberDocument,
+    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.OverviewDocument,
+    "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": types.OverviewCountsDocument,
+    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.UpdateTenantSettingsDocument,
+    "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": types.ApiTokensDocument,
+    "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
+    "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeApiTokenDocument,
+    "\n  query WorkspaceViewer {\n    viewer {\n      kind\n      id\n      label\n      role\n      tenant {\n        id\n        slug\n        name\n      }\n    }\n  }\n": types.WorkspaceViewerDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n"): typeof import('./graphql').SignInViewerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').AuditEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n"): typeof import('./graphql').AddMemberDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n"): typeof import('./graphql').ChangeMemberRoleDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n"): typeof import('./graphql').RemoveMemberDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').OverviewDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n"): typeof import('./graphql').OverviewCountsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').UpdateTenantSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').ApiTokensDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n"): typeof import('./graphql').CreateApiTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeApiTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WorkspaceViewer {\n    viewer {\n      kind\n      id\n      label\n      role\n      tenant {\n        id\n        slug\n        name\n      }\n    }\n  }\n"): typeof import('./graphql').WorkspaceViewerDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}

@@ -1,0 +1,171 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { storageKey } from '../auth/session';
+import { connection, graphQLError, mockServer, renderApp, signedIn, viewerHandler } from '../test/server';
+
+const ann = {
+  id: '12884901889',
+  role: 'owner',
+  createdAt: '2026-11-20T10:00:00Z',
+  user: { id: '8589934593', email: 'ann@acme.test', name: 'Ann', emailVerified: true },
+};
+const carl = {
+  id: '12884901890',
+  role: 'member',
+  createdAt: '2026-11-21T10:00:00Z',
+  user: { id: '8589934594', email: 'carl@acme.test', name: '', emailVerified: false },
+};
+const bob = {
+  id: '12884901891',
+  role: 'admin',
+  createdAt: '2026-11-22T10:00:00Z',
+  user: { id: '8589934595', email: 'bob@acme.test', name: 'Bob', emailVerified: false },
+};
+
+function membersPage(nodes: unknown[], hasNextPage = false, endCursor: string | null = null) {
+  return { data: { members: connection(nodes, { hasNextPage, endCursor }) } };
+}
+
+describe('members page', () => {
+  it('renders a row per member from the server response', async () => {
+    signedIn();
+    const server = mockServer({ WorkspaceViewer: viewerHandler(), Members: () => membersPage([ann, carl]) });
+    renderApp('/w/acme/members');
+
+    await screen.findByText('carl@acme.test');
+    const rows = screen.getAllByRole('row');
+    // header + two members
+    expect(rows).toHaveLength(3);
+    expect(within(rows[1]!).getByText('ann@acme.test')).toBeInTheDocument();
+    expect(within(rows[1]!).getByText('Ann')).toBeInTheDocument();
+    expect(within(rows[1]!).getByLabelText('Role for ann@acme.test')).toHaveValue('owner');
+    expect(within(rows[2]!).getByText('carl@acme.test')).toBeInTheDocument();
+    expect(within(rows[2]!).getByLabelText('Role for carl@acme.test')).toHaveValue('member');
+    expect(screen.getByText('2 members')).toBeInTheDocument();
+    expect(server.callsTo('Members')[0]?.variables).toEqual({ first: 25 });
+    expect(server.callsTo('Members')[0]?.authorization).toBe('Bearer mdt_test_secret');
+  });
+
+  it('adds a member with the entered email, name and role, then shows the new row', async () => {
+    signedIn();
+    let added = false;
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage(added ? [ann, bob] : [ann]),
+      AddMember: () => {
+        added = true;
+        return { data: { addMember: { id: bob.id, role: 'admin', user: { id: bob.user.id, email: bob.user.email } } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await screen.findByText('ann@acme.test');
+
+    await user.type(screen.getByLabelText('Email'), 'bob@acme.test');
+    await user.type(screen.getByLabelText('Name (optional)'), 'Bob');
+    await user.selectOptions(screen.getByLabelText('Role'), 'admin');
+    await user.click(screen.getByRole('button', { name: 'Add member' }));
+
+    expect(await screen.findByText('Added bob@acme.test as admin.')).toBeInTheDocument();
+    expect(server.callsTo('AddMember')).toHaveLength(1);
+    expect(server.callsTo('AddMember')[0]?.variables).toEqual({
+      input: { email: 'bob@acme.test', name: 'Bob', role: 'admin' },
+    });
+    expect(await screen.findByText('bob@acme.test')).toBeInTheDocument();
+    expect(screen.getByLabelText('Email')).toHaveValue('');
+  });
+
+  it('shows the server message when adding fails', async () => {
+    signedIn();
+    mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage([ann]),
+      AddMember: () => graphQLError('bob@acme.test is already a member', 'CONFLICT'),
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await screen.findByText('ann@acme.test');
+    await user.type(screen.getByLabelText('Email'), 'bob@acme.test');
+    await user.click(screen.getByRole('button', { name: 'Add member' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('bob@acme.test is already a member');
+  });
+
+  it('changes a role with the membership id', async () => {
+    signedIn();
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage([ann, carl]),
+      ChangeMemberRole: (v) => ({ data: { changeMemberRole: { id: v.id, role: v.role } } }),
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await user.selectOptions(await screen.findByLabelText('Role for carl@acme.test'), 'admin');
+    await user.click(screen.getByRole('button', { name: 'Save role' }));
+    expect(await screen.findByText('carl@acme.test is now admin.')).toBeInTheDocument();
+    expect(server.callsTo('ChangeMemberRole')[0]?.variables).toEqual({ id: carl.id, role: 'admin' });
+  });
+
+  it('removes a member only after confirmation', async () => {
+    signedIn();
+    let removed = false;
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage(removed ? [ann] : [ann, carl]),
+      RemoveMember: (v) => {
+        removed = true;
+        return { data: { removeMember: { deletedID: v.id } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await user.click(await screen.findByRole('button', { name: 'Remove carl@acme.test' }));
+    expect(server.callsTo('RemoveMember')).toHaveLength(0);
+    const confirm = screen.getByRole('button', { name: 'Confirm remove' });
+    expect(confirm).toHaveFocus();
+    await user.click(confirm);
+    await waitFor(() => expect(screen.queryByText('carl@acme.test')).not.toBeInTheDocument());
+    expect(server.callsTo('RemoveMember')[0]?.variables).toEqual({ id: carl.id });
+    expect(screen.getByText('Removed carl@acme.test.')).toBeInTheDocument();
+  });
+
+  it('pages with the end cursor', async () => {
+    signedIn();
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: (v) => (v.after === 'cursor-page-1' ? membersPage([carl]) : membersPage([ann], true, 'cursor-page-1')),
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await user.click(await screen.findByRole('button', { name: 'Load more' }));
+    expect(await screen.findByText('carl@acme.test')).toBeInTheDocument();
+    expect(screen.getByText('ann@acme.test')).toBeInTheDocument();
+    expect(server.callsTo('Members')[1]?.variables).toEqual({ first: 25, after: 'cursor-page-1' });
+    expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
+  });
+
+  it('goes back to sign-in when the server no longer accepts the token', async () => {
+    signedIn();
+    mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => graphQLError('token revoked', 'UNAUTHENTICATED'),
+    });
+    renderApp('/w/acme/members');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/signin'));
+    expect(sessionStorage.getItem(storageKey)).toBeNull();
+    expect(screen.getByRole('alert')).toHaveTextContent('token revoked');
+    expect(screen.getByLabelText('Workspace')).toHaveValue('acme');
+  });
+
+  it('hides the controls from plain members', async () => {
+    signedIn();
+    mockServer({
+      WorkspaceViewer: viewerHandler({ ...viewerHandler()().data.viewer, role: 'member' }),
+      Members: () => membersPage([ann]),
+    });
+    renderApp('/w/acme/members');
+    await screen.findByText('ann@acme.test');
+    expect(screen.queryByRole('button', { name: 'Add member' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Remove/ })).not.toBeInTheDocument();
+  });
+});

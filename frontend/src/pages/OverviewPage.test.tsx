@@ -1,0 +1,94 @@
+import { screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { acmeOwner, graphQLError, mockServer, renderApp, signedIn, viewerHandler } from '../test/server';
+
+const tenant = {
+  id: '4294967297',
+  slug: 'acme',
+  name: 'Acme',
+  createdAt: '2026-11-20T10:00:00Z',
+  settings: { signUpMode: 'invite_only', sessionLifetimeMinutes: 720, auditRetentionDays: 365 },
+};
+
+const counts = () => ({
+  data: { members: { totalCount: 3 }, apiTokens: { totalCount: 2 }, auditEvents: { totalCount: 41 } },
+});
+
+describe('workspace overview', () => {
+  it('shows the workspace, counts and lets an admin save settings', async () => {
+    signedIn();
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Overview: () => ({ data: { tenant } }),
+      OverviewCounts: counts,
+      UpdateTenantSettings: (v) => {
+        const input = v.input as { name: string; signUpMode: string; sessionLifetimeMinutes: number; auditRetentionDays: number };
+        return {
+          data: {
+            updateTenantSettings: {
+              ...tenant,
+              name: input.name,
+              settings: {
+                signUpMode: input.signUpMode,
+                sessionLifetimeMinutes: input.sessionLifetimeMinutes,
+                auditRetentionDays: input.auditRetentionDays,
+              },
+            },
+          },
+        };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme');
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Acme' })).toBeInTheDocument();
+    expect(await screen.findByText('41')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: '3 Members' })).toHaveAttribute('href', '/w/acme/members');
+    expect(screen.getByRole('link', { name: '41 Audit events' })).toHaveAttribute('href', '/w/acme/audit');
+
+    const lifetime = await screen.findByLabelText('Session lifetime (minutes)');
+    expect(lifetime).toHaveValue(720);
+    await user.selectOptions(screen.getByLabelText('Sign-up mode'), 'closed');
+    await user.clear(lifetime);
+    await user.type(lifetime, '60');
+    await user.clear(screen.getByLabelText('Audit retention (days, 0 keeps forever)'));
+    await user.type(screen.getByLabelText('Audit retention (days, 0 keeps forever)'), '0');
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+    expect(server.callsTo('UpdateTenantSettings')[0]?.variables).toEqual({
+      input: { name: 'Acme', signUpMode: 'closed', sessionLifetimeMinutes: 60, auditRetentionDays: 0 },
+    });
+  });
+
+  it('shows settings read-only to members and a FORBIDDEN message clearly', async () => {
+    signedIn();
+    mockServer({
+      WorkspaceViewer: viewerHandler({ ...acmeOwner, role: 'member' }),
+      Overview: () => ({ data: { tenant } }),
+      OverviewCounts: () => graphQLError('members cannot read the audit log', 'FORBIDDEN'),
+    });
+    renderApp('/w/acme');
+    expect(await screen.findByText('Invite only')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Save settings' })).not.toBeInTheDocument();
+    expect(await screen.findByText(/Counts unavailable: members cannot read the audit log/)).toBeInTheDocument();
+  });
+
+  it('signs out: forgets the session and returns to sign-in', async () => {
+    signedIn();
+    mockServer({ WorkspaceViewer: viewerHandler(), Overview: () => ({ data: { tenant } }), OverviewCounts: counts });
+    const user = userEvent.setup();
+    renderApp('/w/acme');
+    await user.click(await screen.findByRole('button', { name: 'Sign out' }));
+    expect(screen.getByTestId('location')).toHaveTextContent('/signin');
+    expect(sessionStorage.length).toBe(0);
+  });
+
+  it('sends a visitor without a session to sign-in', () => {
+    mockServer({});
+    renderApp('/w/acme/members');
+    expect(screen.getByTestId('location')).toHaveTextContent('/signin');
+    expect(screen.getByLabelText('Workspace')).toHaveValue('acme');
+  });
+});

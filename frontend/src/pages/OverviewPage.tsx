@@ -1,0 +1,239 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import { errorMessage, useApi, useQuery } from '../api/hooks';
+import { Alert, Status } from '../components/Feedback';
+import { graphql } from '../gql';
+import type { OverviewQuery } from '../gql/graphql';
+import { canAdminister, useViewer } from '../workspace/viewer';
+
+export const OverviewQueryDocument = graphql(`
+  query Overview {
+    tenant {
+      id
+      slug
+      name
+      createdAt
+      settings {
+        signUpMode
+        sessionLifetimeMinutes
+        auditRetentionDays
+      }
+    }
+  }
+`);
+
+export const OverviewCountsQuery = graphql(`
+  query OverviewCounts {
+    members {
+      totalCount
+    }
+    apiTokens(where: { revokedAtIsNil: true }) {
+      totalCount
+    }
+    auditEvents {
+      totalCount
+    }
+  }
+`);
+
+export const UpdateTenantSettingsMutation = graphql(`
+  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {
+    updateTenantSettings(input: $input) {
+      id
+      slug
+      name
+      createdAt
+      settings {
+        signUpMode
+        sessionLifetimeMinutes
+        auditRetentionDays
+      }
+    }
+  }
+`);
+
+type Tenant = OverviewQuery['tenant'];
+
+const signUpModes = [
+  { value: 'open', label: 'Open: anyone may sign up' },
+  { value: 'invite_only', label: 'Invite only' },
+  { value: 'closed', label: 'Closed' },
+];
+
+export function OverviewPage() {
+  const viewer = useViewer();
+  const overview = useQuery(OverviewQueryDocument, {});
+  const counts = useQuery(OverviewCountsQuery, {});
+  const [tenant, setTenant] = useState<Tenant>();
+  useEffect(() => setTenant(overview.data?.tenant), [overview.data]);
+
+  const base = `/w/${encodeURIComponent(viewer.tenant.slug)}`;
+  const count = (n: number | undefined) => (counts.data ? String(n) : counts.error ? '—' : '…');
+
+  return (
+    <section className="page" aria-labelledby="overview-title">
+      <h1 id="overview-title">{tenant?.name ?? viewer.tenant.name}</h1>
+      <dl className="facts">
+        <div>
+          <dt>Workspace</dt>
+          <dd>
+            <code>{viewer.tenant.slug}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Signed in as</dt>
+          <dd>
+            {viewer.label} ({viewer.kind.replace('_', ' ')})
+          </dd>
+        </div>
+        <div>
+          <dt>Your role</dt>
+          <dd>
+            <span className="badge">{viewer.role}</span>
+          </dd>
+        </div>
+      </dl>
+
+      <ul className="cards" aria-label="At a glance">
+        <li className="card">
+          <Link to={`${base}/members`}>
+            <span className="count">{count(counts.data?.members.totalCount)}</span> Members
+          </Link>
+        </li>
+        <li className="card">
+          <Link to={`${base}/tokens`}>
+            <span className="count">{count(counts.data?.apiTokens.totalCount)}</span> API tokens not revoked
+          </Link>
+        </li>
+        <li className="card">
+          <Link to={`${base}/audit`}>
+            <span className="count">{count(counts.data?.auditEvents.totalCount)}</span> Audit events
+          </Link>
+        </li>
+      </ul>
+      {counts.error && <p className="muted">Counts unavailable: {counts.error}</p>}
+
+      <h2>Settings</h2>
+      <Alert>{overview.error}</Alert>
+      {tenant &&
+        (canAdminister(viewer) ? (
+          <SettingsForm key={tenant.id} tenant={tenant} onSaved={setTenant} />
+        ) : (
+          <SettingsList tenant={tenant} />
+        ))}
+    </section>
+  );
+}
+
+function SettingsList({ tenant }: { tenant: Tenant }) {
+  const s = tenant.settings;
+  return (
+    <>
+      <dl className="facts">
+        <div>
+          <dt>Sign-up mode</dt>
+          <dd>{signUpModes.find((m) => m.value === s.signUpMode)?.label ?? s.signUpMode}</dd>
+        </div>
+        <div>
+          <dt>Session lifetime</dt>
+          <dd>{s.sessionLifetimeMinutes} minutes</dd>
+        </div>
+        <div>
+          <dt>Audit retention</dt>
+          <dd>{s.auditRetentionDays === 0 ? 'Forever' : `${s.auditRetentionDays} days`}</dd>
+        </div>
+      </dl>
+      <p className="muted">Only admins and owners can change these.</p>
+    </>
+  );
+}
+
+function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: (tenant: Tenant) => void }) {
+  const run = useApi();
+  const [name, setName] = useState(tenant.name);
+  const [signUpMode, setSignUpMode] = useState(tenant.settings.signUpMode);
+  const [lifetime, setLifetime] = useState(String(tenant.settings.sessionLifetimeMinutes));
+  const [retention, setRetention] = useState(String(tenant.settings.auditRetentionDays));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [saved, setSaved] = useState('');
+
+  async function handleSubmit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setSaved('');
+    try {
+      const result = await run(UpdateTenantSettingsMutation, {
+        input: {
+          name: name.trim(),
+          signUpMode,
+          sessionLifetimeMinutes: Number(lifetime),
+          auditRetentionDays: Number(retention),
+        },
+      });
+      onSaved(result.updateTenantSettings);
+      setSaved('Settings saved.');
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const modes = signUpModes.some((m) => m.value === signUpMode)
+    ? signUpModes
+    : [...signUpModes, { value: signUpMode, label: signUpMode }];
+
+  return (
+    <form className="card form-grid" onSubmit={handleSubmit} aria-label="Workspace settings">
+      <div className="field">
+        <label htmlFor="settings-name">Workspace name</label>
+        <input id="settings-name" name="name" required value={name} onChange={(e) => setName(e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="settings-signup">Sign-up mode</label>
+        <select id="settings-signup" name="signUpMode" value={signUpMode} onChange={(e) => setSignUpMode(e.target.value)}>
+          {modes.map((m) => (
+            <option key={m.value} value={m.value}>
+              {m.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="settings-lifetime">Session lifetime (minutes)</label>
+        <input
+          id="settings-lifetime"
+          name="sessionLifetimeMinutes"
+          type="number"
+          min={1}
+          step={1}
+          required
+          value={lifetime}
+          onChange={(e) => setLifetime(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="settings-retention">Audit retention (days, 0 keeps forever)</label>
+        <input
+          id="settings-retention"
+          name="auditRetentionDays"
+          type="number"
+          min={0}
+          step={1}
+          required
+          value={retention}
+          onChange={(e) => setRetention(e.target.value)}
+        />
+      </div>
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Saving…' : 'Save settings'}
+        </button>
+        <Status>{saved}</Status>
+      </div>
+      <Alert>{error}</Alert>
+    </form>
+  );
+}
