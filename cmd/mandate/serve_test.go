@@ -358,3 +358,16 @@ func TestHTTPHygiene(t *testing.T) {
 		t.Fatal("a token reached the logs")
 	}
 }
+
+func TestHSTSOnlyOverHTTPS(t *testing.T) {
+	db := testdb.Open(t, "sqlite3")
+	ts := tenants.NewService(db.Client, audit.NewRecorder())
+	for _, https := range []bool{true, false} {
+		rec := httptest.NewRecorder()
+		newHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), ts, db.Ping, https).
+			ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != https {
+			t.Fatalf("https=%v: HSTS present=%v", https, got)
+		}
+	}
+}
