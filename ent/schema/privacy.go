@@ -9,8 +9,8 @@ import (
 
 	gen "github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/hook"
-	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/privacy"
+	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
