@@ -115,7 +115,7 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 		OccurredAt:   r.Now().UTC().Truncate(time.Microsecond),
 		ActorType:    actorType(v),
 		ActorID:      actorID(v),
-		ActorLabel:   v.Label,
+		ActorLabel:   actorLabel(v),
 		AgentChain:   e.AgentChain,
 		GrantID:      e.GrantID,
 		ClientID:     e.ClientID,
@@ -190,6 +190,15 @@ func actorType(v viewer.Viewer) string {
 		return "anonymous"
 	}
 	return string(v.Kind)
+}
+
+// actorLabel names the actor; for the system it says why the system acted
+// (e.g. "system (cli: user create)"), which is who requested it.
+func actorLabel(v viewer.Viewer) string {
+	if v.Kind == viewer.System && v.Reason != "" {
+		return v.Label + " (" + v.Reason + ")"
+	}
+	return v.Label
 }
 
 func actorID(v viewer.Viewer) string {
