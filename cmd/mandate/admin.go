@@ -133,11 +133,7 @@ func (a *app) userCmd() *cobra.Command {
 					return err
 				}
 			}
-			ctx := cmd.Context()
-			if err := a.open(ctx); err != nil {
-				return err
-			}
-			sys, err := a.asOperator(ctx, slug, "user create")
+			sys, err := a.openAsOperator(cmd.Context(), slug, "user create")
 			if err != nil {
 				return err
 			}
@@ -185,11 +181,7 @@ func (a *app) tokenCmd() *cobra.Command {
 			if expiresIn < 0 {
 				return errors.New("--expires-in must be positive")
 			}
-			ctx := cmd.Context()
-			if err := a.open(ctx); err != nil {
-				return err
-			}
-			sys, err := a.asOperator(ctx, slug, "token create")
+			sys, err := a.openAsOperator(cmd.Context(), slug, "token create")
 			if err != nil {
 				return err
 			}
@@ -229,11 +221,7 @@ func (a *app) auditCmd() *cobra.Command {
 		Short: "Verify a workspace's audit hash chain; exits non-zero on a broken chain",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if err := a.open(ctx); err != nil {
-				return err
-			}
-			sys, err := a.asOperator(ctx, slug, "audit verify")
+			sys, err := a.openAsOperator(cmd.Context(), slug, "audit verify")
 			if err != nil {
 				return err
 			}

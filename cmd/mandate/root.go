@@ -92,6 +92,15 @@ func (a *app) open(ctx context.Context) error {
 	return nil
 }
 
+// openAsOperator opens the database and returns ctx in which the CLI acts
+// as the system inside the workspace slug.
+func (a *app) openAsOperator(ctx context.Context, slug, why string) (context.Context, error) {
+	if err := a.open(ctx); err != nil {
+		return nil, err
+	}
+	return a.asOperator(ctx, slug, why)
+}
+
 // asOperator returns ctx in which the CLI acts as the system inside the
 // workspace slug.
 func (a *app) asOperator(ctx context.Context, slug, why string) (context.Context, error) {
