@@ -28,7 +28,6 @@ func main() {
 			gen.FeatureVersionedMigration,
 			gen.FeatureGlobalID,
 			gen.FeatureLock,
-			gen.FeatureUpsert,
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

@@ -34,7 +34,7 @@ func (Membership) Indexes() []ent.Index {
 }
 
 // Hooks of the Membership.
-func (Membership) Hooks() []ent.Hook { return []ent.Hook{sameTenantUser} }
+func (Membership) Hooks() []ent.Hook { return []ent.Hook{sameTenantUserRef} }
 
 // Mixin of the Membership.
 func (Membership) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }

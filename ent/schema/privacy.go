@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/entql"
 
 	gen "github.com/mandatehq/mandate/ent"
-	"github.com/mandatehq/mandate/ent/hook"
 	"github.com/mandatehq/mandate/ent/privacy"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/tenants/viewer"
@@ -104,16 +103,26 @@ func stampTenant(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// sameTenantUser is a Membership hook: the user a new membership points at
-// must belong to the membership's tenant. The tenant filter alone cannot see
-// a foreign key, so without it a viewer could attach another tenant's user.
-func sameTenantUser(next ent.Mutator) ent.Mutator {
-	return hook.MembershipFunc(func(ctx context.Context, m *gen.MembershipMutation) (ent.Value, error) {
-		if m.Op().Is(ent.OpCreate) {
-			tid, ok1 := m.TenantID()
-			uid, ok2 := m.UserID()
-			if ok1 && ok2 {
-				ok, err := m.Client().User.Query().Where(user.ID(uid), user.TenantID(tid)).Exist(ctx)
+// userRefMutation is a mutation of an entity that points at a user.
+type userRefMutation interface {
+	ent.Mutation
+	TenantID() (int, bool)
+	UserID() (int, bool)
+	Client() *gen.Client
+}
+
+// sameTenantUserRef is a hook for entities that point at a user: the user a
+// new row points at must belong to the row's tenant. The tenant filter alone
+// cannot see a foreign key, so without it a viewer could attach another
+// tenant's user.
+func sameTenantUserRef(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		um, ok := m.(userRefMutation)
+		if ok && m.Op().Is(ent.OpCreate) {
+			tid, ok1 := um.TenantID()
+			uid, ok2 := um.UserID()
+			if ok1 && ok2 && uid != 0 {
+				ok, err := um.Client().User.Query().Where(user.ID(uid), user.TenantID(tid)).Exist(ctx)
 				if err != nil {
 					return nil, err
 				}

@@ -35,6 +35,8 @@ func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("membership", Membership.Type).Unique().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("sessions", Session.Type).
+			Annotations(entgql.Skip()),
 	}
 }
 
