@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/mandatehq/mandate/ent/auditchain"
@@ -19,7 +18,6 @@ type AuditChainCreate struct {
 	config
 	mutation *AuditChainMutation
 	hooks    []Hook
-	conflict []sql.ConflictOption
 }
 
 // SetTenantID sets the "tenant_id" field.
@@ -149,7 +147,6 @@ func (_c *AuditChainCreate) createSpec() (*AuditChain, *sqlgraph.CreateSpec) {
 		_node = &AuditChain{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(auditchain.Table, sqlgraph.NewFieldSpec(auditchain.FieldID, field.TypeInt))
 	)
-	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.Seq(); ok {
 		_spec.SetField(auditchain.FieldSeq, field.TypeInt64, value)
 		_node.Seq = value
@@ -178,204 +175,11 @@ func (_c *AuditChainCreate) createSpec() (*AuditChain, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.AuditChain.Create().
-//		SetTenantID(v).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.AuditChainUpsert) {
-//			SetTenantID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *AuditChainCreate) OnConflict(opts ...sql.ConflictOption) *AuditChainUpsertOne {
-	_c.conflict = opts
-	return &AuditChainUpsertOne{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.AuditChain.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *AuditChainCreate) OnConflictColumns(columns ...string) *AuditChainUpsertOne {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &AuditChainUpsertOne{
-		create: _c,
-	}
-}
-
-type (
-	// AuditChainUpsertOne is the builder for "upsert"-ing
-	//  one AuditChain node.
-	AuditChainUpsertOne struct {
-		create *AuditChainCreate
-	}
-
-	// AuditChainUpsert is the "OnConflict" setter.
-	AuditChainUpsert struct {
-		*sql.UpdateSet
-	}
-)
-
-// SetSeq sets the "seq" field.
-func (u *AuditChainUpsert) SetSeq(v int64) *AuditChainUpsert {
-	u.Set(auditchain.FieldSeq, v)
-	return u
-}
-
-// UpdateSeq sets the "seq" field to the value that was provided on create.
-func (u *AuditChainUpsert) UpdateSeq() *AuditChainUpsert {
-	u.SetExcluded(auditchain.FieldSeq)
-	return u
-}
-
-// AddSeq adds v to the "seq" field.
-func (u *AuditChainUpsert) AddSeq(v int64) *AuditChainUpsert {
-	u.Add(auditchain.FieldSeq, v)
-	return u
-}
-
-// SetHead sets the "head" field.
-func (u *AuditChainUpsert) SetHead(v string) *AuditChainUpsert {
-	u.Set(auditchain.FieldHead, v)
-	return u
-}
-
-// UpdateHead sets the "head" field to the value that was provided on create.
-func (u *AuditChainUpsert) UpdateHead() *AuditChainUpsert {
-	u.SetExcluded(auditchain.FieldHead)
-	return u
-}
-
-// UpdateNewValues updates the mutable fields using the new values that were set on create.
-// Using this option is equivalent to using:
-//
-//	client.AuditChain.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//		).
-//		Exec(ctx)
-func (u *AuditChainUpsertOne) UpdateNewValues() *AuditChainUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		if _, exists := u.create.mutation.TenantID(); exists {
-			s.SetIgnore(auditchain.FieldTenantID)
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.AuditChain.Create().
-//	    OnConflict(sql.ResolveWithIgnore()).
-//	    Exec(ctx)
-func (u *AuditChainUpsertOne) Ignore() *AuditChainUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *AuditChainUpsertOne) DoNothing() *AuditChainUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the AuditChainCreate.OnConflict
-// documentation for more info.
-func (u *AuditChainUpsertOne) Update(set func(*AuditChainUpsert)) *AuditChainUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&AuditChainUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetSeq sets the "seq" field.
-func (u *AuditChainUpsertOne) SetSeq(v int64) *AuditChainUpsertOne {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.SetSeq(v)
-	})
-}
-
-// AddSeq adds v to the "seq" field.
-func (u *AuditChainUpsertOne) AddSeq(v int64) *AuditChainUpsertOne {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.AddSeq(v)
-	})
-}
-
-// UpdateSeq sets the "seq" field to the value that was provided on create.
-func (u *AuditChainUpsertOne) UpdateSeq() *AuditChainUpsertOne {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.UpdateSeq()
-	})
-}
-
-// SetHead sets the "head" field.
-func (u *AuditChainUpsertOne) SetHead(v string) *AuditChainUpsertOne {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.SetHead(v)
-	})
-}
-
-// UpdateHead sets the "head" field to the value that was provided on create.
-func (u *AuditChainUpsertOne) UpdateHead() *AuditChainUpsertOne {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.UpdateHead()
-	})
-}
-
-// Exec executes the query.
-func (u *AuditChainUpsertOne) Exec(ctx context.Context) error {
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for AuditChainCreate.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *AuditChainUpsertOne) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *AuditChainUpsertOne) ID(ctx context.Context) (id int, err error) {
-	node, err := u.create.Save(ctx)
-	if err != nil {
-		return id, err
-	}
-	return node.ID, nil
-}
-
-// IDX is like ID, but panics if an error occurs.
-func (u *AuditChainUpsertOne) IDX(ctx context.Context) int {
-	id, err := u.ID(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 // AuditChainCreateBulk is the builder for creating many AuditChain entities in bulk.
 type AuditChainCreateBulk struct {
 	config
 	err      error
 	builders []*AuditChainCreate
-	conflict []sql.ConflictOption
 }
 
 // Save creates the AuditChain entities in the database.
@@ -405,7 +209,6 @@ func (_c *AuditChainCreateBulk) Save(ctx context.Context) ([]*AuditChain, error)
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
-					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -456,152 +259,6 @@ func (_c *AuditChainCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *AuditChainCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.AuditChain.CreateBulk(builders...).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.AuditChainUpsert) {
-//			SetTenantID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *AuditChainCreateBulk) OnConflict(opts ...sql.ConflictOption) *AuditChainUpsertBulk {
-	_c.conflict = opts
-	return &AuditChainUpsertBulk{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.AuditChain.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *AuditChainCreateBulk) OnConflictColumns(columns ...string) *AuditChainUpsertBulk {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &AuditChainUpsertBulk{
-		create: _c,
-	}
-}
-
-// AuditChainUpsertBulk is the builder for "upsert"-ing
-// a bulk of AuditChain nodes.
-type AuditChainUpsertBulk struct {
-	create *AuditChainCreateBulk
-}
-
-// UpdateNewValues updates the mutable fields using the new values that
-// were set on create. Using this option is equivalent to using:
-//
-//	client.AuditChain.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//		).
-//		Exec(ctx)
-func (u *AuditChainUpsertBulk) UpdateNewValues() *AuditChainUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		for _, b := range u.create.builders {
-			if _, exists := b.mutation.TenantID(); exists {
-				s.SetIgnore(auditchain.FieldTenantID)
-			}
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.AuditChain.Create().
-//		OnConflict(sql.ResolveWithIgnore()).
-//		Exec(ctx)
-func (u *AuditChainUpsertBulk) Ignore() *AuditChainUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *AuditChainUpsertBulk) DoNothing() *AuditChainUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the AuditChainCreateBulk.OnConflict
-// documentation for more info.
-func (u *AuditChainUpsertBulk) Update(set func(*AuditChainUpsert)) *AuditChainUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&AuditChainUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetSeq sets the "seq" field.
-func (u *AuditChainUpsertBulk) SetSeq(v int64) *AuditChainUpsertBulk {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.SetSeq(v)
-	})
-}
-
-// AddSeq adds v to the "seq" field.
-func (u *AuditChainUpsertBulk) AddSeq(v int64) *AuditChainUpsertBulk {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.AddSeq(v)
-	})
-}
-
-// UpdateSeq sets the "seq" field to the value that was provided on create.
-func (u *AuditChainUpsertBulk) UpdateSeq() *AuditChainUpsertBulk {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.UpdateSeq()
-	})
-}
-
-// SetHead sets the "head" field.
-func (u *AuditChainUpsertBulk) SetHead(v string) *AuditChainUpsertBulk {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.SetHead(v)
-	})
-}
-
-// UpdateHead sets the "head" field to the value that was provided on create.
-func (u *AuditChainUpsertBulk) UpdateHead() *AuditChainUpsertBulk {
-	return u.Update(func(s *AuditChainUpsert) {
-		s.UpdateHead()
-	})
-}
-
-// Exec executes the query.
-func (u *AuditChainUpsertBulk) Exec(ctx context.Context) error {
-	if u.create.err != nil {
-		return u.create.err
-	}
-	for i, b := range u.create.builders {
-		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the AuditChainCreateBulk instead", i)
-		}
-	}
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for AuditChainCreateBulk.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *AuditChainUpsertBulk) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/mandatehq/mandate/ent/auditevent"
@@ -20,7 +19,6 @@ type AuditEventCreate struct {
 	config
 	mutation *AuditEventMutation
 	hooks    []Hook
-	conflict []sql.ConflictOption
 }
 
 // SetTenantID sets the "tenant_id" field.
@@ -526,7 +524,6 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 		_node = &AuditEvent{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(auditevent.Table, sqlgraph.NewFieldSpec(auditevent.FieldID, field.TypeInt))
 	)
-	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.Seq(); ok {
 		_spec.SetField(auditevent.FieldSeq, field.TypeInt64, value)
 		_node.Seq = value
@@ -647,214 +644,11 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.AuditEvent.Create().
-//		SetTenantID(v).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.AuditEventUpsert) {
-//			SetTenantID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *AuditEventCreate) OnConflict(opts ...sql.ConflictOption) *AuditEventUpsertOne {
-	_c.conflict = opts
-	return &AuditEventUpsertOne{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.AuditEvent.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *AuditEventCreate) OnConflictColumns(columns ...string) *AuditEventUpsertOne {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &AuditEventUpsertOne{
-		create: _c,
-	}
-}
-
-type (
-	// AuditEventUpsertOne is the builder for "upsert"-ing
-	//  one AuditEvent node.
-	AuditEventUpsertOne struct {
-		create *AuditEventCreate
-	}
-
-	// AuditEventUpsert is the "OnConflict" setter.
-	AuditEventUpsert struct {
-		*sql.UpdateSet
-	}
-)
-
-// UpdateNewValues updates the mutable fields using the new values that were set on create.
-// Using this option is equivalent to using:
-//
-//	client.AuditEvent.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//		).
-//		Exec(ctx)
-func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		if _, exists := u.create.mutation.TenantID(); exists {
-			s.SetIgnore(auditevent.FieldTenantID)
-		}
-		if _, exists := u.create.mutation.Seq(); exists {
-			s.SetIgnore(auditevent.FieldSeq)
-		}
-		if _, exists := u.create.mutation.OccurredAt(); exists {
-			s.SetIgnore(auditevent.FieldOccurredAt)
-		}
-		if _, exists := u.create.mutation.ActorType(); exists {
-			s.SetIgnore(auditevent.FieldActorType)
-		}
-		if _, exists := u.create.mutation.ActorID(); exists {
-			s.SetIgnore(auditevent.FieldActorID)
-		}
-		if _, exists := u.create.mutation.ActorLabel(); exists {
-			s.SetIgnore(auditevent.FieldActorLabel)
-		}
-		if _, exists := u.create.mutation.AgentID(); exists {
-			s.SetIgnore(auditevent.FieldAgentID)
-		}
-		if _, exists := u.create.mutation.AgentChain(); exists {
-			s.SetIgnore(auditevent.FieldAgentChain)
-		}
-		if _, exists := u.create.mutation.GrantID(); exists {
-			s.SetIgnore(auditevent.FieldGrantID)
-		}
-		if _, exists := u.create.mutation.ClientID(); exists {
-			s.SetIgnore(auditevent.FieldClientID)
-		}
-		if _, exists := u.create.mutation.RunID(); exists {
-			s.SetIgnore(auditevent.FieldRunID)
-		}
-		if _, exists := u.create.mutation.CredentialType(); exists {
-			s.SetIgnore(auditevent.FieldCredentialType)
-		}
-		if _, exists := u.create.mutation.CredentialID(); exists {
-			s.SetIgnore(auditevent.FieldCredentialID)
-		}
-		if _, exists := u.create.mutation.Scope(); exists {
-			s.SetIgnore(auditevent.FieldScope)
-		}
-		if _, exists := u.create.mutation.ApprovalRequired(); exists {
-			s.SetIgnore(auditevent.FieldApprovalRequired)
-		}
-		if _, exists := u.create.mutation.ApprovalID(); exists {
-			s.SetIgnore(auditevent.FieldApprovalID)
-		}
-		if _, exists := u.create.mutation.Action(); exists {
-			s.SetIgnore(auditevent.FieldAction)
-		}
-		if _, exists := u.create.mutation.TargetType(); exists {
-			s.SetIgnore(auditevent.FieldTargetType)
-		}
-		if _, exists := u.create.mutation.TargetID(); exists {
-			s.SetIgnore(auditevent.FieldTargetID)
-		}
-		if _, exists := u.create.mutation.Outcome(); exists {
-			s.SetIgnore(auditevent.FieldOutcome)
-		}
-		if _, exists := u.create.mutation.Details(); exists {
-			s.SetIgnore(auditevent.FieldDetails)
-		}
-		if _, exists := u.create.mutation.IP(); exists {
-			s.SetIgnore(auditevent.FieldIP)
-		}
-		if _, exists := u.create.mutation.UserAgent(); exists {
-			s.SetIgnore(auditevent.FieldUserAgent)
-		}
-		if _, exists := u.create.mutation.RequestID(); exists {
-			s.SetIgnore(auditevent.FieldRequestID)
-		}
-		if _, exists := u.create.mutation.PrevHash(); exists {
-			s.SetIgnore(auditevent.FieldPrevHash)
-		}
-		if _, exists := u.create.mutation.Hash(); exists {
-			s.SetIgnore(auditevent.FieldHash)
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.AuditEvent.Create().
-//	    OnConflict(sql.ResolveWithIgnore()).
-//	    Exec(ctx)
-func (u *AuditEventUpsertOne) Ignore() *AuditEventUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *AuditEventUpsertOne) DoNothing() *AuditEventUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the AuditEventCreate.OnConflict
-// documentation for more info.
-func (u *AuditEventUpsertOne) Update(set func(*AuditEventUpsert)) *AuditEventUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&AuditEventUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// Exec executes the query.
-func (u *AuditEventUpsertOne) Exec(ctx context.Context) error {
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for AuditEventCreate.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *AuditEventUpsertOne) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *AuditEventUpsertOne) ID(ctx context.Context) (id int, err error) {
-	node, err := u.create.Save(ctx)
-	if err != nil {
-		return id, err
-	}
-	return node.ID, nil
-}
-
-// IDX is like ID, but panics if an error occurs.
-func (u *AuditEventUpsertOne) IDX(ctx context.Context) int {
-	id, err := u.ID(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 // AuditEventCreateBulk is the builder for creating many AuditEvent entities in bulk.
 type AuditEventCreateBulk struct {
 	config
 	err      error
 	builders []*AuditEventCreate
-	conflict []sql.ConflictOption
 }
 
 // Save creates the AuditEvent entities in the database.
@@ -884,7 +678,6 @@ func (_c *AuditEventCreateBulk) Save(ctx context.Context) ([]*AuditEvent, error)
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
-					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -935,192 +728,6 @@ func (_c *AuditEventCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *AuditEventCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.AuditEvent.CreateBulk(builders...).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.AuditEventUpsert) {
-//			SetTenantID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *AuditEventCreateBulk) OnConflict(opts ...sql.ConflictOption) *AuditEventUpsertBulk {
-	_c.conflict = opts
-	return &AuditEventUpsertBulk{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.AuditEvent.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *AuditEventCreateBulk) OnConflictColumns(columns ...string) *AuditEventUpsertBulk {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &AuditEventUpsertBulk{
-		create: _c,
-	}
-}
-
-// AuditEventUpsertBulk is the builder for "upsert"-ing
-// a bulk of AuditEvent nodes.
-type AuditEventUpsertBulk struct {
-	create *AuditEventCreateBulk
-}
-
-// UpdateNewValues updates the mutable fields using the new values that
-// were set on create. Using this option is equivalent to using:
-//
-//	client.AuditEvent.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//		).
-//		Exec(ctx)
-func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		for _, b := range u.create.builders {
-			if _, exists := b.mutation.TenantID(); exists {
-				s.SetIgnore(auditevent.FieldTenantID)
-			}
-			if _, exists := b.mutation.Seq(); exists {
-				s.SetIgnore(auditevent.FieldSeq)
-			}
-			if _, exists := b.mutation.OccurredAt(); exists {
-				s.SetIgnore(auditevent.FieldOccurredAt)
-			}
-			if _, exists := b.mutation.ActorType(); exists {
-				s.SetIgnore(auditevent.FieldActorType)
-			}
-			if _, exists := b.mutation.ActorID(); exists {
-				s.SetIgnore(auditevent.FieldActorID)
-			}
-			if _, exists := b.mutation.ActorLabel(); exists {
-				s.SetIgnore(auditevent.FieldActorLabel)
-			}
-			if _, exists := b.mutation.AgentID(); exists {
-				s.SetIgnore(auditevent.FieldAgentID)
-			}
-			if _, exists := b.mutation.AgentChain(); exists {
-				s.SetIgnore(auditevent.FieldAgentChain)
-			}
-			if _, exists := b.mutation.GrantID(); exists {
-				s.SetIgnore(auditevent.FieldGrantID)
-			}
-			if _, exists := b.mutation.ClientID(); exists {
-				s.SetIgnore(auditevent.FieldClientID)
-			}
-			if _, exists := b.mutation.RunID(); exists {
-				s.SetIgnore(auditevent.FieldRunID)
-			}
-			if _, exists := b.mutation.CredentialType(); exists {
-				s.SetIgnore(auditevent.FieldCredentialType)
-			}
-			if _, exists := b.mutation.CredentialID(); exists {
-				s.SetIgnore(auditevent.FieldCredentialID)
-			}
-			if _, exists := b.mutation.Scope(); exists {
-				s.SetIgnore(auditevent.FieldScope)
-			}
-			if _, exists := b.mutation.ApprovalRequired(); exists {
-				s.SetIgnore(auditevent.FieldApprovalRequired)
-			}
-			if _, exists := b.mutation.ApprovalID(); exists {
-				s.SetIgnore(auditevent.FieldApprovalID)
-			}
-			if _, exists := b.mutation.Action(); exists {
-				s.SetIgnore(auditevent.FieldAction)
-			}
-			if _, exists := b.mutation.TargetType(); exists {
-				s.SetIgnore(auditevent.FieldTargetType)
-			}
-			if _, exists := b.mutation.TargetID(); exists {
-				s.SetIgnore(auditevent.FieldTargetID)
-			}
-			if _, exists := b.mutation.Outcome(); exists {
-				s.SetIgnore(auditevent.FieldOutcome)
-			}
-			if _, exists := b.mutation.Details(); exists {
-				s.SetIgnore(auditevent.FieldDetails)
-			}
-			if _, exists := b.mutation.IP(); exists {
-				s.SetIgnore(auditevent.FieldIP)
-			}
-			if _, exists := b.mutation.UserAgent(); exists {
-				s.SetIgnore(auditevent.FieldUserAgent)
-			}
-			if _, exists := b.mutation.RequestID(); exists {
-				s.SetIgnore(auditevent.FieldRequestID)
-			}
-			if _, exists := b.mutation.PrevHash(); exists {
-				s.SetIgnore(auditevent.FieldPrevHash)
-			}
-			if _, exists := b.mutation.Hash(); exists {
-				s.SetIgnore(auditevent.FieldHash)
-			}
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.AuditEvent.Create().
-//		OnConflict(sql.ResolveWithIgnore()).
-//		Exec(ctx)
-func (u *AuditEventUpsertBulk) Ignore() *AuditEventUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *AuditEventUpsertBulk) DoNothing() *AuditEventUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the AuditEventCreateBulk.OnConflict
-// documentation for more info.
-func (u *AuditEventUpsertBulk) Update(set func(*AuditEventUpsert)) *AuditEventUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&AuditEventUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// Exec executes the query.
-func (u *AuditEventUpsertBulk) Exec(ctx context.Context) error {
-	if u.create.err != nil {
-		return u.create.err
-	}
-	for i, b := range u.create.builders {
-		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the AuditEventCreateBulk instead", i)
-		}
-	}
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for AuditEventCreateBulk.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *AuditEventUpsertBulk) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -16,7 +16,11 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/onetimetoken"
+	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/tenant"
+	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
 )
 
@@ -78,12 +82,16 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:   apitoken.ValidColumn,
-			auditchain.Table: auditchain.ValidColumn,
-			auditevent.Table: auditevent.ValidColumn,
-			membership.Table: membership.ValidColumn,
-			tenant.Table:     tenant.ValidColumn,
-			user.Table:       user.ValidColumn,
+			apitoken.Table:      apitoken.ValidColumn,
+			auditchain.Table:    auditchain.ValidColumn,
+			auditevent.Table:    auditevent.ValidColumn,
+			membership.Table:    membership.ValidColumn,
+			onetimetoken.Table:  onetimetoken.ValidColumn,
+			outboxmessage.Table: outboxmessage.ValidColumn,
+			session.Table:       session.ValidColumn,
+			tenant.Table:        tenant.ValidColumn,
+			throttle.Table:      throttle.ValidColumn,
+			user.Table:          user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

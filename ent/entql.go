@@ -7,8 +7,12 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/onetimetoken"
+	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/predicate"
+	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/tenant"
+	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
 
 	"entgo.io/ent/dialect/sql"
@@ -19,7 +23,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 6)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -119,6 +123,76 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   onetimetoken.Table,
+			Columns: onetimetoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: onetimetoken.FieldID,
+			},
+		},
+		Type: "OneTimeToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			onetimetoken.FieldTenantID:  {Type: field.TypeInt, Column: onetimetoken.FieldTenantID},
+			onetimetoken.FieldCreatedAt: {Type: field.TypeTime, Column: onetimetoken.FieldCreatedAt},
+			onetimetoken.FieldUpdatedAt: {Type: field.TypeTime, Column: onetimetoken.FieldUpdatedAt},
+			onetimetoken.FieldPurpose:   {Type: field.TypeEnum, Column: onetimetoken.FieldPurpose},
+			onetimetoken.FieldTokenHash: {Type: field.TypeString, Column: onetimetoken.FieldTokenHash},
+			onetimetoken.FieldUserID:    {Type: field.TypeInt, Column: onetimetoken.FieldUserID},
+			onetimetoken.FieldEmail:     {Type: field.TypeString, Column: onetimetoken.FieldEmail},
+			onetimetoken.FieldRole:      {Type: field.TypeString, Column: onetimetoken.FieldRole},
+			onetimetoken.FieldExpiresAt: {Type: field.TypeTime, Column: onetimetoken.FieldExpiresAt},
+			onetimetoken.FieldUsedAt:    {Type: field.TypeTime, Column: onetimetoken.FieldUsedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxmessage.Table,
+			Columns: outboxmessage.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: outboxmessage.FieldID,
+			},
+		},
+		Type: "OutboxMessage",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxmessage.FieldTenantID:  {Type: field.TypeInt, Column: outboxmessage.FieldTenantID},
+			outboxmessage.FieldCreatedAt: {Type: field.TypeTime, Column: outboxmessage.FieldCreatedAt},
+			outboxmessage.FieldUpdatedAt: {Type: field.TypeTime, Column: outboxmessage.FieldUpdatedAt},
+			outboxmessage.FieldTo:        {Type: field.TypeString, Column: outboxmessage.FieldTo},
+			outboxmessage.FieldSubject:   {Type: field.TypeString, Column: outboxmessage.FieldSubject},
+			outboxmessage.FieldText:      {Type: field.TypeString, Column: outboxmessage.FieldText},
+			outboxmessage.FieldHTML:      {Type: field.TypeString, Column: outboxmessage.FieldHTML},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   session.Table,
+			Columns: session.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: session.FieldID,
+			},
+		},
+		Type: "Session",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			session.FieldTenantID:     {Type: field.TypeInt, Column: session.FieldTenantID},
+			session.FieldCreatedAt:    {Type: field.TypeTime, Column: session.FieldCreatedAt},
+			session.FieldUpdatedAt:    {Type: field.TypeTime, Column: session.FieldUpdatedAt},
+			session.FieldIDHash:       {Type: field.TypeString, Column: session.FieldIDHash},
+			session.FieldCsrfHash:     {Type: field.TypeString, Column: session.FieldCsrfHash},
+			session.FieldUserID:       {Type: field.TypeInt, Column: session.FieldUserID},
+			session.FieldLastSeenAt:   {Type: field.TypeTime, Column: session.FieldLastSeenAt},
+			session.FieldExpiresAt:    {Type: field.TypeTime, Column: session.FieldExpiresAt},
+			session.FieldIP:           {Type: field.TypeString, Column: session.FieldIP},
+			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
+			session.FieldAmr:          {Type: field.TypeJSON, Column: session.FieldAmr},
+			session.FieldAuthTime:     {Type: field.TypeTime, Column: session.FieldAuthTime},
+			session.FieldRevokedAt:    {Type: field.TypeTime, Column: session.FieldRevokedAt},
+			session.FieldRevokeReason: {Type: field.TypeString, Column: session.FieldRevokeReason},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -135,7 +209,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   throttle.Table,
+			Columns: throttle.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: throttle.FieldID,
+			},
+		},
+		Type: "Throttle",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			throttle.FieldTenantID:    {Type: field.TypeInt, Column: throttle.FieldTenantID},
+			throttle.FieldCreatedAt:   {Type: field.TypeTime, Column: throttle.FieldCreatedAt},
+			throttle.FieldUpdatedAt:   {Type: field.TypeTime, Column: throttle.FieldUpdatedAt},
+			throttle.FieldKey:         {Type: field.TypeString, Column: throttle.FieldKey},
+			throttle.FieldFailures:    {Type: field.TypeInt, Column: throttle.FieldFailures},
+			throttle.FieldWindowStart: {Type: field.TypeTime, Column: throttle.FieldWindowStart},
+			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -221,6 +315,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   onetimetoken.TenantTable,
+			Columns: []string{onetimetoken.TenantColumn},
+			Bidi:    false,
+		},
+		"OneTimeToken",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   outboxmessage.TenantTable,
+			Columns: []string{outboxmessage.TenantColumn},
+			Bidi:    false,
+		},
+		"OutboxMessage",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   session.TenantTable,
+			Columns: []string{session.TenantColumn},
+			Bidi:    false,
+		},
+		"Session",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   session.UserTable,
+			Columns: []string{session.UserColumn},
+			Bidi:    false,
+		},
+		"Session",
+		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   throttle.TenantTable,
+			Columns: []string{throttle.TenantColumn},
+			Bidi:    false,
+		},
+		"Throttle",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   user.TenantTable,
 			Columns: []string{user.TenantColumn},
 			Bidi:    false,
@@ -239,6 +393,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"Membership",
+	)
+	graph.MustAddE(
+		"sessions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SessionsTable,
+			Columns: []string{user.SessionsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Session",
 	)
 	return graph
 }()
@@ -705,6 +871,337 @@ func (f *MembershipFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OneTimeTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OneTimeTokenQuery builder.
+func (_q *OneTimeTokenQuery) Filter() *OneTimeTokenFilter {
+	return &OneTimeTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OneTimeTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OneTimeTokenMutation builder.
+func (m *OneTimeTokenMutation) Filter() *OneTimeTokenFilter {
+	return &OneTimeTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// OneTimeTokenFilter provides a generic filtering capability at runtime for OneTimeTokenQuery.
+type OneTimeTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OneTimeTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OneTimeTokenFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(onetimetoken.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *OneTimeTokenFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(onetimetoken.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OneTimeTokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(onetimetoken.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OneTimeTokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(onetimetoken.FieldUpdatedAt))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *OneTimeTokenFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(onetimetoken.FieldPurpose))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *OneTimeTokenFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(onetimetoken.FieldTokenHash))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *OneTimeTokenFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(onetimetoken.FieldUserID))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *OneTimeTokenFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(onetimetoken.FieldEmail))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *OneTimeTokenFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(onetimetoken.FieldRole))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *OneTimeTokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(onetimetoken.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *OneTimeTokenFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(onetimetoken.FieldUsedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OneTimeTokenFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OneTimeTokenFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OutboxMessageQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxMessageQuery builder.
+func (_q *OutboxMessageQuery) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxMessageMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxMessageMutation builder.
+func (m *OutboxMessageMutation) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxMessageFilter provides a generic filtering capability at runtime for OutboxMessageQuery.
+type OutboxMessageFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxMessageFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OutboxMessageFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *OutboxMessageFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OutboxMessageFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OutboxMessageFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldUpdatedAt))
+}
+
+// WhereTo applies the entql string predicate on the to field.
+func (f *OutboxMessageFilter) WhereTo(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldTo))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *OutboxMessageFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldSubject))
+}
+
+// WhereText applies the entql string predicate on the text field.
+func (f *OutboxMessageFilter) WhereText(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldText))
+}
+
+// WhereHTML applies the entql string predicate on the html field.
+func (f *OutboxMessageFilter) WhereHTML(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldHTML))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OutboxMessageFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OutboxMessageFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SessionQuery builder.
+func (_q *SessionQuery) Filter() *SessionFilter {
+	return &SessionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SessionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SessionMutation builder.
+func (m *SessionMutation) Filter() *SessionFilter {
+	return &SessionFilter{config: m.config, predicateAdder: m}
+}
+
+// SessionFilter provides a generic filtering capability at runtime for SessionQuery.
+type SessionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SessionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SessionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(session.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *SessionFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(session.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SessionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SessionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldUpdatedAt))
+}
+
+// WhereIDHash applies the entql string predicate on the id_hash field.
+func (f *SessionFilter) WhereIDHash(p entql.StringP) {
+	f.Where(p.Field(session.FieldIDHash))
+}
+
+// WhereCsrfHash applies the entql string predicate on the csrf_hash field.
+func (f *SessionFilter) WhereCsrfHash(p entql.StringP) {
+	f.Where(p.Field(session.FieldCsrfHash))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *SessionFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(session.FieldUserID))
+}
+
+// WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
+func (f *SessionFilter) WhereLastSeenAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldLastSeenAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *SessionFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldExpiresAt))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *SessionFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(session.FieldIP))
+}
+
+// WhereUserAgent applies the entql string predicate on the user_agent field.
+func (f *SessionFilter) WhereUserAgent(p entql.StringP) {
+	f.Where(p.Field(session.FieldUserAgent))
+}
+
+// WhereAmr applies the entql json.RawMessage predicate on the amr field.
+func (f *SessionFilter) WhereAmr(p entql.BytesP) {
+	f.Where(p.Field(session.FieldAmr))
+}
+
+// WhereAuthTime applies the entql time.Time predicate on the auth_time field.
+func (f *SessionFilter) WhereAuthTime(p entql.TimeP) {
+	f.Where(p.Field(session.FieldAuthTime))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *SessionFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldRevokedAt))
+}
+
+// WhereRevokeReason applies the entql string predicate on the revoke_reason field.
+func (f *SessionFilter) WhereRevokeReason(p entql.StringP) {
+	f.Where(p.Field(session.FieldRevokeReason))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *SessionFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *SessionFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *SessionFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *SessionFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TenantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -733,7 +1230,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -770,6 +1267,95 @@ func (f *TenantFilter) WhereSettings(p entql.BytesP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ThrottleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ThrottleQuery builder.
+func (_q *ThrottleQuery) Filter() *ThrottleFilter {
+	return &ThrottleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ThrottleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ThrottleMutation builder.
+func (m *ThrottleMutation) Filter() *ThrottleFilter {
+	return &ThrottleFilter{config: m.config, predicateAdder: m}
+}
+
+// ThrottleFilter provides a generic filtering capability at runtime for ThrottleQuery.
+type ThrottleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ThrottleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ThrottleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(throttle.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ThrottleFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(throttle.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ThrottleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(throttle.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ThrottleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(throttle.FieldUpdatedAt))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *ThrottleFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(throttle.FieldKey))
+}
+
+// WhereFailures applies the entql int predicate on the failures field.
+func (f *ThrottleFilter) WhereFailures(p entql.IntP) {
+	f.Where(p.Field(throttle.FieldFailures))
+}
+
+// WhereWindowStart applies the entql time.Time predicate on the window_start field.
+func (f *ThrottleFilter) WhereWindowStart(p entql.TimeP) {
+	f.Where(p.Field(throttle.FieldWindowStart))
+}
+
+// WhereLockedUntil applies the entql time.Time predicate on the locked_until field.
+func (f *ThrottleFilter) WhereLockedUntil(p entql.TimeP) {
+	f.Where(p.Field(throttle.FieldLockedUntil))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ThrottleFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ThrottleFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -798,7 +1384,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -871,6 +1457,20 @@ func (f *UserFilter) WhereHasMembership() {
 // WhereHasMembershipWith applies a predicate to check if query has an edge membership with a given conditions (other predicates).
 func (f *UserFilter) WhereHasMembershipWith(preds ...predicate.Membership) {
 	f.Where(entql.HasEdgeWith("membership", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSessions applies a predicate to check if query has an edge sessions.
+func (f *UserFilter) WhereHasSessions() {
+	f.Where(entql.HasEdge("sessions"))
+}
+
+// WhereHasSessionsWith applies a predicate to check if query has an edge sessions with a given conditions (other predicates).
+func (f *UserFilter) WhereHasSessionsWith(preds ...predicate.Session) {
+	f.Where(entql.HasEdgeWith("sessions", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

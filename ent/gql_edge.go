@@ -14,6 +14,14 @@ func (_m *Membership) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *Session) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *User) Membership(ctx context.Context) (*Membership, error) {
 	result, err := _m.Edges.MembershipOrErr()
 	if IsNotLoaded(err) {

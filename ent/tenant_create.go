@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/mandatehq/mandate/ent/tenant"
@@ -20,7 +19,6 @@ type TenantCreate struct {
 	config
 	mutation *TenantMutation
 	hooks    []Hook
-	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -193,7 +191,6 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 		_node = &Tenant{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(tenant.Table, sqlgraph.NewFieldSpec(tenant.FieldID, field.TypeInt))
 	)
-	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(tenant.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -217,220 +214,11 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.Tenant.Create().
-//		SetCreatedAt(v).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.TenantUpsert) {
-//			SetCreatedAt(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *TenantCreate) OnConflict(opts ...sql.ConflictOption) *TenantUpsertOne {
-	_c.conflict = opts
-	return &TenantUpsertOne{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.Tenant.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *TenantCreate) OnConflictColumns(columns ...string) *TenantUpsertOne {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &TenantUpsertOne{
-		create: _c,
-	}
-}
-
-type (
-	// TenantUpsertOne is the builder for "upsert"-ing
-	//  one Tenant node.
-	TenantUpsertOne struct {
-		create *TenantCreate
-	}
-
-	// TenantUpsert is the "OnConflict" setter.
-	TenantUpsert struct {
-		*sql.UpdateSet
-	}
-)
-
-// SetUpdatedAt sets the "updated_at" field.
-func (u *TenantUpsert) SetUpdatedAt(v time.Time) *TenantUpsert {
-	u.Set(tenant.FieldUpdatedAt, v)
-	return u
-}
-
-// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *TenantUpsert) UpdateUpdatedAt() *TenantUpsert {
-	u.SetExcluded(tenant.FieldUpdatedAt)
-	return u
-}
-
-// SetName sets the "name" field.
-func (u *TenantUpsert) SetName(v string) *TenantUpsert {
-	u.Set(tenant.FieldName, v)
-	return u
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *TenantUpsert) UpdateName() *TenantUpsert {
-	u.SetExcluded(tenant.FieldName)
-	return u
-}
-
-// SetSettings sets the "settings" field.
-func (u *TenantUpsert) SetSettings(v settings.Tenant) *TenantUpsert {
-	u.Set(tenant.FieldSettings, v)
-	return u
-}
-
-// UpdateSettings sets the "settings" field to the value that was provided on create.
-func (u *TenantUpsert) UpdateSettings() *TenantUpsert {
-	u.SetExcluded(tenant.FieldSettings)
-	return u
-}
-
-// UpdateNewValues updates the mutable fields using the new values that were set on create.
-// Using this option is equivalent to using:
-//
-//	client.Tenant.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//		).
-//		Exec(ctx)
-func (u *TenantUpsertOne) UpdateNewValues() *TenantUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		if _, exists := u.create.mutation.CreatedAt(); exists {
-			s.SetIgnore(tenant.FieldCreatedAt)
-		}
-		if _, exists := u.create.mutation.Slug(); exists {
-			s.SetIgnore(tenant.FieldSlug)
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.Tenant.Create().
-//	    OnConflict(sql.ResolveWithIgnore()).
-//	    Exec(ctx)
-func (u *TenantUpsertOne) Ignore() *TenantUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *TenantUpsertOne) DoNothing() *TenantUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the TenantCreate.OnConflict
-// documentation for more info.
-func (u *TenantUpsertOne) Update(set func(*TenantUpsert)) *TenantUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&TenantUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetUpdatedAt sets the "updated_at" field.
-func (u *TenantUpsertOne) SetUpdatedAt(v time.Time) *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetUpdatedAt(v)
-	})
-}
-
-// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *TenantUpsertOne) UpdateUpdatedAt() *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateUpdatedAt()
-	})
-}
-
-// SetName sets the "name" field.
-func (u *TenantUpsertOne) SetName(v string) *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *TenantUpsertOne) UpdateName() *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetSettings sets the "settings" field.
-func (u *TenantUpsertOne) SetSettings(v settings.Tenant) *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetSettings(v)
-	})
-}
-
-// UpdateSettings sets the "settings" field to the value that was provided on create.
-func (u *TenantUpsertOne) UpdateSettings() *TenantUpsertOne {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateSettings()
-	})
-}
-
-// Exec executes the query.
-func (u *TenantUpsertOne) Exec(ctx context.Context) error {
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for TenantCreate.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *TenantUpsertOne) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *TenantUpsertOne) ID(ctx context.Context) (id int, err error) {
-	node, err := u.create.Save(ctx)
-	if err != nil {
-		return id, err
-	}
-	return node.ID, nil
-}
-
-// IDX is like ID, but panics if an error occurs.
-func (u *TenantUpsertOne) IDX(ctx context.Context) int {
-	id, err := u.ID(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 // TenantCreateBulk is the builder for creating many Tenant entities in bulk.
 type TenantCreateBulk struct {
 	config
 	err      error
 	builders []*TenantCreate
-	conflict []sql.ConflictOption
 }
 
 // Save creates the Tenant entities in the database.
@@ -460,7 +248,6 @@ func (_c *TenantCreateBulk) Save(ctx context.Context) ([]*Tenant, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
-					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -511,162 +298,6 @@ func (_c *TenantCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *TenantCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.Tenant.CreateBulk(builders...).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.TenantUpsert) {
-//			SetCreatedAt(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *TenantCreateBulk) OnConflict(opts ...sql.ConflictOption) *TenantUpsertBulk {
-	_c.conflict = opts
-	return &TenantUpsertBulk{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.Tenant.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *TenantCreateBulk) OnConflictColumns(columns ...string) *TenantUpsertBulk {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &TenantUpsertBulk{
-		create: _c,
-	}
-}
-
-// TenantUpsertBulk is the builder for "upsert"-ing
-// a bulk of Tenant nodes.
-type TenantUpsertBulk struct {
-	create *TenantCreateBulk
-}
-
-// UpdateNewValues updates the mutable fields using the new values that
-// were set on create. Using this option is equivalent to using:
-//
-//	client.Tenant.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//		).
-//		Exec(ctx)
-func (u *TenantUpsertBulk) UpdateNewValues() *TenantUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		for _, b := range u.create.builders {
-			if _, exists := b.mutation.CreatedAt(); exists {
-				s.SetIgnore(tenant.FieldCreatedAt)
-			}
-			if _, exists := b.mutation.Slug(); exists {
-				s.SetIgnore(tenant.FieldSlug)
-			}
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.Tenant.Create().
-//		OnConflict(sql.ResolveWithIgnore()).
-//		Exec(ctx)
-func (u *TenantUpsertBulk) Ignore() *TenantUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *TenantUpsertBulk) DoNothing() *TenantUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the TenantCreateBulk.OnConflict
-// documentation for more info.
-func (u *TenantUpsertBulk) Update(set func(*TenantUpsert)) *TenantUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&TenantUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetUpdatedAt sets the "updated_at" field.
-func (u *TenantUpsertBulk) SetUpdatedAt(v time.Time) *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetUpdatedAt(v)
-	})
-}
-
-// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
-func (u *TenantUpsertBulk) UpdateUpdatedAt() *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateUpdatedAt()
-	})
-}
-
-// SetName sets the "name" field.
-func (u *TenantUpsertBulk) SetName(v string) *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *TenantUpsertBulk) UpdateName() *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetSettings sets the "settings" field.
-func (u *TenantUpsertBulk) SetSettings(v settings.Tenant) *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.SetSettings(v)
-	})
-}
-
-// UpdateSettings sets the "settings" field to the value that was provided on create.
-func (u *TenantUpsertBulk) UpdateSettings() *TenantUpsertBulk {
-	return u.Update(func(s *TenantUpsert) {
-		s.UpdateSettings()
-	})
-}
-
-// Exec executes the query.
-func (u *TenantUpsertBulk) Exec(ctx context.Context) error {
-	if u.create.err != nil {
-		return u.create.err
-	}
-	for i, b := range u.create.builders {
-		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the TenantCreateBulk instead", i)
-		}
-	}
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for TenantCreateBulk.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *TenantUpsertBulk) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -20,8 +20,16 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
+	// OneTimeToken is the client for interacting with the OneTimeToken builders.
+	OneTimeToken *OneTimeTokenClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
+	// Throttle is the client for interacting with the Throttle builders.
+	Throttle *ThrottleClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -159,7 +167,11 @@ func (tx *Tx) init() {
 	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
+	tx.OneTimeToken = NewOneTimeTokenClient(tx.config)
+	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
+	tx.Session = NewSessionClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
+	tx.Throttle = NewThrottleClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

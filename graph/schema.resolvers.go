@@ -23,6 +23,7 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input model
 		Name:                   input.Name,
 		SignUpMode:             input.SignUpMode,
 		SessionLifetimeMinutes: input.SessionLifetimeMinutes,
+		SessionIdleMinutes:     input.SessionIdleMinutes,
 		AuditRetentionDays:     input.AuditRetentionDays,
 	})
 }

@@ -17,8 +17,12 @@ import (
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/migrate"
+	"github.com/mandatehq/mandate/ent/onetimetoken"
+	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/privacy"
+	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/tenant"
+	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/internal/database"
@@ -48,6 +52,10 @@ type side struct {
 	token      *ent.APIToken
 	chain      *ent.AuditChain
 	event      *ent.AuditEvent
+	session    *ent.Session // the owner's
+	ott        *ent.OneTimeToken
+	throttle   *ent.Throttle
+	outbox     *ent.OutboxMessage
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -161,6 +169,38 @@ func chainRows(cs []*ent.AuditChain, err error) ([]row, error) {
 	return out, err
 }
 
+func sessionRows(ss []*ent.Session, err error) ([]row, error) {
+	out := make([]row, len(ss))
+	for i, s := range ss {
+		out[i] = row{s.ID, s.TenantID, s.String()}
+	}
+	return out, err
+}
+
+func oneTimeTokenRows(ts []*ent.OneTimeToken, err error) ([]row, error) {
+	out := make([]row, len(ts))
+	for i, t := range ts {
+		out[i] = row{t.ID, t.TenantID, t.String()}
+	}
+	return out, err
+}
+
+func throttleRows(ts []*ent.Throttle, err error) ([]row, error) {
+	out := make([]row, len(ts))
+	for i, t := range ts {
+		out[i] = row{t.ID, t.TenantID, t.String()}
+	}
+	return out, err
+}
+
+func outboxRows(ms []*ent.OutboxMessage, err error) ([]row, error) {
+	out := make([]row, len(ms))
+	for i, m := range ms {
+		out[i] = row{m.ID, m.TenantID, m.String()}
+	}
+	return out, err
+}
+
 func errOnly[T any](_ T, err error) error { return err }
 
 // entities is the isolation table: every ent entity.
@@ -229,6 +269,19 @@ func entities() []entityCase {
 							return nil, err
 						}
 						return membershipRows(u.QueryMembership().All(ctx))
+					},
+				},
+				{
+					name: "sessions", fk: session.Table + "." + session.UserColumn,
+					viaQuery: func(ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						return sessionRows(c.User.Query().Where(user.ID(id)).QuerySessions().All(ctx))
+					},
+					viaRow: func(load, ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						u, err := c.User.Get(load, id)
+						if err != nil {
+							return nil, err
+						}
+						return sessionRows(u.QuerySessions().All(ctx))
 					},
 				},
 			},
@@ -390,11 +443,188 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "Session", table: session.Table,
+			of: func(s side) int { return s.session.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return sessionRows(c.Session.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Session.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Session.Query().Where(session.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Session.Update().Where(session.ID(id)).SetRevokedAt(time.Now()).SetRevokeReason("pwned").Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Session.UpdateOneID(id).SetRevokedAt(time.Now()).SetRevokeReason("pwned").Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Session.Delete().Where(session.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Session.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				// A real user of tenant tid, not a made-up id that
+				// sameTenantUserRef would refuse whatever the tenant rules.
+				uid, err := c.User.Query().Where(user.TenantID(tid)).FirstID(viewer.AsSystem(context.Background(), "test: pick a user"))
+				if err != nil {
+					return fmt.Errorf("pick a user of tenant %d: %w", tid, err)
+				}
+				now := time.Now()
+				return c.Session.Create().SetTenantID(tid).SetUserID(uid).
+					SetIDHash(fmt.Sprintf("planted-%d", tid)).SetCsrfHash("planted").
+					SetLastSeenAt(now).SetExpiresAt(now.Add(time.Hour)).
+					SetAmr([]string{"pwd"}).SetAuthTime(now).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(session.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Session.Query().Where(session.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.Session.Get(ctx, id)
+					}),
+				{
+					name: "user", fk: session.Table + "." + session.UserColumn,
+					viaQuery: func(ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						return userRows(c.Session.Query().Where(session.ID(id)).QueryUser().All(ctx))
+					},
+					viaRow: func(load, ctx context.Context, c *ent.Client, id int) ([]row, error) {
+						s, err := c.Session.Get(load, id)
+						if err != nil {
+							return nil, err
+						}
+						return userRows(s.QueryUser().All(ctx))
+					},
+				},
+			},
+		},
+		{
+			name: "OneTimeToken", table: onetimetoken.Table,
+			of: func(s side) int { return s.ott.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return oneTimeTokenRows(c.OneTimeToken.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.OneTimeToken.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OneTimeToken.Query().Where(onetimetoken.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OneTimeToken.Update().Where(onetimetoken.ID(id)).SetUsedAt(time.Now()).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OneTimeToken.UpdateOneID(id).SetUsedAt(time.Now()).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OneTimeToken.Delete().Where(onetimetoken.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OneTimeToken.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.OneTimeToken.Create().SetTenantID(tid).SetPurpose(onetimetoken.PurposeInvitation).
+					SetTokenHash(fmt.Sprintf("planted-%d", tid)).SetEmail("intruder@example.com").
+					SetRole("owner").SetExpiresAt(time.Now().Add(time.Hour)).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(onetimetoken.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.OneTimeToken.Query().Where(onetimetoken.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.OneTimeToken.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "Throttle", table: throttle.Table,
+			of: func(s side) int { return s.throttle.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return throttleRows(c.Throttle.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Throttle.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Throttle.Query().Where(throttle.ID(id)).Count(ctx)
+			},
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Throttle.Update().Where(throttle.ID(id)).AddFailures(100).
+					SetLockedUntil(time.Now().Add(24 * time.Hour)).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Throttle.UpdateOneID(id).AddFailures(100).
+					SetLockedUntil(time.Now().Add(24 * time.Hour)).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Throttle.Delete().Where(throttle.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Throttle.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.Throttle.Create().SetTenantID(tid).SetKey("planted").SetFailures(100).
+					SetWindowStart(time.Now()).SetLockedUntil(time.Now().Add(24 * time.Hour)).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(throttle.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Throttle.Query().Where(throttle.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.Throttle.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "OutboxMessage", table: outboxmessage.Table,
+			of: func(s side) int { return s.outbox.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return outboxRows(c.OutboxMessage.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.OutboxMessage.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OutboxMessage.Query().Where(outboxmessage.ID(id)).Count(ctx)
+			},
+			// Every field but updated_at is immutable: set it far from now,
+			// so a change shows in the row's String().
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OutboxMessage.Update().Where(outboxmessage.ID(id)).SetUpdatedAt(forgedTime).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OutboxMessage.UpdateOneID(id).SetUpdatedAt(forgedTime).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OutboxMessage.Delete().Where(outboxmessage.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OutboxMessage.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.OutboxMessage.Create().SetTenantID(tid).SetTo("victim@example.com").
+					SetSubject("planted").SetText("planted").SetHTML("<p>planted</p>").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(outboxmessage.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.OutboxMessage.Query().Where(outboxmessage.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.OutboxMessage.Get(ctx, id)
+					}),
+			},
+		},
 	}
 }
 
+// forgedTime is a timestamp no fixture row carries.
+var forgedTime = time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+
 // setupSide creates a workspace with an owner, a member, an owner API token
-// and the audit events those writes leave, all through the service.
+// and the audit events those writes leave, all through the service; then,
+// directly with the client as the system bound to the workspace (no service
+// creates them yet), a session of the owner, a one-time token, a throttle and
+// an outbox message.
 func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) side {
 	t.Helper()
 	ctx := context.Background()
@@ -424,6 +654,36 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 	}
 	if s.event, err = c.AuditEvent.Query().Where(auditevent.TenantID(tn.ID), auditevent.Action("member.added")).First(sys); err != nil {
 		t.Fatal(err)
+	}
+	now := time.Now()
+	if s.session, err = c.Session.Create().SetUserID(s.owner.ID).
+		SetIDHash("session-" + slug).SetCsrfHash("csrf-" + slug).
+		SetLastSeenAt(now).SetExpiresAt(now.Add(12 * time.Hour)).
+		SetIP("192.0.2.1").SetUserAgent("test/" + slug).
+		SetAmr([]string{"pwd"}).SetAuthTime(now).Save(sys); err != nil {
+		t.Fatalf("create session in %s: %v", slug, err)
+	}
+	if s.ott, err = c.OneTimeToken.Create().SetPurpose(onetimetoken.PurposeVerifyEmail).
+		SetTokenHash("ott-" + slug).SetUserID(s.owner.ID).SetEmail(s.owner.Email).
+		SetExpiresAt(now.Add(time.Hour)).Save(sys); err != nil {
+		t.Fatalf("create one-time token in %s: %v", slug, err)
+	}
+	// The same key in both workspaces: the key is unique per tenant only.
+	if s.throttle, err = c.Throttle.Create().SetKey("ip:192.0.2.1").SetFailures(2).
+		SetWindowStart(now).Save(sys); err != nil {
+		t.Fatalf("create throttle in %s: %v", slug, err)
+	}
+	if s.outbox, err = c.OutboxMessage.Create().SetTo(s.owner.Email).SetSubject("Welcome to " + slug).
+		SetText("hello").SetHTML("<p>hello</p>").Save(sys); err != nil {
+		t.Fatalf("create outbox message in %s: %v", slug, err)
+	}
+	for name, tid := range map[string]int{
+		"session": s.session.TenantID, "one-time token": s.ott.TenantID,
+		"throttle": s.throttle.TenantID, "outbox message": s.outbox.TenantID,
+	} {
+		if tid != tn.ID {
+			t.Fatalf("%s created as the system in %s has tenant %d, want %d", name, slug, tid, tn.ID)
+		}
 	}
 	s.viewerCtx = viewer.NewContext(ctx, viewer.Viewer{
 		TenantID: tn.ID, Kind: viewer.APIToken, ID: tok.ID, Label: "t", Role: viewer.RoleOwner,
@@ -570,6 +830,14 @@ func TestTenantIsolation(t *testing.T) {
 			if err != nil || n != 0 {
 				t.Errorf("users with B's addresses as A = %d, %v; want 0", n, err)
 			}
+			n, err = c.Session.Query().Where(session.HasUserWith(user.ID(b.owner.ID))).Count(actx)
+			if err != nil || n != 0 {
+				t.Errorf("sessions with B's user as A = %d, %v; want 0", n, err)
+			}
+			n, err = c.User.Query().Where(user.HasSessionsWith(session.ID(b.session.ID))).Count(actx)
+			if err != nil || n != 0 {
+				t.Errorf("users with B's session as A = %d, %v; want 0", n, err)
+			}
 			// Eager loading follows the same rules.
 			ms, err := c.Membership.Query().WithUser().WithTenant().All(actx)
 			if err != nil {
@@ -578,6 +846,29 @@ func TestTenantIsolation(t *testing.T) {
 			for _, m := range ms {
 				if m.Edges.User == nil || m.Edges.User.TenantID != a.tenant.ID || m.Edges.Tenant == nil || m.Edges.Tenant.ID != a.tenant.ID {
 					t.Errorf("membership %d eager-loaded user %+v tenant %+v; want A's", m.ID, m.Edges.User, m.Edges.Tenant)
+				}
+			}
+			ss, err := c.Session.Query().WithUser().WithTenant().All(actx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ss) == 0 {
+				t.Errorf("sessions as A: none; want A's")
+			}
+			for _, s := range ss {
+				if s.Edges.User == nil || s.Edges.User.TenantID != a.tenant.ID || s.Edges.Tenant == nil || s.Edges.Tenant.ID != a.tenant.ID {
+					t.Errorf("session %d eager-loaded user %+v tenant %+v; want A's", s.ID, s.Edges.User, s.Edges.Tenant)
+				}
+			}
+			us, err := c.User.Query().WithSessions().All(actx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range us {
+				for _, s := range u.Edges.Sessions {
+					if s.TenantID != a.tenant.ID {
+						t.Errorf("user %d eager-loaded session %d of tenant %d; want A's", u.ID, s.ID, s.TenantID)
+					}
 				}
 			}
 		})
@@ -775,6 +1066,29 @@ func TestNoCrossTenantReferences(t *testing.T) {
 		}
 		if _, err := ts.AddMember(b.system, tenants.NewMember{Email: "lone@b.example", Role: viewer.RoleMember}); err != nil {
 			t.Errorf("B cannot add its own user after A's attempt: %v", err)
+		}
+
+		// A session of A signing in B's user. Everything else about the
+		// session is valid: the same create for B's user in B succeeds.
+		newSession := func(ctx context.Context, uid int, idHash string) (*ent.Session, error) {
+			now := time.Now()
+			return c.Session.Create().SetUserID(uid).SetIDHash(idHash).SetCsrfHash("csrf").
+				SetLastSeenAt(now).SetExpiresAt(now.Add(time.Hour)).
+				SetAmr([]string{"pwd"}).SetAuthTime(now).Save(ctx)
+		}
+		for who, ctx := range map[string]context.Context{"A's viewer": a.viewerCtx, "the system in A": a.system} {
+			s, err := newSession(ctx, lone.ID, "cross-"+who)
+			if err == nil {
+				t.Errorf("%s created session %d (tenant %d) for B's user %d; want it refused", who, s.ID, s.TenantID, lone.ID)
+			} else if !errors.Is(err, privacy.Deny) {
+				t.Errorf("%s creating a session for B's user: err = %v, want a privacy denial", who, err)
+			}
+		}
+		if n, err := c.Session.Query().Where(session.UserID(lone.ID)).Count(viewer.AsSystem(context.Background(), "test")); err != nil || n != 0 {
+			t.Errorf("sessions of B's user after A's attempts = %d, %v; want 0", n, err)
+		}
+		if _, err := newSession(b.system, lone.ID, "own-b"); err != nil {
+			t.Errorf("B cannot create a session for its own user: %v", err)
 		}
 	})
 }

@@ -112,6 +112,7 @@ type SettingsUpdate struct {
 	Name                   *string
 	SignUpMode             *string
 	SessionLifetimeMinutes *int
+	SessionIdleMinutes     *int
 	AuditRetentionDays     *int
 }
 
@@ -136,6 +137,16 @@ func (s *Service) UpdateSettings(ctx context.Context, in SettingsUpdate) (*ent.T
 		if in.SessionLifetimeMinutes != nil {
 			next.SessionLifetimeMinutes = *in.SessionLifetimeMinutes
 			changed["sessionLifetimeMinutes"] = strconv.Itoa(*in.SessionLifetimeMinutes)
+		}
+		if next.SessionIdleMinutes == 0 {
+			next.SessionIdleMinutes = next.IdleMinutes()
+		}
+		if in.SessionIdleMinutes != nil {
+			next.SessionIdleMinutes = *in.SessionIdleMinutes
+			changed["sessionIdleMinutes"] = strconv.Itoa(*in.SessionIdleMinutes)
+		} else if next.SessionIdleMinutes > next.SessionLifetimeMinutes {
+			// A shorter lifetime shortens the idle timeout with it.
+			next.SessionIdleMinutes = next.SessionLifetimeMinutes
 		}
 		if in.AuditRetentionDays != nil {
 			next.AuditRetentionDays = *in.AuditRetentionDays

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -54,6 +55,8 @@ func Check(pw, email string) error {
 		return fmt.Errorf("password must be at most %d characters", MaxLength)
 	case email != "" && strings.EqualFold(pw, strings.TrimSpace(email)):
 		return errors.New("password must not be the email address")
+	case IsCommon(pw):
+		return errors.New("password is one of the most common passwords; choose another")
 	}
 	return nil
 }
@@ -115,4 +118,29 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, errors.New("password: bad key")
 	}
 	return p, salt, key, nil
+}
+
+// NeedsRehash reports whether a stored hash was made with parameters other
+// than p, so sign-in can replace it transparently.
+func NeedsRehash(encoded string, p Params) bool {
+	got, salt, key, err := decode(encoded)
+	if err != nil {
+		return true
+	}
+	return got.MemoryKiB != p.MemoryKiB || got.Time != p.Time || got.Threads != p.Threads ||
+		uint32(len(key)) != p.KeyLen || uint32(len(salt)) != p.SaltLen
+}
+
+// dummyHash is verified for unknown accounts so that a sign-in for an
+// address that does not exist costs the same as one that does.
+var (
+	dummyOnce sync.Once
+	dummy     string
+)
+
+// VerifyDummy spends the time of one verification with p and always fails.
+func VerifyDummy(pw string, p Params) error {
+	dummyOnce.Do(func() { dummy, _ = Hash("not a real password: timing only", p) })
+	_ = Verify(pw, dummy)
+	return ErrMismatch
 }

@@ -49,7 +49,8 @@ func TestCheck(t *testing.T) {
 		pw, email string
 		ok        bool
 	}{
-		{"12345678", "", true},
+		{"12345678", "", false}, // common
+		{"nk4-ws9-qp2", "", true},
 		{"1234567", "", false},
 		{"ann@acme.test", "ann@acme.test", false},
 		{strings.Repeat("x", 64), "", true},
@@ -81,4 +82,41 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCommonPasswordsAreRefused(t *testing.T) {
+	if n := password.BlocklistSize(); n < 30000 {
+		t.Fatalf("blocklist has %d passwords, want at least 30,000", n)
+	}
+	for _, pw := range []string{"password", "PASSWORD1", "12345678", "iloveyou", "sunshine1"} {
+		if password.IsCommon(pw) && password.Check(pw, "") == nil {
+			t.Errorf("%q is common but accepted", pw)
+		}
+	}
+	for _, pw := range []string{"password", "12345678", "qwertyuiop"} {
+		if !password.IsCommon(pw) {
+			t.Errorf("%q not on the blocklist", pw)
+		}
+	}
+	if password.IsCommon("correct horse battery staple 42") {
+		t.Error("a passphrase is on the blocklist")
+	}
+}
+
+func TestNeedsRehash(t *testing.T) {
+	h, _ := password.Hash("correct horse battery", cheap)
+	if password.NeedsRehash(h, cheap) {
+		t.Fatal("same parameters need a rehash")
+	}
+	stronger := cheap
+	stronger.Time = 2
+	if !password.NeedsRehash(h, stronger) {
+		t.Fatal("changed parameters need no rehash")
+	}
+	if !password.NeedsRehash("garbage", cheap) {
+		t.Fatal("an unreadable hash needs no rehash")
+	}
+	if password.VerifyDummy("x", cheap) != password.ErrMismatch {
+		t.Fatal("the dummy verification succeeded")
+	}
 }

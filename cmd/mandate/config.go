@@ -14,6 +14,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/internal/database"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	SecretFile string
 	LogFormat  string
 	LogLevel   string
+	// SMTPURL (MANDATE_SMTP_URL) sends mail; without it mail is kept in the
+	// dev outbox. It may hold a password: never logged.
+	SMTPURL string
 	Demo       bool
 
 	database database.Target
@@ -79,6 +83,11 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(c.Secret) > 0 && len(c.Secret) < MinSecretLen {
 		errs = append(errs, fmt.Errorf("MANDATE_SECRET must be at least %d characters", MinSecretLen))

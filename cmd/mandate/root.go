@@ -41,6 +41,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 			if s := os.Getenv("MANDATE_SECRET"); s != "" {
 				a.cfg.Secret = secret(s)
 			}
+			a.cfg.SMTPURL = os.Getenv("MANDATE_SMTP_URL")
 			if err := a.cfg.Validate(); err != nil {
 				return err
 			}

@@ -14,6 +14,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/password"
+	"github.com/mandatehq/mandate/auth/ratelimit"
+	"github.com/mandatehq/mandate/auth/session"
+	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/frontend"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/internal/httpx"
@@ -74,7 +80,11 @@ func (a *app) serve(ctx context.Context) error {
 	if !frontend.Built() {
 		a.log.Warn("the dashboard is not built into this binary; run `make build` (the APIs work without it)")
 	}
-	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"))
+	flows, err := a.signinFlows(base)
+	if err != nil {
+		return err
+	}
+	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -110,9 +120,42 @@ func (a *app) serve(ctx context.Context) error {
 	return nil
 }
 
+// signinFlows builds the sign-in flows: SMTP when configured, else the dev
+// outbox.
+func (a *app) signinFlows(base string) (*signin.Flows, error) {
+	var sender mail.Sender = &mail.Outbox{Client: a.db.Client, Log: a.log}
+	if a.cfg.SMTPURL != "" {
+		s, err := mail.ParseSMTPURL(a.cfg.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		sender = s
+	}
+	rec := audit.NewRecorder()
+	return signin.New(signin.Config{
+		Client:   a.db.Client,
+		Tenants:  a.tenants,
+		Audit:    rec,
+		Sessions: session.New(a.db.Client, rec.Now, strings.HasPrefix(base, "https://")),
+		Limiter:  ratelimit.New(a.db.Client, rec.Now),
+		Mail:     sender,
+		Log:      a.log,
+		BaseURL:  base,
+		Hashing:  password.Default,
+	}), nil
+}
+
+// hostedPages are the sign-in pages of a workspace, served by the dashboard
+// app under /t/{slug}/.
+var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account"}
+
 // newHandler mounts every route and the middleware around them.
-func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool) http.Handler {
+func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows) http.Handler {
 	mux := http.NewServeMux()
+	signin.NewHandler(flows, ts).Mount(mux)
+	for _, p := range hostedPages {
+		mux.Handle("GET /t/{slug}/"+p, frontend.Handler())
+	}
 	mux.Handle("/healthz", httpx.Methods(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

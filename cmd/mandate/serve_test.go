@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/internal/database"
 	"github.com/mandatehq/mandate/internal/testdb"
@@ -282,7 +283,7 @@ func TestHTTPHygiene(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false))
+	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false, testFlows(db, ts, log)))
 	defer srv.Close()
 
 	// node > (user > membership) x 7 > id: deeper than the limit.
@@ -364,10 +365,21 @@ func TestHSTSOnlyOverHTTPS(t *testing.T) {
 	ts := tenants.NewService(db.Client, audit.NewRecorder())
 	for _, https := range []bool{true, false} {
 		rec := httptest.NewRecorder()
-		newHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), ts, db.Ping, https).
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		newHandler(log, ts, db.Ping, https, testFlows(db, ts, log)).
 			ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != https {
 			t.Fatalf("https=%v: HSTS present=%v", https, got)
 		}
 	}
+}
+
+// testFlows builds the sign-in flows over db with the dev outbox.
+func testFlows(db *database.DB, ts *tenants.Service, log *slog.Logger) *signin.Flows {
+	a := &app{db: db, tenants: ts, log: log}
+	f, err := a.signinFlows("http://127.0.0.1:8080")
+	if err != nil {
+		panic(err)
+	}
+	return f
 }

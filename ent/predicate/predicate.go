@@ -18,8 +18,20 @@ type AuditEvent func(*sql.Selector)
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)
 
+// OneTimeToken is the predicate function for onetimetoken builders.
+type OneTimeToken func(*sql.Selector)
+
+// OutboxMessage is the predicate function for outboxmessage builders.
+type OutboxMessage func(*sql.Selector)
+
+// Session is the predicate function for session builders.
+type Session func(*sql.Selector)
+
 // Tenant is the predicate function for tenant builders.
 type Tenant func(*sql.Selector)
+
+// Throttle is the predicate function for throttle builders.
+type Throttle func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

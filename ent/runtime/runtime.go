@@ -10,8 +10,12 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/onetimetoken"
+	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/schema"
+	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/tenant"
+	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/tenants/settings"
 
@@ -207,6 +211,113 @@ func init() {
 	membership.DefaultUpdatedAt = membershipDescUpdatedAt.Default.(func() time.Time)
 	// membership.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	membership.UpdateDefaultUpdatedAt = membershipDescUpdatedAt.UpdateDefault.(func() time.Time)
+	onetimetokenMixin := schema.OneTimeToken{}.Mixin()
+	onetimetoken.Policy = privacy.NewPolicies(onetimetokenMixin[0], schema.OneTimeToken{})
+	onetimetoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := onetimetoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	onetimetokenMixinHooks0 := onetimetokenMixin[0].Hooks()
+	onetimetokenHooks := schema.OneTimeToken{}.Hooks()
+
+	onetimetoken.Hooks[1] = onetimetokenMixinHooks0[0]
+
+	onetimetoken.Hooks[2] = onetimetokenHooks[0]
+	onetimetokenMixinFields1 := onetimetokenMixin[1].Fields()
+	_ = onetimetokenMixinFields1
+	onetimetokenFields := schema.OneTimeToken{}.Fields()
+	_ = onetimetokenFields
+	// onetimetokenDescCreatedAt is the schema descriptor for created_at field.
+	onetimetokenDescCreatedAt := onetimetokenMixinFields1[0].Descriptor()
+	// onetimetoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	onetimetoken.DefaultCreatedAt = onetimetokenDescCreatedAt.Default.(func() time.Time)
+	// onetimetokenDescUpdatedAt is the schema descriptor for updated_at field.
+	onetimetokenDescUpdatedAt := onetimetokenMixinFields1[1].Descriptor()
+	// onetimetoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	onetimetoken.DefaultUpdatedAt = onetimetokenDescUpdatedAt.Default.(func() time.Time)
+	// onetimetoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	onetimetoken.UpdateDefaultUpdatedAt = onetimetokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// onetimetokenDescUserID is the schema descriptor for user_id field.
+	onetimetokenDescUserID := onetimetokenFields[2].Descriptor()
+	// onetimetoken.DefaultUserID holds the default value on creation for the user_id field.
+	onetimetoken.DefaultUserID = onetimetokenDescUserID.Default.(int)
+	// onetimetokenDescRole is the schema descriptor for role field.
+	onetimetokenDescRole := onetimetokenFields[4].Descriptor()
+	// onetimetoken.DefaultRole holds the default value on creation for the role field.
+	onetimetoken.DefaultRole = onetimetokenDescRole.Default.(string)
+	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
+	outboxmessage.Policy = privacy.NewPolicies(outboxmessageMixin[0], schema.OutboxMessage{})
+	outboxmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxmessage.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxmessageMixinHooks0 := outboxmessageMixin[0].Hooks()
+
+	outboxmessage.Hooks[1] = outboxmessageMixinHooks0[0]
+	outboxmessageMixinFields1 := outboxmessageMixin[1].Fields()
+	_ = outboxmessageMixinFields1
+	outboxmessageFields := schema.OutboxMessage{}.Fields()
+	_ = outboxmessageFields
+	// outboxmessageDescCreatedAt is the schema descriptor for created_at field.
+	outboxmessageDescCreatedAt := outboxmessageMixinFields1[0].Descriptor()
+	// outboxmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outboxmessage.DefaultCreatedAt = outboxmessageDescCreatedAt.Default.(func() time.Time)
+	// outboxmessageDescUpdatedAt is the schema descriptor for updated_at field.
+	outboxmessageDescUpdatedAt := outboxmessageMixinFields1[1].Descriptor()
+	// outboxmessage.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	outboxmessage.DefaultUpdatedAt = outboxmessageDescUpdatedAt.Default.(func() time.Time)
+	// outboxmessage.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	outboxmessage.UpdateDefaultUpdatedAt = outboxmessageDescUpdatedAt.UpdateDefault.(func() time.Time)
+	sessionMixin := schema.Session{}.Mixin()
+	session.Policy = privacy.NewPolicies(sessionMixin[0], schema.Session{})
+	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := session.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	sessionMixinHooks0 := sessionMixin[0].Hooks()
+	sessionHooks := schema.Session{}.Hooks()
+
+	session.Hooks[1] = sessionMixinHooks0[0]
+
+	session.Hooks[2] = sessionHooks[0]
+	sessionMixinFields1 := sessionMixin[1].Fields()
+	_ = sessionMixinFields1
+	sessionFields := schema.Session{}.Fields()
+	_ = sessionFields
+	// sessionDescCreatedAt is the schema descriptor for created_at field.
+	sessionDescCreatedAt := sessionMixinFields1[0].Descriptor()
+	// session.DefaultCreatedAt holds the default value on creation for the created_at field.
+	session.DefaultCreatedAt = sessionDescCreatedAt.Default.(func() time.Time)
+	// sessionDescUpdatedAt is the schema descriptor for updated_at field.
+	sessionDescUpdatedAt := sessionMixinFields1[1].Descriptor()
+	// session.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	session.DefaultUpdatedAt = sessionDescUpdatedAt.Default.(func() time.Time)
+	// session.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	session.UpdateDefaultUpdatedAt = sessionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// sessionDescIP is the schema descriptor for ip field.
+	sessionDescIP := sessionFields[5].Descriptor()
+	// session.DefaultIP holds the default value on creation for the ip field.
+	session.DefaultIP = sessionDescIP.Default.(string)
+	// sessionDescUserAgent is the schema descriptor for user_agent field.
+	sessionDescUserAgent := sessionFields[6].Descriptor()
+	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
+	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
+	// sessionDescRevokeReason is the schema descriptor for revoke_reason field.
+	sessionDescRevokeReason := sessionFields[10].Descriptor()
+	// session.DefaultRevokeReason holds the default value on creation for the revoke_reason field.
+	session.DefaultRevokeReason = sessionDescRevokeReason.Default.(string)
 	tenantMixin := schema.Tenant{}.Mixin()
 	tenant.Policy = privacy.NewPolicies(schema.Tenant{})
 	tenant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -257,6 +368,37 @@ func init() {
 	tenantDescSettings := tenantFields[2].Descriptor()
 	// tenant.DefaultSettings holds the default value on creation for the settings field.
 	tenant.DefaultSettings = tenantDescSettings.Default.(settings.Tenant)
+	throttleMixin := schema.Throttle{}.Mixin()
+	throttle.Policy = privacy.NewPolicies(throttleMixin[0], schema.Throttle{})
+	throttle.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := throttle.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	throttleMixinHooks0 := throttleMixin[0].Hooks()
+
+	throttle.Hooks[1] = throttleMixinHooks0[0]
+	throttleMixinFields1 := throttleMixin[1].Fields()
+	_ = throttleMixinFields1
+	throttleFields := schema.Throttle{}.Fields()
+	_ = throttleFields
+	// throttleDescCreatedAt is the schema descriptor for created_at field.
+	throttleDescCreatedAt := throttleMixinFields1[0].Descriptor()
+	// throttle.DefaultCreatedAt holds the default value on creation for the created_at field.
+	throttle.DefaultCreatedAt = throttleDescCreatedAt.Default.(func() time.Time)
+	// throttleDescUpdatedAt is the schema descriptor for updated_at field.
+	throttleDescUpdatedAt := throttleMixinFields1[1].Descriptor()
+	// throttle.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	throttle.DefaultUpdatedAt = throttleDescUpdatedAt.Default.(func() time.Time)
+	// throttle.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	throttle.UpdateDefaultUpdatedAt = throttleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// throttleDescFailures is the schema descriptor for failures field.
+	throttleDescFailures := throttleFields[1].Descriptor()
+	// throttle.DefaultFailures holds the default value on creation for the failures field.
+	throttle.DefaultFailures = throttleDescFailures.Default.(int)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[0], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

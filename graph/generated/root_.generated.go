@@ -153,6 +153,22 @@ type ComplexityRoot struct {
 		DeletedID func(childComplexity int) int
 	}
 
+	Session struct {
+		Amr          func(childComplexity int) int
+		AuthTime     func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IP           func(childComplexity int) int
+		LastSeenAt   func(childComplexity int) int
+		RevokeReason func(childComplexity int) int
+		RevokedAt    func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
+		UserAgent    func(childComplexity int) int
+		UserID       func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -164,6 +180,7 @@ type ComplexityRoot struct {
 
 	TenantSettings struct {
 		AuditRetentionDays     func(childComplexity int) int
+		SessionIdleMinutes     func(childComplexity int) int
 		SessionLifetimeMinutes func(childComplexity int) int
 		SignUpMode             func(childComplexity int) int
 	}
@@ -734,6 +751,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RemoveMemberPayload.DeletedID(childComplexity), true
 
+	case "Session.amr":
+		if e.ComplexityRoot.Session.Amr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Amr(childComplexity), true
+	case "Session.authTime":
+		if e.ComplexityRoot.Session.AuthTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.AuthTime(childComplexity), true
+	case "Session.createdAt":
+		if e.ComplexityRoot.Session.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.CreatedAt(childComplexity), true
+	case "Session.expiresAt":
+		if e.ComplexityRoot.Session.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ExpiresAt(childComplexity), true
+	case "Session.id":
+		if e.ComplexityRoot.Session.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ID(childComplexity), true
+	case "Session.ip":
+		if e.ComplexityRoot.Session.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.IP(childComplexity), true
+	case "Session.lastSeenAt":
+		if e.ComplexityRoot.Session.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.LastSeenAt(childComplexity), true
+	case "Session.revokeReason":
+		if e.ComplexityRoot.Session.RevokeReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.RevokeReason(childComplexity), true
+	case "Session.revokedAt":
+		if e.ComplexityRoot.Session.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.RevokedAt(childComplexity), true
+	case "Session.updatedAt":
+		if e.ComplexityRoot.Session.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.UpdatedAt(childComplexity), true
+	case "Session.user":
+		if e.ComplexityRoot.Session.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.User(childComplexity), true
+	case "Session.userAgent":
+		if e.ComplexityRoot.Session.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
+	case "Session.userID":
+		if e.ComplexityRoot.Session.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.UserID(childComplexity), true
+
 	case "Tenant.createdAt":
 		if e.ComplexityRoot.Tenant.CreatedAt == nil {
 			break
@@ -777,6 +873,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TenantSettings.AuditRetentionDays(childComplexity), true
+	case "TenantSettings.sessionIdleMinutes":
+		if e.ComplexityRoot.TenantSettings.SessionIdleMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.SessionIdleMinutes(childComplexity), true
 	case "TenantSettings.sessionLifetimeMinutes":
 		if e.ComplexityRoot.TenantSettings.SessionLifetimeMinutes == nil {
 			break
@@ -887,6 +989,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
+			graphql.NewInputUnmarshaler("SessionOrder", ec.unmarshalInputSessionOrder),
+			graphql.NewInputUnmarshaler("SessionWhereInput", ec.unmarshalInputSessionWhereInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
 			graphql.NewInputUnmarshaler("UpdateTenantSettingsInput", ec.unmarshalInputUpdateTenantSettingsInput),
@@ -1894,6 +1998,188 @@ type Query {
     where: MembershipWhereInput
   ): MembershipConnection!
 }
+type Session implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  userID: ID!
+  lastSeenAt: Time!
+  expiresAt: Time!
+  ip: String!
+  userAgent: String!
+  amr: [String!]!
+  authTime: Time!
+  revokedAt: Time
+  revokeReason: String!
+  user: User!
+}
+"""
+Ordering options for Session connections
+"""
+input SessionOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Sessions.
+  """
+  field: SessionOrderField!
+}
+"""
+Properties by which Session connections can be ordered.
+"""
+enum SessionOrderField {
+  CREATED_AT
+}
+"""
+SessionWhereInput is used for filtering Session objects.
+Input was generated by ent.
+"""
+input SessionWhereInput {
+  not: SessionWhereInput
+  and: [SessionWhereInput!]
+  or: [SessionWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  user_id field predicates
+  """
+  userID: ID
+  userIDNEQ: ID
+  userIDIn: [ID!]
+  userIDNotIn: [ID!]
+  """
+  last_seen_at field predicates
+  """
+  lastSeenAt: Time
+  lastSeenAtNEQ: Time
+  lastSeenAtIn: [Time!]
+  lastSeenAtNotIn: [Time!]
+  lastSeenAtGT: Time
+  lastSeenAtGTE: Time
+  lastSeenAtLT: Time
+  lastSeenAtLTE: Time
+  """
+  expires_at field predicates
+  """
+  expiresAt: Time
+  expiresAtNEQ: Time
+  expiresAtIn: [Time!]
+  expiresAtNotIn: [Time!]
+  expiresAtGT: Time
+  expiresAtGTE: Time
+  expiresAtLT: Time
+  expiresAtLTE: Time
+  """
+  ip field predicates
+  """
+  ip: String
+  ipNEQ: String
+  ipIn: [String!]
+  ipNotIn: [String!]
+  ipGT: String
+  ipGTE: String
+  ipLT: String
+  ipLTE: String
+  ipContains: String
+  ipHasPrefix: String
+  ipHasSuffix: String
+  ipEqualFold: String
+  ipContainsFold: String
+  """
+  user_agent field predicates
+  """
+  userAgent: String
+  userAgentNEQ: String
+  userAgentIn: [String!]
+  userAgentNotIn: [String!]
+  userAgentGT: String
+  userAgentGTE: String
+  userAgentLT: String
+  userAgentLTE: String
+  userAgentContains: String
+  userAgentHasPrefix: String
+  userAgentHasSuffix: String
+  userAgentEqualFold: String
+  userAgentContainsFold: String
+  """
+  auth_time field predicates
+  """
+  authTime: Time
+  authTimeNEQ: Time
+  authTimeIn: [Time!]
+  authTimeNotIn: [Time!]
+  authTimeGT: Time
+  authTimeGTE: Time
+  authTimeLT: Time
+  authTimeLTE: Time
+  """
+  revoked_at field predicates
+  """
+  revokedAt: Time
+  revokedAtNEQ: Time
+  revokedAtIn: [Time!]
+  revokedAtNotIn: [Time!]
+  revokedAtGT: Time
+  revokedAtGTE: Time
+  revokedAtLT: Time
+  revokedAtLTE: Time
+  revokedAtIsNil: Boolean
+  revokedAtNotNil: Boolean
+  """
+  revoke_reason field predicates
+  """
+  revokeReason: String
+  revokeReasonNEQ: String
+  revokeReasonIn: [String!]
+  revokeReasonNotIn: [String!]
+  revokeReasonGT: String
+  revokeReasonGTE: String
+  revokeReasonLT: String
+  revokeReasonLTE: String
+  revokeReasonContains: String
+  revokeReasonHasPrefix: String
+  revokeReasonHasSuffix: String
+  revokeReasonEqualFold: String
+  revokeReasonContainsFold: String
+  """
+  user edge predicates
+  """
+  hasUser: Boolean
+  hasUserWith: [UserWhereInput!]
+}
 type Tenant implements Node {
   id: ID!
   createdAt: Time!
@@ -2142,6 +2428,10 @@ type TenantSettings {
   """
   sessionLifetimeMinutes: Int!
   """
+  How long an unused session lasts, in minutes.
+  """
+  sessionIdleMinutes: Int!
+  """
   How long audit events are kept, in days; 0 keeps them forever.
   """
   auditRetentionDays: Int!
@@ -2182,6 +2472,7 @@ input UpdateTenantSettingsInput {
   name: String
   signUpMode: String
   sessionLifetimeMinutes: Int
+  sessionIdleMinutes: Int
   auditRetentionDays: Int
 }
 
@@ -2473,6 +2764,8 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_signUpMode(ctx, field)
 	case "sessionLifetimeMinutes":
 		return ec.fieldContext_TenantSettings_sessionLifetimeMinutes(ctx, field)
+	case "sessionIdleMinutes":
+		return ec.fieldContext_TenantSettings_sessionIdleMinutes(ctx, field)
 	case "auditRetentionDays":
 		return ec.fieldContext_TenantSettings_auditRetentionDays(ctx, field)
 	}

@@ -520,6 +520,29 @@ func (ec *executionContext) fieldContext_TenantSettings_sessionLifetimeMinutes(_
 	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, "Int")
 }
 
+func (ec *executionContext) _TenantSettings_sessionIdleMinutes(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantSettings_sessionIdleMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionIdleMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantSettings_sessionIdleMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _TenantSettings_auditRetentionDays(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -798,7 +821,7 @@ func (ec *executionContext) unmarshalInputUpdateTenantSettingsInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "signUpMode", "sessionLifetimeMinutes", "auditRetentionDays"}
+	fieldsInOrder := [...]string{"name", "signUpMode", "sessionLifetimeMinutes", "sessionIdleMinutes", "auditRetentionDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -826,6 +849,13 @@ func (ec *executionContext) unmarshalInputUpdateTenantSettingsInput(ctx context.
 				return it, err
 			}
 			it.SessionLifetimeMinutes = data
+		case "sessionIdleMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionIdleMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionIdleMinutes = data
 		case "auditRetentionDays":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("auditRetentionDays"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -1026,6 +1056,11 @@ func (ec *executionContext) _TenantSettings(ctx context.Context, sel ast.Selecti
 				})
 		case "sessionLifetimeMinutes":
 			out.Values[i] = ec._TenantSettings_sessionLifetimeMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sessionIdleMinutes":
+			out.Values[i] = ec._TenantSettings_sessionIdleMinutes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

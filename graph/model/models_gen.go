@@ -38,6 +38,7 @@ type UpdateTenantSettingsInput struct {
 	Name                   *string `json:"name,omitempty"`
 	SignUpMode             *string `json:"signUpMode,omitempty"`
 	SessionLifetimeMinutes *int    `json:"sessionLifetimeMinutes,omitempty"`
+	SessionIdleMinutes     *int    `json:"sessionIdleMinutes,omitempty"`
 	AuditRetentionDays     *int    `json:"auditRetentionDays,omitempty"`
 }
 

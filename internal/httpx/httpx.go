@@ -25,10 +25,17 @@ type Problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// Code is a stable machine-readable code (an extension member).
+	Code string `json:"code,omitempty"`
 }
 
 // WriteProblem answers with problem JSON.
 func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	WriteCodedProblem(w, r, status, "", detail)
+}
+
+// WriteCodedProblem answers with problem JSON carrying a stable code.
+func WriteCodedProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -38,6 +45,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 		Status:   status,
 		Detail:   detail,
 		Instance: r.URL.Path,
+		Code:     code,
 	})
 }
 

@@ -19,15 +19,26 @@ const (
 type Tenant struct {
 	// SignUpMode governs self-service sign-up.
 	SignUpMode SignUpMode `json:"signUpMode"`
-	// SessionLifetimeMinutes bounds a human session.
+	// SessionLifetimeMinutes bounds a human session, however active.
 	SessionLifetimeMinutes int `json:"sessionLifetimeMinutes"`
+	// SessionIdleMinutes ends a session unused for that long.
+	SessionIdleMinutes int `json:"sessionIdleMinutes"`
 	// AuditRetentionDays is how long audit events are kept; 0 keeps them forever.
 	AuditRetentionDays int `json:"auditRetentionDays"`
 }
 
 // Default is the policy of a new workspace: secure by default.
 func Default() Tenant {
-	return Tenant{SignUpMode: SignUpInviteOnly, SessionLifetimeMinutes: 12 * 60}
+	return Tenant{SignUpMode: SignUpInviteOnly, SessionLifetimeMinutes: 12 * 60, SessionIdleMinutes: 2 * 60}
+}
+
+// IdleMinutes is the idle timeout, defaulting for workspaces created before
+// it existed.
+func (s Tenant) IdleMinutes() int {
+	if s.SessionIdleMinutes == 0 {
+		return min(Default().SessionIdleMinutes, s.SessionLifetimeMinutes)
+	}
+	return s.SessionIdleMinutes
 }
 
 // Validate reports every problem with s at once.
@@ -40,6 +51,9 @@ func (s Tenant) Validate() error {
 	}
 	if s.SessionLifetimeMinutes < 5 || s.SessionLifetimeMinutes > 60*24*90 {
 		problems = append(problems, "sessionLifetimeMinutes must be between 5 and 129600")
+	}
+	if s.SessionIdleMinutes < 5 || s.SessionIdleMinutes > s.SessionLifetimeMinutes {
+		problems = append(problems, "sessionIdleMinutes must be at least 5 and at most sessionLifetimeMinutes")
 	}
 	if s.AuditRetentionDays < 0 {
 		problems = append(problems, "auditRetentionDays must not be negative")

@@ -335,6 +335,7 @@ export type MembershipRole =
 export type UpdateTenantSettingsInput = {
   auditRetentionDays?: number | null | undefined;
   name?: string | null | undefined;
+  sessionIdleMinutes?: number | null | undefined;
   sessionLifetimeMinutes?: number | null | undefined;
   signUpMode?: string | null | undefined;
 };

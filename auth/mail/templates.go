@@ -1,0 +1,150 @@
+package mail
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	texttemplate "text/template"
+	"time"
+)
+
+// Kind names a template.
+type Kind string
+
+// The templates.
+const (
+	VerifyEmail    Kind = "verify_email"
+	ResetPassword  Kind = "reset_password"
+	Invitation     Kind = "invitation"
+	ChangeEmail    Kind = "change_email"
+	AccountExists  Kind = "account_exists"
+	PasswordChange Kind = "password_changed"
+)
+
+// Data fills a template.
+type Data struct {
+	Workspace string
+	Link      string
+	ExpiresIn time.Duration
+	Role      string
+}
+
+type template struct {
+	subject, intro, action, outro string
+}
+
+var templates = map[Kind]template{
+	VerifyEmail: {
+		subject: "Verify your email address for {{.Workspace}}",
+		intro:   "Confirm that this is your address to finish setting up your {{.Workspace}} account.",
+		action:  "Verify my address",
+		outro:   "If you did not sign up, ignore this message.",
+	},
+	ResetPassword: {
+		subject: "Reset your {{.Workspace}} password",
+		intro:   "Someone asked to reset the password of your {{.Workspace}} account. Choose a new one:",
+		action:  "Choose a new password",
+		outro:   "If it was not you, ignore this message: your password stays as it is.",
+	},
+	Invitation: {
+		subject: "You are invited to {{.Workspace}}",
+		intro:   "You are invited to join {{.Workspace}} as {{.Role}}.",
+		action:  "Accept the invitation",
+		outro:   "If you did not expect this, ignore this message.",
+	},
+	ChangeEmail: {
+		subject: "Confirm your new address for {{.Workspace}}",
+		intro:   "Confirm this address to make it the sign-in address of your {{.Workspace}} account.",
+		action:  "Confirm my new address",
+		outro:   "If you did not ask for this, ignore this message: nothing changes.",
+	},
+	AccountExists: {
+		subject: "Sign-up attempt for your {{.Workspace}} account",
+		intro:   "Someone tried to sign up to {{.Workspace}} with this address, which already has an account. To sign in, or to reset a forgotten password, go to:",
+		action:  "Sign in",
+		outro:   "If it was not you, no action is needed.",
+	},
+	PasswordChange: {
+		subject: "Your {{.Workspace}} password was changed",
+		intro:   "The password of your {{.Workspace}} account was just changed and your other sessions were signed out.",
+		action:  "Review your account",
+		outro:   "If it was not you, reset your password now.",
+	},
+}
+
+var htmlLayout = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
+<html><body style="font-family: sans-serif; max-width: 34rem; margin: 2rem auto; color: #1a1a2e">
+<h2>{{.Workspace}}</h2>
+<p>{{.Intro}}</p>
+<p><a href="{{.Link}}" style="display: inline-block; padding: .6rem 1rem; background: #3b4cca; color: #fff; text-decoration: none; border-radius: 6px">{{.Action}}</a></p>
+<p style="font-size: .9rem; color: #555">Or open this link: {{.Link}}{{if .Expires}}<br>It expires in {{.Expires}} and works once.{{end}}</p>
+<p style="font-size: .9rem; color: #555">{{.Outro}}</p>
+</body></html>`))
+
+var textLayout = texttemplate.Must(texttemplate.New("text").Parse(`{{.Workspace}}
+
+{{.Intro}}
+
+{{.Action}}: {{.Link}}
+{{if .Expires}}
+The link expires in {{.Expires}} and works once.
+{{end}}
+{{.Outro}}
+`))
+
+// Render builds the message of kind k to the address to.
+func Render(k Kind, to string, d Data) (Message, error) {
+	t, ok := templates[k]
+	if !ok {
+		return Message{}, fmt.Errorf("mail: no template %q", k)
+	}
+	fill := func(s string) (string, error) {
+		tt, err := texttemplate.New("").Parse(s)
+		if err != nil {
+			return "", err
+		}
+		var b bytes.Buffer
+		err = tt.Execute(&b, d)
+		return b.String(), err
+	}
+	subject, err := fill(t.subject)
+	if err != nil {
+		return Message{}, err
+	}
+	intro, err := fill(t.intro)
+	if err != nil {
+		return Message{}, err
+	}
+	view := struct {
+		Workspace, Intro, Action, Outro, Link, Expires string
+	}{d.Workspace, intro, t.action, t.outro, d.Link, humanDuration(d.ExpiresIn)}
+	var h, x bytes.Buffer
+	if err := htmlLayout.Execute(&h, view); err != nil {
+		return Message{}, err
+	}
+	if err := textLayout.Execute(&x, view); err != nil {
+		return Message{}, err
+	}
+	return Message{To: to, Subject: subject, Text: x.String(), HTML: h.String()}, nil
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d%(24*time.Hour) == 0:
+		n := int(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	case d%time.Hour == 0:
+		n := int(d / time.Hour)
+		if n == 1 {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", n)
+	default:
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+}

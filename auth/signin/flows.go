@@ -1,0 +1,523 @@
+package signin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/password"
+	"github.com/mandatehq/mandate/auth/ratelimit"
+	"github.com/mandatehq/mandate/auth/session"
+	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/onetimetoken"
+	entsession "github.com/mandatehq/mandate/ent/session"
+	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/settings"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// Token lifetimes.
+const (
+	VerifyTTL = 24 * time.Hour
+	ResetTTL  = time.Hour
+)
+
+// Errors a caller must tell apart. Each is deliberately vague where detail
+// would reveal whether an account exists.
+var (
+	ErrInvalidCredentials = apperr.New(apperr.Unauthenticated, "wrong email address or password")
+	ErrEmailNotVerified   = apperr.New(apperr.Forbidden, "verify your email address first: we sent you a link")
+	ErrSignUpClosed       = apperr.New(apperr.Forbidden, "this workspace does not accept sign-ups")
+	ErrInviteOnly         = apperr.New(apperr.Forbidden, "this workspace is invitation-only: ask an admin to invite you")
+	ErrBadLink            = apperr.New(apperr.Invalid, "this link is invalid, expired or already used")
+)
+
+// LockedError says to come back later.
+type LockedError struct{ RetryAfter time.Duration }
+
+func (e *LockedError) Error() string {
+	return "too many attempts; try again later"
+}
+
+// Flows runs the sign-in flows.
+type Flows struct {
+	client   *ent.Client
+	tenants  *tenants.Service
+	audit    *audit.Recorder
+	sessions *session.Manager
+	limiter  *ratelimit.Limiter
+	mail     mail.Sender
+	log      *slog.Logger
+	baseURL  string
+	hashing  password.Params
+	now      func() time.Time
+	// sendAsync delivers mail after answering, so the answer takes the same
+	// time whether or not a message goes out. Tests may turn it off.
+	sendAsync bool
+}
+
+// Config assembles Flows.
+type Config struct {
+	Client   *ent.Client
+	Tenants  *tenants.Service
+	Audit    *audit.Recorder
+	Sessions *session.Manager
+	Limiter  *ratelimit.Limiter
+	Mail     mail.Sender
+	Log      *slog.Logger
+	BaseURL  string
+	Hashing  password.Params
+}
+
+// New returns the flows.
+func New(c Config) *Flows {
+	return &Flows{
+		client: c.Client, tenants: c.Tenants, audit: c.Audit, sessions: c.Sessions,
+		limiter: c.Limiter, mail: c.Mail, log: c.Log, baseURL: c.BaseURL, hashing: c.Hashing,
+		now: c.Audit.Now, sendAsync: true,
+	}
+}
+
+func (f *Flows) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := f.client.Tx(ctx)
+	if err != nil {
+		return apperr.Wrap(err, "transaction")
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return apperr.Wrap(tx.Commit(), "transaction")
+}
+
+// record appends an audit event in its own transaction: for outcomes that
+// change nothing else (a failed sign-in).
+func (f *Flows) record(ctx context.Context, e audit.Event) {
+	err := f.inTx(ctx, func(tx *ent.Tx) error {
+		_, err := f.audit.Record(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		f.log.ErrorContext(ctx, "audit", "action", e.Action, "err", err)
+	}
+}
+
+func (f *Flows) workspace(ctx context.Context) (*ent.Tenant, error) {
+	t, err := f.client.Tenant.Get(ctx, viewer.FromContext(ctx).TenantID)
+	return t, apperr.Wrap(err, "workspace")
+}
+
+// newLinkToken stores a single-use token for purpose and returns the secret.
+func (f *Flows) newLinkToken(ctx context.Context, tx *ent.Tx, p onetimetoken.Purpose, u *ent.User, email string, ttl time.Duration) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b)
+	err := tx.OneTimeToken.Create().
+		SetPurpose(p).SetTokenHash(hashSecret(secret)).SetUserID(u.ID).SetEmail(email).
+		SetExpiresAt(f.now().UTC().Add(ttl).Truncate(time.Microsecond)).
+		Exec(ctx)
+	return secret, err
+}
+
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// consume spends a link token of purpose inside tx and returns it.
+func (f *Flows) consume(ctx context.Context, tx *ent.Tx, p onetimetoken.Purpose, secret string) (*ent.OneTimeToken, error) {
+	if secret == "" || len(secret) > 100 {
+		return nil, ErrBadLink
+	}
+	// The update is the check: only an unused, unexpired token of this
+	// purpose changes, so a link works once even under concurrent clicks.
+	now := f.now().UTC().Truncate(time.Microsecond)
+	n, err := tx.OneTimeToken.Update().
+		Where(onetimetoken.TokenHash(hashSecret(secret)), onetimetoken.PurposeEQ(p),
+			onetimetoken.UsedAtIsNil(), onetimetoken.ExpiresAtGT(now)).
+		SetUsedAt(now).Save(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "link")
+	}
+	if n != 1 {
+		return nil, ErrBadLink
+	}
+	t, err := tx.OneTimeToken.Query().Where(onetimetoken.TokenHash(hashSecret(secret))).Only(ctx)
+	return t, apperr.Wrap(err, "link")
+}
+
+// link builds a hosted-page URL carrying a secret.
+func (f *Flows) link(slug, page, secret string) string {
+	return f.baseURL + "/t/" + url.PathEscape(slug) + "/" + page + "?token=" + url.QueryEscape(secret)
+}
+
+// send renders and delivers a message, after the answer when async.
+func (f *Flows) send(ctx context.Context, k mail.Kind, to string, d mail.Data) {
+	deliver := func(ctx context.Context) {
+		m, err := mail.Render(k, to, d)
+		if err == nil {
+			err = f.mail.Send(ctx, m)
+		}
+		if err != nil {
+			f.log.ErrorContext(ctx, "send email", "kind", string(k), "err", err)
+		}
+	}
+	if !f.sendAsync {
+		deliver(ctx)
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		deliver(ctx)
+	}()
+}
+
+// SignUpInput is a self-service sign-up.
+type SignUpInput struct {
+	Email    string
+	Password string
+	Name     string
+}
+
+// SignUp creates an unverified account and mails a verification link. If
+// the address already has an account, it mails the owner instead and
+// answers exactly as for a new account.
+func (f *Flows) SignUp(ctx context.Context, in SignUpInput) error {
+	t, err := f.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	switch t.Settings.SignUpMode {
+	case settings.SignUpClosed:
+		return ErrSignUpClosed
+	case settings.SignUpInviteOnly:
+		return ErrInviteOnly
+	}
+	email, err := tenants.NormalizeEmail(in.Email)
+	if err != nil {
+		return err
+	}
+	if err := password.Check(in.Password, email); err != nil {
+		return apperr.InvalidField("password", "%s", err.Error())
+	}
+	if len(in.Name) > 200 {
+		return apperr.InvalidField("name", "name must be at most 200 characters")
+	}
+	// Hash before knowing whether the account exists: both answers cost one hash.
+	hash, err := password.Hash(in.Password, f.hashing)
+	if err != nil {
+		return apperr.Wrap(err, "password")
+	}
+	existing, err := f.client.User.Query().Where(user.Email(email)).Only(ctx)
+	if err == nil {
+		f.send(ctx, mail.AccountExists, existing.Email, mail.Data{Workspace: t.Name, Link: f.baseURL + "/t/" + t.Slug + "/signin"})
+		f.record(ctx, audit.Event{Action: "user.signup_existing", TargetType: "user", TargetID: strconv.Itoa(existing.ID), Outcome: audit.Failure,
+			Details: map[string]string{"reason": "address already has an account"}})
+		return nil
+	}
+	if !ent.IsNotFound(err) {
+		return apperr.Wrap(err, "user")
+	}
+	var secret string
+	var u *ent.User
+	err = f.inTx(ctx, func(tx *ent.Tx) error {
+		u, err = tx.User.Create().SetEmail(email).SetName(in.Name).SetPasswordHash(hash).Save(ctx)
+		if err != nil {
+			return apperr.Wrap(err, "user")
+		}
+		if err := tx.Membership.Create().SetUserID(u.ID).SetRole(membership.RoleMember).Exec(ctx); err != nil {
+			return apperr.Wrap(err, "membership")
+		}
+		if secret, err = f.newLinkToken(ctx, tx, onetimetoken.PurposeVerifyEmail, u, email, VerifyTTL); err != nil {
+			return apperr.Wrap(err, "link")
+		}
+		_, err = f.audit.Record(ctx, tx, audit.Event{Action: "user.signed_up", TargetType: "user", TargetID: strconv.Itoa(u.ID),
+			Details: map[string]string{"email": email, "role": "member"}})
+		return apperr.Wrap(err, "audit event")
+	})
+	if apperr.KindOf(err) == apperr.Conflict {
+		return nil // a concurrent sign-up for the same address: same answer
+	}
+	if err != nil {
+		return err
+	}
+	f.send(ctx, mail.VerifyEmail, email, mail.Data{Workspace: t.Name, Link: f.link(t.Slug, "verify-email", secret), ExpiresIn: VerifyTTL})
+	return nil
+}
+
+// SignInResult is an opened session.
+type SignInResult struct {
+	User    *ent.User
+	Role    membership.Role
+	Session session.Started
+}
+
+// SignIn checks an address and password and opens a session. Unknown
+// addresses, wrong passwords and disabled accounts get the same answer in
+// about the same time; failures count against the address and the client.
+func (f *Flows) SignIn(ctx context.Context, emailIn, pw string) (*SignInResult, error) {
+	t, err := f.workspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	email, _ := tenants.NormalizeEmail(emailIn)
+	if email == "" {
+		email = emailIn
+	}
+	keys := []ratelimit.Key{ratelimit.AccountKey(email), ratelimit.IPKey(audit.RequestFrom(ctx).IP)}
+	if wait, err := f.limiter.Locked(ctx, keys...); err != nil {
+		return nil, apperr.Wrap(err, "throttle")
+	} else if wait > 0 {
+		// Locked: answer before touching the account, so a lock-out says
+		// nothing about whether it exists.
+		return nil, &LockedError{RetryAfter: wait}
+	}
+	u, err := f.client.User.Query().Where(user.Email(email)).WithMembership().Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, apperr.Wrap(err, "user")
+	}
+	reason := ""
+	switch {
+	case u == nil:
+		_ = password.VerifyDummy(pw, f.hashing)
+		reason = "unknown account"
+	case u.PasswordHash == "":
+		_ = password.VerifyDummy(pw, f.hashing)
+		reason = "account has no password"
+	case password.Verify(pw, u.PasswordHash) != nil:
+		reason = "wrong password"
+	case u.Disabled || u.Edges.Membership == nil:
+		reason = "account disabled"
+	}
+	if reason != "" {
+		wait, ferr := f.limiter.Fail(ctx, keys...)
+		if ferr != nil {
+			return nil, apperr.Wrap(ferr, "throttle")
+		}
+		e := audit.Event{Action: "signin.failed", Outcome: audit.Failure, Details: map[string]string{"reason": reason, "email": email}}
+		if u != nil {
+			e.TargetType, e.TargetID = "user", strconv.Itoa(u.ID)
+		}
+		f.record(ctx, e)
+		if wait > 0 {
+			f.record(ctx, audit.Event{Action: "signin.locked", TargetType: e.TargetType, TargetID: e.TargetID, Outcome: audit.Denied,
+				Details: map[string]string{"email": email, "retry_after_seconds": strconv.Itoa(int(wait.Seconds()))}})
+		}
+		return nil, ErrInvalidCredentials
+	}
+	if !u.EmailVerified {
+		return nil, ErrEmailNotVerified
+	}
+	_ = f.limiter.Reset(ctx, keys[0])
+	uctx := viewer.NewContext(ctx, viewer.Viewer{TenantID: t.ID, Kind: viewer.Human, ID: u.ID, Label: u.Email, Role: viewer.Role(u.Edges.Membership.Role)})
+	var res SignInResult
+	err = f.inTx(uctx, func(tx *ent.Tx) error {
+		if password.NeedsRehash(u.PasswordHash, f.hashing) {
+			h, err := password.Hash(pw, f.hashing)
+			if err != nil {
+				return apperr.Wrap(err, "password")
+			}
+			if err := tx.User.UpdateOneID(u.ID).SetPasswordHash(h).Exec(uctx); err != nil {
+				return apperr.Wrap(err, "user")
+			}
+		}
+		st, err := f.sessions.Start(uctx, tx, u, []string{"pwd"}, time.Duration(t.Settings.SessionLifetimeMinutes)*time.Minute)
+		if err != nil {
+			return apperr.Wrap(err, "session")
+		}
+		res = SignInResult{User: u, Role: u.Edges.Membership.Role, Session: st}
+		_, err = f.audit.Record(uctx, tx, audit.Event{Action: "signin.succeeded", TargetType: "session", TargetID: strconv.Itoa(st.Session.ID),
+			CredentialType: "password", Details: map[string]string{"amr": "pwd"}})
+		return apperr.Wrap(err, "audit event")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Authenticate returns the viewer behind a session cookie value.
+func (f *Flows) Authenticate(ctx context.Context, token string) (*ent.Session, viewer.Viewer, error) {
+	t, err := f.workspace(ctx)
+	if err != nil {
+		return nil, viewer.Viewer{}, err
+	}
+	sys := viewer.AsSystem(ctx, "authenticate session")
+	s, u, err := f.sessions.Authenticate(sys, token, time.Duration(t.Settings.IdleMinutes())*time.Minute)
+	if err != nil {
+		return nil, viewer.Viewer{}, err
+	}
+	m, err := f.client.Membership.Query().Where(membership.UserID(u.ID)).Only(sys)
+	if err != nil {
+		return nil, viewer.Viewer{}, session.ErrNoSession
+	}
+	return s, viewer.Viewer{TenantID: t.ID, Kind: viewer.Human, ID: u.ID, Label: u.Email, Role: viewer.Role(m.Role)}, nil
+}
+
+// SignOut ends the viewer's session.
+func (f *Flows) SignOut(ctx context.Context, s *ent.Session) error {
+	return f.inTx(ctx, func(tx *ent.Tx) error {
+		if err := f.sessions.End(ctx, tx, s.ID, "signed out"); err != nil && !ent.IsNotFound(err) {
+			return apperr.Wrap(err, "session")
+		}
+		_, err := f.audit.Record(ctx, tx, audit.Event{Action: "signout", TargetType: "session", TargetID: strconv.Itoa(s.ID)})
+		return apperr.Wrap(err, "audit event")
+	})
+}
+
+// VerifyEmail spends a verification link.
+func (f *Flows) VerifyEmail(ctx context.Context, secret string) error {
+	return f.inTx(ctx, func(tx *ent.Tx) error {
+		t, err := f.consume(ctx, tx, onetimetoken.PurposeVerifyEmail, secret)
+		if err != nil {
+			return err
+		}
+		u, err := tx.User.Get(ctx, t.UserID)
+		if err != nil || u.Email != t.Email {
+			return ErrBadLink
+		}
+		if err := tx.User.UpdateOne(u).SetEmailVerified(true).Exec(ctx); err != nil {
+			return apperr.Wrap(err, "user")
+		}
+		_, err = f.audit.Record(ctx, tx, audit.Event{Action: "user.email_verified", TargetType: "user", TargetID: strconv.Itoa(u.ID),
+			Details: map[string]string{"email": u.Email}})
+		return apperr.Wrap(err, "audit event")
+	})
+}
+
+// ResendVerification mails a new verification link to an unverified
+// account; it answers the same whatever the address.
+func (f *Flows) ResendVerification(ctx context.Context, emailIn string) error {
+	return f.mailLink(ctx, emailIn, onetimetoken.PurposeVerifyEmail, func(u *ent.User) bool { return !u.EmailVerified },
+		mail.VerifyEmail, "verify-email", VerifyTTL, "user.verification_sent")
+}
+
+// ForgotPassword mails a reset link to an existing, enabled account; it
+// answers the same whatever the address.
+func (f *Flows) ForgotPassword(ctx context.Context, emailIn string) error {
+	return f.mailLink(ctx, emailIn, onetimetoken.PurposeResetPassword, func(u *ent.User) bool { return !u.Disabled },
+		mail.ResetPassword, "reset-password", ResetTTL, "user.password_reset_requested")
+}
+
+func (f *Flows) mailLink(ctx context.Context, emailIn string, p onetimetoken.Purpose, wanted func(*ent.User) bool,
+	k mail.Kind, page string, ttl time.Duration, action string) error {
+	t, err := f.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	email, err := tenants.NormalizeEmail(emailIn)
+	if err != nil {
+		return err
+	}
+	u, err := f.client.User.Query().Where(user.Email(email)).Only(ctx)
+	if ent.IsNotFound(err) || (err == nil && !wanted(u)) {
+		return nil
+	}
+	if err != nil {
+		return apperr.Wrap(err, "user")
+	}
+	var secret string
+	err = f.inTx(ctx, func(tx *ent.Tx) error {
+		if secret, err = f.newLinkToken(ctx, tx, p, u, email, ttl); err != nil {
+			return apperr.Wrap(err, "link")
+		}
+		_, err = f.audit.Record(ctx, tx, audit.Event{Action: action, TargetType: "user", TargetID: strconv.Itoa(u.ID),
+			Details: map[string]string{"email": email}})
+		return apperr.Wrap(err, "audit event")
+	})
+	if err != nil {
+		return err
+	}
+	f.send(ctx, k, email, mail.Data{Workspace: t.Name, Link: f.link(t.Slug, page, secret), ExpiresIn: ttl})
+	return nil
+}
+
+// ResetPassword spends a reset link, sets the new password and ends every
+// session of the account.
+func (f *Flows) ResetPassword(ctx context.Context, secret, newPassword string) error {
+	return f.inTx(ctx, func(tx *ent.Tx) error {
+		t, err := f.consume(ctx, tx, onetimetoken.PurposeResetPassword, secret)
+		if err != nil {
+			return err
+		}
+		u, err := tx.User.Get(ctx, t.UserID)
+		if err != nil || u.Email != t.Email || u.Disabled {
+			return ErrBadLink
+		}
+		if err := password.Check(newPassword, u.Email); err != nil {
+			return apperr.InvalidField("password", "%s", err.Error())
+		}
+		h, err := password.Hash(newPassword, f.hashing)
+		if err != nil {
+			return apperr.Wrap(err, "password")
+		}
+		// Following the link proves control of the inbox.
+		if err := tx.User.UpdateOne(u).SetPasswordHash(h).SetEmailVerified(true).Exec(ctx); err != nil {
+			return apperr.Wrap(err, "user")
+		}
+		n, err := f.sessions.EndAllOf(ctx, tx, u.ID, 0, "password reset")
+		if err != nil {
+			return apperr.Wrap(err, "sessions")
+		}
+		_, err = f.audit.Record(ctx, tx, audit.Event{Action: "user.password_reset", TargetType: "user", TargetID: strconv.Itoa(u.ID),
+			Details: map[string]string{"email": u.Email, "sessions_ended": strconv.Itoa(n)}})
+		return apperr.Wrap(err, "audit event")
+	})
+}
+
+// Sessions lists the viewer's live sessions, newest first.
+func (f *Flows) Sessions(ctx context.Context) ([]*ent.Session, error) {
+	v := viewer.FromContext(ctx)
+	now := f.now()
+	ss, err := f.client.Session.Query().
+		Where(entsession.UserID(v.ID), entsession.RevokedAtIsNil(), entsession.ExpiresAtGT(now)).
+		Order(ent.Desc(entsession.FieldCreatedAt)).All(ctx)
+	return ss, apperr.Wrap(err, "sessions")
+}
+
+// RevokeSession ends one of the viewer's own sessions.
+func (f *Flows) RevokeSession(ctx context.Context, id int) error {
+	v := viewer.FromContext(ctx)
+	return f.inTx(ctx, func(tx *ent.Tx) error {
+		s, err := tx.Session.Query().Where(entsession.ID(id), entsession.UserID(v.ID)).Only(ctx)
+		if err != nil {
+			return apperr.Wrap(err, "session")
+		}
+		if err := f.sessions.End(ctx, tx, s.ID, "revoked by the user"); err != nil && !ent.IsNotFound(err) {
+			return apperr.Wrap(err, "session")
+		}
+		_, err = f.audit.Record(ctx, tx, audit.Event{Action: "session.revoked", TargetType: "session", TargetID: strconv.Itoa(s.ID)})
+		return apperr.Wrap(err, "audit event")
+	})
+}
+
+// RevokeOtherSessions ends every session of the viewer but keep.
+func (f *Flows) RevokeOtherSessions(ctx context.Context, keep int) (int, error) {
+	v := viewer.FromContext(ctx)
+	var n int
+	err := f.inTx(ctx, func(tx *ent.Tx) error {
+		var err error
+		if n, err = f.sessions.EndAllOf(ctx, tx, v.ID, keep, "revoked by the user"); err != nil {
+			return apperr.Wrap(err, "sessions")
+		}
+		_, err = f.audit.Record(ctx, tx, audit.Event{Action: "session.revoked_others", TargetType: "user", TargetID: strconv.Itoa(v.ID),
+			Details: map[string]string{"sessions_ended": strconv.Itoa(n)}})
+		return apperr.Wrap(err, "audit event")
+	})
+	return n, err
+}
