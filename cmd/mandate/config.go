@@ -33,7 +33,7 @@ type Config struct {
 	// SMTPURL (MANDATE_SMTP_URL) sends mail; without it mail is kept in the
 	// dev outbox. It may hold a password: never logged.
 	SMTPURL string
-	Demo       bool
+	Demo    bool
 
 	database database.Target
 }
