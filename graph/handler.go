@@ -31,9 +31,25 @@ const (
 
 // Handler serves /t/{slug}/graphql.
 type Handler struct {
-	tenants *tenants.Service
-	exec    *handler.Server
-	log     *slog.Logger
+	tenants  *tenants.Service
+	exec     *handler.Server
+	log      *slog.Logger
+	sessions SessionAuthenticator
+}
+
+// SessionAuthenticator authenticates a browser by its session cookie,
+// including the CSRF check, for requests that carry no bearer token.
+type SessionAuthenticator interface {
+	// ViewerFromSession returns the signed-in viewer of the workspace ctx is
+	// bound to, or an error of kind Unauthenticated (no or bad session) or
+	// Forbidden (missing or wrong CSRF token, foreign origin).
+	ViewerFromSession(ctx context.Context, r *http.Request) (viewer.Viewer, error)
+}
+
+// WithSessions lets browsers use the API with their session cookie.
+func (h *Handler) WithSessions(s SessionAuthenticator) *Handler {
+	h.sessions = s
+	return h
 }
 
 // NewHandler returns the GraphQL handler.
@@ -62,9 +78,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, ok := bearer(r)
+	if !ok && h.sessions != nil && r.Header.Get("Authorization") == "" {
+		v, err := h.sessions.ViewerFromSession(viewer.ForTenant(ctx, tid), r)
+		if err == nil {
+			h.exec.ServeHTTP(w, r.WithContext(viewer.NewContext(ctx, v)))
+			return
+		}
+		if apperr.KindOf(err) == apperr.Forbidden {
+			writeError(w, http.StatusForbidden, err)
+			return
+		}
+		if apperr.KindOf(err) != apperr.Unauthenticated {
+			h.log.ErrorContext(ctx, "authenticate session", "err", err)
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+	}
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mandate"`)
-		writeError(w, http.StatusUnauthorized, apperr.New(apperr.Unauthenticated, "send an API token as Authorization: Bearer <token>"))
+		writeError(w, http.StatusUnauthorized, apperr.New(apperr.Unauthenticated, "sign in, or send an API token as Authorization: Bearer <token>"))
 		return
 	}
 	v, err := h.tenants.AuthenticateAPIToken(ctx, tid, raw)

@@ -138,8 +138,12 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 	if len(f.AgentChain) > 0 {
 		f.AgentID = f.AgentChain[0]
 	}
-	if f.CredType == "" && v.Kind == viewer.APIToken {
+	switch {
+	case f.CredType != "":
+	case v.Kind == viewer.APIToken:
 		f.CredType, f.CredID = "api_token", strconv.Itoa(v.ID)
+	case v.SessionID != 0:
+		f.CredType, f.CredID = "session", strconv.Itoa(v.SessionID)
 	}
 	f.Hash = f.ComputeHash()
 	ev, err := tx.AuditEvent.Create().

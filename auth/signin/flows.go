@@ -366,7 +366,7 @@ func (f *Flows) Authenticate(ctx context.Context, token string) (*ent.Session, v
 	if err != nil {
 		return nil, viewer.Viewer{}, session.ErrNoSession
 	}
-	return s, viewer.Viewer{TenantID: t.ID, Kind: viewer.Human, ID: u.ID, Label: u.Email, Role: viewer.Role(m.Role)}, nil
+	return s, viewer.Viewer{TenantID: t.ID, Kind: viewer.Human, ID: u.ID, Label: u.Email, Role: viewer.Role(m.Role), SessionID: s.ID}, nil
 }
 
 // SignOut ends the viewer's session.

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -153,7 +154,7 @@ func (h *Handler) signedIn(fn signedInFunc) http.HandlerFunc {
 			return
 		}
 		if r.Method != http.MethodGet && (!h.sameOrigin(r) || !session.CSRFValid(s, r.Header.Get(CSRFHeader))) {
-			httpx.WriteCodedProblem(w, r, http.StatusForbidden, "csrf", "missing or wrong "+CSRFHeader)
+			httpx.WriteCodedProblem(w, r, http.StatusForbidden, "csrf", errCSRF.Message)
 			return
 		}
 		f, err := decodeForm(r)
@@ -163,6 +164,32 @@ func (h *Handler) signedIn(fn signedInFunc) http.HandlerFunc {
 		}
 		fn(w, r.WithContext(viewer.NewContext(r.Context(), v)), s, f)
 	}
+}
+
+// errCSRF refuses a cookie-authenticated change without proof that it comes
+// from our own pages.
+var errCSRF = apperr.New(apperr.Forbidden, "missing or wrong "+CSRFHeader+", or a foreign origin")
+
+// ViewerFromSession authenticates r by its session cookie for the workspace
+// ctx is bound to, requiring the CSRF token and a same-origin request for
+// anything but GET and HEAD. It serves the GraphQL endpoint.
+func (h *Handler) ViewerFromSession(ctx context.Context, r *http.Request) (viewer.Viewer, error) {
+	tok := h.flows.sessions.FromRequest(r, r.PathValue("slug"))
+	if tok == "" {
+		return viewer.Viewer{}, apperr.New(apperr.Unauthenticated, "sign in first")
+	}
+	s, v, err := h.flows.Authenticate(ctx, tok)
+	if errors.Is(err, session.ErrNoSession) {
+		return viewer.Viewer{}, apperr.New(apperr.Unauthenticated, "sign in first")
+	}
+	if err != nil {
+		return viewer.Viewer{}, err
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead &&
+		(!h.sameOrigin(r) || !session.CSRFValid(s, r.Header.Get(CSRFHeader))) {
+		return viewer.Viewer{}, errCSRF
+	}
+	return v, nil
 }
 
 // bind resolves the workspace in the path and binds the context to it.

@@ -152,7 +152,8 @@ var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password"
 // newHandler mounts every route and the middleware around them.
 func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows) http.Handler {
 	mux := http.NewServeMux()
-	signin.NewHandler(flows, ts).Mount(mux)
+	auth := signin.NewHandler(flows, ts)
+	auth.Mount(mux)
 	for _, p := range hostedPages {
 		mux.Handle("GET /t/{slug}/"+p, frontend.Handler())
 	}
@@ -173,7 +174,7 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	}), http.MethodGet, http.MethodHead))
-	mux.Handle("/t/{slug}/graphql", httpx.Methods(graph.NewHandler(ts.Client(), ts, log), http.MethodPost, http.MethodOptions))
+	mux.Handle("/t/{slug}/graphql", httpx.Methods(graph.NewHandler(ts.Client(), ts, log).WithSessions(auth), http.MethodPost, http.MethodOptions))
 	mux.Handle("/t/{slug}/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, http.StatusNotFound, "no such endpoint")
 	}))

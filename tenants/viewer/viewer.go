@@ -63,6 +63,8 @@ type Viewer struct {
 	Role  Role
 	// Reason explains system work; empty for everyone else.
 	Reason string
+	// SessionID is the session a human acts through, if any.
+	SessionID int
 }
 
 // HasTenant reports whether the viewer is bound to a tenant.
