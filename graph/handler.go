@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/privacy"
 	"github.com/mandatehq/mandate/graph/generated"
@@ -31,6 +32,7 @@ const (
 
 // Handler serves /t/{slug}/graphql.
 type Handler struct {
+	resolver *Resolver
 	tenants  *tenants.Service
 	exec     *handler.Server
 	log      *slog.Logger
@@ -46,6 +48,13 @@ type SessionAuthenticator interface {
 	ViewerFromSession(ctx context.Context, r *http.Request) (viewer.Viewer, error)
 }
 
+// WithAccounts wires the account management mutations (invitations,
+// disabling, deletion, sessions) to the sign-in flows.
+func (h *Handler) WithAccounts(f *signin.Flows) *Handler {
+	h.resolver.accounts = f
+	return h
+}
+
 // WithSessions lets browsers use the API with their session cookie.
 func (h *Handler) WithSessions(s SessionAuthenticator) *Handler {
 	h.sessions = s
@@ -54,7 +63,8 @@ func (h *Handler) WithSessions(s SessionAuthenticator) *Handler {
 
 // NewHandler returns the GraphQL handler.
 func NewHandler(client *ent.Client, ts *tenants.Service, log *slog.Logger) *Handler {
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: NewResolver(client, ts)}))
+	res := NewResolver(client, ts)
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: res}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.POST{})
 	srv.Use(extension.Introspection{})
@@ -65,7 +75,7 @@ func NewHandler(client *ent.Client, ts *tenants.Service, log *slog.Logger) *Hand
 		log.ErrorContext(ctx, "graphql panic", "panic", p)
 		return apperr.New(apperr.Internal, "internal error")
 	})
-	return &Handler{tenants: ts, exec: srv, log: log}
+	return &Handler{resolver: res, tenants: ts, exec: srv, log: log}
 }
 
 // ServeHTTP resolves the workspace from the path, authenticates the bearer

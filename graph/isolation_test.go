@@ -13,15 +13,24 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/password"
+	"github.com/mandatehq/mandate/auth/ratelimit"
+	"github.com/mandatehq/mandate/auth/session"
+	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/onetimetoken"
+	"github.com/mandatehq/mandate/ent/outboxmessage"
+	entsession "github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/graph/generated"
 	"github.com/mandatehq/mandate/internal/database"
@@ -47,6 +56,10 @@ type workspace struct {
 	event  *ent.AuditEvent
 	chain  *ent.AuditChain
 	system context.Context
+
+	session  *ent.Session       // a live session of member
+	disabled *ent.Membership    // a member whose account is disabled
+	mail     *ent.OutboxMessage // a message in the workspace's dev outbox
 }
 
 // ids returns the workspace's rows that GraphQL can name, by type.
@@ -58,12 +71,22 @@ func (w workspace) ids() map[string]int {
 		"APIToken":   w.spare.ID,
 		"AuditEvent": w.event.ID,
 		"AuditChain": w.chain.ID,
+		"Session":    w.session.ID,
 	}
 }
 
-func newWorkspace(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) workspace {
+// fixtures is what newWorkspace builds with besides the tenants service.
+type fixtures struct {
+	c        *ent.Client
+	ts       *tenants.Service
+	flows    *signin.Flows
+	sessions *session.Manager
+}
+
+func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
 	t.Helper()
 	ctx := context.Background()
+	c, ts := fx.c, fx.ts
 	tn, err := ts.CreateTenant(viewer.AsSystem(ctx, "test"), slug, strings.ToUpper(slug))
 	if err != nil {
 		t.Fatalf("create %s: %v", slug, err)
@@ -87,7 +110,45 @@ func newWorkspace(t *testing.T, ts *tenants.Service, c *ent.Client, slug string)
 	if w.chain, err = c.AuditChain.Query().Where(auditchain.TenantID(tn.ID)).Only(w.system); err != nil {
 		t.Fatal(err)
 	}
+	w.session = startSession(t, fx, w.system, w.member.UserID)
+	if w.disabled, err = ts.AddMember(w.system, tenants.NewMember{Email: "disabled@" + slug + ".example", Role: viewer.RoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.flows.SetDisabled(w.system, w.disabled.UserID, true); err != nil {
+		t.Fatal(err)
+	}
+	// Kept directly (synchronously), not through a flow that mails later.
+	box := &mail.Outbox{Client: c, Log: slog.New(slog.DiscardHandler)}
+	if err := box.Send(w.system, mail.Message{To: "seed@" + slug + ".example", Subject: "seed of " + slug, Text: "seed"}); err != nil {
+		t.Fatal(err)
+	}
+	if w.mail, err = c.OutboxMessage.Query().Where(outboxmessage.TenantID(tn.ID)).Only(w.system); err != nil {
+		t.Fatal(err)
+	}
 	return w
+}
+
+// startSession opens a live session for a user, as the workspace's system.
+func startSession(t *testing.T, fx fixtures, ctx context.Context, userID int) *ent.Session {
+	t.Helper()
+	tx, err := fx.c.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := tx.User.Get(ctx, userID)
+	if err != nil {
+		_ = tx.Rollback()
+		t.Fatal(err)
+	}
+	st, err := fx.sessions.Start(ctx, tx, u, []string{"pwd"}, time.Hour)
+	if err != nil {
+		_ = tx.Rollback()
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return st.Session
 }
 
 // gqlError is one error of a GraphQL response.
@@ -145,8 +206,65 @@ type env struct {
 	srv    *httptest.Server
 	c      *ent.Client
 	ts     *tenants.Service
+	fx     fixtures
 	a, b   workspace
 	sysAll context.Context // the system, bound to no tenant
+	mailed chan mailEvent  // each email the flows kept or failed to send
+}
+
+// mailEvent is one email the flows handed to the dev outbox.
+type mailEvent struct {
+	tenant int    // the workspace whose outbox kept it
+	err    string // why it was not kept
+}
+
+// mailSignal is the log handler of the flows and of the dev outbox. The
+// flows mail after answering; the outbox logs each message it keeps (and
+// the flows each one that fails), which is how a case waits for its email
+// without sleeping.
+type mailSignal struct{ events chan<- mailEvent }
+
+func (mailSignal) Enabled(context.Context, slog.Level) bool { return true }
+func (h mailSignal) WithAttrs([]slog.Attr) slog.Handler     { return h }
+func (h mailSignal) WithGroup(string) slog.Handler          { return h }
+
+func (h mailSignal) Handle(ctx context.Context, r slog.Record) error {
+	var ev mailEvent
+	switch {
+	case strings.Contains(r.Message, "dev outbox"):
+		ev.tenant = viewer.FromContext(ctx).TenantID
+	case r.Message == "send email":
+		ev.err = r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "err" {
+				ev.err = a.Value.String()
+			}
+			return true
+		})
+	default:
+		return nil
+	}
+	select {
+	case h.events <- ev:
+	default: // nobody waits for it: the case would fail on its own count
+	}
+	return nil
+}
+
+// waitMail waits (bounded) for the next email the flows keep and returns
+// the tenant whose outbox kept it.
+func (e *env) waitMail(t *testing.T) int {
+	t.Helper()
+	select {
+	case ev := <-e.mailed:
+		if ev.err != "" {
+			t.Fatalf("an email was not kept: %s", ev.err)
+		}
+		return ev.tenant
+	case <-time.After(10 * time.Second):
+		t.Fatal("no email was kept in 10s")
+		return 0
+	}
 }
 
 // as runs an operation at /t/{slug}/graphql with a bearer token.
@@ -231,6 +349,27 @@ func (e *env) state(t *testing.T, tid int) []string {
 	}
 	for _, x := range chs {
 		add("chain", x.TenantID, x.String())
+	}
+	ss, err := e.c.Session.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ss {
+		add("session", x.TenantID, x.String())
+	}
+	ots, err := e.c.OneTimeToken.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ots {
+		add("link", x.TenantID, x.String())
+	}
+	msgs, err := e.c.OutboxMessage.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range msgs {
+		add("outbox", x.TenantID, x.String())
 	}
 	sort.Strings(out)
 	return out
@@ -369,14 +508,15 @@ func freshMember(t *testing.T, e *env, email string) *ent.Membership {
 
 // nodeTypes are the GraphQL node types and a query selecting a field only
 // that type has, so a leak would show its data.
-var nodeTypes = []string{"Tenant", "User", "Membership", "APIToken", "AuditEvent", "AuditChain"}
+var nodeTypes = []string{"Tenant", "User", "Membership", "APIToken", "AuditEvent", "AuditChain", "Session"}
 
 const nodeSelection = `id __typename
 	... on Tenant { slug name }
 	... on User { email }
 	... on Membership { role user { email } }
 	... on APIToken { name prefix }
-	... on AuditEvent { action hash }`
+	... on AuditEvent { action hash }
+	... on Session { ip revokedAt user { email } }`
 
 func gqlCases() []gqlCase {
 	return []gqlCase{
@@ -558,7 +698,175 @@ func gqlCases() []gqlCase {
 			mutationOnB(t, e, op, "revokeAPIToken",
 				map[string]any{"id": id(e.b.spare.ID)}, map[string]any{"id": id(own.ID)}, map[string]any{"id": id(e.b.spare.ID + 1_000_000)})
 		}},
+		{field: "Mutation.inviteMember", name: "lands in A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			// B's owner's address: in A it is a new invitation.
+			for _, email := range []string{"invitee@a.example", "owner@b.example"} {
+				var inv struct{ ID, Email, Role string }
+				e.mutateA(t, `mutation($email: String!) { inviteMember(input: {email: $email, role: member}) { id email role expiresAt } }`,
+					"inviteMember", map[string]any{"email": email}, &inv)
+				if got := e.waitMail(t); got != e.a.tenant.ID {
+					t.Errorf("the invitation to %s was kept in tenant %d's outbox; want A's (%d)", email, got, e.a.tenant.ID)
+				}
+				iid, _ := strconv.Atoi(inv.ID)
+				link, err := e.c.OneTimeToken.Get(e.sysAll, iid)
+				if err != nil || link.TenantID != e.a.tenant.ID || link.Purpose != onetimetoken.PurposeInvitation || link.Email != email || link.Role != "member" {
+					t.Errorf("inviteMember(%s) = %+v: row %v, %v; want an invitation in A", email, inv, link, err)
+				}
+				msgs, err := e.c.OutboxMessage.Query().Where(outboxmessage.To(email)).All(e.sysAll)
+				if err != nil || len(msgs) != 1 || msgs[0].TenantID != e.a.tenant.ID {
+					t.Errorf("outbox messages to %s: %v, %v; want one, in A", email, msgs, err)
+				}
+			}
+			n, err := e.c.OneTimeToken.Query().
+				Where(onetimetoken.TenantID(e.b.tenant.ID), onetimetoken.PurposeEQ(onetimetoken.PurposeInvitation)).Count(e.sysAll)
+			if err != nil || n != 0 {
+				t.Errorf("B has %d invitations (%v); want none", n, err)
+			}
+			e.bUnchanged(t, before)
+		}},
+		{field: "Mutation.disableUser", name: "B's user is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { disableUser(id: $id) { id disabled } }`
+			// B's member, who has a live session, and B's only owner.
+			for _, uid := range []int{e.b.member.UserID, e.b.owner.UserID} {
+				mutationOnB(t, e, op, "disableUser", map[string]any{"id": id(uid)}, nil, map[string]any{"id": id(uid + 1_000_000)})
+			}
+			// Control: A's own member is disabled and signed out.
+			own, s := freshMemberWithSession(t, e, "disable-me@a.example")
+			var u struct {
+				ID       string
+				Disabled bool
+			}
+			e.mutateA(t, op, "disableUser", map[string]any{"id": id(own.UserID)}, &u)
+			if u.ID != id(own.UserID) || !u.Disabled || !e.user(t, own.UserID).Disabled {
+				t.Errorf("disableUser(A's member) = %+v; want disabled", u)
+			}
+			if e.session(t, s.ID).RevokedAt == nil {
+				t.Error("disableUser(A's member) left their session live")
+			}
+		}},
+		{field: "Mutation.enableUser", name: "B's user is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { enableUser(id: $id) { id disabled } }`
+			uid := e.b.disabled.UserID
+			mutationOnB(t, e, op, "enableUser", map[string]any{"id": id(uid)}, nil, map[string]any{"id": id(uid + 1_000_000)})
+			// Control: A's own disabled member is enabled again.
+			own := freshMember(t, e, "enable-me@a.example")
+			if _, err := e.fx.flows.SetDisabled(e.a.system, own.UserID, true); err != nil {
+				t.Fatal(err)
+			}
+			var u struct {
+				ID       string
+				Disabled bool
+			}
+			e.mutateA(t, op, "enableUser", map[string]any{"id": id(own.UserID)}, &u)
+			if u.ID != id(own.UserID) || u.Disabled || e.user(t, own.UserID).Disabled {
+				t.Errorf("enableUser(A's member) = %+v; want enabled", u)
+			}
+		}},
+		{field: "Mutation.deleteUser", name: "B's user is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { deleteUser(id: $id) { deletedID } }`
+			for _, uid := range []int{e.b.member.UserID, e.b.owner.UserID} {
+				mutationOnB(t, e, op, "deleteUser", map[string]any{"id": id(uid)}, nil, map[string]any{"id": id(uid + 1_000_000)})
+			}
+			// Control: A's own member is erased to a pseudonym.
+			own, s := freshMemberWithSession(t, e, "delete-me@a.example")
+			var p struct{ DeletedID string }
+			e.mutateA(t, op, "deleteUser", map[string]any{"id": id(own.UserID)}, &p)
+			u := e.user(t, own.UserID)
+			if p.DeletedID != id(own.UserID) || u.Email != "deleted-"+id(own.UserID)+"@invalid.example" || u.TenantID != e.a.tenant.ID {
+				t.Errorf("deleteUser(A's member) = %+v, user now %v; want a pseudonym in A", p, u)
+			}
+			if ok, err := e.c.Membership.Query().Where(membership.ID(own.ID)).Exist(e.sysAll); err != nil || ok {
+				t.Errorf("deleteUser(A's member) kept the membership (%v)", err)
+			}
+			if ok, err := e.c.Session.Query().Where(entsession.ID(s.ID)).Exist(e.sysAll); err != nil || ok {
+				t.Errorf("deleteUser(A's member) kept the session (%v)", err)
+			}
+		}},
+		{field: "Mutation.revokeUserSessions", name: "B's user is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { revokeUserSessions(userID: $id) { revoked } }`
+			uid := e.b.member.UserID
+			mutationOnB(t, e, op, "revokeUserSessions", map[string]any{"id": id(uid)}, nil, map[string]any{"id": id(uid + 1_000_000)})
+			// Control: A's own member's session ends.
+			own, s := freshMemberWithSession(t, e, "signed-in@a.example")
+			var p struct{ Revoked int }
+			e.mutateA(t, op, "revokeUserSessions", map[string]any{"id": id(own.UserID)}, &p)
+			if p.Revoked != 1 || e.session(t, s.ID).RevokedAt == nil {
+				t.Errorf("revokeUserSessions(A's member) = %+v; want their one session revoked", p)
+			}
+		}},
+		{field: "Query.devOutbox", name: "only A's messages", run: func(t *testing.T, e *env) {
+			want, err := e.c.OutboxMessage.Query().Where(outboxmessage.TenantID(e.a.tenant.ID)).IDs(e.sysAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 {
+				t.Fatal("fixture: A's outbox is empty")
+			}
+			r := e.asA(t, `{ devOutbox(first: 500) { enabled messages { id to subject } } }`, nil)
+			var box struct {
+				Enabled  bool
+				Messages []struct{ ID, To, Subject string }
+			}
+			r.field(t, "devOutbox", &box)
+			var got, wantIDs []string
+			for _, m := range box.Messages {
+				got = append(got, m.ID)
+				if m.Subject == e.b.mail.Subject {
+					t.Errorf("devOutbox shows B's message %+v", m)
+				}
+			}
+			for _, n := range want {
+				wantIDs = append(wantIDs, id(n))
+			}
+			sort.Strings(got)
+			sort.Strings(wantIDs)
+			if len(r.Errors) != 0 || !box.Enabled || !slices.Equal(got, wantIDs) {
+				t.Errorf("devOutbox = %+v, errors %+v; want enabled with A's %v", box, r.Errors, wantIDs)
+			}
+			if slices.Contains(got, id(e.b.mail.ID)) {
+				t.Errorf("devOutbox lists B's message %d", e.b.mail.ID)
+			}
+		}},
 	}
+}
+
+// mutateA runs op as A's owner token, wants no errors, and decodes
+// data.field into out.
+func (e *env) mutateA(t *testing.T, op, field string, vars map[string]any, out any) {
+	t.Helper()
+	r := e.asA(t, op, vars)
+	if len(r.Errors) != 0 {
+		t.Fatalf("%s on A's own row (control): %+v", field, r.Errors)
+	}
+	r.field(t, field, out)
+}
+
+// freshMemberWithSession adds a member to A and opens a session for them.
+func freshMemberWithSession(t *testing.T, e *env, email string) (*ent.Membership, *ent.Session) {
+	t.Helper()
+	m := freshMember(t, e, email)
+	return m, startSession(t, e.fx, e.a.system, m.UserID)
+}
+
+// user reads a user as the system.
+func (e *env) user(t *testing.T, id int) *ent.User {
+	t.Helper()
+	u, err := e.c.User.Get(e.sysAll, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// session reads a session as the system.
+func (e *env) session(t *testing.T, id int) *ent.Session {
+	t.Helper()
+	s, err := e.c.Session.Get(e.sysAll, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // testLog sends the handler's log to the test's.
@@ -570,24 +878,37 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// cheap argon2 parameters keep the suite fast; production uses Default.
+var cheap = password.Params{MemoryKiB: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+
 func TestGraphQLIsolation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		c := db.Client
-		ts := tenants.NewService(c, audit.NewRecorder())
+		rec := audit.NewRecorder()
+		ts := tenants.NewService(c, rec)
+		mailed := make(chan mailEvent, 16)
+		signal := slog.New(mailSignal{mailed})
+		fx := fixtures{c: c, ts: ts, sessions: session.New(c, rec.Now, false)}
+		fx.flows = signin.New(signin.Config{
+			Client: c, Tenants: ts, Audit: rec, Sessions: fx.sessions, Limiter: ratelimit.New(c, rec.Now),
+			Mail: &mail.Outbox{Client: c, Log: signal}, Log: signal,
+			BaseURL: "http://mandate.test", Hashing: cheap,
+		})
 		e := &env{
-			c: c, ts: ts,
-			a:      newWorkspace(t, ts, c, "a"),
-			b:      newWorkspace(t, ts, c, "b"),
+			c: c, ts: ts, fx: fx, mailed: mailed,
+			a:      newWorkspace(t, fx, "a"),
+			b:      newWorkspace(t, fx, "b"),
 			sysAll: viewer.AsSystem(context.Background(), "test: check"),
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/t/{slug}/graphql", graph.NewHandler(c, ts, slog.New(slog.NewTextHandler(testLog{t}, nil))))
+		mux.Handle("/t/{slug}/graphql", graph.NewHandler(c, ts, slog.New(slog.NewTextHandler(testLog{t}, nil))).WithAccounts(fx.flows))
 		e.srv = httptest.NewServer(mux)
 		t.Cleanup(e.srv.Close)
 		before := e.state(t, e.b.tenant.ID)
 
 		t.Run("A's token in B", func(t *testing.T) {
-			for _, q := range []string{`{ tenant { id } }`, `mutation { updateTenantSettings(input: {name: "pwned"}) { id } }`} {
+			for _, q := range []string{`{ tenant { id } }`, `mutation { updateTenantSettings(input: {name: "pwned"}) { id } }`,
+				`mutation { inviteMember(input: {email: "intruder@a.example", role: owner}) { id } }`, `{ devOutbox { messages { id } } }`} {
 				r := e.as(t, "b", e.a.secret, q, nil)
 				if r.status != http.StatusUnauthorized || !slices.Equal(r.codes(), []string{"UNAUTHENTICATED"}) || len(r.Data) != 0 {
 					t.Errorf("A's token at /t/b/graphql: status %d, codes %v, data %v; want 401 UNAUTHENTICATED", r.status, r.codes(), r.Data)

@@ -7,17 +7,33 @@
 package graph
 
 import (
+	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants"
 )
 
 // Resolver is the root resolver.
 type Resolver struct {
-	client  *ent.Client
-	tenants *tenants.Service
+	client   *ent.Client
+	tenants  *tenants.Service
+	accounts *signin.Flows
 }
 
-// NewResolver returns the root resolver.
-func NewResolver(client *ent.Client, ts *tenants.Service) *Resolver {
-	return &Resolver{client: client, tenants: ts}
+// accountsOrErr returns the account flows, which the server always wires.
+func (r *Resolver) accountsOrErr() (*signin.Flows, error) {
+	if r.accounts == nil {
+		return nil, apperr.New(apperr.Internal, "account management is not configured")
+	}
+	return r.accounts, nil
+}
+
+// NewResolver returns the root resolver; accounts may be nil where account
+// management is not needed.
+func NewResolver(client *ent.Client, ts *tenants.Service, accounts ...*signin.Flows) *Resolver {
+	r := &Resolver{client: client, tenants: ts}
+	if len(accounts) > 0 {
+		r.accounts = accounts[0]
+	}
+	return r
 }

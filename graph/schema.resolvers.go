@@ -66,6 +66,62 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.API
 	return r.tenants.RevokeAPIToken(ctx, id)
 }
 
+// InviteMember is the resolver for the inviteMember field.
+func (r *mutationResolver) InviteMember(ctx context.Context, input model.InviteMemberInput) (*model.Invitation, error) {
+	acc, err := r.accountsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	inv, err := acc.Invite(ctx, input.Email, viewer.Role(input.Role))
+	if err != nil {
+		return nil, err
+	}
+	return &model.Invitation{ID: inv.ID, Email: inv.Email, Role: membership.Role(inv.Role), ExpiresAt: inv.ExpiresAt}, nil
+}
+
+// DisableUser is the resolver for the disableUser field.
+func (r *mutationResolver) DisableUser(ctx context.Context, id int) (*ent.User, error) {
+	acc, err := r.accountsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	return acc.SetDisabled(ctx, id, true)
+}
+
+// EnableUser is the resolver for the enableUser field.
+func (r *mutationResolver) EnableUser(ctx context.Context, id int) (*ent.User, error) {
+	acc, err := r.accountsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	return acc.SetDisabled(ctx, id, false)
+}
+
+// DeleteUser is the resolver for the deleteUser field.
+func (r *mutationResolver) DeleteUser(ctx context.Context, id int) (*model.DeleteUserPayload, error) {
+	acc, err := r.accountsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	if err := acc.DeleteUser(ctx, id); err != nil {
+		return nil, err
+	}
+	return &model.DeleteUserPayload{DeletedID: id}, nil
+}
+
+// RevokeUserSessions is the resolver for the revokeUserSessions field.
+func (r *mutationResolver) RevokeUserSessions(ctx context.Context, userID int) (*model.RevokeSessionsPayload, error) {
+	acc, err := r.accountsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	n, err := acc.RevokeUserSessions(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevokeSessionsPayload{Revoked: n}, nil
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	v := viewer.FromContext(ctx)
@@ -83,6 +139,26 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 // Tenant is the resolver for the tenant field.
 func (r *queryResolver) Tenant(ctx context.Context) (*ent.Tenant, error) {
 	return r.client.Tenant.Get(ctx, viewer.FromContext(ctx).TenantID)
+}
+
+// DevOutbox is the resolver for the devOutbox field.
+func (r *queryResolver) DevOutbox(ctx context.Context, first *int) (*model.DevOutbox, error) {
+	acc, err := r.accountsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	n := 50
+	if first != nil {
+		if err := checkPage(first, nil); err != nil {
+			return nil, err
+		}
+		n = *first
+	}
+	enabled, msgs, err := acc.DevOutbox(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DevOutbox{Enabled: enabled, Messages: msgs}, nil
 }
 
 // SignUpMode is the resolver for the signUpMode field.

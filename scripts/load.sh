@@ -57,7 +57,7 @@ run_load() {
 	# set -e does not reach inside a function called with ||: check each step.
 	"${cli[@]}" tenant create --slug bench --name Bench >/dev/null || return 1
 	"${cli[@]}" user create --tenant bench --email owner@bench.test \
-		--password 'bench-password-123' --role owner >/dev/null || return 1
+		--password 'bench-password-123' --role owner --verified >/dev/null || return 1
 	local i
 	for ((i = 1; i <= members; i++)); do
 		"${cli[@]}" user create --tenant bench --email "member$i@bench.test" \
@@ -98,6 +98,23 @@ run_load() {
 	LOADGEN_TOKEN=$token "$work/loadgen" -label "$label" \
 		-url "http://127.0.0.1:$port/t/bench/graphql" \
 		-n "$requests" -c "$concurrency" -timeout 180s || status=$?
+
+	# The same query as a signed-in browser: session cookie and CSRF token.
+	local jar signin csrf cookie
+	jar="$work/cookies-$label"
+	signin=$(curl -fsS -c "$jar" -H 'Content-Type: application/json' \
+		-d '{"email":"owner@bench.test","password":"bench-password-123"}' \
+		"http://127.0.0.1:$port/t/bench/auth/signin") || status=1
+	csrf=$(printf '%s' "$signin" | sed -n 's/.*"csrfToken":"\([^"]*\)".*/\1/p')
+	cookie=$(awk '$6 == "mandate_bench" { print $6 "=" $7 }' "$jar")
+	if [ -n "$csrf" ] && [ -n "$cookie" ]; then
+		LOADGEN_COOKIE=$cookie LOADGEN_CSRF=$csrf "$work/loadgen" -label "$label-session" \
+			-url "http://127.0.0.1:$port/t/bench/graphql" \
+			-n "$requests" -c "$concurrency" -timeout 180s || status=$?
+	else
+		echo "[$label] could not sign in for the session-authenticated run" >&2
+		status=1
+	fi
 
 	kill -TERM "$server_pid"
 	wait "$server_pid" || status=$?

@@ -50,6 +50,22 @@ func AccountKey(email string) Key {
 // IPKey is the key of a client address.
 func IPKey(ip string) Key { return Key{Name: "ip:" + ip, Policy: IPPolicy} }
 
+// The mail policies bound the emails one address, or one client address,
+// can trigger (sign-up, resend, forgot password): every request counts.
+var (
+	MailAccountPolicy = Policy{MaxFailures: 5, Window: 15 * time.Minute, BaseLock: 15 * time.Minute, MaxLock: time.Hour}
+	MailIPPolicy      = Policy{MaxFailures: 20, Window: 15 * time.Minute, BaseLock: 15 * time.Minute, MaxLock: time.Hour}
+)
+
+// MailIPKey counts mail-sending requests from a client address.
+func MailIPKey(ip string) Key { return Key{Name: "mail-ip:" + ip, Policy: MailIPPolicy} }
+
+// MailAccountKey counts mail sent to one address.
+func MailAccountKey(email string) Key {
+	k := AccountKey(email)
+	return Key{Name: "mail-" + k.Name, Policy: MailAccountPolicy}
+}
+
 // Limiter counts failures in the viewer's workspace.
 type Limiter struct {
 	client *ent.Client

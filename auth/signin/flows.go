@@ -118,14 +118,21 @@ func (f *Flows) workspace(ctx context.Context) (*ent.Tenant, error) {
 	return t, apperr.Wrap(err, "workspace")
 }
 
-// newLinkToken stores a single-use token for purpose and returns the secret.
-func (f *Flows) newLinkToken(ctx context.Context, tx *ent.Tx, p onetimetoken.Purpose, u *ent.User, email string, ttl time.Duration) (string, error) {
+func randomSecret() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	secret := base64.RawURLEncoding.EncodeToString(b)
-	err := tx.OneTimeToken.Create().
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// newLinkToken stores a single-use token for purpose and returns the secret.
+func (f *Flows) newLinkToken(ctx context.Context, tx *ent.Tx, p onetimetoken.Purpose, u *ent.User, email string, ttl time.Duration) (string, error) {
+	secret, err := randomSecret()
+	if err != nil {
+		return "", err
+	}
+	err = tx.OneTimeToken.Create().
 		SetPurpose(p).SetTokenHash(hashSecret(secret)).SetUserID(u.ID).SetEmail(email).
 		SetExpiresAt(f.now().UTC().Add(ttl).Truncate(time.Microsecond)).
 		Exec(ctx)
@@ -187,6 +194,28 @@ func (f *Flows) send(ctx context.Context, k mail.Kind, to string, d mail.Data) {
 	}()
 }
 
+// mailGate counts a request that may send mail to email, per client
+// address (over the limit: 429, which says nothing about any account) and
+// per address (over the limit: nothing more is sent, and the answer is the
+// same). It returns whether a message may go to email.
+func (f *Flows) mailGate(ctx context.Context, email string) (bool, error) {
+	ipKey := ratelimit.MailIPKey(audit.RequestFrom(ctx).IP)
+	if wait, err := f.limiter.Locked(ctx, ipKey); err != nil {
+		return false, apperr.Wrap(err, "throttle")
+	} else if wait > 0 {
+		return false, &LockedError{RetryAfter: wait}
+	}
+	acctKey := ratelimit.MailAccountKey(email)
+	wait, err := f.limiter.Locked(ctx, acctKey)
+	if err != nil {
+		return false, apperr.Wrap(err, "throttle")
+	}
+	if _, err := f.limiter.Fail(ctx, ipKey, acctKey); err != nil {
+		return false, apperr.Wrap(err, "throttle")
+	}
+	return wait == 0, nil
+}
+
 // SignUpInput is a self-service sign-up.
 type SignUpInput struct {
 	Email    string
@@ -218,6 +247,10 @@ func (f *Flows) SignUp(ctx context.Context, in SignUpInput) error {
 	if len(in.Name) > 200 {
 		return apperr.InvalidField("name", "name must be at most 200 characters")
 	}
+	mayMail, err := f.mailGate(ctx, email)
+	if err != nil {
+		return err
+	}
 	// Hash before knowing whether the account exists: both answers cost one hash.
 	hash, err := password.Hash(in.Password, f.hashing)
 	if err != nil {
@@ -225,6 +258,9 @@ func (f *Flows) SignUp(ctx context.Context, in SignUpInput) error {
 	}
 	existing, err := f.client.User.Query().Where(user.Email(email)).Only(ctx)
 	if err == nil {
+		if !mayMail {
+			return nil
+		}
 		f.send(ctx, mail.AccountExists, existing.Email, mail.Data{Workspace: t.Name, Link: f.baseURL + "/t/" + t.Slug + "/signin"})
 		f.record(ctx, audit.Event{Action: "user.signup_existing", TargetType: "user", TargetID: strconv.Itoa(existing.ID), Outcome: audit.Failure,
 			Details: map[string]string{"reason": "address already has an account"}})
@@ -256,7 +292,9 @@ func (f *Flows) SignUp(ctx context.Context, in SignUpInput) error {
 	if err != nil {
 		return err
 	}
-	f.send(ctx, mail.VerifyEmail, email, mail.Data{Workspace: t.Name, Link: f.link(t.Slug, "verify-email", secret), ExpiresIn: VerifyTTL})
+	if mayMail {
+		f.send(ctx, mail.VerifyEmail, email, mail.Data{Workspace: t.Name, Link: f.link(t.Slug, "verify-email", secret), ExpiresIn: VerifyTTL})
+	}
 	return nil
 }
 
@@ -424,8 +462,12 @@ func (f *Flows) mailLink(ctx context.Context, emailIn string, p onetimetoken.Pur
 	if err != nil {
 		return err
 	}
+	mayMail, err := f.mailGate(ctx, email)
+	if err != nil {
+		return err
+	}
 	u, err := f.client.User.Query().Where(user.Email(email)).Only(ctx)
-	if ent.IsNotFound(err) || (err == nil && !wanted(u)) {
+	if ent.IsNotFound(err) || (err == nil && !wanted(u)) || !mayMail {
 		return nil
 	}
 	if err != nil {

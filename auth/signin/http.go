@@ -56,6 +56,11 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"signout", h.signedIn(h.signOut))
 	mux.HandleFunc("GET "+p+"sessions", h.signedIn(h.listSessions))
 	mux.HandleFunc("POST "+p+"sessions/revoke", h.signedIn(h.revoke))
+	mux.HandleFunc("POST "+p+"change-password", h.signedIn(h.changePassword))
+	mux.HandleFunc("POST "+p+"change-email", h.signedIn(h.changeEmail))
+	mux.HandleFunc("POST "+p+"confirm-email", h.public(h.confirmEmail))
+	mux.HandleFunc("POST "+p+"accept-invitation", h.public(h.acceptInvitation))
+	mux.HandleFunc("POST "+p+"delete-account", h.signedIn(h.deleteAccount))
 }
 
 // form is every field any auth endpoint reads, parsed once from JSON or a
@@ -64,6 +69,7 @@ type form struct {
 	Email       string `json:"email"`
 	Password    string `json:"password"`
 	NewPassword string `json:"newPassword"`
+	NewEmail    string `json:"newEmail"`
 	Name        string `json:"name"`
 	Token       string `json:"token"`
 	SessionID   string `json:"id"`
@@ -91,7 +97,7 @@ func decodeForm(r *http.Request) (form, error) {
 			return f, errBadBody
 		}
 		f = form{
-			Email: vals.Get("email"), Password: vals.Get("password"), NewPassword: vals.Get("newPassword"),
+			Email: vals.Get("email"), Password: vals.Get("password"), NewPassword: vals.Get("newPassword"), NewEmail: vals.Get("newEmail"),
 			Name: vals.Get("name"), Token: vals.Get("token"), SessionID: vals.Get("id"), Others: vals.Get("others") == "true",
 		}
 	case "application/json", "":
@@ -394,4 +400,47 @@ func sessionJSON(s *ent.Session, userID int, email, name, role, csrf string) map
 		out["csrfToken"] = csrf
 	}
 	return out
+}
+
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, cur *ent.Session, f form) {
+	st, err := h.flows.ChangePassword(r.Context(), cur, f.Password, f.NewPassword)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.flows.sessions.SetCookie(w, r.PathValue("slug"), st)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "password_changed", "csrfToken": st.CSRF})
+}
+
+func (h *Handler) changeEmail(w http.ResponseWriter, r *http.Request, _ *ent.Session, f form) {
+	if err := h.flows.ChangeEmail(r.Context(), f.NewEmail, f.Password); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	accepted(w, "We sent a link to the new address: your address changes when you follow it.")
+}
+
+func (h *Handler) confirmEmail(w http.ResponseWriter, r *http.Request, f form) {
+	if err := h.flows.ConfirmEmail(r.Context(), f.Token); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "email_changed"})
+}
+
+func (h *Handler) acceptInvitation(w http.ResponseWriter, r *http.Request, f form) {
+	if err := h.flows.AcceptInvitation(r.Context(), f.Token, f.Password, f.Name); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "joined"})
+}
+
+func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, _ *ent.Session, f form) {
+	if err := h.flows.DeleteAccount(r.Context(), f.Password); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.flows.sessions.ClearCookie(w, r.PathValue("slug"))
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -406,3 +406,32 @@ func TestCrossSiteSignInIsRefused(t *testing.T) {
 	expect(t, b.do("POST", "signin", map[string]string{"email": "a@acme.test", "password": pw}, "Sec-Fetch-Site", "cross-site"), 403, "csrf")
 	expect(t, b.do("POST", "signin", map[string]string{"email": "a@acme.test", "password": pw, "extra": "x"}), 400, "invalid_input")
 }
+
+// Requests that send mail are bounded per address (silently: the answer
+// stays the same) and per client (429).
+func TestMailFloodsAreBounded(t *testing.T) {
+	w := newWorld(t, testdb.Open(t, "sqlite3"))
+	b := w.browser(t)
+	expect(t, b.do("POST", "signup", map[string]string{"email": "ann@acme.test", "password": pw}), 202, "")
+	w.inbox.next(t)
+	sent := 1
+	for i := 0; i < ratelimit.MailAccountPolicy.MaxFailures+2; i++ {
+		expect(t, b.do("POST", "forgot-password", map[string]string{"email": "ann@acme.test"}), 202, "")
+	}
+	for ; ; sent++ {
+		select {
+		case <-w.inbox.msgs:
+			continue
+		case <-time.After(500 * time.Millisecond):
+		}
+		break
+	}
+	if sent != ratelimit.MailAccountPolicy.MaxFailures {
+		t.Fatalf("%d emails reached one address, want the cap of %d", sent, ratelimit.MailAccountPolicy.MaxFailures)
+	}
+	var last answer
+	for i := 0; i < ratelimit.MailIPPolicy.MaxFailures; i++ {
+		last = b.do("POST", "forgot-password", map[string]string{"email": "someone" + string(rune('a'+i)) + "@acme.test"})
+	}
+	expect(t, last, 429, "rate_limited")
+}

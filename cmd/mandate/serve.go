@@ -174,7 +174,7 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	}), http.MethodGet, http.MethodHead))
-	mux.Handle("/t/{slug}/graphql", httpx.Methods(graph.NewHandler(ts.Client(), ts, log).WithSessions(auth), http.MethodPost, http.MethodOptions))
+	mux.Handle("/t/{slug}/graphql", httpx.Methods(graph.NewHandler(ts.Client(), ts, log).WithSessions(auth).WithAccounts(flows), http.MethodPost, http.MethodOptions))
 	mux.Handle("/t/{slug}/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, http.StatusNotFound, "no such endpoint")
 	}))

@@ -103,6 +103,22 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	DeleteUserPayload struct {
+		DeletedID func(childComplexity int) int
+	}
+
+	DevOutbox struct {
+		Enabled  func(childComplexity int) int
+		Messages func(childComplexity int) int
+	}
+
+	Invitation struct {
+		Email     func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Role      func(childComplexity int) int
+	}
+
 	Membership struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -127,9 +143,22 @@ type ComplexityRoot struct {
 		AddMember            func(childComplexity int, input model.AddMemberInput) int
 		ChangeMemberRole     func(childComplexity int, id int, role membership.Role) int
 		CreateAPIToken       func(childComplexity int, input model.CreateAPITokenInput) int
+		DeleteUser           func(childComplexity int, id int) int
+		DisableUser          func(childComplexity int, id int) int
+		EnableUser           func(childComplexity int, id int) int
+		InviteMember         func(childComplexity int, input model.InviteMemberInput) int
 		RemoveMember         func(childComplexity int, id int) int
 		RevokeAPIToken       func(childComplexity int, id int) int
+		RevokeUserSessions   func(childComplexity int, userID int) int
 		UpdateTenantSettings func(childComplexity int, input model.UpdateTenantSettingsInput) int
+	}
+
+	OutboxMessage struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Subject   func(childComplexity int) int
+		Text      func(childComplexity int) int
+		To        func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -142,6 +171,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APITokens   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
 		AuditEvents func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		DevOutbox   func(childComplexity int, first *int) int
 		Members     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
 		Node        func(childComplexity int, id int) int
 		Nodes       func(childComplexity int, ids []int) int
@@ -151,6 +181,10 @@ type ComplexityRoot struct {
 
 	RemoveMemberPayload struct {
 		DeletedID func(childComplexity int) int
+	}
+
+	RevokeSessionsPayload struct {
+		Revoked func(childComplexity int) int
 	}
 
 	Session struct {
@@ -514,6 +548,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
 
+	case "DeleteUserPayload.deletedID":
+		if e.ComplexityRoot.DeleteUserPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteUserPayload.DeletedID(childComplexity), true
+
+	case "DevOutbox.enabled":
+		if e.ComplexityRoot.DevOutbox.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevOutbox.Enabled(childComplexity), true
+	case "DevOutbox.messages":
+		if e.ComplexityRoot.DevOutbox.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevOutbox.Messages(childComplexity), true
+
+	case "Invitation.email":
+		if e.ComplexityRoot.Invitation.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Email(childComplexity), true
+	case "Invitation.expiresAt":
+		if e.ComplexityRoot.Invitation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ExpiresAt(childComplexity), true
+	case "Invitation.id":
+		if e.ComplexityRoot.Invitation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ID(childComplexity), true
+	case "Invitation.role":
+		if e.ComplexityRoot.Invitation.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Role(childComplexity), true
+
 	case "Membership.createdAt":
 		if e.ComplexityRoot.Membership.CreatedAt == nil {
 			break
@@ -616,6 +695,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.deleteUser":
+		if e.ComplexityRoot.Mutation.DeleteUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(int)), true
+	case "Mutation.disableUser":
+		if e.ComplexityRoot.Mutation.DisableUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableUser(childComplexity, args["id"].(int)), true
+	case "Mutation.enableUser":
+		if e.ComplexityRoot.Mutation.EnableUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableUser(childComplexity, args["id"].(int)), true
+	case "Mutation.inviteMember":
+		if e.ComplexityRoot.Mutation.InviteMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteMember(childComplexity, args["input"].(model.InviteMemberInput)), true
 	case "Mutation.removeMember":
 		if e.ComplexityRoot.Mutation.RemoveMember == nil {
 			break
@@ -638,6 +761,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
+	case "Mutation.revokeUserSessions":
+		if e.ComplexityRoot.Mutation.RevokeUserSessions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeUserSessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeUserSessions(childComplexity, args["userID"].(int)), true
 	case "Mutation.updateTenantSettings":
 		if e.ComplexityRoot.Mutation.UpdateTenantSettings == nil {
 			break
@@ -649,6 +783,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenantSettings(childComplexity, args["input"].(model.UpdateTenantSettingsInput)), true
+
+	case "OutboxMessage.createdAt":
+		if e.ComplexityRoot.OutboxMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.CreatedAt(childComplexity), true
+	case "OutboxMessage.id":
+		if e.ComplexityRoot.OutboxMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.ID(childComplexity), true
+	case "OutboxMessage.subject":
+		if e.ComplexityRoot.OutboxMessage.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.Subject(childComplexity), true
+	case "OutboxMessage.text":
+		if e.ComplexityRoot.OutboxMessage.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.Text(childComplexity), true
+	case "OutboxMessage.to":
+		if e.ComplexityRoot.OutboxMessage.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboxMessage.To(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -697,6 +862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AuditEventOrder), args["where"].(*ent.AuditEventWhereInput)), true
+	case "Query.devOutbox":
+		if e.ComplexityRoot.Query.DevOutbox == nil {
+			break
+		}
+
+		args, err := ec.field_Query_devOutbox_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DevOutbox(childComplexity, args["first"].(*int)), true
 
 	case "Query.members":
 		if e.ComplexityRoot.Query.Members == nil {
@@ -750,6 +926,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemoveMemberPayload.DeletedID(childComplexity), true
+
+	case "RevokeSessionsPayload.revoked":
+		if e.ComplexityRoot.RevokeSessionsPayload.Revoked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeSessionsPayload.Revoked(childComplexity), true
 
 	case "Session.amr":
 		if e.ComplexityRoot.Session.Amr == nil {
@@ -987,6 +1170,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
+			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
 			graphql.NewInputUnmarshaler("SessionOrder", ec.unmarshalInputSessionOrder),
@@ -2532,6 +2716,84 @@ type Mutation {
   """
   revokeAPIToken(id: ID!): APIToken!
 }
+
+input InviteMemberInput {
+  email: String!
+  role: MembershipRole! = member
+}
+
+"""
+A pending invitation, mailed to its address.
+"""
+type Invitation {
+  id: ID!
+  email: String!
+  role: MembershipRole!
+  expiresAt: Time!
+}
+
+type DeleteUserPayload {
+  """
+  The id of the deleted user: kept as a pseudonym by audit events.
+  """
+  deletedID: ID!
+}
+
+type RevokeSessionsPayload {
+  """
+  How many sessions were ended.
+  """
+  revoked: Int!
+}
+
+"""
+An email kept in the development outbox (no SMTP configured).
+"""
+type OutboxMessage {
+  id: ID!
+  to: String!
+  subject: String!
+  text: String!
+  createdAt: Time!
+}
+
+type DevOutbox {
+  """
+  False when an SMTP server is configured: nothing is kept then.
+  """
+  enabled: Boolean!
+  messages: [OutboxMessage!]!
+}
+
+extend type Query {
+  """
+  Emails kept when no SMTP server is configured, newest first. Admins only.
+  """
+  devOutbox(first: Int = 50): DevOutbox!
+}
+
+extend type Mutation {
+  """
+  Mail an invitation to join the workspace. Admins invite members; only owners invite admins and owners.
+  """
+  inviteMember(input: InviteMemberInput!): Invitation!
+  """
+  Disable a member's account: their sessions end at once and they cannot sign in.
+  """
+  disableUser(id: ID!): User!
+  """
+  Re-enable a disabled account.
+  """
+  enableUser(id: ID!): User!
+  """
+  Delete a member's personal data; audit events keep the id as a pseudonym.
+  """
+  deleteUser(id: ID!): DeleteUserPayload!
+  """
+  End every session of a member.
+  """
+  revokeUserSessions(userID: ID!): RevokeSessionsPayload!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2678,6 +2940,38 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_DeleteUserPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteUserPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DevOutbox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_DevOutbox_enabled(ctx, field)
+	case "messages":
+		return ec.fieldContext_DevOutbox_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DevOutbox", field.Name)
+}
+
+func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Invitation_id(ctx, field)
+	case "email":
+		return ec.fieldContext_Invitation_email(ctx, field)
+	case "role":
+		return ec.fieldContext_Invitation_role(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Invitation_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2718,6 +3012,22 @@ func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_OutboxMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OutboxMessage_id(ctx, field)
+	case "to":
+		return ec.fieldContext_OutboxMessage_to(ctx, field)
+	case "subject":
+		return ec.fieldContext_OutboxMessage_subject(ctx, field)
+	case "text":
+		return ec.fieldContext_OutboxMessage_text(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OutboxMessage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutboxMessage", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2738,6 +3048,14 @@ func (ec *executionContext) childFields_RemoveMemberPayload(ctx context.Context,
 		return ec.fieldContext_RemoveMemberPayload_deletedID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeSessionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "revoked":
+		return ec.fieldContext_RevokeSessionsPayload_revoked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeSessionsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -29,9 +29,38 @@ type CreateAPITokenPayload struct {
 	Token string `json:"token"`
 }
 
+type DeleteUserPayload struct {
+	// The id of the deleted user: kept as a pseudonym by audit events.
+	DeletedID int `json:"deletedID"`
+}
+
+type DevOutbox struct {
+	// False when an SMTP server is configured: nothing is kept then.
+	Enabled  bool                 `json:"enabled"`
+	Messages []*ent.OutboxMessage `json:"messages"`
+}
+
+// A pending invitation, mailed to its address.
+type Invitation struct {
+	ID        int             `json:"id"`
+	Email     string          `json:"email"`
+	Role      membership.Role `json:"role"`
+	ExpiresAt time.Time       `json:"expiresAt"`
+}
+
+type InviteMemberInput struct {
+	Email string          `json:"email"`
+	Role  membership.Role `json:"role"`
+}
+
 type RemoveMemberPayload struct {
 	// The id of the membership that was removed.
 	DeletedID int `json:"deletedID"`
+}
+
+type RevokeSessionsPayload struct {
+	// How many sessions were ended.
+	Revoked int `json:"revoked"`
 }
 
 type UpdateTenantSettingsInput struct {

@@ -41,6 +41,10 @@ type config struct {
 	requests    int
 	concurrency int
 	timeout     time.Duration
+	// cookie and csrf authenticate as a signed-in browser instead of a
+	// bearer token.
+	cookie string
+	csrf   string
 }
 
 func main() {
@@ -52,9 +56,17 @@ func main() {
 	flag.IntVar(&c.requests, "n", 5000, "number of requests to send")
 	flag.IntVar(&c.concurrency, "c", 64, "number of requests in flight at once")
 	flag.DurationVar(&c.timeout, "timeout", 2*time.Minute, "stop after this long even if requests remain")
+	flag.StringVar(&c.cookie, "cookie", "", "a session cookie (name=value) to send instead of a bearer token (default: $LOADGEN_COOKIE)")
+	flag.StringVar(&c.csrf, "csrf", "", "the session's CSRF token, sent as X-CSRF-Token (default: $LOADGEN_CSRF)")
 	flag.Parse()
 	if c.token == "" {
 		c.token = os.Getenv("LOADGEN_TOKEN")
+	}
+	if c.cookie == "" {
+		c.cookie = os.Getenv("LOADGEN_COOKIE")
+	}
+	if c.csrf == "" {
+		c.csrf = os.Getenv("LOADGEN_CSRF")
 	}
 	if err := c.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -84,8 +96,8 @@ func (c config) validate() error {
 	case !loopbackHost(u.Hostname()):
 		errs = append(errs, fmt.Errorf("-url %q: only 127.0.0.1, localhost or [::1] may be targeted", c.url))
 	}
-	if c.token == "" {
-		errs = append(errs, errors.New("no token: pass -token or set LOADGEN_TOKEN"))
+	if c.token == "" && c.cookie == "" {
+		errs = append(errs, errors.New("no credential: pass -token (or LOADGEN_TOKEN), or -cookie and -csrf"))
 	}
 	if c.query == "" {
 		errs = append(errs, errors.New("-query must not be empty"))
@@ -229,7 +241,12 @@ func send(ctx context.Context, client *http.Client, c config, body []byte) error
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.cookie != "" {
+		req.Header.Set("Cookie", c.cookie)
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
