@@ -2,8 +2,6 @@ package signin_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,7 +12,6 @@ import (
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/password"
 	"github.com/mandatehq/mandate/auth/ratelimit"
-	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/auditevent"
@@ -74,12 +71,7 @@ func (w *world) accounts(t *testing.T) *signin.Flows {
 		t.Fatal(err)
 	}
 	rec := audit.NewRecorder()
-	return signin.New(signin.Config{
-		Client: w.db.Client, Tenants: w.ts, Audit: rec,
-		Sessions: session.New(w.db.Client, rec.Now, false), Limiter: ratelimit.New(w.db.Client, rec.Now),
-		Mail: sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		BaseURL: w.srv.URL, Hashing: cheap,
-	})
+	return signin.New(signin.Config{Client: w.db.Client, Tenants: w.ts, Audit: rec, Mail: sender, BaseURL: w.srv.URL, Hashing: cheap})
 }
 
 // signedIn returns a browser signed in as p with password.

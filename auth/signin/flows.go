@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
@@ -80,8 +81,26 @@ type Config struct {
 	Hashing  password.Params
 }
 
-// New returns the flows.
+// New returns the flows. Client, Tenants, Audit and BaseURL are required;
+// the rest default: sessions (Secure when BaseURL is https) and the limiter
+// on Client and the audit clock, the dev outbox for mail, a silent log, and
+// password.Default hashing.
 func New(c Config) *Flows {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Sessions == nil {
+		c.Sessions = session.New(c.Client, c.Audit.Now, strings.HasPrefix(c.BaseURL, "https://"))
+	}
+	if c.Limiter == nil {
+		c.Limiter = ratelimit.New(c.Client, c.Audit.Now)
+	}
+	if c.Mail == nil {
+		c.Mail = &mail.Outbox{Client: c.Client, Log: c.Log}
+	}
+	if c.Hashing == (password.Params{}) {
+		c.Hashing = password.Default
+	}
 	return &Flows{
 		client: c.Client, tenants: c.Tenants, audit: c.Audit, sessions: c.Sessions,
 		limiter: c.Limiter, mail: c.Mail, log: c.Log, baseURL: c.BaseURL, hashing: c.Hashing,

@@ -3,17 +3,13 @@ package signin_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/mandatehq/mandate/auth/audit"
-	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/password"
-	"github.com/mandatehq/mandate/auth/ratelimit"
-	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/internal/testdb"
 	"github.com/mandatehq/mandate/tenants"
@@ -42,15 +38,10 @@ func BenchmarkPasswordSignIn(b *testing.B) {
 			if _, err := ts.AddMember(sys, tenants.NewMember{Email: "ann@acme.test", Role: viewer.RoleMember, PasswordHash: h, EmailVerified: true}); err != nil {
 				b.Fatal(err)
 			}
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			mux := http.NewServeMux()
 			srv := httptest.NewServer(mux)
 			defer srv.Close()
-			flows := signin.New(signin.Config{
-				Client: db.Client, Tenants: ts, Audit: rec,
-				Sessions: session.New(db.Client, rec.Now, false), Limiter: ratelimit.New(db.Client, rec.Now),
-				Mail: &mail.Outbox{Client: db.Client, Log: log}, Log: log, BaseURL: srv.URL, Hashing: password.Default,
-			})
+			flows := signin.New(signin.Config{Client: db.Client, Tenants: ts, Audit: rec, BaseURL: srv.URL, Hashing: password.Default})
 			signin.NewHandler(flows, ts).Mount(mux)
 			body := `{"email":"ann@acme.test","password":"` + pw + `"}`
 			b.ResetTimer()

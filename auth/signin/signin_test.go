@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -20,7 +19,6 @@ import (
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/password"
 	"github.com/mandatehq/mandate/auth/ratelimit"
-	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/internal/database"
@@ -140,13 +138,7 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flows := signin.New(signin.Config{
-		Client: db.Client, Tenants: ts, Audit: rec,
-		Sessions: session.New(db.Client, rec.Now, false),
-		Limiter:  ratelimit.New(db.Client, rec.Now),
-		Mail:     sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		BaseURL: w.srv.URL, Hashing: cheap,
-	})
+	flows := signin.New(signin.Config{Client: db.Client, Tenants: ts, Audit: rec, Mail: sender, BaseURL: w.srv.URL, Hashing: cheap})
 	signin.NewHandler(flows, ts).Mount(mux)
 	return w
 }
@@ -367,12 +359,7 @@ func newWorldOn(t *testing.T, db *database.DB, w *world) *browser {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	flows := signin.New(signin.Config{
-		Client: db.Client, Tenants: tenants.NewService(db.Client, rec), Audit: rec,
-		Sessions: session.New(db.Client, rec.Now, false), Limiter: ratelimit.New(db.Client, rec.Now),
-		Mail: &mail.Outbox{Client: db.Client, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)), BaseURL: srv.URL, Hashing: cheap,
-	})
+	flows := signin.New(signin.Config{Client: db.Client, Tenants: tenants.NewService(db.Client, rec), Audit: rec, BaseURL: srv.URL, Hashing: cheap})
 	signin.NewHandler(flows, tenants.NewService(db.Client, rec)).Mount(mux)
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: srv.URL, c: &http.Client{Jar: jar}}

@@ -2,8 +2,6 @@ package signin_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -12,9 +10,7 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
-	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/password"
-	"github.com/mandatehq/mandate/auth/ratelimit"
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent/user"
@@ -46,12 +42,8 @@ func clockWorld(t *testing.T, secure bool) (*browser, *time.Time, *tenants.Servi
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	flows := signin.New(signin.Config{
-		Client: db.Client, Tenants: ts, Audit: rec,
-		Sessions: session.New(db.Client, rec.Now, secure), Limiter: ratelimit.New(db.Client, rec.Now),
-		Mail: &mail.Outbox{Client: db.Client, Log: log}, Log: log, BaseURL: srv.URL, Hashing: cheap,
-	})
+	flows := signin.New(signin.Config{Client: db.Client, Tenants: ts, Audit: rec, BaseURL: srv.URL, Hashing: cheap,
+		Sessions: session.New(db.Client, rec.Now, secure)})
 	signin.NewHandler(flows, ts).Mount(mux)
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: srv.URL, c: &http.Client{Jar: jar}}, &now, ts, sys, srv

@@ -16,9 +16,6 @@ import (
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
-	"github.com/mandatehq/mandate/auth/password"
-	"github.com/mandatehq/mandate/auth/ratelimit"
-	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/frontend"
 	"github.com/mandatehq/mandate/graph"
@@ -131,17 +128,13 @@ func (a *app) signinFlows(base string) (*signin.Flows, error) {
 		}
 		sender = s
 	}
-	rec := audit.NewRecorder()
 	return signin.New(signin.Config{
-		Client:   a.db.Client,
-		Tenants:  a.tenants,
-		Audit:    rec,
-		Sessions: session.New(a.db.Client, rec.Now, strings.HasPrefix(base, "https://")),
-		Limiter:  ratelimit.New(a.db.Client, rec.Now),
-		Mail:     sender,
-		Log:      a.log,
-		BaseURL:  base,
-		Hashing:  password.Default,
+		Client:  a.db.Client,
+		Tenants: a.tenants,
+		Audit:   audit.NewRecorder(),
+		Mail:    sender,
+		Log:     a.log,
+		BaseURL: base,
 	}), nil
 }
 
