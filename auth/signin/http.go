@@ -337,8 +337,13 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request, f form) {
 // changes (a cross-origin page cannot read this answer).
 func (h *Handler) current(w http.ResponseWriter, r *http.Request, s *ent.Session, _ form) {
 	v := viewer.FromContext(r.Context())
+	u, err := h.flows.me(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	csrf := session.CSRFFor(h.flows.sessions.FromRequest(r, r.PathValue("slug")))
-	writeJSON(w, http.StatusOK, sessionJSON(s, v.ID, v.Label, "", string(v.Role), csrf))
+	writeJSON(w, http.StatusOK, sessionJSON(s, v.ID, u.Email, u.Name, string(v.Role), csrf))
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, s *ent.Session, _ form) {

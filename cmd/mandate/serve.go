@@ -140,7 +140,7 @@ func (a *app) signinFlows(base string) (*signin.Flows, error) {
 
 // hostedPages are the sign-in pages of a workspace, served by the dashboard
 // app under /t/{slug}/.
-var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account"}
+var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account", "confirm-email", "accept-invitation"}
 
 // newHandler mounts every route and the middleware around them.
 func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows) http.Handler {

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -382,4 +383,24 @@ func testFlows(db *database.DB, ts *tenants.Service, log *slog.Logger) *signin.F
 		panic(err)
 	}
 	return f
+}
+
+// Every page an email links to is served by the dashboard app.
+func TestHostedPagesAreServed(t *testing.T) {
+	db := testdb.Open(t, "sqlite3")
+	ts := tenants.NewService(db.Client, audit.NewRecorder())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := newHandler(log, ts, db.Ping, false, testFlows(db, ts, log))
+	for _, p := range append(hostedPages, "verify-email?token=x", "reset-password?token=x") {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/t/acme/"+p, nil))
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("/t/acme/%s: %d %s", p, rec.Code, ct)
+		}
+	}
+	for _, p := range []string{"confirm-email", "accept-invitation", "verify-email", "reset-password"} {
+		if !slices.Contains(hostedPages, p) {
+			t.Errorf("emails link to /t/{slug}/%s but it is not a hosted page", p)
+		}
+	}
 }
