@@ -5,6 +5,8 @@ import react from '@vitejs/plugin-react';
 // index.html. dist/.gitkeep must survive a build (the binary embeds dist/
 // and builds without Node), so Vite does not empty the folder:
 // scripts/clean-dist.mjs does, sparing .gitkeep.
+const devServer = 'http://127.0.0.1:8080';
+
 export default defineConfig({
   plugins: [react()],
   base: '/',
@@ -15,10 +17,16 @@ export default defineConfig({
     sourcemap: false,
   },
   server: {
-    // `npm run dev` against a local `mandate serve` on :8080.
+    // `npm run dev` against a local `mandate serve` on :8080: the API goes
+    // there, the hosted pages (/t/:slug/signin, …) stay with Vite. The
+    // server only accepts cookie-authenticated posts from its own origin, so
+    // the proxy presents the server's origin.
     proxy: {
-      '/t/': 'http://127.0.0.1:8080',
-      '/healthz': 'http://127.0.0.1:8080',
+      '^/t/[^/]+/(auth/|graphql)': {
+        target: devServer,
+        configure: (proxy) => proxy.on('proxyReq', (req) => req.getHeader('origin') && req.setHeader('origin', devServer)),
+      },
+      '/healthz': devServer,
     },
   },
   test: {

@@ -6,168 +6,26 @@
 // The binary must have been built after `npm run build` (it embeds dist/).
 // Uses Debian's chromium (CHROMIUM overrides the path). Screenshots go to
 // <repo>/artifacts/. Prints "1 passed, 0 failed" or "0 passed, 1 failed".
-import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import {
+  check, freePort, graphql as graphqlAs, launchBrowser, log, onCleanup, requireBinary, run, runCLI, screenshot,
+  startServer, waitForServer,
+} from './harness.mjs';
 
 const overallTimeoutMs = 90_000;
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = resolve(here, '..', '..', 'artifacts');
 const workspace = { slug: 'acme', name: 'Acme' };
 const owner = { email: 'ann@acme.test', password: 'correct horse battery staple' };
 const newMember = { email: 'bob@acme.test', name: 'Bob' };
 
-const started = Date.now();
-const cleanups = [];
-let finished = false;
-let serverLog = '';
-
-function log(message) {
-  const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-  console.log(`[${seconds}s] ${message}`);
-}
-
-class Failure extends Error {}
-
-function check(condition, message) {
-  if (!condition) throw new Failure(message);
-}
-
-async function cleanup() {
-  while (cleanups.length) {
-    const undo = cleanups.pop();
-    try {
-      await undo();
-    } catch (err) {
-      console.error(`cleanup: ${err?.message ?? err}`);
-    }
-  }
-}
-
-async function finish(err) {
-  if (finished) return;
-  finished = true;
-  if (err) {
-    console.error(`\nFAIL: ${err instanceof Failure ? err.message : (err?.stack ?? err)}`);
-    if (serverLog) console.error(`\n--- last server output ---\n${serverLog.slice(-4000)}`);
-  }
-  await cleanup();
-  console.log(err ? '0 passed, 1 failed' : '1 passed, 0 failed');
-  process.exit(err ? 1 : 0);
-}
-
-const deadline = setTimeout(
-  () => void finish(new Failure(`timed out after ${overallTimeoutMs / 1000} s`)),
-  overallTimeoutMs,
-);
-deadline.unref();
-
-function requireBinary() {
-  const bin = process.env.MANDATE_BIN;
-  check(bin, 'MANDATE_BIN is not set: build the server (cd .. && go build -o /tmp/mandate ./cmd/mandate) and set MANDATE_BIN=/tmp/mandate');
-  try {
-    accessSync(bin, constants.X_OK);
-  } catch {
-    throw new Failure(`MANDATE_BIN=${bin} is not an executable file`);
-  }
-  return resolve(bin);
-}
-
-function runCLI(bin, env, args) {
-  return new Promise((resolvePromise, reject) => {
-    execFile(bin, args, { env, timeout: 20_000 }, (err, stdout, stderr) => {
-      const shown = args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ');
-      if (err) {
-        reject(new Failure(`mandate ${shown} failed (${err.code ?? err.signal}): ${stderr.trim() || stdout.trim()}`));
-        return;
-      }
-      try {
-        resolvePromise(JSON.parse(stdout));
-      } catch {
-        reject(new Failure(`mandate ${shown} did not print one JSON object: ${stdout.slice(0, 300)}`));
-      }
-    });
-  });
-}
-
-function freePort() {
-  return new Promise((resolvePromise, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolvePromise(port));
-    });
-  });
-}
-
-function startServer(bin, env, addr) {
-  const child = spawn(bin, ['serve', '--addr', addr], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const append = (chunk) => {
-    serverLog = (serverLog + chunk.toString()).slice(-20_000);
-  };
-  child.stdout.on('data', append);
-  child.stderr.on('data', append);
-  const exited = new Promise((resolvePromise) => child.once('exit', (code, signal) => resolvePromise({ code, signal })));
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const stopped = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 5_000))]);
-    if (!stopped) {
-      console.error('server did not stop within 5 s of SIGTERM; killing it');
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return { child, exited };
-}
-
-async function waitForHealth(base, server) {
-  let exitedEarly = null;
-  server.exited.then((status) => {
-    exitedEarly = status;
-  });
-  for (let attempt = 0; attempt < 60; attempt++) {
-    if (exitedEarly) throw new Failure(`mandate serve exited early (code ${exitedEarly.code}, signal ${exitedEarly.signal})`);
-    try {
-      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Failure(`GET ${base}/healthz did not answer 200 within 15 s`);
-}
-
-async function graphql(base, token, query, variables = {}) {
-  const response = await fetch(`${base}/t/${workspace.slug}/graphql`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(5_000),
-  });
-  const body = await response.json();
-  check(!body.errors?.length, `GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
-async function screenshot(page, name) {
-  const path = join(artifacts, name);
-  await page.screenshot({ path, fullPage: true });
-  log(`screenshot ${path}`);
-}
+const graphql = (base, token, query, variables) => graphqlAs(base, workspace.slug, token, query, variables);
 
 async function main() {
   const bin = requireBinary();
-  mkdirSync(artifacts, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'mandate-e2e-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
   const base = `http://${addr}`;
@@ -190,25 +48,10 @@ async function main() {
   log('workspace, owner and API token created with the CLI');
 
   const server = startServer(bin, env, addr);
-  await waitForHealth(base, server);
+  await waitForServer(base, server);
   log(`server up at ${base}`);
-  const index = await (await fetch(`${base}/signin`)).text();
-  check(
-    index.includes('id="root"'),
-    'the server does not serve the dashboard: run `npm run build` in frontend/ before `go build`, then set MANDATE_BIN again',
-  );
 
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  check(existsSync(executablePath), `no chromium at ${executablePath}: apt-get install -y chromium, or set CHROMIUM`);
-  const browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    timeout: 30_000,
-  });
-  cleanups.push(() => browser.close());
+  const browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -220,9 +63,9 @@ async function main() {
     else if (msg.type() === 'error') log(`browser console error: ${msg.text()}`);
   });
 
-  // Sign in with the keyboard only: the workspace field has focus, Tab moves
-  // to the token, Enter submits.
-  await page.goto(`${base}/signin`);
+  // Sign in with an API token, with the keyboard only: the workspace field
+  // has focus, Tab moves to the token, Enter submits.
+  await page.goto(`${base}/signin/token`);
   await page.getByLabel('Workspace').waitFor();
   check(
     await page.evaluate(() => document.activeElement?.getAttribute('name') === 'workspace'),
@@ -253,10 +96,12 @@ async function main() {
   await nav.getByRole('link', { name: 'Members' }).click();
   await page.waitForURL(`${base}/w/${workspace.slug}/members`);
   await page.getByRole('cell', { name: owner.email, exact: true }).waitFor();
-  await page.getByLabel('Email').fill(newMember.email);
-  await page.getByLabel('Name (optional)').fill(newMember.name);
-  await page.getByLabel('Role', { exact: true }).selectOption('member');
-  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.getByText('Add someone without an invitation').click();
+  const addForm = page.getByRole('form', { name: 'Add a member' });
+  await addForm.getByLabel('Email').fill(newMember.email);
+  await addForm.getByLabel('Name (optional)').fill(newMember.name);
+  await addForm.getByLabel('Role', { exact: true }).selectOption('member');
+  await addForm.getByRole('button', { name: 'Add member' }).click();
   await page.getByRole('status').filter({ hasText: `Added ${newMember.email} as member.` }).waitFor();
   const bobRow = page.getByRole('row').filter({ has: page.getByRole('cell', { name: newMember.email, exact: true }) });
   await bobRow.waitFor();
@@ -328,8 +173,4 @@ async function main() {
   check(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
 }
 
-process.on('SIGINT', () => void finish(new Failure('interrupted')));
-main().then(
-  () => finish(),
-  (err) => finish(err),
-);
+run(main, overallTimeoutMs);

@@ -1,29 +1,53 @@
 import { Navigate, Route, Routes } from 'react-router';
 import { getSession } from './auth/session';
+import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
+import { AccountPage } from './pages/AccountPage';
 import { AuditPage } from './pages/AuditPage';
+import { ConfirmEmailPage } from './pages/ConfirmEmailPage';
+import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { MembersPage } from './pages/MembersPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { OutboxPage } from './pages/OutboxPage';
 import { OverviewPage } from './pages/OverviewPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { SignInPage } from './pages/SignInPage';
+import { SignUpPage } from './pages/SignUpPage';
+import { TokenSignInPage } from './pages/TokenSignInPage';
 import { TokensPage } from './pages/TokensPage';
+import { VerifyEmailPage } from './pages/VerifyEmailPage';
+import { WorkspaceSignInPage } from './pages/WorkspaceSignInPage';
 import { WorkspaceLayout } from './workspace/WorkspaceLayout';
 
 function Home() {
   const session = getSession();
   if (session) return <Navigate to={`/w/${encodeURIComponent(session.slug)}`} replace />;
-  return <SignInPage />;
+  return <WorkspaceSignInPage />;
 }
 
 export function App() {
   return (
     <Routes>
       <Route path="/" element={<Home />} />
-      <Route path="/signin" element={<SignInPage />} />
+      <Route path="/signin" element={<WorkspaceSignInPage />} />
+      <Route path="/signin/token" element={<TokenSignInPage />} />
+      {/* A workspace's hosted pages; the server serves the app at these paths. */}
+      <Route path="/t/:slug">
+        <Route index element={<Navigate to="signin" replace />} />
+        <Route path="signin" element={<SignInPage />} />
+        <Route path="signup" element={<SignUpPage />} />
+        <Route path="verify-email" element={<VerifyEmailPage />} />
+        <Route path="forgot-password" element={<ForgotPasswordPage />} />
+        <Route path="reset-password" element={<ResetPasswordPage />} />
+        <Route path="account" element={<AccountPage />} />
+        <Route path="confirm-email" element={<ConfirmEmailPage />} />
+        <Route path="accept-invitation" element={<AcceptInvitationPage />} />
+      </Route>
       <Route path="/w/:slug" element={<WorkspaceLayout />}>
         <Route index element={<OverviewPage />} />
         <Route path="members" element={<MembersPage />} />
         <Route path="tokens" element={<TokensPage />} />
         <Route path="audit" element={<AuditPage />} />
+        <Route path="outbox" element={<OutboxPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
       <Route

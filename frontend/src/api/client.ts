@@ -1,5 +1,6 @@
-// The one way the dashboard talks to the server: a typed GraphQL POST to
-// /t/{slug}/graphql with a bearer token. Every failure becomes an ApiError
+// The one way the dashboard talks to the GraphQL API: a typed POST to
+// /t/{slug}/graphql as a signed-in person (the session cookie plus its
+// X-CSRF-Token) or with an API token. Every failure becomes an ApiError
 // carrying the server's extensions.code, so callers branch on codes, never
 // on message text.
 import type { TypedDocumentString } from '../gql/graphql';
@@ -21,16 +22,29 @@ export type ErrorCode =
 
 export class ApiError extends Error {
   readonly code: ErrorCode;
-  constructor(message: string, code: ErrorCode) {
+  /** The HTTP status, when the server answered. */
+  readonly status?: number;
+  /** Seconds to wait before trying again (a 429's Retry-After). */
+  readonly retryAfter?: number;
+  constructor(message: string, code: ErrorCode, details: { status?: number; retryAfter?: number } = {}) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
+    this.status = details.status;
+    this.retryAfter = details.retryAfter;
   }
 }
 
-export interface Credentials {
-  slug: string;
-  token: string;
+/**
+ * How a request proves who sends it: the session cookie (sent by the
+ * browser) with the session's CSRF token, or an API token.
+ */
+export type Credentials = { slug: string; token: string } | { slug: string; csrfToken: string };
+
+export function authorizationHeaders(credentials: Credentials): Record<string, string> {
+  return 'token' in credentials
+    ? { Authorization: `Bearer ${credentials.token}` }
+    : { 'X-CSRF-Token': credentials.csrfToken };
 }
 
 interface GraphQLErrorBody {
@@ -52,7 +66,7 @@ function codeForStatus(status: number): ErrorCode {
 }
 
 const statusMessages: Record<string, string | undefined> = {
-  UNAUTHENTICATED: 'The token was not accepted. Sign in again.',
+  UNAUTHENTICATED: 'Your sign-in has ended. Sign in again.',
   FORBIDDEN: 'You are not allowed to do that.',
   NOT_FOUND: 'No such workspace.',
 };
@@ -79,9 +93,10 @@ export async function execute<R, V>(
       headers: {
         'Content-Type': 'application/json',
         Accept: 'application/graphql-response+json, application/json',
-        Authorization: `Bearer ${credentials.token}`,
+        ...authorizationHeaders(credentials),
       },
       body: JSON.stringify({ query, operationName: operationName(query), variables }),
+      credentials: 'same-origin',
       signal,
     });
   } catch (err) {

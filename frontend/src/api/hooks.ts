@@ -1,14 +1,29 @@
-// React glue over the client: requests carry the signed-in session, and an
-// UNAUTHENTICATED answer anywhere ends the session and returns to sign-in.
+// React glue over the client: requests carry the workspace's session (from
+// the :slug in the URL), and an UNAUTHENTICATED answer anywhere ends the
+// session and goes to the workspace's sign-in page.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { useNavigate } from 'react-router';
+import { useLocation, useNavigate, useParams } from 'react-router';
 import type { TypedDocumentString } from '../gql/graphql';
-import { getSession, signOut } from '../auth/session';
+import { credentialsOf, forgetSession, getSession } from '../auth/session';
 import { ApiError, execute } from './client';
 
+/** What a page that sends someone to sign in passes along (router state). */
 export interface SignInState {
+  /** Why they must sign in (shown as an alert). */
   message?: string;
+  /** What just happened ("You are signed out."), shown politely. */
+  notice?: string;
+  /** Prefills the workspace of the dashboard's sign-in pages. */
   slug?: string;
+  /** Where to go after signing in (a path in the same workspace). */
+  next?: string;
+  /** Prefills the email field. */
+  email?: string;
+}
+
+/** The workspace's hosted sign-in page. */
+export function signInPath(slug: string): string {
+  return `/t/${encodeURIComponent(slug)}/signin`;
 }
 
 export type Run = <R, V>(document: TypedDocumentString<R, V>, variables: V) => Promise<R>;
@@ -16,25 +31,29 @@ export type Run = <R, V>(document: TypedDocumentString<R, V>, variables: V) => P
 /** Returns a function that runs a document as the signed-in session. */
 export function useApi(): Run {
   const navigate = useNavigate();
+  const { slug = '' } = useParams();
+  // Read when a request fails, so moving between pages does not refetch.
+  const here = useRef('');
+  here.current = useLocation().pathname;
   return useCallback<Run>(
     async (document, variables) => {
-      const session = getSession();
+      const session = getSession(slug);
       if (!session) {
-        navigate('/signin', { replace: true });
+        navigate(signInPath(slug), { replace: true, state: { next: here.current } satisfies SignInState });
         throw new ApiError('Sign in to continue.', 'UNAUTHENTICATED');
       }
       try {
-        return await execute(document, variables, session);
+        return await execute(document, variables, credentialsOf(session));
       } catch (err) {
         if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
-          signOut();
-          const state: SignInState = { message: err.message, slug: session.slug };
-          navigate('/signin', { replace: true, state });
+          forgetSession(slug);
+          const state: SignInState = { message: err.message, next: here.current };
+          navigate(signInPath(slug), { replace: true, state });
         }
         throw err;
       }
     },
-    [navigate],
+    [navigate, slug],
   );
 }
 
@@ -186,4 +205,42 @@ export function usePaginated<R, V extends PaginationVariables, N>(
     loadMore,
     reload,
   };
+}
+
+export interface Action {
+  busy: boolean;
+  error: string | undefined;
+  /** The last failure itself, for pages that branch on its code. */
+  failure: unknown;
+  /** Runs fn, keeping busy and the error message while it does. Resolves true on success. */
+  run: (fn: () => Promise<void>) => Promise<boolean>;
+  clear: () => void;
+}
+
+/** The state of one form's submission: busy, and the failure to show. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>();
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+  const run = useCallback(async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setFailure(undefined);
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      if (mounted.current) setFailure(err);
+      return false;
+    } finally {
+      if (mounted.current) setBusy(false);
+    }
+  }, []);
+  const clear = useCallback(() => setFailure(undefined), []);
+  return { busy, error: failure === undefined ? undefined : errorMessage(failure), failure, run, clear };
 }

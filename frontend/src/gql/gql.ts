@@ -17,13 +17,19 @@ import * as types from './graphql';
 type Documents = {
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": typeof types.SignInViewerDocument,
     "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": typeof types.AuditEventsDocument,
-    "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n          }\n        }\n      }\n    }\n  }\n": typeof types.MembersDocument,
+    "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n            disabled\n          }\n        }\n      }\n    }\n  }\n": typeof types.MembersDocument,
     "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.AddMemberDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n": typeof types.InviteMemberDocument,
+    "\n  mutation DisableUser($id: ID!) {\n    disableUser(id: $id) {\n      id\n      disabled\n    }\n  }\n": typeof types.DisableUserDocument,
+    "\n  mutation EnableUser($id: ID!) {\n    enableUser(id: $id) {\n      id\n      disabled\n    }\n  }\n": typeof types.EnableUserDocument,
+    "\n  mutation DeleteUser($id: ID!) {\n    deleteUser(id: $id) {\n      deletedID\n    }\n  }\n": typeof types.DeleteUserDocument,
+    "\n  mutation RevokeUserSessions($userID: ID!) {\n    revokeUserSessions(userID: $userID) {\n      revoked\n    }\n  }\n": typeof types.RevokeUserSessionsDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": typeof types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": typeof types.RemoveMemberDocument,
-    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.OverviewDocument,
+    "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n": typeof types.DevOutboxDocument,
+    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.OverviewDocument,
     "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": typeof types.OverviewCountsDocument,
-    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.UpdateTenantSettingsDocument,
+    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.UpdateTenantSettingsDocument,
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
@@ -32,13 +38,19 @@ type Documents = {
 const documents: Documents = {
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": types.SignInViewerDocument,
     "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": types.AuditEventsDocument,
-    "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n          }\n        }\n      }\n    }\n  }\n": types.MembersDocument,
+    "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n            disabled\n          }\n        }\n      }\n    }\n  }\n": types.MembersDocument,
     "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.AddMemberDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n": types.InviteMemberDocument,
+    "\n  mutation DisableUser($id: ID!) {\n    disableUser(id: $id) {\n      id\n      disabled\n    }\n  }\n": types.DisableUserDocument,
+    "\n  mutation EnableUser($id: ID!) {\n    enableUser(id: $id) {\n      id\n      disabled\n    }\n  }\n": types.EnableUserDocument,
+    "\n  mutation DeleteUser($id: ID!) {\n    deleteUser(id: $id) {\n      deletedID\n    }\n  }\n": types.DeleteUserDocument,
+    "\n  mutation RevokeUserSessions($userID: ID!) {\n    revokeUserSessions(userID: $userID) {\n      revoked\n    }\n  }\n": types.RevokeUserSessionsDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": types.RemoveMemberDocument,
-    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.OverviewDocument,
+    "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n": types.DevOutboxDocument,
+    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.OverviewDocument,
     "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": types.OverviewCountsDocument,
-    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.UpdateTenantSettingsDocument,
+    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.UpdateTenantSettingsDocument,
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeApiTokenDocument,
@@ -56,11 +68,31 @@ export function graphql(source: "\n  query AuditEvents($first: Int, $after: Curs
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
+export function graphql(source: "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n            disabled\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n"): typeof import('./graphql').AddMemberDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n"): typeof import('./graphql').InviteMemberDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisableUser($id: ID!) {\n    disableUser(id: $id) {\n      id\n      disabled\n    }\n  }\n"): typeof import('./graphql').DisableUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EnableUser($id: ID!) {\n    enableUser(id: $id) {\n      id\n      disabled\n    }\n  }\n"): typeof import('./graphql').EnableUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteUser($id: ID!) {\n    deleteUser(id: $id) {\n      deletedID\n    }\n  }\n"): typeof import('./graphql').DeleteUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeUserSessions($userID: ID!) {\n    revokeUserSessions(userID: $userID) {\n      revoked\n    }\n  }\n"): typeof import('./graphql').RevokeUserSessionsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -72,7 +104,11 @@ export function graphql(source: "\n  mutation RemoveMember($id: ID!) {\n    remo
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').OverviewDocument;
+export function graphql(source: "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n"): typeof import('./graphql').DevOutboxDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').OverviewDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -80,7 +116,7 @@ export function graphql(source: "\n  query OverviewCounts {\n    members {\n    
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').UpdateTenantSettingsDocument;
+export function graphql(source: "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').UpdateTenantSettingsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

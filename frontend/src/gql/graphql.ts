@@ -326,6 +326,11 @@ export type CreateApiTokenInput = {
   role: ApiTokenRole;
 };
 
+export type InviteMemberInput = {
+  email: string;
+  role?: MembershipRole;
+};
+
 /** MembershipRole is enum for the field role */
 export type MembershipRole =
   | 'admin'
@@ -360,7 +365,7 @@ export type MembersQueryVariables = Exact<{
 }>;
 
 
-export type MembersQuery = { members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: MembershipRole, createdAt: string, user: { id: string, email: string, name: string, emailVerified: boolean } } | null } | null> | null } };
+export type MembersQuery = { members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: MembershipRole, createdAt: string, user: { id: string, email: string, name: string, emailVerified: boolean, disabled: boolean } } | null } | null> | null } };
 
 export type AddMemberMutationVariables = Exact<{
   input: AddMemberInput;
@@ -368,6 +373,41 @@ export type AddMemberMutationVariables = Exact<{
 
 
 export type AddMemberMutation = { addMember: { id: string, role: MembershipRole, user: { id: string, email: string } } };
+
+export type InviteMemberMutationVariables = Exact<{
+  input: InviteMemberInput;
+}>;
+
+
+export type InviteMemberMutation = { inviteMember: { id: string, email: string, role: MembershipRole, expiresAt: string } };
+
+export type DisableUserMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DisableUserMutation = { disableUser: { id: string, disabled: boolean } };
+
+export type EnableUserMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type EnableUserMutation = { enableUser: { id: string, disabled: boolean } };
+
+export type DeleteUserMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteUserMutation = { deleteUser: { deletedID: string } };
+
+export type RevokeUserSessionsMutationVariables = Exact<{
+  userID: string | number;
+}>;
+
+
+export type RevokeUserSessionsMutation = { revokeUserSessions: { revoked: number } };
 
 export type ChangeMemberRoleMutationVariables = Exact<{
   id: string | number;
@@ -384,10 +424,17 @@ export type RemoveMemberMutationVariables = Exact<{
 
 export type RemoveMemberMutation = { removeMember: { deletedID: string } };
 
+export type DevOutboxQueryVariables = Exact<{
+  first?: number | null | undefined;
+}>;
+
+
+export type DevOutboxQuery = { devOutbox: { enabled: boolean, messages: Array<{ id: string, to: string, subject: string, text: string, createdAt: string }> } };
+
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { tenant: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, auditRetentionDays: number } } };
+export type OverviewQuery = { tenant: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, sessionIdleMinutes: number, auditRetentionDays: number } } };
 
 export type OverviewCountsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -399,7 +446,7 @@ export type UpdateTenantSettingsMutationVariables = Exact<{
 }>;
 
 
-export type UpdateTenantSettingsMutation = { updateTenantSettings: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, auditRetentionDays: number } } };
+export type UpdateTenantSettingsMutation = { updateTenantSettings: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, sessionIdleMinutes: number, auditRetentionDays: number } } };
 
 export type ApiTokensQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -517,6 +564,7 @@ export const MembersDocument = new TypedDocumentString(`
           email
           name
           emailVerified
+          disabled
         }
       }
     }
@@ -535,6 +583,46 @@ export const AddMemberDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AddMemberMutation, AddMemberMutationVariables>;
+export const InviteMemberDocument = new TypedDocumentString(`
+    mutation InviteMember($input: InviteMemberInput!) {
+  inviteMember(input: $input) {
+    id
+    email
+    role
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<InviteMemberMutation, InviteMemberMutationVariables>;
+export const DisableUserDocument = new TypedDocumentString(`
+    mutation DisableUser($id: ID!) {
+  disableUser(id: $id) {
+    id
+    disabled
+  }
+}
+    `) as unknown as TypedDocumentString<DisableUserMutation, DisableUserMutationVariables>;
+export const EnableUserDocument = new TypedDocumentString(`
+    mutation EnableUser($id: ID!) {
+  enableUser(id: $id) {
+    id
+    disabled
+  }
+}
+    `) as unknown as TypedDocumentString<EnableUserMutation, EnableUserMutationVariables>;
+export const DeleteUserDocument = new TypedDocumentString(`
+    mutation DeleteUser($id: ID!) {
+  deleteUser(id: $id) {
+    deletedID
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteUserMutation, DeleteUserMutationVariables>;
+export const RevokeUserSessionsDocument = new TypedDocumentString(`
+    mutation RevokeUserSessions($userID: ID!) {
+  revokeUserSessions(userID: $userID) {
+    revoked
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeUserSessionsMutation, RevokeUserSessionsMutationVariables>;
 export const ChangeMemberRoleDocument = new TypedDocumentString(`
     mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {
   changeMemberRole(id: $id, role: $role) {
@@ -550,6 +638,20 @@ export const RemoveMemberDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RemoveMemberMutation, RemoveMemberMutationVariables>;
+export const DevOutboxDocument = new TypedDocumentString(`
+    query DevOutbox($first: Int) {
+  devOutbox(first: $first) {
+    enabled
+    messages {
+      id
+      to
+      subject
+      text
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DevOutboxQuery, DevOutboxQueryVariables>;
 export const OverviewDocument = new TypedDocumentString(`
     query Overview {
   tenant {
@@ -560,6 +662,7 @@ export const OverviewDocument = new TypedDocumentString(`
     settings {
       signUpMode
       sessionLifetimeMinutes
+      sessionIdleMinutes
       auditRetentionDays
     }
   }
@@ -588,6 +691,7 @@ export const UpdateTenantSettingsDocument = new TypedDocumentString(`
     settings {
       signUpMode
       sessionLifetimeMinutes
+      sessionIdleMinutes
       auditRetentionDays
     }
   }

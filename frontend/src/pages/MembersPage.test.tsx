@@ -8,19 +8,19 @@ const ann = {
   id: '12884901889',
   role: 'owner',
   createdAt: '2026-11-20T10:00:00Z',
-  user: { id: '8589934593', email: 'ann@acme.test', name: 'Ann', emailVerified: true },
+  user: { id: '8589934593', email: 'ann@acme.test', name: 'Ann', emailVerified: true, disabled: false },
 };
 const carl = {
   id: '12884901890',
   role: 'member',
   createdAt: '2026-11-21T10:00:00Z',
-  user: { id: '8589934594', email: 'carl@acme.test', name: '', emailVerified: false },
+  user: { id: '8589934594', email: 'carl@acme.test', name: '', emailVerified: false, disabled: false },
 };
 const bob = {
   id: '12884901891',
   role: 'admin',
   createdAt: '2026-11-22T10:00:00Z',
-  user: { id: '8589934595', email: 'bob@acme.test', name: 'Bob', emailVerified: false },
+  user: { id: '8589934595', email: 'bob@acme.test', name: 'Bob', emailVerified: false, disabled: false },
 };
 
 function membersPage(nodes: unknown[], hasNextPage = false, endCursor: string | null = null) {
@@ -62,10 +62,12 @@ describe('members page', () => {
     renderApp('/w/acme/members');
     await screen.findByText('ann@acme.test');
 
-    await user.type(screen.getByLabelText('Email'), 'bob@acme.test');
-    await user.type(screen.getByLabelText('Name (optional)'), 'Bob');
-    await user.selectOptions(screen.getByLabelText('Role'), 'admin');
-    await user.click(screen.getByRole('button', { name: 'Add member' }));
+    await user.click(screen.getByText('Add someone without an invitation'));
+    const form = within(screen.getByRole('form', { name: 'Add a member' }));
+    await user.type(form.getByLabelText('Email'), 'bob@acme.test');
+    await user.type(form.getByLabelText('Name (optional)'), 'Bob');
+    await user.selectOptions(form.getByLabelText('Role'), 'admin');
+    await user.click(form.getByRole('button', { name: 'Add member' }));
 
     expect(await screen.findByText('Added bob@acme.test as admin.')).toBeInTheDocument();
     expect(server.callsTo('AddMember')).toHaveLength(1);
@@ -73,7 +75,7 @@ describe('members page', () => {
       input: { email: 'bob@acme.test', name: 'Bob', role: 'admin' },
     });
     expect(await screen.findByText('bob@acme.test')).toBeInTheDocument();
-    expect(screen.getByLabelText('Email')).toHaveValue('');
+    expect(form.getByLabelText('Email')).toHaveValue('');
   });
 
   it('shows the server message when adding fails', async () => {
@@ -86,8 +88,9 @@ describe('members page', () => {
     const user = userEvent.setup();
     renderApp('/w/acme/members');
     await screen.findByText('ann@acme.test');
-    await user.type(screen.getByLabelText('Email'), 'bob@acme.test');
-    await user.click(screen.getByRole('button', { name: 'Add member' }));
+    const form = within(screen.getByRole('form', { name: 'Add a member' }));
+    await user.type(form.getByLabelText('Email'), 'bob@acme.test');
+    await user.click(form.getByRole('button', { name: 'Add member' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('bob@acme.test is already a member');
   });
 
@@ -151,10 +154,10 @@ describe('members page', () => {
       Members: () => graphQLError('token revoked', 'UNAUTHENTICATED'),
     });
     renderApp('/w/acme/members');
-    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/signin'));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
     expect(sessionStorage.getItem(storageKey)).toBeNull();
     expect(screen.getByRole('alert')).toHaveTextContent('token revoked');
-    expect(screen.getByLabelText('Workspace')).toHaveValue('acme');
+    expect(screen.getByRole('link', { name: 'Sign in with an API token' })).toBeInTheDocument();
   });
 
   it('hides the controls from plain members', async () => {
@@ -166,6 +169,88 @@ describe('members page', () => {
     renderApp('/w/acme/members');
     await screen.findByText('ann@acme.test');
     expect(screen.queryByRole('button', { name: 'Add member' })).not.toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: /Remove/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Send invitation' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Remove|Disable|Delete|Revoke/ })).not.toBeInTheDocument();
+  });
+
+  it('invites by email and role', async () => {
+    signedIn();
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage([ann]),
+      InviteMember: (v) => {
+        const input = v.input as { email: string; role: string };
+        return { data: { inviteMember: { id: '1', ...input, expiresAt: '2026-11-27T10:00:00Z' } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await screen.findByText('ann@acme.test');
+    const form = within(screen.getByRole('form', { name: 'Invite a member' }));
+    await user.type(form.getByLabelText('Email'), 'dora@acme.test');
+    await user.selectOptions(form.getByLabelText('Role'), 'admin');
+    await user.click(form.getByRole('button', { name: 'Send invitation' }));
+    expect(await screen.findByText('Invitation sent to dora@acme.test as admin.')).toBeInTheDocument();
+    expect(server.callsTo('InviteMember')[0]?.variables).toEqual({ input: { email: 'dora@acme.test', role: 'admin' } });
+    expect(form.getByLabelText('Email')).toHaveValue('');
+  });
+
+  it('disables and enables an account by user id, and revokes its sessions', async () => {
+    signedIn();
+    let disabled = false;
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage([ann, { ...carl, user: { ...carl.user, disabled } }]),
+      DisableUser: (v) => {
+        disabled = true;
+        return { data: { disableUser: { id: v.id, disabled: true } } };
+      },
+      EnableUser: (v) => {
+        disabled = false;
+        return { data: { enableUser: { id: v.id, disabled: false } } };
+      },
+      RevokeUserSessions: () => ({ data: { revokeUserSessions: { revoked: 2 } } }),
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await user.click(await screen.findByRole('button', { name: 'Disable carl@acme.test' }));
+    expect(await screen.findByText(/Disabled carl@acme.test/)).toBeInTheDocument();
+    expect(server.callsTo('DisableUser')[0]?.variables).toEqual({ id: carl.user.id });
+    await user.click(await screen.findByRole('button', { name: 'Enable carl@acme.test' }));
+    expect(await screen.findByText('Enabled carl@acme.test.')).toBeInTheDocument();
+    expect(server.callsTo('EnableUser')[0]?.variables).toEqual({ id: carl.user.id });
+
+    await user.click(screen.getByRole('button', { name: 'Revoke sessions of carl@acme.test' }));
+    expect(await screen.findByText('Signed carl@acme.test out of 2 sessions.')).toBeInTheDocument();
+    expect(server.callsTo('RevokeUserSessions')[0]?.variables).toEqual({ userID: carl.user.id });
+  });
+
+  it('deletes an account only after confirmation, and cancel returns focus', async () => {
+    signedIn();
+    let deleted = false;
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage(deleted ? [ann] : [ann, carl]),
+      DeleteUser: (v) => {
+        deleted = true;
+        return { data: { deleteUser: { deletedID: v.id } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    const open = await screen.findByRole('button', { name: 'Delete carl@acme.test' });
+    await user.click(open);
+    expect(screen.getByText(/Delete carl@acme.test's account and personal data\?/)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Delete carl@acme.test' })).toHaveFocus());
+    expect(server.callsTo('DeleteUser')).toHaveLength(0);
+
+    await user.click(screen.getByRole('button', { name: 'Delete carl@acme.test' }));
+    const confirm = screen.getByRole('button', { name: 'Confirm delete' });
+    expect(confirm).toHaveFocus();
+    await user.click(confirm);
+    expect(await screen.findByText('Deleted carl@acme.test.')).toBeInTheDocument();
+    expect(server.callsTo('DeleteUser')[0]?.variables).toEqual({ id: carl.user.id });
+    await waitFor(() => expect(screen.queryByRole('cell', { name: 'carl@acme.test' })).not.toBeInTheDocument());
   });
 });

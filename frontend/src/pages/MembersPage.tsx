@@ -25,6 +25,7 @@ export const MembersQueryDocument = graphql(`
             email
             name
             emailVerified
+            disabled
           }
         }
       }
@@ -41,6 +42,51 @@ export const AddMemberMutation = graphql(`
         id
         email
       }
+    }
+  }
+`);
+
+export const InviteMemberMutation = graphql(`
+  mutation InviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) {
+      id
+      email
+      role
+      expiresAt
+    }
+  }
+`);
+
+export const DisableUserMutation = graphql(`
+  mutation DisableUser($id: ID!) {
+    disableUser(id: $id) {
+      id
+      disabled
+    }
+  }
+`);
+
+export const EnableUserMutation = graphql(`
+  mutation EnableUser($id: ID!) {
+    enableUser(id: $id) {
+      id
+      disabled
+    }
+  }
+`);
+
+export const DeleteUserMutation = graphql(`
+  mutation DeleteUser($id: ID!) {
+    deleteUser(id: $id) {
+      deletedID
+    }
+  }
+`);
+
+export const RevokeUserSessionsMutation = graphql(`
+  mutation RevokeUserSessions($userID: ID!) {
+    revokeUserSessions(userID: $userID) {
+      revoked
     }
   }
 `);
@@ -77,12 +123,18 @@ export function MembersPage() {
     <section className="page" aria-labelledby="members-title">
       <h1 id="members-title">Members</h1>
       {admin && (
-        <AddMemberForm
-          onAdded={async (message) => {
-            setNotice(message);
-            await members.reload();
-          }}
-        />
+        <>
+          <InviteMemberForm onInvited={setNotice} />
+          <details className="add-member">
+            <summary>Add someone without an invitation</summary>
+            <AddMemberForm
+              onAdded={async (message) => {
+                setNotice(message);
+                await members.reload();
+              }}
+            />
+          </details>
+        </>
       )}
       <Status>{notice}</Status>
       <Alert>{members.error}</Alert>
@@ -121,6 +173,60 @@ export function MembersPage() {
         </button>
       )}
     </section>
+  );
+}
+
+function InviteMemberForm({ onInvited }: { onInvited: (message: string) => void }) {
+  const run = useApi();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<MembershipRole>('member');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+
+  async function handleSubmit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { inviteMember } = await run(InviteMemberMutation, { input: { email: email.trim(), role } });
+      setEmail('');
+      setRole('member');
+      onInvited(`Invitation sent to ${inviteMember.email} as ${inviteMember.role}.`);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card form-row" onSubmit={handleSubmit} aria-labelledby="invite-member-title">
+      <h2 id="invite-member-title">Invite a member</h2>
+      <p className="muted form-note">We email them a link to choose a password and join.</p>
+      <div className="field">
+        <label htmlFor="invite-email">Email</label>
+        <input
+          id="invite-email"
+          name="email"
+          type="email"
+          required
+          autoComplete="email"
+          spellCheck={false}
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="invite-role">Role</label>
+        <RoleSelect id="invite-role" name="role" value={role} onChange={setRole} />
+      </div>
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Sending…' : 'Send invitation'}
+        </button>
+      </div>
+      <Alert>{error}</Alert>
+    </form>
   );
 }
 
@@ -185,6 +291,16 @@ function AddMemberForm({ onAdded }: { onAdded: (message: string) => Promise<void
   );
 }
 
+type Confirmable = 'remove' | 'delete';
+
+const confirmText: Record<Confirmable, { question: (email: string) => string; button: string }> = {
+  remove: { question: (email) => `Remove ${email} from the workspace?`, button: 'Confirm remove' },
+  delete: {
+    question: (email) => `Delete ${email}'s account and personal data? This cannot be undone.`,
+    button: 'Confirm delete',
+  },
+};
+
 function MemberRow({
   member,
   admin,
@@ -196,12 +312,13 @@ function MemberRow({
 }) {
   const run = useApi();
   const [role, setRole] = useState<MembershipRole>(member.role);
-  const [confirming, setConfirming] = useState(false);
+  const [confirming, setConfirming] = useState<Confirmable | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const confirmRef = useRef<HTMLButtonElement>(null);
-  const removeRef = useRef<HTMLButtonElement>(null);
+  const openers = useRef<Partial<Record<Confirmable, HTMLButtonElement | null>>>({});
   const email = member.user.email;
+  const disabled = member.user.disabled;
 
   useEffect(() => setRole(member.role), [member.role]);
   useEffect(() => {
@@ -212,7 +329,9 @@ function MemberRow({
     setBusy(true);
     setError(undefined);
     try {
-      await onChanged(await action());
+      const message = await action();
+      setConfirming(null);
+      await onChanged(message);
     } catch (err) {
       setError(errorMessage(err));
     } finally {
@@ -226,15 +345,46 @@ function MemberRow({
       return `${email} is now ${changeMemberRole.role}.`;
     });
 
-  const remove = () =>
+  const toggleDisabled = () =>
     act(async () => {
-      await run(RemoveMemberMutation, { id: member.id });
-      return `Removed ${email}.`;
+      if (disabled) {
+        await run(EnableUserMutation, { id: member.user.id });
+        return `Enabled ${email}.`;
+      }
+      await run(DisableUserMutation, { id: member.user.id });
+      return `Disabled ${email}: their sessions ended and they cannot sign in.`;
     });
 
+  const revokeSessions = () =>
+    act(async () => {
+      const { revokeUserSessions } = await run(RevokeUserSessionsMutation, { userID: member.user.id });
+      const n = revokeUserSessions.revoked;
+      return `Signed ${email} out of ${n} ${n === 1 ? 'session' : 'sessions'}.`;
+    });
+
+  const confirm = (what: Confirmable) =>
+    act(async () => {
+      if (what === 'remove') {
+        await run(RemoveMemberMutation, { id: member.id });
+        return `Removed ${email}.`;
+      }
+      await run(DeleteUserMutation, { id: member.user.id });
+      return `Deleted ${email}.`;
+    });
+
+  function cancel() {
+    const which = confirming;
+    setConfirming(null);
+    // The button that opened the question is back after this render.
+    setTimeout(() => which && openers.current[which]?.focus());
+  }
+
   return (
-    <tr>
-      <td>{email}</td>
+    <tr className={disabled ? 'disabled' : undefined}>
+      <td>
+        {email}
+        {disabled && <span className="badge status-badge">disabled</span>}
+      </td>
       <td>{member.user.name || <span className="muted">—</span>}</td>
       <td>
         {admin ? (
@@ -262,33 +412,60 @@ function MemberRow({
       {admin && (
         <td>
           {confirming ? (
-            <div className="inline confirm" role="group" aria-label={`Confirm removing ${email}`}>
-              <span>Remove {email}?</span>
-              <button ref={confirmRef} type="button" className="danger" onClick={() => void remove()} disabled={busy}>
-                Confirm remove
+            <div className="inline confirm" role="group" aria-label={`Confirm: ${confirmText[confirming].question(email)}`}>
+              <span>{confirmText[confirming].question(email)}</span>
+              <button ref={confirmRef} type="button" className="danger" onClick={() => void confirm(confirming)} disabled={busy}>
+                {confirmText[confirming].button}
               </button>
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => {
-                  setConfirming(false);
-                  setTimeout(() => removeRef.current?.focus());
-                }}
-                disabled={busy}
-              >
+              <button type="button" className="secondary" onClick={cancel} disabled={busy}>
                 Cancel
               </button>
             </div>
           ) : (
-            <button
-              ref={removeRef}
-              type="button"
-              className="secondary"
-              aria-label={`Remove ${email}`}
-              onClick={() => setConfirming(true)}
-            >
-              Remove
-            </button>
+            <div className="inline row-actions">
+              <button
+                type="button"
+                className="secondary"
+                aria-label={`${disabled ? 'Enable' : 'Disable'} ${email}`}
+                onClick={() => void toggleDisabled()}
+                disabled={busy}
+              >
+                {disabled ? 'Enable' : 'Disable'}
+              </button>
+              <button
+                type="button"
+                className="secondary"
+                aria-label={`Revoke sessions of ${email}`}
+                onClick={() => void revokeSessions()}
+                disabled={busy}
+              >
+                Revoke sessions
+              </button>
+              <button
+                ref={(el) => {
+                  openers.current.remove = el;
+                }}
+                type="button"
+                className="secondary"
+                aria-label={`Remove ${email}`}
+                onClick={() => setConfirming('remove')}
+                disabled={busy}
+              >
+                Remove
+              </button>
+              <button
+                ref={(el) => {
+                  openers.current.delete = el;
+                }}
+                type="button"
+                className="secondary danger-text"
+                aria-label={`Delete ${email}`}
+                onClick={() => setConfirming('delete')}
+                disabled={busy}
+              >
+                Delete
+              </button>
+            </div>
           )}
           <Alert>{error}</Alert>
         </td>

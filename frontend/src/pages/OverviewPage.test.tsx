@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { acmeOwner, graphQLError, mockServer, renderApp, signedIn, viewerHandler } from '../test/server';
@@ -8,7 +8,7 @@ const tenant = {
   slug: 'acme',
   name: 'Acme',
   createdAt: '2026-11-20T10:00:00Z',
-  settings: { signUpMode: 'invite_only', sessionLifetimeMinutes: 720, auditRetentionDays: 365 },
+  settings: { signUpMode: 'invite_only', sessionLifetimeMinutes: 720, sessionIdleMinutes: 60, auditRetentionDays: 365 },
 };
 
 const counts = () => ({
@@ -23,7 +23,13 @@ describe('workspace overview', () => {
       Overview: () => ({ data: { tenant } }),
       OverviewCounts: counts,
       UpdateTenantSettings: (v) => {
-        const input = v.input as { name: string; signUpMode: string; sessionLifetimeMinutes: number; auditRetentionDays: number };
+        const input = v.input as {
+          name: string;
+          signUpMode: string;
+          sessionLifetimeMinutes: number;
+          sessionIdleMinutes: number;
+          auditRetentionDays: number;
+        };
         return {
           data: {
             updateTenantSettings: {
@@ -32,6 +38,7 @@ describe('workspace overview', () => {
               settings: {
                 signUpMode: input.signUpMode,
                 sessionLifetimeMinutes: input.sessionLifetimeMinutes,
+                sessionIdleMinutes: input.sessionIdleMinutes,
                 auditRetentionDays: input.auditRetentionDays,
               },
             },
@@ -52,13 +59,17 @@ describe('workspace overview', () => {
     await user.selectOptions(screen.getByLabelText('Sign-up mode'), 'closed');
     await user.clear(lifetime);
     await user.type(lifetime, '60');
+    const idle = screen.getByLabelText('Sign out after idle (minutes)');
+    expect(idle).toHaveValue(60);
+    await user.clear(idle);
+    await user.type(idle, '15');
     await user.clear(screen.getByLabelText('Audit retention (days, 0 keeps forever)'));
     await user.type(screen.getByLabelText('Audit retention (days, 0 keeps forever)'), '0');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
 
     expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
     expect(server.callsTo('UpdateTenantSettings')[0]?.variables).toEqual({
-      input: { name: 'Acme', signUpMode: 'closed', sessionLifetimeMinutes: 60, auditRetentionDays: 0 },
+      input: { name: 'Acme', signUpMode: 'closed', sessionLifetimeMinutes: 60, sessionIdleMinutes: 15, auditRetentionDays: 0 },
     });
   });
 
@@ -75,20 +86,22 @@ describe('workspace overview', () => {
     expect(await screen.findByText(/Counts unavailable: members cannot read the audit log/)).toBeInTheDocument();
   });
 
-  it('signs out: forgets the session and returns to sign-in', async () => {
+  it('signs out of an API token: forgets it and returns to the token sign-in', async () => {
     signedIn();
     mockServer({ WorkspaceViewer: viewerHandler(), Overview: () => ({ data: { tenant } }), OverviewCounts: counts });
     const user = userEvent.setup();
     renderApp('/w/acme');
     await user.click(await screen.findByRole('button', { name: 'Sign out' }));
-    expect(screen.getByTestId('location')).toHaveTextContent('/signin');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/signin/token'));
     expect(sessionStorage.length).toBe(0);
+    expect(screen.getByLabelText('Workspace')).toHaveValue('acme');
   });
 
-  it('sends a visitor without a session to sign-in', () => {
-    mockServer({});
+  it('sends a visitor without a session to the workspace sign-in page', async () => {
+    const server = mockServer({});
     renderApp('/w/acme/members');
-    expect(screen.getByTestId('location')).toHaveTextContent('/signin');
-    expect(screen.getByLabelText('Workspace')).toHaveValue('acme');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
+    expect(server.authCallsTo('GET', 'session')).toHaveLength(1);
+    expect(screen.getByLabelText('Email')).toHaveAttribute('autocomplete', 'username');
   });
 });

@@ -16,6 +16,7 @@ export const OverviewQueryDocument = graphql(`
       settings {
         signUpMode
         sessionLifetimeMinutes
+        sessionIdleMinutes
         auditRetentionDays
       }
     }
@@ -46,6 +47,7 @@ export const UpdateTenantSettingsMutation = graphql(`
       settings {
         signUpMode
         sessionLifetimeMinutes
+        sessionIdleMinutes
         auditRetentionDays
       }
     }
@@ -139,6 +141,10 @@ function SettingsList({ tenant }: { tenant: Tenant }) {
           <dd>{s.sessionLifetimeMinutes} minutes</dd>
         </div>
         <div>
+          <dt>Idle timeout</dt>
+          <dd>{s.sessionIdleMinutes} minutes</dd>
+        </div>
+        <div>
           <dt>Audit retention</dt>
           <dd>{s.auditRetentionDays === 0 ? 'Forever' : `${s.auditRetentionDays} days`}</dd>
         </div>
@@ -153,6 +159,7 @@ function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: (tenant: T
   const [name, setName] = useState(tenant.name);
   const [signUpMode, setSignUpMode] = useState(tenant.settings.signUpMode);
   const [lifetime, setLifetime] = useState(String(tenant.settings.sessionLifetimeMinutes));
+  const [idle, setIdle] = useState(String(tenant.settings.sessionIdleMinutes));
   const [retention, setRetention] = useState(String(tenant.settings.auditRetentionDays));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -169,6 +176,7 @@ function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: (tenant: T
           name: name.trim(),
           signUpMode,
           sessionLifetimeMinutes: Number(lifetime),
+          sessionIdleMinutes: Number(idle),
           auditRetentionDays: Number(retention),
         },
       });
@@ -212,6 +220,19 @@ function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: (tenant: T
           required
           value={lifetime}
           onChange={(e) => setLifetime(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="settings-idle">Sign out after idle (minutes)</label>
+        <input
+          id="settings-idle"
+          name="sessionIdleMinutes"
+          type="number"
+          min={1}
+          step={1}
+          required
+          value={idle}
+          onChange={(e) => setIdle(e.target.value)}
         />
       </div>
       <div className="field">

@@ -1,64 +1,106 @@
 import { useState, type FormEvent } from 'react';
-import { useLocation, useNavigate } from 'react-router';
-import { errorMessage, type SignInState } from '../api/hooks';
-import { signIn } from '../auth/session';
-import { Alert } from '../components/Feedback';
+import { Link, useLocation, useNavigate, useParams } from 'react-router';
+import { authApi } from '../api/auth';
+import { ApiError } from '../api/client';
+import { useAction, type SignInState } from '../api/hooks';
+import { signInWithPassword } from '../auth/session';
+import { Field } from '../components/Field';
+import { Alert, Status } from '../components/Feedback';
+import { HostedFrame } from '../components/HostedFrame';
 
+/** Where to go after signing in: a page of this workspace, else its dashboard. */
+export function afterSignIn(slug: string, next: string | undefined): string {
+  const mine = [`/w/${encodeURIComponent(slug)}`, `/t/${encodeURIComponent(slug)}/account`];
+  if (next && mine.some((p) => next === p || next.startsWith(`${p}/`))) return next;
+  return mine[0]!;
+}
+
+/** /t/:slug/signin: email and password. */
 export function SignInPage() {
+  const { slug = '' } = useParams();
   const navigate = useNavigate();
   const state = (useLocation().state ?? {}) as SignInState;
-  const [error, setError] = useState<string | undefined>(state.message);
-  const [busy, setBusy] = useState(false);
+  const [email, setEmail] = useState(state.email ?? '');
+  const [password, setPassword] = useState('');
+  const [notice, setNotice] = useState(state.message);
+  const signIn = useAction();
+  const resend = useAction();
+  const [status, setStatus] = useState(state.notice ?? '');
+  const t = encodeURIComponent(slug);
 
-  async function handleSubmit(event: FormEvent<HTMLFormElement>) {
+  async function handleSubmit(event: FormEvent) {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(undefined);
-    try {
-      const session = await signIn(String(form.get('workspace') ?? ''), String(form.get('token') ?? ''));
-      navigate(`/w/${encodeURIComponent(session.slug)}`, { replace: true });
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
+    setNotice(undefined);
+    setStatus('');
+    await signIn.run(async () => {
+      await signInWithPassword(slug, email, password);
+      navigate(afterSignIn(slug, state.next), { replace: true });
+    });
   }
 
+  const unverified = signIn.failure instanceof ApiError && signIn.failure.code === 'email_not_verified';
+
   return (
-    <main className="signin" id="main">
-      <div className="card signin-card">
-        <h1>
-          <span className="logo" aria-hidden="true">
-            ◆
-          </span>{' '}
-          Sign in to Mandate
-        </h1>
-        <p className="muted">Use your workspace's slug and an API token.</p>
-        <form onSubmit={handleSubmit} aria-busy={busy}>
-          <div className="field">
-            <label htmlFor="signin-workspace">Workspace</label>
-            <input
-              id="signin-workspace"
-              name="workspace"
-              type="text"
-              required
-              autoComplete="organization"
-              autoCapitalize="none"
-              spellCheck={false}
-              defaultValue={state.slug ?? ''}
-              autoFocus
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="signin-token">API token</label>
-            <input id="signin-token" name="token" type="password" required autoComplete="off" spellCheck={false} />
-          </div>
-          <Alert>{error}</Alert>
-          <button type="submit" disabled={busy}>
-            {busy ? 'Signing in…' : 'Sign in'}
-          </button>
-        </form>
-      </div>
-    </main>
+    <HostedFrame
+      slug={slug}
+      title="Sign in"
+      links={
+        <>
+          <Link to={`/t/${t}/forgot-password`} state={{ email } satisfies SignInState}>
+            Forgot your password?
+          </Link>
+          <Link to={`/t/${t}/signup`}>Create an account</Link>
+          <Link to="/signin/token" state={{ slug } satisfies SignInState}>
+            Sign in with an API token
+          </Link>
+        </>
+      }
+    >
+      <form onSubmit={handleSubmit} aria-busy={signIn.busy} aria-label="Sign in">
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          autoFocus
+          spellCheck={false}
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <Alert>{signIn.error ?? notice}</Alert>
+        {unverified && (
+          <p>
+            <button
+              type="button"
+              className="secondary"
+              disabled={resend.busy}
+              onClick={() =>
+                void resend.run(async () => {
+                  const answer = await authApi.resendVerification(slug, email.trim());
+                  setStatus(answer?.message ?? 'We sent you a new link.');
+                })
+              }
+            >
+              Send the verification link again
+            </button>
+          </p>
+        )}
+        <Status>{status}</Status>
+        <Alert>{resend.error}</Alert>
+        <button type="submit" disabled={signIn.busy}>
+          {signIn.busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </HostedFrame>
   );
 }

@@ -1,6 +1,7 @@
-import { Navigate, NavLink, Outlet, useNavigate, useParams } from 'react-router';
-import { useQuery, type SignInState } from '../api/hooks';
-import { getSession, signOut } from '../auth/session';
+import { useState } from 'react';
+import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
+import { errorMessage, signInPath, useQuery, type SignInState } from '../api/hooks';
+import { signOut, useRestoredSession, type Session } from '../auth/session';
 import { Alert } from '../components/Feedback';
 import { graphql } from '../gql';
 import { ViewerContext } from './viewer';
@@ -21,26 +22,47 @@ export const WorkspaceViewerQuery = graphql(`
   }
 `);
 
-/** The frame of every /w/:slug page: who is signed in, the nav, sign-out. */
+/**
+ * The frame of every /w/:slug page: who is signed in, the nav, sign-out.
+ * After a reload the session is restored from the cookie; with none, the
+ * workspace's sign-in page.
+ */
 export function WorkspaceLayout() {
   const { slug = '' } = useParams();
-  const session = getSession();
-  if (!session || session.slug !== slug) {
-    const state: SignInState = { slug };
-    return <Navigate to="/signin" replace state={state} />;
+  const { pathname } = useLocation();
+  const { session, loading, error } = useRestoredSession(slug);
+  if (!session) {
+    if (loading || error) {
+      return (
+        <main id="main">
+          {error ? <Alert>{errorMessage(error)}</Alert> : <p className="muted">Loading…</p>}
+        </main>
+      );
+    }
+    const state: SignInState = { next: pathname };
+    return <Navigate to={signInPath(slug)} replace state={state} />;
   }
-  return <SignedInLayout slug={slug} />;
+  return <SignedInLayout slug={slug} session={session} />;
 }
 
-function SignedInLayout({ slug }: { slug: string }) {
+function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
   const navigate = useNavigate();
   const { data, error } = useQuery(WorkspaceViewerQuery, {});
+  const [signOutError, setSignOutError] = useState<string>();
   const base = `/w/${encodeURIComponent(slug)}`;
   const viewer = data?.viewer;
+  const admin = viewer?.role === 'owner' || viewer?.role === 'admin';
 
-  function handleSignOut() {
-    signOut();
-    navigate('/signin', { replace: true, state: { slug } satisfies SignInState });
+  async function handleSignOut() {
+    setSignOutError(undefined);
+    try {
+      await signOut(slug);
+      const state: SignInState = { notice: 'You are signed out.' };
+      if (session.kind === 'token') navigate('/signin/token', { replace: true, state: { ...state, slug } });
+      else navigate(signInPath(slug), { replace: true, state });
+    } catch (err) {
+      setSignOutError(errorMessage(err));
+    }
   }
 
   return (
@@ -72,6 +94,16 @@ function SignedInLayout({ slug }: { slug: string }) {
             <li>
               <NavLink to={`${base}/audit`}>Audit log</NavLink>
             </li>
+            {admin && (
+              <li>
+                <NavLink to={`${base}/outbox`}>Dev outbox</NavLink>
+              </li>
+            )}
+            {session.kind === 'password' && (
+              <li>
+                <Link to={`/t/${encodeURIComponent(slug)}/account`}>My account</Link>
+              </li>
+            )}
           </ul>
         </nav>
         <div className="whoami">
@@ -80,12 +112,13 @@ function SignedInLayout({ slug }: { slug: string }) {
               {viewer.label} <span className="badge">{viewer.role}</span>
             </span>
           )}
-          <button type="button" className="secondary" onClick={handleSignOut}>
+          <button type="button" className="secondary" onClick={() => void handleSignOut()}>
             Sign out
           </button>
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <Alert>{signOutError}</Alert>
         {error && <Alert>{error}</Alert>}
         {viewer && (
           <ViewerContext.Provider value={viewer}>

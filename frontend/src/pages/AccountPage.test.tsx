@@ -1,0 +1,202 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { SessionRow } from '../api/auth';
+import { getSession } from '../auth/session';
+import { annSignedIn, mockServer, problem, renderApp, signedIn, type AuthAnswer } from '../test/server';
+import { describeAgent } from './AccountPage';
+
+const chromeLinux =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const firefoxMac = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:133.0) Gecko/20100101 Firefox/133.0';
+
+function row(id: string, current: boolean, userAgent: string, ip: string): SessionRow {
+  return {
+    id,
+    current,
+    createdAt: '2026-11-20T10:00:00Z',
+    lastSeenAt: '2026-11-20T11:00:00Z',
+    expiresAt: '2026-11-20T22:00:00Z',
+    ip,
+    userAgent,
+    amr: ['pwd'],
+    authTime: '2026-11-20T10:00:00Z',
+  };
+}
+
+/** A signed-in Ann (restored from GET session) with two sessions. */
+function annAccount(extra: Record<string, (body: Record<string, unknown> | undefined) => AuthAnswer> = {}) {
+  let sessions = [row('42', true, chromeLinux, '127.0.0.1'), row('57', false, firefoxMac, '192.0.2.7')];
+  const server = mockServer({}, {
+    'GET session': () => ({ status: 200, body: annSignedIn('csrf-1') }),
+    'GET sessions': () => ({ status: 200, body: { sessions } }),
+    'POST sessions/revoke': (body) => {
+      const before = sessions.length;
+      sessions = body?.others ? sessions.filter((s) => s.current) : sessions.filter((s) => s.id !== body?.id);
+      return { status: 200, body: { revoked: before - sessions.length } };
+    },
+    ...extra,
+  });
+  return server;
+}
+
+describe('my account', () => {
+  it('shows the profile and the sessions, marking this device', async () => {
+    annAccount();
+    renderApp('/t/acme/account');
+    const profile = within(await screen.findByRole('region', { name: 'Profile' }));
+    expect(screen.getByRole('heading', { level: 1, name: 'My account' })).toBeInTheDocument();
+    expect(profile.getByText('ann@acme.test')).toBeInTheDocument();
+    expect(profile.getByText('Ann')).toBeInTheDocument();
+
+    const table = within(await screen.findByRole('table'));
+    await table.findByText('2 sessions signed in');
+    const rows = table.getAllByRole('row').slice(1);
+    expect(within(rows[0]!).getByText('This device')).toBeInTheDocument();
+    expect(within(rows[0]!).getByText('Chrome on Linux')).toBeInTheDocument();
+    expect(within(rows[0]!).queryByRole('button')).not.toBeInTheDocument();
+    expect(within(rows[1]!).queryByText('This device')).not.toBeInTheDocument();
+    expect(within(rows[1]!).getByText('192.0.2.7')).toBeInTheDocument();
+  });
+
+  it('revokes the chosen session by id, with the CSRF header', async () => {
+    const server = annAccount();
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    await user.click(await screen.findByRole('button', { name: /^Sign out Firefox on macOS/ }));
+    expect(await screen.findByText('Signed out Firefox on macOS (192.0.2.7).')).toBeInTheDocument();
+    const [call] = server.authCallsTo('POST', 'sessions/revoke');
+    expect(call?.body).toEqual({ id: '57' });
+    expect(call?.csrfToken).toBe('csrf-1');
+    expect(await screen.findByText('1 session signed in')).toBeInTheDocument();
+  });
+
+  it('signs out every other session', async () => {
+    const server = annAccount();
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    await screen.findByText('2 sessions signed in');
+    await user.click(screen.getByRole('button', { name: 'Sign out all other sessions' }));
+    expect(await screen.findByText('1 session signed in')).toBeInTheDocument();
+    expect(server.authCallsTo('POST', 'sessions/revoke')[0]).toMatchObject({ body: { others: true }, csrfToken: 'csrf-1' });
+    expect(screen.getByRole('button', { name: 'Sign out all other sessions' })).toBeDisabled();
+  });
+
+  it('changes the password and uses the new CSRF token from then on', async () => {
+    const server = annAccount({ 'POST change-password': () => ({ status: 200, body: { status: 'password_changed', csrfToken: 'csrf-2' } }) });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const form = within(await screen.findByRole('form', { name: 'Change password' }));
+    expect(form.getByLabelText('Current password')).toHaveAttribute('autocomplete', 'current-password');
+    expect(form.getByLabelText('New password')).toHaveAttribute('autocomplete', 'new-password');
+    await user.type(form.getByLabelText('Current password'), 'correct horse battery staple');
+    await user.type(form.getByLabelText('New password'), 'an even better passphrase');
+    await user.click(form.getByRole('button', { name: 'Change password' }));
+    expect(await form.findByText('Password changed. Your other sessions were signed out.')).toBeInTheDocument();
+    expect(server.authCallsTo('POST', 'change-password')[0]).toMatchObject({
+      body: { password: 'correct horse battery staple', newPassword: 'an even better passphrase' },
+      csrfToken: 'csrf-1',
+    });
+    expect(form.getByLabelText('Current password')).toHaveValue('');
+
+    await user.click(screen.getByRole('button', { name: 'Sign out all other sessions' }));
+    await waitFor(() => expect(server.authCallsTo('POST', 'sessions/revoke')[0]?.csrfToken).toBe('csrf-2'));
+  });
+
+  it('shows a wrong current password', async () => {
+    annAccount({ 'POST change-password': () => problem(401, 'invalid_credentials', 'wrong password') });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const form = within(await screen.findByRole('form', { name: 'Change password' }));
+    await user.type(form.getByLabelText('Current password'), 'wrong');
+    await user.type(form.getByLabelText('New password'), 'an even better passphrase');
+    await user.click(form.getByRole('button', { name: 'Change password' }));
+    expect(await form.findByRole('alert')).toHaveTextContent('Wrong password.');
+    // A wrong password is not an ended session: still here.
+    expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/account');
+  });
+
+  it('asks for a new address with the password', async () => {
+    const server = annAccount({
+      'POST change-email': () => ({ status: 202, body: { status: 'accepted', message: 'We sent a link to the new address: your address changes when you follow it.' } }),
+    });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const form = within(await screen.findByRole('form', { name: 'Change email' }));
+    expect(form.getByLabelText('New email address')).toHaveAttribute('type', 'email');
+    await user.type(form.getByLabelText('New email address'), 'ann@new.test');
+    await user.type(form.getByLabelText('Your password'), 'correct horse battery staple');
+    await user.click(form.getByRole('button', { name: 'Send a confirmation link' }));
+    expect(await form.findByText(/We sent a link to the new address/)).toBeInTheDocument();
+    expect(server.authCallsTo('POST', 'change-email')[0]).toMatchObject({
+      body: { newEmail: 'ann@new.test', password: 'correct horse battery staple' },
+      csrfToken: 'csrf-1',
+    });
+  });
+
+  it('deletes the account only after confirming with the password', async () => {
+    const server = annAccount({ 'POST delete-account': () => ({ status: 204 }) });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    await user.click(await screen.findByRole('button', { name: 'Delete my account…' }));
+    expect(server.authCallsTo('POST', 'delete-account')).toHaveLength(0);
+    const confirm = within(screen.getByRole('form', { name: 'Confirm deleting your account' }));
+    expect(confirm.getByLabelText('Your password, to confirm')).toHaveFocus();
+    await user.type(confirm.getByLabelText('Your password, to confirm'), 'correct horse battery staple');
+    await user.click(confirm.getByRole('button', { name: 'Delete my account permanently' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
+    expect(server.authCallsTo('POST', 'delete-account')[0]).toMatchObject({
+      body: { password: 'correct horse battery staple' },
+      csrfToken: 'csrf-1',
+    });
+    expect(screen.getByText('Your account is deleted.')).toBeInTheDocument();
+    expect(getSession('acme')).toBeNull();
+  });
+
+  it('signs out with the CSRF header', async () => {
+    const server = annAccount({ 'POST signout': () => ({ status: 204 }) });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    await screen.findByText('2 sessions signed in');
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
+    expect(server.authCallsTo('POST', 'signout')[0]?.csrfToken).toBe('csrf-1');
+    expect(screen.getByLabelText('Email')).toHaveValue('ann@acme.test');
+  });
+
+  it('goes to sign-in when the session has ended elsewhere', async () => {
+    mockServer({}, {
+      'GET session': () => ({ status: 200, body: annSignedIn() }),
+      'GET sessions': () => problem(401, 'no_session', 'sign in first'),
+    });
+    renderApp('/t/acme/account');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
+    expect(screen.getByRole('alert')).toHaveTextContent('Sign in first.');
+  });
+
+  it('sends a visitor without a session to sign-in', async () => {
+    mockServer({});
+    renderApp('/t/acme/account');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
+  });
+
+  it('explains that an API token has no account', async () => {
+    signedIn();
+    const server = mockServer({});
+    renderApp('/t/acme/account');
+    expect(screen.getByText(/signed in with an API token/)).toBeInTheDocument();
+    expect(server.authCalls).toHaveLength(0);
+  });
+});
+
+describe('describeAgent', () => {
+  it.each([
+    [chromeLinux, 'Chrome on Linux'],
+    [firefoxMac, 'Firefox on macOS'],
+    ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36', 'Headless Chrome on Linux'],
+    ['curl/8.5.0', 'curl'],
+    ['', 'Unknown device'],
+  ])('%s → %s', (agent, expected) => {
+    expect(describeAgent(agent)).toBe(expected);
+  });
+});

@@ -1,0 +1,432 @@
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { Link, Navigate, useNavigate, useParams } from 'react-router';
+import { authApi, isSessionEnded, type SessionRow } from '../api/auth';
+import { errorMessage, signInPath, useAction, type Action, type SignInState } from '../api/hooks';
+import { forgetSession, replaceCsrfToken, signOut, useRestoredSession, type PasswordSession } from '../auth/session';
+import { DateTime } from '../components/DateTime';
+import { Field, passwordHint } from '../components/Field';
+import { Alert, Status } from '../components/Feedback';
+import { HostedFrame } from '../components/HostedFrame';
+
+/** /t/:slug/account: "My account" for a person signed in with a password. */
+export function AccountPage() {
+  const { slug = '' } = useParams();
+  const { session, loading, error } = useRestoredSession(slug);
+
+  if (!session) {
+    if (loading || error) {
+      return (
+        <HostedFrame slug={slug} title="My account">
+          {error ? <Alert>{errorMessage(error)}</Alert> : <p role="status">Loading…</p>}
+        </HostedFrame>
+      );
+    }
+    const state: SignInState = { next: `/t/${encodeURIComponent(slug)}/account` };
+    return <Navigate to={signInPath(slug)} replace state={state} />;
+  }
+  if (session.kind === 'token') {
+    return (
+      <HostedFrame slug={slug} title="My account">
+        <p>
+          You are signed in with an API token, which has no account of its own. Sign in with your email and password to
+          manage your account.
+        </p>
+        <Link to={`/w/${encodeURIComponent(slug)}`}>Back to the dashboard</Link>
+      </HostedFrame>
+    );
+  }
+  return <Account session={session} />;
+}
+
+/**
+ * Runs a cookie-authenticated change; an ended session (401) goes to the
+ * sign-in page instead of showing an error.
+ */
+function useSignedInAction(slug: string): Action {
+  const action = useAction();
+  const navigate = useNavigate();
+  const { run } = action;
+  const guarded = useCallback(
+    (fn: () => Promise<void>) =>
+      run(async () => {
+        try {
+          await fn();
+        } catch (err) {
+          if (isSessionEnded(err)) {
+            forgetSession(slug);
+            const state: SignInState = { message: errorMessage(err), next: `/t/${encodeURIComponent(slug)}/account` };
+            navigate(signInPath(slug), { replace: true, state });
+          }
+          throw err;
+        }
+      }),
+    [run, slug, navigate],
+  );
+  return { ...action, run: guarded };
+}
+
+function Account({ session }: { session: PasswordSession }) {
+  const { slug, user } = session;
+  const navigate = useNavigate();
+  const out = useSignedInAction(slug);
+  const dashboard = `/w/${encodeURIComponent(slug)}`;
+
+  return (
+    <HostedFrame slug={slug} title="My account" wide>
+      <div className="account-bar">
+        <Link to={dashboard}>← Dashboard</Link>
+        <button
+          type="button"
+          className="secondary"
+          disabled={out.busy}
+          onClick={() =>
+            void out.run(async () => {
+              await signOut(slug);
+              navigate(signInPath(slug), { replace: true, state: { notice: 'You are signed out.', email: user.email } satisfies SignInState });
+            })
+          }
+        >
+          Sign out
+        </button>
+      </div>
+      <Alert>{out.error}</Alert>
+
+      <section className="card" aria-labelledby="profile-title">
+        <h2 id="profile-title">Profile</h2>
+        <dl className="facts">
+          <div>
+            <dt>Email</dt>
+            <dd>{user.email}</dd>
+          </div>
+          <div>
+            <dt>Name</dt>
+            <dd>{user.name || <span className="muted">—</span>}</dd>
+          </div>
+          <div>
+            <dt>Role</dt>
+            <dd>
+              <span className="badge">{user.role}</span>
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <SessionsSection session={session} />
+      <div className="account-forms">
+        <ChangePasswordForm session={session} />
+        <ChangeEmailForm session={session} />
+      </div>
+      <DeleteAccountSection session={session} />
+    </HostedFrame>
+  );
+}
+
+function ChangePasswordForm({ session }: { session: PasswordSession }) {
+  const [password, setPassword] = useState('');
+  const [newPassword, setNewPassword] = useState('');
+  const [done, setDone] = useState('');
+  const change = useSignedInAction(session.slug);
+
+  async function handleSubmit(event: FormEvent) {
+    event.preventDefault();
+    setDone('');
+    await change.run(async () => {
+      const answer = await authApi.changePassword(session.slug, session.csrfToken, { password, newPassword });
+      if (answer?.csrfToken) replaceCsrfToken(session.slug, answer.csrfToken);
+      setPassword('');
+      setNewPassword('');
+      setDone('Password changed. Your other sessions were signed out.');
+    });
+  }
+
+  return (
+    <form className="card" onSubmit={handleSubmit} aria-labelledby="password-title" aria-busy={change.busy}>
+      <h2 id="password-title">Change password</h2>
+      {/* For password managers: whose password this is. */}
+      <input type="text" name="username" autoComplete="username" value={session.user.email} readOnly hidden />
+      <Field
+        label="Current password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <Field
+        label="New password"
+        name="newPassword"
+        type="password"
+        autoComplete="new-password"
+        required
+        minLength={8}
+        hint={passwordHint}
+        value={newPassword}
+        onChange={(e) => setNewPassword(e.target.value)}
+      />
+      <Alert>{change.error}</Alert>
+      <Status>{done}</Status>
+      <button type="submit" disabled={change.busy}>
+        {change.busy ? 'Changing…' : 'Change password'}
+      </button>
+    </form>
+  );
+}
+
+function ChangeEmailForm({ session }: { session: PasswordSession }) {
+  const [newEmail, setNewEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [sent, setSent] = useState('');
+  const change = useSignedInAction(session.slug);
+
+  async function handleSubmit(event: FormEvent) {
+    event.preventDefault();
+    setSent('');
+    await change.run(async () => {
+      const to = newEmail.trim();
+      const answer = await authApi.changeEmail(session.slug, session.csrfToken, { newEmail: to, password });
+      setPassword('');
+      setSent(answer?.message ?? `We sent a link to ${to}: your address changes when you follow it.`);
+    });
+  }
+
+  return (
+    <form className="card" onSubmit={handleSubmit} aria-labelledby="email-title" aria-busy={change.busy}>
+      <h2 id="email-title">Change email</h2>
+      <Field
+        label="New email address"
+        name="newEmail"
+        type="email"
+        autoComplete="email"
+        required
+        spellCheck={false}
+        value={newEmail}
+        onChange={(e) => setNewEmail(e.target.value)}
+      />
+      <Field
+        label="Your password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <Alert>{change.error}</Alert>
+      <Status>{sent}</Status>
+      <button type="submit" disabled={change.busy}>
+        {change.busy ? 'Sending…' : 'Send a confirmation link'}
+      </button>
+    </form>
+  );
+}
+
+/** "Chrome on Linux" from a User-Agent header; the header itself on hover. */
+export function describeAgent(userAgent: string): string {
+  if (!userAgent) return 'Unknown device';
+  const browser = (
+    [
+      [/Edg\//, 'Edge'],
+      [/OPR\//, 'Opera'],
+      [/Firefox\//, 'Firefox'],
+      [/HeadlessChrome\//, 'Headless Chrome'],
+      [/Chrom(e|ium)\//, 'Chrome'],
+      [/Safari\//, 'Safari'],
+      [/curl\//, 'curl'],
+    ] as const
+  ).find(([pattern]) => pattern.test(userAgent))?.[1];
+  const system = (
+    [
+      [/Android/, 'Android'],
+      [/iPhone|iPad/, 'iOS'],
+      [/Windows/, 'Windows'],
+      [/Mac OS X|Macintosh/, 'macOS'],
+      [/CrOS/, 'ChromeOS'],
+      [/Linux/, 'Linux'],
+    ] as const
+  ).find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? userAgent.slice(0, 40);
+}
+
+function SessionsSection({ session }: { session: PasswordSession }) {
+  const { slug } = session;
+  const [rows, setRows] = useState<SessionRow[]>();
+  const [notice, setNotice] = useState('');
+  const load = useSignedInAction(slug);
+  const revoke = useSignedInAction(slug);
+  const loadRun = load.run;
+  const latest = useRef(0);
+
+  const reload = useCallback(
+    () =>
+      loadRun(async () => {
+        const id = ++latest.current;
+        const answer = await authApi.sessions(slug);
+        if (id === latest.current) setRows(answer.sessions);
+      }),
+    [loadRun, slug],
+  );
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  async function revokeOne(row: SessionRow) {
+    setNotice('');
+    const ok = await revoke.run(() => authApi.revokeSession(slug, session.csrfToken, row.id).then(() => undefined));
+    if (ok) {
+      setNotice(`Signed out ${describeAgent(row.userAgent)}${row.ip ? ` (${row.ip})` : ''}.`);
+      await reload();
+    }
+  }
+
+  async function revokeOthers() {
+    setNotice('');
+    const ok = await revoke.run(() => authApi.revokeOtherSessions(slug, session.csrfToken).then(() => undefined));
+    if (ok) {
+      setNotice('Signed out every other session.');
+      await reload();
+    }
+  }
+
+  const others = rows?.filter((r) => !r.current).length ?? 0;
+  return (
+    <section aria-labelledby="sessions-title">
+      <h2 id="sessions-title">Sessions</h2>
+      <p className="muted">Where your account is signed in. Sign out any you do not recognise.</p>
+      <Alert>{load.error ?? revoke.error}</Alert>
+      <Status>{notice}</Status>
+      <div className="table-wrap">
+        <table>
+          <caption>
+            {rows === undefined
+              ? 'Loading sessions…'
+              : `${rows.length} ${rows.length === 1 ? 'session' : 'sessions'} signed in`}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">IP address</th>
+              <th scope="col">Signed in</th>
+              <th scope="col">Last active</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows?.map((row) => (
+              <tr key={row.id} data-session-id={row.id} className={row.current ? 'current' : undefined}>
+                <td title={row.userAgent}>
+                  {describeAgent(row.userAgent)} {row.current && <span className="badge current-badge">This device</span>}
+                </td>
+                <td>{row.ip || <span className="muted">—</span>}</td>
+                <td>
+                  <DateTime value={row.createdAt} />
+                </td>
+                <td>
+                  <DateTime value={row.lastSeenAt} />
+                </td>
+                <td>
+                  <DateTime value={row.expiresAt} />
+                </td>
+                <td>
+                  {row.current ? (
+                    <span className="muted">Current session</span>
+                  ) : (
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={revoke.busy}
+                      aria-label={`Sign out ${describeAgent(row.userAgent)}, signed in ${new Date(row.createdAt).toLocaleString()}`}
+                      onClick={() => void revokeOne(row)}
+                    >
+                      Sign out
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <button type="button" className="secondary" disabled={revoke.busy || others === 0} onClick={() => void revokeOthers()}>
+        Sign out all other sessions
+      </button>
+    </section>
+  );
+}
+
+function DeleteAccountSection({ session }: { session: PasswordSession }) {
+  const { slug } = session;
+  const navigate = useNavigate();
+  const [confirming, setConfirming] = useState(false);
+  const [password, setPassword] = useState('');
+  const remove = useSignedInAction(slug);
+  const openRef = useRef<HTMLButtonElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (confirming) passwordRef.current?.focus();
+  }, [confirming]);
+
+  async function handleSubmit(event: FormEvent) {
+    event.preventDefault();
+    await remove.run(async () => {
+      await authApi.deleteAccount(slug, session.csrfToken, password);
+      forgetSession(slug);
+      const state: SignInState = { notice: 'Your account is deleted.' };
+      navigate(`/t/${encodeURIComponent(slug)}/signin`, { replace: true, state });
+    });
+  }
+
+  return (
+    <section className="card danger-zone" aria-labelledby="delete-title">
+      <h2 id="delete-title">Delete account</h2>
+      <p>
+        Deleting your account signs you out everywhere and erases your name and address. It cannot be undone; the audit
+        log keeps an anonymous id.
+      </p>
+      {confirming ? (
+        <form onSubmit={handleSubmit} aria-label="Confirm deleting your account" aria-busy={remove.busy}>
+          <div className="field">
+            <label htmlFor="delete-password">Your password, to confirm</label>
+            <input
+              ref={passwordRef}
+              id="delete-password"
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          </div>
+          <Alert>{remove.error}</Alert>
+          <div className="actions">
+            <button type="submit" className="danger" disabled={remove.busy}>
+              {remove.busy ? 'Deleting…' : 'Delete my account permanently'}
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={remove.busy}
+              onClick={() => {
+                setConfirming(false);
+                setPassword('');
+                remove.clear();
+                setTimeout(() => openRef.current?.focus());
+              }}
+            >
+              Cancel
+            </button>
+          </div>
+        </form>
+      ) : (
+        <button ref={openRef} type="button" className="danger" onClick={() => setConfirming(true)}>
+          Delete my account…
+        </button>
+      )}
+    </section>
+  );
+}
