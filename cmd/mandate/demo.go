@@ -60,12 +60,14 @@ func (a *app) seedDemo(ctx context.Context, base string) error {
 		return err
 	}
 	fmt.Fprintf(a.err, "\nDemo workspace %q is ready.\n", demoSlug)
-	fmt.Fprintf(a.err, "  Dashboard:  %s/signin\n", base)
-	fmt.Fprintf(a.err, "  Workspace:  %s\n", demoSlug)
-	fmt.Fprintf(a.err, "  API token:  %s   (owner; shown once)\n", tok)
+	fmt.Fprintf(a.err, "  Sign in:    %s/t/%s/signin\n", base, demoSlug)
 	if pw != "" {
-		fmt.Fprintf(a.err, "  Owner:      %s / %s   (password sign-in arrives with the sign-in pages)\n", demoOwner, pw)
+		fmt.Fprintf(a.err, "  Owner:      %s / %s   (shown on the first start only)\n", demoOwner, pw)
+	} else {
+		fmt.Fprintf(a.err, "  Owner:      %s (password printed on the first start; or use the token)\n", demoOwner)
 	}
+	fmt.Fprintf(a.err, "  Workspace:  %s\n", demoSlug)
+	fmt.Fprintf(a.err, "  API token:  %s   (owner, for scripts or %s/signin/token; shown once)\n", tok, base)
 	fmt.Fprintln(a.err)
 	return nil
 }
