@@ -2,7 +2,10 @@
 // email: a person signs up on the hosted page, follows the verification link
 // that arrives over SMTP, signs in (after a wrong password), sees the session
 // in My account, signs in again from a second browser, and from there signs
-// the first one out.
+// the first one out. Then the password is reset from "Forgot your password?"
+// with the link that arrives over SMTP (the old password is refused, the new
+// one works, every session ended), and changed in My account, which stays
+// signed in while other sessions end and only the newest password works.
 //
 //   MANDATE_BIN=/path/to/mandate node e2e/signin.e2e.mjs
 //
@@ -24,6 +27,9 @@ import {
 const overallTimeoutMs = 120_000;
 const workspace = { slug: 'acme', name: 'Acme' };
 const dora = { name: 'Dora Explorer', email: 'dora@acme.test', password: 'a map, a backpack and a monkey' };
+// The password after the reset, and after the change in My account.
+const resetPassword = 'a compass, a canoe and a curious fox';
+const changedPassword = 'a lantern, a rope and a talking parrot';
 
 /** An SMTP server on 127.0.0.1 that keeps every message, parsed. */
 async function startMailServer() {
@@ -85,6 +91,18 @@ async function signIn(page, base, email, password) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in on the page it is on and expects the wrong-credentials error, staying there. */
+async function expectRefused(page, base, email, password, what) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: /\S/ });
+  await alert.waitFor();
+  const text = await alert.innerText();
+  check(/wrong email address or password/i.test(text), `${what} shows ${JSON.stringify(text)}`);
+  check(page.url() === `${base}/t/${workspace.slug}/signin`, `${what} moved to ${page.url()}`);
 }
 
 async function openAccount(page, base) {
@@ -228,6 +246,99 @@ async function main() {
   await page.getByLabel('Password').waitFor();
   await screenshot(page, 'signin-signed-out.png');
   log('the first browser, reloaded, is on the sign-in page');
+
+  // Forgot the password: the reset link arrives over SMTP.
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.waitForURL(`${base}/t/${workspace.slug}/forgot-password`);
+  await page.getByLabel('Email').fill(dora.email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await page.getByRole('status').filter({ hasText: /we sent it a link to reset the password/i }).waitFor();
+  await screenshot(page, 'signin-reset-requested.png');
+  const resetMail = await mail.waitFor(dora.email, /^Reset your .* password$/i);
+  check(resetMail.from.includes('id@acme.test'), `the reset email is from ${JSON.stringify(resetMail.from)}`);
+  const resetLink = /https?:\/\/\S+\/reset-password\?token=[^\s"<>]+/.exec(resetMail.text)?.[0];
+  check(resetLink, `no reset link in the email: ${JSON.stringify(resetMail.text.slice(0, 400))}`);
+  check(
+    resetLink.startsWith(`${base}/t/${workspace.slug}/reset-password?token=`),
+    `the reset link ${resetLink.split('?')[0]} is not on ${base}/t/${workspace.slug}`,
+  );
+  log(`reset email received: "${resetMail.subject}"`);
+
+  // The link's page sets a new password; every session of the account ends.
+  await page.goto(resetLink);
+  await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  const newPasswordField = page.getByLabel('New password', { exact: true });
+  check((await newPasswordField.getAttribute('autocomplete')) === 'new-password', 'the reset password field is not new-password');
+  await newPasswordField.fill(resetPassword);
+  await screenshot(page, 'signin-reset-form.png');
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await page.getByRole('status').filter({ hasText: /Your password is changed/ }).waitFor();
+  await screenshot(page, 'signin-reset-done.png');
+  log('a new password was set from the reset link');
+  await other.reload();
+  await other.waitForURL(`${base}/t/${workspace.slug}/signin`);
+  log('the reset signed the second browser out');
+
+  // The old password is refused with the error shown; the new one signs in.
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/t/${workspace.slug}/signin`);
+  await expectRefused(page, base, dora.email, dora.password, 'the password from before the reset');
+  await screenshot(page, 'signin-reset-old-refused.png');
+  await page.getByLabel('Password').fill(resetPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/w/${workspace.slug}`);
+  await page.getByRole('heading', { level: 1, name: workspace.name }).waitFor();
+  log('after the reset, the old password is refused and the new one signs in');
+
+  // The second browser, sent to the sign-in page from My account, signs in
+  // again and comes back there: the change below has another session to end.
+  await other.getByLabel('Email').fill(dora.email);
+  await other.getByLabel('Password').fill(resetPassword);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.waitForURL(`${base}/t/${workspace.slug}/account`);
+  await sessionRows(other, 2);
+
+  // My account: change the password (current + new).
+  await openAccount(page, base);
+  const beforeChange = await sessionRows(page, 2);
+  const beforeID = beforeChange.find((r) => r.current)?.id;
+  check(beforeID, 'no session is marked "This device" before the change');
+  const changeForm = page.getByRole('form', { name: 'Change password' });
+  await changeForm.getByLabel('Current password', { exact: true }).fill(resetPassword);
+  await changeForm.getByLabel('New password', { exact: true }).fill(changedPassword);
+  await changeForm.getByRole('button', { name: 'Change password' }).click();
+  await changeForm.getByRole('status').filter({ hasText: /Password changed/ }).waitFor();
+  check(page.url() === `${base}/t/${workspace.slug}/account`, `changing the password moved to ${page.url()}`);
+  await screenshot(page, 'signin-change-password.png');
+  const changedMail = await mail.waitFor(dora.email, /password was changed/i);
+  log(`password changed in My account; email received: "${changedMail.subject}"`);
+
+  // Still signed in, without a reload: the dashboard's GraphQL (new cookie and
+  // CSRF token) works, and the sessions list reloads with only this one, under a new id.
+  await page.getByRole('link', { name: '← Dashboard' }).click();
+  await page.waitForURL(`${base}/w/${workspace.slug}`);
+  await page.getByRole('heading', { level: 1, name: workspace.name }).waitFor();
+  await openAccount(page, base);
+  const afterChange = await sessionRows(page, 1);
+  check(afterChange[0]?.current, 'after the change, the only session is not marked "This device"');
+  check(afterChange[0].id !== beforeID, `the change kept the session id ${beforeID}`);
+  log(`still signed in after the change: session ${beforeID} became ${afterChange[0].id}, the other one ended`);
+  await other.reload();
+  await other.waitForURL(`${base}/t/${workspace.slug}/signin`);
+  log('the change signed the second browser out');
+
+  // A fresh browser: the previous password fails, the new one works.
+  const third = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const fresh = await third.newPage();
+  watchPage(fresh, pageErrors);
+  await fresh.goto(`${base}/t/${workspace.slug}/signin`);
+  await expectRefused(fresh, base, dora.email, resetPassword, 'the password from before the change');
+  await fresh.getByLabel('Password').fill(changedPassword);
+  await fresh.getByRole('button', { name: 'Sign in' }).click();
+  await fresh.waitForURL(`${base}/w/${workspace.slug}`);
+  await fresh.getByRole('heading', { level: 1, name: workspace.name }).waitFor();
+  await third.close();
+  log('a fresh browser: the previous password is refused, the new one signs in');
 
   check(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
 }

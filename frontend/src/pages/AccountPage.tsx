@@ -268,9 +268,12 @@ function SessionsSection({ session }: { session: PasswordSession }) {
     [loadRun, slug],
   );
 
+  // A new CSRF token means a new session (a password change): reload, so
+  // the list shows the new session and not the ones that just ended.
+  const csrfToken = session.csrfToken;
   useEffect(() => {
     void reload();
-  }, [reload]);
+  }, [reload, csrfToken]);
 
   async function revokeOne(row: SessionRow) {
     setNotice('');

@@ -142,7 +142,9 @@ describe('dashboard sign-in', () => {
     renderApp('/w/acme');
     expect(await screen.findByRole('heading', { level: 1, name: 'Acme' })).toBeInTheDocument();
     expect(server.authCallsTo('GET', 'session')).toHaveLength(1);
-    expect(server.callsTo('Overview')[0]?.csrfToken).toBe('csrf-restored');
+    // The layout's own query can render the heading before the page's
+    // query is sent: wait for it rather than race it.
+    await waitFor(() => expect(server.callsTo('Overview')[0]?.csrfToken).toBe('csrf-restored'));
   });
 
   it('signs out of a cookie session with the CSRF header and lands on the workspace sign-in page', async () => {
