@@ -14,6 +14,9 @@ func BenchmarkArgon2idVerify(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	// As many in flight as BenchmarkPasswordSignIn (auth/signin), so the two
+	// rates compare.
+	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := password.Verify("a long and unusual passphrase", h); err != nil {

@@ -158,11 +158,15 @@ func (l *Limiter) fail(ctx context.Context, k Key) (time.Duration, error) {
 	return wait, tx.Commit()
 }
 
-// Reset forgets the failures of keys (after a success).
+// Reset forgets the failures of keys (after a success). It reads first:
+// the common case, nothing to forget, costs no write.
 func (l *Limiter) Reset(ctx context.Context, keys ...Key) error {
 	names := make([]string, len(keys))
 	for i, k := range keys {
 		names[i] = k.Name
+	}
+	if n, err := l.client.Throttle.Query().Where(throttle.KeyIn(names...)).Count(ctx); err != nil || n == 0 {
+		return err
 	}
 	_, err := l.client.Throttle.Delete().Where(throttle.KeyIn(names...)).Exec(ctx)
 	return err

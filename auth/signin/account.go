@@ -51,7 +51,7 @@ func (f *Flows) checkCurrent(ctx context.Context, u *ent.User, pw string) error 
 	} else if wait > 0 {
 		return &LockedError{RetryAfter: wait}
 	}
-	if u.PasswordHash == "" || password.Verify(pw, u.PasswordHash) != nil {
+	if u.PasswordHash == "" || f.verify(pw, u.PasswordHash) != nil {
 		if _, err := f.limiter.Fail(ctx, keys...); err != nil {
 			return apperr.Wrap(err, "throttle")
 		}
@@ -75,7 +75,7 @@ func (f *Flows) ChangePassword(ctx context.Context, cur *ent.Session, current, n
 	if err := password.Check(next, u.Email); err != nil {
 		return session.Started{}, apperr.InvalidField("newPassword", "%s", err.Error())
 	}
-	h, err := password.Hash(next, f.hashing)
+	h, err := f.hash(next)
 	if err != nil {
 		return session.Started{}, apperr.Wrap(err, "password")
 	}
@@ -254,7 +254,7 @@ func (f *Flows) AcceptInvitation(ctx context.Context, secret, pw, name string) e
 		if len(name) > 200 {
 			return apperr.InvalidField("name", "name must be at most 200 characters")
 		}
-		h, err := password.Hash(pw, f.hashing)
+		h, err := f.hash(pw)
 		if err != nil {
 			return apperr.Wrap(err, "password")
 		}

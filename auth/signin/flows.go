@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,11 @@ type Flows struct {
 	log      *slog.Logger
 	baseURL  string
 	hashing  password.Params
-	now      func() time.Time
+	// hashSlots bounds the argon2id computations running at once to the
+	// cores: each holds 19 MiB, so a flood of sign-ins queues here instead
+	// of growing the heap by 19 MiB a request.
+	hashSlots chan struct{}
+	now       func() time.Time
 	// sendAsync delivers mail after answering, so the answer takes the same
 	// time whether or not a message goes out. Tests may turn it off.
 	sendAsync bool
@@ -104,8 +109,31 @@ func New(c Config) *Flows {
 	return &Flows{
 		client: c.Client, tenants: c.Tenants, audit: c.Audit, sessions: c.Sessions,
 		limiter: c.Limiter, mail: c.Mail, log: c.Log, baseURL: c.BaseURL, hashing: c.Hashing,
-		now: c.Audit.Now, sendAsync: true,
+		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		now:       c.Audit.Now, sendAsync: true,
 	}
+}
+
+// slot runs fn holding one of the hashing slots.
+func (f *Flows) slot(fn func()) {
+	f.hashSlots <- struct{}{}
+	defer func() { <-f.hashSlots }()
+	fn()
+}
+
+func (f *Flows) hash(pw string) (h string, err error) {
+	f.slot(func() { h, err = password.Hash(pw, f.hashing) })
+	return h, err
+}
+
+func (f *Flows) verify(pw, encoded string) (err error) {
+	f.slot(func() { err = password.Verify(pw, encoded) })
+	return err
+}
+
+func (f *Flows) verifyDummy(pw string) (err error) {
+	f.slot(func() { err = password.VerifyDummy(pw, f.hashing) })
+	return err
 }
 
 func (f *Flows) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
@@ -271,7 +299,7 @@ func (f *Flows) SignUp(ctx context.Context, in SignUpInput) error {
 		return err
 	}
 	// Hash before knowing whether the account exists: both answers cost one hash.
-	hash, err := password.Hash(in.Password, f.hashing)
+	hash, err := f.hash(in.Password)
 	if err != nil {
 		return apperr.Wrap(err, "password")
 	}
@@ -351,12 +379,12 @@ func (f *Flows) SignIn(ctx context.Context, emailIn, pw string) (*SignInResult, 
 	reason := ""
 	switch {
 	case u == nil:
-		_ = password.VerifyDummy(pw, f.hashing)
+		_ = f.verifyDummy(pw)
 		reason = "unknown account"
 	case u.PasswordHash == "":
-		_ = password.VerifyDummy(pw, f.hashing)
+		_ = f.verifyDummy(pw)
 		reason = "account has no password"
-	case password.Verify(pw, u.PasswordHash) != nil:
+	case f.verify(pw, u.PasswordHash) != nil:
 		reason = "wrong password"
 	case u.Disabled || u.Edges.Membership == nil:
 		reason = "account disabled"
@@ -385,7 +413,7 @@ func (f *Flows) SignIn(ctx context.Context, emailIn, pw string) (*SignInResult, 
 	var res SignInResult
 	err = f.inTx(uctx, func(tx *ent.Tx) error {
 		if password.NeedsRehash(u.PasswordHash, f.hashing) {
-			h, err := password.Hash(pw, f.hashing)
+			h, err := f.hash(pw)
 			if err != nil {
 				return apperr.Wrap(err, "password")
 			}
@@ -523,7 +551,7 @@ func (f *Flows) ResetPassword(ctx context.Context, secret, newPassword string) e
 		if err := password.Check(newPassword, u.Email); err != nil {
 			return apperr.InvalidField("password", "%s", err.Error())
 		}
-		h, err := password.Hash(newPassword, f.hashing)
+		h, err := f.hash(newPassword)
 		if err != nil {
 			return apperr.Wrap(err, "password")
 		}

@@ -158,7 +158,10 @@ func Open(ctx context.Context, t Target) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database: cannot connect: %s", scrub(err, t))
 	}
-	drv := entsql.OpenDB(t.Dialect, db)
+	var drv dialect.Driver = entsql.OpenDB(t.Dialect, db)
+	if t.Dialect == dialect.SQLite {
+		drv = newSerialWrites(drv)
+	}
 	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv))}, nil
 }
 
