@@ -241,9 +241,11 @@ func requireAdmin(v viewer.Viewer, grant viewer.Role) error {
 }
 
 // AcceptInvitation spends an invitation: it creates the account (verified:
-// the link proves the inbox) with the password chosen, and its membership.
-func (f *Flows) AcceptInvitation(ctx context.Context, secret, pw, name string) error {
-	return f.inTx(ctx, func(tx *ent.Tx) error {
+// the link proves the inbox) with the password chosen, and its membership,
+// and returns the address so the caller can sign the new member in.
+func (f *Flows) AcceptInvitation(ctx context.Context, secret, pw, name string) (string, error) {
+	var email string
+	err := f.inTx(ctx, func(tx *ent.Tx) error {
 		inv, err := f.consume(ctx, tx, onetimetoken.PurposeInvitation, secret)
 		if err != nil {
 			return err
@@ -274,10 +276,12 @@ func (f *Flows) AcceptInvitation(ctx context.Context, secret, pw, name string) e
 		if err := tx.Membership.Create().SetUserID(u.ID).SetRole(membership.Role(inv.Role)).Exec(ctx); err != nil {
 			return apperr.Wrap(err, "membership")
 		}
+		email = u.Email
 		_, err = f.audit.Record(ctx, tx, audit.Event{Action: "member.invitation_accepted", TargetType: "user", TargetID: strconv.Itoa(u.ID),
 			Details: map[string]string{"invitation_id": strconv.Itoa(inv.ID), "role": inv.Role}})
 		return apperr.Wrap(err, "audit event")
 	})
+	return email, err
 }
 
 // SetDisabled disables or re-enables a member's account; disabling ends

@@ -244,7 +244,13 @@ func TestInvitation(t *testing.T) {
 			tok := linkToken(t, msg, "accept-invitation")
 			anon := w.browser(t)
 			expect(t, anon.do("POST", "accept-invitation", map[string]string{"token": tok, "password": "iloveyou", "name": name}), 400, "invalid_input")
-			expect(t, anon.do("POST", "accept-invitation", map[string]string{"token": tok, "password": pw, "name": name}), 200, "")
+			joined := anon.do("POST", "accept-invitation", map[string]string{"token": tok, "password": pw, "name": name})
+			expect(t, joined, 200, "")
+			// Joining signs the new member in.
+			if joined.body["csrfToken"] == nil || !strings.Contains(joined.header.Get("Set-Cookie"), "mandate_acme=") {
+				t.Fatalf("accepting did not sign in: %s", joined.raw)
+			}
+			expect(t, anon.do("GET", "session", nil), 200, "")
 			expect(t, anon.do("POST", "accept-invitation", map[string]string{"token": tok, "password": pw, "name": name}), 400, "invalid_link")
 			u, err := db.Client.User.Query().Where(user.Email(email)).WithMembership().Only(w.sys)
 			if err != nil {

@@ -433,12 +433,23 @@ func (h *Handler) confirmEmail(w http.ResponseWriter, r *http.Request, f form) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "email_changed"})
 }
 
+// acceptInvitation joins and, with the password just chosen, signs in: the
+// answer is the sign-in's, cookie included.
 func (h *Handler) acceptInvitation(w http.ResponseWriter, r *http.Request, f form) {
-	if err := h.flows.AcceptInvitation(r.Context(), f.Token, f.Password, f.Name); err != nil {
+	email, err := h.flows.AcceptInvitation(r.Context(), f.Token, f.Password, f.Name)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "joined"})
+	res, err := h.flows.SignIn(r.Context(), email, f.Password)
+	if err != nil {
+		// Joined, but not signed in (e.g. the client is locked out): the
+		// sign-in page takes it from here.
+		writeJSON(w, http.StatusOK, map[string]string{"status": "joined"})
+		return
+	}
+	h.flows.sessions.SetCookie(w, r.PathValue("slug"), res.Session)
+	writeJSON(w, http.StatusOK, sessionJSON(res.Session.Session, res.User.ID, res.User.Email, res.User.Name, string(res.Role), res.Session.CSRF))
 }
 
 func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, _ *ent.Session, f form) {
