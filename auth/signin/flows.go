@@ -569,12 +569,19 @@ func (f *Flows) ResetPassword(ctx context.Context, secret, newPassword string) e
 	})
 }
 
-// Sessions lists the viewer's live sessions, newest first.
+// Sessions lists the viewer's live sessions, newest first: not revoked,
+// not past their lifetime, and not idle for longer than the workspace allows.
 func (f *Flows) Sessions(ctx context.Context) ([]*ent.Session, error) {
 	v := viewer.FromContext(ctx)
+	t, err := f.workspace(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := f.now()
+	idleSince := now.Add(-time.Duration(t.Settings.IdleMinutes()) * time.Minute)
 	ss, err := f.client.Session.Query().
-		Where(entsession.UserID(v.ID), entsession.RevokedAtIsNil(), entsession.ExpiresAtGT(now)).
+		Where(entsession.UserID(v.ID), entsession.RevokedAtIsNil(), entsession.ExpiresAtGT(now),
+			entsession.LastSeenAtGTE(idleSince)).
 		Order(ent.Desc(entsession.FieldCreatedAt)).All(ctx)
 	return ss, apperr.Wrap(err, "sessions")
 }

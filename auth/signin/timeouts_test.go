@@ -73,6 +73,30 @@ func TestSessionTimeouts(t *testing.T) {
 	expect(t, b.do("GET", "session", nil), 401, "no_session")
 }
 
+func TestIdleSessionsAreNotListed(t *testing.T) {
+	b, now, ts, sys, _ := clockWorld(t, false)
+	life, idle := 60, 20
+	if _, err := ts.UpdateSettings(sys, tenants.SettingsUpdate{SessionLifetimeMinutes: &life, SessionIdleMinutes: &idle}); err != nil {
+		t.Fatal(err)
+	}
+	other := &browser{t: t, base: b.base, c: &http.Client{Jar: newJar()}}
+	expect(t, b.signIn("ann@acme.test", pw), 200, "")
+	expect(t, other.signIn("ann@acme.test", pw), 200, "")
+	*now = now.Add(15 * time.Minute)
+	expect(t, b.do("GET", "session", nil), 200, "")
+	*now = now.Add(15 * time.Minute) // the other browser has been idle 30 minutes
+	list := b.do("GET", "sessions", nil)
+	expect(t, list, 200, "")
+	if n := len(list.body["sessions"].([]any)); n != 1 {
+		t.Fatalf("%d sessions listed, want only the active one: %s", n, list.raw)
+	}
+}
+
+func newJar() http.CookieJar {
+	j, _ := cookiejar.New(nil)
+	return j
+}
+
 func TestSignInUpgradesAnOldHash(t *testing.T) {
 	b, _, ts, sys, _ := clockWorld(t, false)
 	expect(t, b.signIn("ann@acme.test", pw), 200, "")
