@@ -19,6 +19,7 @@ import (
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/session"
+	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
@@ -89,6 +90,7 @@ func checkColumn(t, c string) error {
 			onetimetoken.Table:  onetimetoken.ValidColumn,
 			outboxmessage.Table: outboxmessage.ValidColumn,
 			session.Table:       session.ValidColumn,
+			signingkey.Table:    signingkey.ValidColumn,
 			tenant.Table:        tenant.ValidColumn,
 			throttle.Table:      throttle.ValidColumn,
 			user.Table:          user.ValidColumn,

@@ -11,6 +11,7 @@ import (
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/predicate"
 	"github.com/mandatehq/mandate/ent/session"
+	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
@@ -23,7 +24,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 11)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -193,6 +194,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   signingkey.Table,
+			Columns: signingkey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: signingkey.FieldID,
+			},
+		},
+		Type: "SigningKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			signingkey.FieldTenantID:      {Type: field.TypeInt, Column: signingkey.FieldTenantID},
+			signingkey.FieldCreatedAt:     {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
+			signingkey.FieldUpdatedAt:     {Type: field.TypeTime, Column: signingkey.FieldUpdatedAt},
+			signingkey.FieldKid:           {Type: field.TypeString, Column: signingkey.FieldKid},
+			signingkey.FieldAlg:           {Type: field.TypeEnum, Column: signingkey.FieldAlg},
+			signingkey.FieldPublicJwk:     {Type: field.TypeString, Column: signingkey.FieldPublicJwk},
+			signingkey.FieldPrivateSealed: {Type: field.TypeBytes, Column: signingkey.FieldPrivateSealed},
+			signingkey.FieldActivatesAt:   {Type: field.TypeTime, Column: signingkey.FieldActivatesAt},
+			signingkey.FieldSupersededAt:  {Type: field.TypeTime, Column: signingkey.FieldSupersededAt},
+			signingkey.FieldUnpublishAt:   {Type: field.TypeTime, Column: signingkey.FieldUnpublishAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -209,7 +233,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   throttle.Table,
 			Columns: throttle.Columns,
@@ -229,7 +253,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -357,6 +381,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Session",
 		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   signingkey.TenantTable,
+			Columns: []string{signingkey.TenantColumn},
+			Bidi:    false,
+		},
+		"SigningKey",
+		"Tenant",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -1202,6 +1238,110 @@ func (f *SessionFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SigningKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SigningKeyQuery builder.
+func (_q *SigningKeyQuery) Filter() *SigningKeyFilter {
+	return &SigningKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SigningKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SigningKeyMutation builder.
+func (m *SigningKeyMutation) Filter() *SigningKeyFilter {
+	return &SigningKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// SigningKeyFilter provides a generic filtering capability at runtime for SigningKeyQuery.
+type SigningKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SigningKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SigningKeyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(signingkey.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *SigningKeyFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(signingkey.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SigningKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(signingkey.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SigningKeyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(signingkey.FieldUpdatedAt))
+}
+
+// WhereKid applies the entql string predicate on the kid field.
+func (f *SigningKeyFilter) WhereKid(p entql.StringP) {
+	f.Where(p.Field(signingkey.FieldKid))
+}
+
+// WhereAlg applies the entql string predicate on the alg field.
+func (f *SigningKeyFilter) WhereAlg(p entql.StringP) {
+	f.Where(p.Field(signingkey.FieldAlg))
+}
+
+// WherePublicJwk applies the entql string predicate on the public_jwk field.
+func (f *SigningKeyFilter) WherePublicJwk(p entql.StringP) {
+	f.Where(p.Field(signingkey.FieldPublicJwk))
+}
+
+// WherePrivateSealed applies the entql []byte predicate on the private_sealed field.
+func (f *SigningKeyFilter) WherePrivateSealed(p entql.BytesP) {
+	f.Where(p.Field(signingkey.FieldPrivateSealed))
+}
+
+// WhereActivatesAt applies the entql time.Time predicate on the activates_at field.
+func (f *SigningKeyFilter) WhereActivatesAt(p entql.TimeP) {
+	f.Where(p.Field(signingkey.FieldActivatesAt))
+}
+
+// WhereSupersededAt applies the entql time.Time predicate on the superseded_at field.
+func (f *SigningKeyFilter) WhereSupersededAt(p entql.TimeP) {
+	f.Where(p.Field(signingkey.FieldSupersededAt))
+}
+
+// WhereUnpublishAt applies the entql time.Time predicate on the unpublish_at field.
+func (f *SigningKeyFilter) WhereUnpublishAt(p entql.TimeP) {
+	f.Where(p.Field(signingkey.FieldUnpublishAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *SigningKeyFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *SigningKeyFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TenantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1230,7 +1370,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1295,7 +1435,7 @@ type ThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1384,7 +1524,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -26,6 +26,8 @@ type Tx struct {
 	OutboxMessage *OutboxMessageClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SigningKey is the client for interacting with the SigningKey builders.
+	SigningKey *SigningKeyClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
 	// Throttle is the client for interacting with the Throttle builders.
@@ -170,6 +172,7 @@ func (tx *Tx) init() {
 	tx.OneTimeToken = NewOneTimeTokenClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.Throttle = NewThrottleClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -21,6 +21,7 @@ import (
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/privacy"
 	"github.com/mandatehq/mandate/ent/session"
+	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
@@ -56,6 +57,7 @@ type side struct {
 	ott        *ent.OneTimeToken
 	throttle   *ent.Throttle
 	outbox     *ent.OutboxMessage
+	signingKey *ent.SigningKey
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -197,6 +199,14 @@ func outboxRows(ms []*ent.OutboxMessage, err error) ([]row, error) {
 	out := make([]row, len(ms))
 	for i, m := range ms {
 		out[i] = row{m.ID, m.TenantID, m.String()}
+	}
+	return out, err
+}
+
+func signingKeyRows(ks []*ent.SigningKey, err error) ([]row, error) {
+	out := make([]row, len(ks))
+	for i, k := range ks {
+		out[i] = row{k.ID, k.TenantID, k.String()}
 	}
 	return out, err
 }
@@ -614,6 +624,43 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "SigningKey", table: signingkey.Table,
+			of: func(s side) int { return s.signingKey.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return signingKeyRows(c.SigningKey.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.SigningKey.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.SigningKey.Query().Where(signingkey.ID(id)).Count(ctx)
+			},
+			// Retiring another workspace's key early would break its tokens.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.SigningKey.Update().Where(signingkey.ID(id)).SetUnpublishAt(forgedTime).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.SigningKey.UpdateOneID(id).SetUnpublishAt(forgedTime).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.SigningKey.Delete().Where(signingkey.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.SigningKey.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.SigningKey.Create().SetTenantID(tid).SetKid("planted").SetAlg(signingkey.AlgES256).
+					SetPublicJwk("{}").SetPrivateSealed([]byte("x")).SetActivatesAt(forgedTime).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(signingkey.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.SigningKey.Query().Where(signingkey.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.SigningKey.Get(ctx, id)
+					}),
+			},
+		},
 	}
 }
 
@@ -677,9 +724,14 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetText("hello").SetHTML("<p>hello</p>").Save(sys); err != nil {
 		t.Fatalf("create outbox message in %s: %v", slug, err)
 	}
+	if s.signingKey, err = c.SigningKey.Create().SetKid("kid-" + slug).SetAlg(signingkey.AlgES256).
+		SetPublicJwk(`{"kty":"EC"}`).SetPrivateSealed([]byte("sealed")).SetActivatesAt(now).Save(sys); err != nil {
+		t.Fatalf("create signing key in %s: %v", slug, err)
+	}
 	for name, tid := range map[string]int{
 		"session": s.session.TenantID, "one-time token": s.ott.TenantID,
 		"throttle": s.throttle.TenantID, "outbox message": s.outbox.TenantID,
+		"signing key": s.signingKey.TenantID,
 	} {
 		if tid != tn.ID {
 			t.Fatalf("%s created as the system in %s has tenant %d, want %d", name, slug, tid, tn.ID)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/password"
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/viewer"
@@ -242,5 +243,45 @@ func (a *app) auditCmd() *cobra.Command {
 	verify.Flags().StringVar(&slug, "tenant", "", "the workspace's slug (required)")
 	_ = verify.MarkFlagRequired("tenant")
 	cmd.AddCommand(verify)
+	return cmd
+}
+
+func (a *app) keysCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Manage token-signing keys"}
+	var (
+		slug, alg            string
+		publishFor, lifetime time.Duration
+	)
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Add a signing key: published now, signing after --publish-for; the old one stays published until its tokens expire",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := a.cfg.LoadSecret(); err != nil {
+				return err
+			}
+			sys, err := a.openAsOperator(cmd.Context(), slug, "keys rotate")
+			if err != nil {
+				return err
+			}
+			m, err := keys.NewManager(a.db.Client, a.cfg.Secret, audit.NewRecorder())
+			if err != nil {
+				return err
+			}
+			k, err := m.Rotate(sys, alg, publishFor, lifetime)
+			if err != nil {
+				return err
+			}
+			return a.emit(map[string]any{"tenant": slug, "kid": k.Kid, "alg": string(k.Alg), "activates_at": k.ActivatesAt},
+				"new %s key %s for %s: published now, signs from %s", k.Alg, k.Kid, slug, k.ActivatesAt.Format(time.RFC3339))
+		},
+	}
+	fl := rotate.Flags()
+	fl.StringVar(&slug, "tenant", "", "the workspace's slug (required)")
+	fl.StringVar(&alg, "alg", keys.ES256, "ES256, RS256 or EdDSA")
+	fl.DurationVar(&publishFor, "publish-for", keys.DefaultPublishFor, "how long the new key is published before it signs (the first key signs at once)")
+	fl.DurationVar(&lifetime, "token-lifetime", keys.DefaultTokenLifetime, "how long superseded keys stay published: the longest lifetime of a signed token")
+	_ = rotate.MarkFlagRequired("tenant")
+	cmd.AddCommand(rotate)
 	return cmd
 }

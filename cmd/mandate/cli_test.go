@@ -102,6 +102,16 @@ func TestCLIContract(t *testing.T) {
 			if v["ok"] != true || v["events"] != float64(4) {
 				t.Fatalf("audit verify = %v", v)
 			}
+			c.t.Setenv("MANDATE_SECRET", strings.Repeat("s", 40))
+			k1 := c.object("keys", "rotate", "--tenant", "acme", "--json")
+			requireKeys(t, k1, "kid", "alg", "activates_at")
+			k2 := c.object("keys", "rotate", "--tenant", "acme", "--publish-for", "10m", "--json")
+			if k1["alg"] != "ES256" || k1["kid"] == k2["kid"] || k1["activates_at"] == k2["activates_at"] {
+				t.Fatalf("keys rotate = %v then %v", k1, k2)
+			}
+			if _, _, err := c.run("keys", "rotate", "--tenant", "acme", "--alg", "HS256", "--json"); err == nil {
+				t.Fatal("keys rotate accepted HS256")
+			}
 			m := c.object("migrate", "--json")
 			if m["version"] != m["latest"] {
 				t.Fatalf("migrate = %v", m)

@@ -72,6 +72,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.userCmd(),
 		a.tokenCmd(),
 		a.auditCmd(),
+		a.keysCmd(),
 	)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/frontend"
 	"github.com/mandatehq/mandate/graph"
@@ -81,7 +82,11 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows)
+	signing, err := keys.NewManager(a.db.Client, a.cfg.Secret, audit.NewRecorder())
+	if err != nil {
+		return err
+	}
+	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -143,8 +148,9 @@ func (a *app) signinFlows(base string) (*signin.Flows, error) {
 var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account", "confirm-email", "accept-invitation"}
 
 // newHandler mounts every route and the middleware around them.
-func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows) http.Handler {
+func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /t/{slug}/jwks.json", signing.JWKSHandler(ts))
 	auth := signin.NewHandler(flows, ts)
 	auth.Mount(mux)
 	for _, p := range hostedPages {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/internal/database"
@@ -284,7 +285,7 @@ func TestHTTPHygiene(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false, testFlows(db, ts, log)))
+	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db)))
 	defer srv.Close()
 
 	// node > (user > membership) x 7 > id: deeper than the limit.
@@ -367,7 +368,7 @@ func TestHSTSOnlyOverHTTPS(t *testing.T) {
 	for _, https := range []bool{true, false} {
 		rec := httptest.NewRecorder()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		newHandler(log, ts, db.Ping, https, testFlows(db, ts, log)).
+		newHandler(log, ts, db.Ping, https, testFlows(db, ts, log), testKeys(t, db)).
 			ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != https {
 			t.Fatalf("https=%v: HSTS present=%v", https, got)
@@ -390,7 +391,7 @@ func TestHostedPagesAreServed(t *testing.T) {
 	db := testdb.Open(t, "sqlite3")
 	ts := tenants.NewService(db.Client, audit.NewRecorder())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := newHandler(log, ts, db.Ping, false, testFlows(db, ts, log))
+	h := newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db))
 	for _, p := range append(hostedPages, "verify-email?token=x", "reset-password?token=x") {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/t/acme/"+p, nil))
@@ -403,4 +404,14 @@ func TestHostedPagesAreServed(t *testing.T) {
 			t.Errorf("emails link to /t/{slug}/%s but it is not a hosted page", p)
 		}
 	}
+}
+
+// testKeys is a signing-key manager over db with a test master secret.
+func testKeys(t *testing.T, db *database.DB) *keys.Manager {
+	t.Helper()
+	m, err := keys.NewManager(db.Client, []byte(strings.Repeat("k", 32)), audit.NewRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -285,6 +285,41 @@ var (
 			},
 		},
 	}
+	// SigningKeysColumns holds the columns for the "signing_keys" table.
+	SigningKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kid", Type: field.TypeString, Unique: true},
+		{Name: "alg", Type: field.TypeEnum, Enums: []string{"ES256", "RS256", "EdDSA"}},
+		{Name: "public_jwk", Type: field.TypeString, Size: 2147483647},
+		{Name: "private_sealed", Type: field.TypeBytes},
+		{Name: "activates_at", Type: field.TypeTime},
+		{Name: "superseded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "unpublish_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// SigningKeysTable holds the schema information for the "signing_keys" table.
+	SigningKeysTable = &schema.Table{
+		Name:       "signing_keys",
+		Columns:    SigningKeysColumns,
+		PrimaryKey: []*schema.Column{SigningKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "signing_keys_tenants_tenant",
+				Columns:    []*schema.Column{SigningKeysColumns[10]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "signingkey_tenant_id_alg_activates_at",
+				Unique:  false,
+				Columns: []*schema.Column{SigningKeysColumns[10], SigningKeysColumns[4], SigningKeysColumns[7]},
+			},
+		},
+	}
 	// TenantsColumns holds the columns for the "tenants" table.
 	TenantsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -374,6 +409,7 @@ var (
 		OneTimeTokensTable,
 		OutboxMessagesTable,
 		SessionsTable,
+		SigningKeysTable,
 		TenantsTable,
 		ThrottlesTable,
 		UsersTable,
@@ -410,6 +446,10 @@ func init() {
 	SessionsTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	SigningKeysTable.ForeignKeys[0].RefTable = TenantsTable
+	SigningKeysTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
 	TenantsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),

@@ -14,6 +14,7 @@ import (
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/schema"
 	"github.com/mandatehq/mandate/ent/session"
+	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/user"
@@ -318,6 +319,33 @@ func init() {
 	sessionDescRevokeReason := sessionFields[10].Descriptor()
 	// session.DefaultRevokeReason holds the default value on creation for the revoke_reason field.
 	session.DefaultRevokeReason = sessionDescRevokeReason.Default.(string)
+	signingkeyMixin := schema.SigningKey{}.Mixin()
+	signingkey.Policy = privacy.NewPolicies(signingkeyMixin[0], schema.SigningKey{})
+	signingkey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := signingkey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	signingkeyMixinHooks0 := signingkeyMixin[0].Hooks()
+
+	signingkey.Hooks[1] = signingkeyMixinHooks0[0]
+	signingkeyMixinFields1 := signingkeyMixin[1].Fields()
+	_ = signingkeyMixinFields1
+	signingkeyFields := schema.SigningKey{}.Fields()
+	_ = signingkeyFields
+	// signingkeyDescCreatedAt is the schema descriptor for created_at field.
+	signingkeyDescCreatedAt := signingkeyMixinFields1[0].Descriptor()
+	// signingkey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	signingkey.DefaultCreatedAt = signingkeyDescCreatedAt.Default.(func() time.Time)
+	// signingkeyDescUpdatedAt is the schema descriptor for updated_at field.
+	signingkeyDescUpdatedAt := signingkeyMixinFields1[1].Descriptor()
+	// signingkey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	signingkey.DefaultUpdatedAt = signingkeyDescUpdatedAt.Default.(func() time.Time)
+	// signingkey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	signingkey.UpdateDefaultUpdatedAt = signingkeyDescUpdatedAt.UpdateDefault.(func() time.Time)
 	tenantMixin := schema.Tenant{}.Mixin()
 	tenant.Policy = privacy.NewPolicies(schema.Tenant{})
 	tenant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
