@@ -16,6 +16,7 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/session"
@@ -87,6 +88,7 @@ func checkColumn(t, c string) error {
 			auditchain.Table:    auditchain.ValidColumn,
 			auditevent.Table:    auditevent.ValidColumn,
 			membership.Table:    membership.ValidColumn,
+			oauthclient.Table:   oauthclient.ValidColumn,
 			onetimetoken.Table:  onetimetoken.ValidColumn,
 			outboxmessage.Table: outboxmessage.ValidColumn,
 			session.Table:       session.ValidColumn,

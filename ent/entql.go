@@ -7,6 +7,7 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/predicate"
@@ -24,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 11)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -124,6 +125,38 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   oauthclient.Table,
+			Columns: oauthclient.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: oauthclient.FieldID,
+			},
+		},
+		Type: "OAuthClient",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			oauthclient.FieldTenantID:                {Type: field.TypeInt, Column: oauthclient.FieldTenantID},
+			oauthclient.FieldCreatedAt:               {Type: field.TypeTime, Column: oauthclient.FieldCreatedAt},
+			oauthclient.FieldUpdatedAt:               {Type: field.TypeTime, Column: oauthclient.FieldUpdatedAt},
+			oauthclient.FieldClientID:                {Type: field.TypeString, Column: oauthclient.FieldClientID},
+			oauthclient.FieldName:                    {Type: field.TypeString, Column: oauthclient.FieldName},
+			oauthclient.FieldSecretHash:              {Type: field.TypeString, Column: oauthclient.FieldSecretHash},
+			oauthclient.FieldPublic:                  {Type: field.TypeBool, Column: oauthclient.FieldPublic},
+			oauthclient.FieldTokenEndpointAuthMethod: {Type: field.TypeString, Column: oauthclient.FieldTokenEndpointAuthMethod},
+			oauthclient.FieldRedirectUris:            {Type: field.TypeJSON, Column: oauthclient.FieldRedirectUris},
+			oauthclient.FieldGrantTypes:              {Type: field.TypeJSON, Column: oauthclient.FieldGrantTypes},
+			oauthclient.FieldResponseTypes:           {Type: field.TypeJSON, Column: oauthclient.FieldResponseTypes},
+			oauthclient.FieldScopes:                  {Type: field.TypeJSON, Column: oauthclient.FieldScopes},
+			oauthclient.FieldJwks:                    {Type: field.TypeString, Column: oauthclient.FieldJwks},
+			oauthclient.FieldJwksURI:                 {Type: field.TypeString, Column: oauthclient.FieldJwksURI},
+			oauthclient.FieldTokenFormat:             {Type: field.TypeEnum, Column: oauthclient.FieldTokenFormat},
+			oauthclient.FieldRequirePar:              {Type: field.TypeBool, Column: oauthclient.FieldRequirePar},
+			oauthclient.FieldPostLogoutRedirectUris:  {Type: field.TypeJSON, Column: oauthclient.FieldPostLogoutRedirectUris},
+			oauthclient.FieldBackchannelLogoutURI:    {Type: field.TypeString, Column: oauthclient.FieldBackchannelLogoutURI},
+			oauthclient.FieldDisabledAt:              {Type: field.TypeTime, Column: oauthclient.FieldDisabledAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   onetimetoken.Table,
 			Columns: onetimetoken.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -145,7 +178,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			onetimetoken.FieldUsedAt:    {Type: field.TypeTime, Column: onetimetoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -165,7 +198,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHTML:      {Type: field.TypeString, Column: outboxmessage.FieldHTML},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -192,7 +225,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokeReason: {Type: field.TypeString, Column: session.FieldRevokeReason},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -215,7 +248,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldUnpublishAt:   {Type: field.TypeTime, Column: signingkey.FieldUnpublishAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -233,7 +266,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   throttle.Table,
 			Columns: throttle.Columns,
@@ -253,7 +286,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -333,6 +366,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Membership",
 		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   oauthclient.TenantTable,
+			Columns: []string{oauthclient.TenantColumn},
+			Bidi:    false,
+		},
+		"OAuthClient",
+		"Tenant",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -907,6 +952,155 @@ func (f *MembershipFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OAuthClientQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OAuthClientQuery builder.
+func (_q *OAuthClientQuery) Filter() *OAuthClientFilter {
+	return &OAuthClientFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OAuthClientMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OAuthClientMutation builder.
+func (m *OAuthClientMutation) Filter() *OAuthClientFilter {
+	return &OAuthClientFilter{config: m.config, predicateAdder: m}
+}
+
+// OAuthClientFilter provides a generic filtering capability at runtime for OAuthClientQuery.
+type OAuthClientFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OAuthClientFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OAuthClientFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(oauthclient.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *OAuthClientFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(oauthclient.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OAuthClientFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(oauthclient.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OAuthClientFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(oauthclient.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *OAuthClientFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldClientID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *OAuthClientFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldName))
+}
+
+// WhereSecretHash applies the entql string predicate on the secret_hash field.
+func (f *OAuthClientFilter) WhereSecretHash(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldSecretHash))
+}
+
+// WherePublic applies the entql bool predicate on the public field.
+func (f *OAuthClientFilter) WherePublic(p entql.BoolP) {
+	f.Where(p.Field(oauthclient.FieldPublic))
+}
+
+// WhereTokenEndpointAuthMethod applies the entql string predicate on the token_endpoint_auth_method field.
+func (f *OAuthClientFilter) WhereTokenEndpointAuthMethod(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldTokenEndpointAuthMethod))
+}
+
+// WhereRedirectUris applies the entql json.RawMessage predicate on the redirect_uris field.
+func (f *OAuthClientFilter) WhereRedirectUris(p entql.BytesP) {
+	f.Where(p.Field(oauthclient.FieldRedirectUris))
+}
+
+// WhereGrantTypes applies the entql json.RawMessage predicate on the grant_types field.
+func (f *OAuthClientFilter) WhereGrantTypes(p entql.BytesP) {
+	f.Where(p.Field(oauthclient.FieldGrantTypes))
+}
+
+// WhereResponseTypes applies the entql json.RawMessage predicate on the response_types field.
+func (f *OAuthClientFilter) WhereResponseTypes(p entql.BytesP) {
+	f.Where(p.Field(oauthclient.FieldResponseTypes))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *OAuthClientFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(oauthclient.FieldScopes))
+}
+
+// WhereJwks applies the entql string predicate on the jwks field.
+func (f *OAuthClientFilter) WhereJwks(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldJwks))
+}
+
+// WhereJwksURI applies the entql string predicate on the jwks_uri field.
+func (f *OAuthClientFilter) WhereJwksURI(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldJwksURI))
+}
+
+// WhereTokenFormat applies the entql string predicate on the token_format field.
+func (f *OAuthClientFilter) WhereTokenFormat(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldTokenFormat))
+}
+
+// WhereRequirePar applies the entql bool predicate on the require_par field.
+func (f *OAuthClientFilter) WhereRequirePar(p entql.BoolP) {
+	f.Where(p.Field(oauthclient.FieldRequirePar))
+}
+
+// WherePostLogoutRedirectUris applies the entql json.RawMessage predicate on the post_logout_redirect_uris field.
+func (f *OAuthClientFilter) WherePostLogoutRedirectUris(p entql.BytesP) {
+	f.Where(p.Field(oauthclient.FieldPostLogoutRedirectUris))
+}
+
+// WhereBackchannelLogoutURI applies the entql string predicate on the backchannel_logout_uri field.
+func (f *OAuthClientFilter) WhereBackchannelLogoutURI(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldBackchannelLogoutURI))
+}
+
+// WhereDisabledAt applies the entql time.Time predicate on the disabled_at field.
+func (f *OAuthClientFilter) WhereDisabledAt(p entql.TimeP) {
+	f.Where(p.Field(oauthclient.FieldDisabledAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OAuthClientFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OAuthClientFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OneTimeTokenQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -935,7 +1129,7 @@ type OneTimeTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OneTimeTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1039,7 +1233,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1128,7 +1322,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1266,7 +1460,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1370,7 +1564,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1435,7 +1629,7 @@ type ThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1524,7 +1718,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

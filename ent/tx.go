@@ -20,6 +20,8 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
+	// OAuthClient is the client for interacting with the OAuthClient builders.
+	OAuthClient *OAuthClientClient
 	// OneTimeToken is the client for interacting with the OneTimeToken builders.
 	OneTimeToken *OneTimeTokenClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -169,6 +171,7 @@ func (tx *Tx) init() {
 	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
+	tx.OAuthClient = NewOAuthClientClient(tx.config)
 	tx.OneTimeToken = NewOneTimeTokenClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

@@ -17,6 +17,7 @@ import (
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/migrate"
+	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/privacy"
@@ -58,6 +59,7 @@ type side struct {
 	throttle   *ent.Throttle
 	outbox     *ent.OutboxMessage
 	signingKey *ent.SigningKey
+	oauthApp   *ent.OAuthClient
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -207,6 +209,14 @@ func signingKeyRows(ks []*ent.SigningKey, err error) ([]row, error) {
 	out := make([]row, len(ks))
 	for i, k := range ks {
 		out[i] = row{k.ID, k.TenantID, k.String()}
+	}
+	return out, err
+}
+
+func oauthClientRows(cs []*ent.OAuthClient, err error) ([]row, error) {
+	out := make([]row, len(cs))
+	for i, c := range cs {
+		out[i] = row{c.ID, c.TenantID, c.String()}
 	}
 	return out, err
 }
@@ -661,6 +671,43 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "OAuthClient", table: oauthclient.Table,
+			of: func(s side) int { return s.oauthApp.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return oauthClientRows(c.OAuthClient.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.OAuthClient.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthClient.Query().Where(oauthclient.ID(id)).Count(ctx)
+			},
+			// Pointing another workspace's app at an attacker's redirect URI.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthClient.Update().Where(oauthclient.ID(id)).SetRedirectUris([]string{"https://evil.example/cb"}).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OAuthClient.UpdateOneID(id).SetRedirectUris([]string{"https://evil.example/cb"}).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthClient.Delete().Where(oauthclient.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OAuthClient.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.OAuthClient.Create().SetTenantID(tid).SetClientID("planted").SetName("planted").
+					SetTokenEndpointAuthMethod("none").SetGrantTypes([]string{"authorization_code"}).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(oauthclient.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.OAuthClient.Query().Where(oauthclient.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.OAuthClient.Get(ctx, id)
+					}),
+			},
+		},
 	}
 }
 
@@ -728,8 +775,14 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetPublicJwk(`{"kty":"EC"}`).SetPrivateSealed([]byte("sealed")).SetActivatesAt(now).Save(sys); err != nil {
 		t.Fatalf("create signing key in %s: %v", slug, err)
 	}
+	if s.oauthApp, err = c.OAuthClient.Create().SetClientID("app-" + slug).SetName("App " + slug).
+		SetTokenEndpointAuthMethod("client_secret_basic").SetGrantTypes([]string{"authorization_code"}).
+		SetRedirectUris([]string{"https://" + slug + ".example/cb"}).Save(sys); err != nil {
+		t.Fatalf("create oauth client in %s: %v", slug, err)
+	}
 	for name, tid := range map[string]int{
-		"session": s.session.TenantID, "one-time token": s.ott.TenantID,
+		"oauth client": s.oauthApp.TenantID,
+		"session":      s.session.TenantID, "one-time token": s.ott.TenantID,
 		"throttle": s.throttle.TenantID, "outbox message": s.outbox.TenantID,
 		"signing key": s.signingKey.TenantID,
 	} {

@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/password"
 	"github.com/mandatehq/mandate/tenants"
@@ -283,5 +285,61 @@ func (a *app) keysCmd() *cobra.Command {
 	fl.DurationVar(&lifetime, "token-lifetime", keys.DefaultTokenLifetime, "how long superseded keys stay published: the longest lifetime of a signed token")
 	_ = rotate.MarkFlagRequired("tenant")
 	cmd.AddCommand(rotate)
+	return cmd
+}
+
+func (a *app) clientCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "client", Short: "Manage the applications registered with a workspace's issuer"}
+	var (
+		slug, name, jwksFile, format string
+		redirects, grants            []string
+		public                       bool
+	)
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Register an application; a generated secret is printed once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in := clients.NewClient{Name: name, RedirectURIs: redirects, GrantTypes: grants, Public: public, TokenFormat: format}
+			if jwksFile != "" {
+				b, err := os.ReadFile(jwksFile)
+				if err != nil {
+					return fmt.Errorf("--jwks-file: %w", err)
+				}
+				in.JWKS = b
+			}
+			sys, err := a.openAsOperator(cmd.Context(), slug, "client create")
+			if err != nil {
+				return err
+			}
+			c, secret, err := clients.NewService(a.db.Client, audit.NewRecorder()).Create(sys, in)
+			if err != nil {
+				return err
+			}
+			out := map[string]any{
+				"id": c.ID, "client_id": c.ClientID, "name": c.Name, "tenant": slug, "public": c.Public,
+				"grant_types": c.GrantTypes, "redirect_uris": c.RedirectUris,
+				"token_endpoint_auth_method": c.TokenEndpointAuthMethod, "token_format": string(c.TokenFormat),
+			}
+			if secret != "" {
+				out["client_secret"] = secret
+			}
+			if secret != "" {
+				return a.emit(out, "client_id %s\nclient_secret %s (shown once)", c.ClientID, secret)
+			}
+			return a.emit(out, "client_id %s (%s)", c.ClientID, c.TokenEndpointAuthMethod)
+		},
+	}
+	fl := create.Flags()
+	fl.StringVar(&slug, "tenant", "", "the workspace's slug (required)")
+	fl.StringVar(&name, "name", "", "the application's name (required)")
+	fl.StringArrayVar(&redirects, "redirect-uri", nil, "an allowed redirect URI (repeatable)")
+	fl.StringArrayVar(&grants, "grant", nil, "a grant type (repeatable): authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code")
+	fl.BoolVar(&public, "public", false, "a public client (no secret; PKCE required)")
+	fl.StringVar(&jwksFile, "jwks-file", "", "a JWK set file: the client authenticates with private_key_jwt")
+	fl.StringVar(&format, "token-format", "jwt", "access token format: jwt or opaque")
+	_ = create.MarkFlagRequired("tenant")
+	_ = create.MarkFlagRequired("name")
+	cmd.AddCommand(create)
 	return cmd
 }

@@ -112,6 +112,17 @@ func TestCLIContract(t *testing.T) {
 			if _, _, err := c.run("keys", "rotate", "--tenant", "acme", "--alg", "HS256", "--json"); err == nil {
 				t.Fatal("keys rotate accepted HS256")
 			}
+			app := c.object("client", "create", "--tenant", "acme", "--name", "Billing",
+				"--redirect-uri", "https://billing.example/cb", "--redirect-uri", "http://127.0.0.1:8400/cb", "--json")
+			requireKeys(t, app, "client_id", "client_secret")
+			spa := c.object("client", "create", "--tenant", "acme", "--name", "SPA", "--public",
+				"--redirect-uri", "http://127.0.0.1:5173/cb", "--token-format", "opaque", "--json")
+			if _, has := spa["client_secret"]; has || spa["token_endpoint_auth_method"] != "none" || spa["token_format"] != "opaque" {
+				t.Fatalf("public client = %v", spa)
+			}
+			if _, _, err := c.run("client", "create", "--tenant", "acme", "--name", "Bad", "--redirect-uri", "http://evil.example/cb", "--json"); err == nil {
+				t.Fatal("a plain-http redirect URI was accepted")
+			}
 			m := c.object("migrate", "--json")
 			if m["version"] != m["latest"] {
 				t.Fatalf("migrate = %v", m)

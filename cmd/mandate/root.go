@@ -73,6 +73,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.tokenCmd(),
 		a.auditCmd(),
 		a.keysCmd(),
+		a.clientCmd(),
 	)
 	return root
 }

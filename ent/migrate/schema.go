@@ -180,6 +180,50 @@ var (
 			},
 		},
 	}
+	// OauthClientsColumns holds the columns for the "oauth_clients" table.
+	OauthClientsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "client_id", Type: field.TypeString, Unique: true},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "secret_hash", Type: field.TypeString, Default: ""},
+		{Name: "public", Type: field.TypeBool, Default: false},
+		{Name: "token_endpoint_auth_method", Type: field.TypeString},
+		{Name: "redirect_uris", Type: field.TypeJSON, Nullable: true},
+		{Name: "grant_types", Type: field.TypeJSON},
+		{Name: "response_types", Type: field.TypeJSON, Nullable: true},
+		{Name: "scopes", Type: field.TypeJSON, Nullable: true},
+		{Name: "jwks", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "jwks_uri", Type: field.TypeString, Default: ""},
+		{Name: "token_format", Type: field.TypeEnum, Enums: []string{"jwt", "opaque"}, Default: "jwt"},
+		{Name: "require_par", Type: field.TypeBool, Default: false},
+		{Name: "post_logout_redirect_uris", Type: field.TypeJSON, Nullable: true},
+		{Name: "backchannel_logout_uri", Type: field.TypeString, Default: ""},
+		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// OauthClientsTable holds the schema information for the "oauth_clients" table.
+	OauthClientsTable = &schema.Table{
+		Name:       "oauth_clients",
+		Columns:    OauthClientsColumns,
+		PrimaryKey: []*schema.Column{OauthClientsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "oauth_clients_tenants_tenant",
+				Columns:    []*schema.Column{OauthClientsColumns[19]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "oauthclient_tenant_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{OauthClientsColumns[19], OauthClientsColumns[4]},
+			},
+		},
+	}
 	// OneTimeTokensColumns holds the columns for the "one_time_tokens" table.
 	OneTimeTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -406,6 +450,7 @@ var (
 		AuditChainsTable,
 		AuditEventsTable,
 		MembershipsTable,
+		OauthClientsTable,
 		OneTimeTokensTable,
 		OutboxMessagesTable,
 		SessionsTable,
@@ -433,6 +478,10 @@ func init() {
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	OauthClientsTable.ForeignKeys[0].RefTable = TenantsTable
+	OauthClientsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
 	OneTimeTokensTable.ForeignKeys[0].RefTable = TenantsTable
 	OneTimeTokensTable.Annotation = &entsql.Annotation{

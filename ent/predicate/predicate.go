@@ -18,6 +18,9 @@ type AuditEvent func(*sql.Selector)
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)
 
+// OAuthClient is the predicate function for oauthclient builders.
+type OAuthClient func(*sql.Selector)
+
 // OneTimeToken is the predicate function for onetimetoken builders.
 type OneTimeToken func(*sql.Selector)
 

@@ -10,6 +10,7 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/schema"
@@ -212,6 +213,75 @@ func init() {
 	membership.DefaultUpdatedAt = membershipDescUpdatedAt.Default.(func() time.Time)
 	// membership.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	membership.UpdateDefaultUpdatedAt = membershipDescUpdatedAt.UpdateDefault.(func() time.Time)
+	oauthclientMixin := schema.OAuthClient{}.Mixin()
+	oauthclient.Policy = privacy.NewPolicies(oauthclientMixin[0], schema.OAuthClient{})
+	oauthclient.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := oauthclient.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	oauthclientMixinHooks0 := oauthclientMixin[0].Hooks()
+
+	oauthclient.Hooks[1] = oauthclientMixinHooks0[0]
+	oauthclientMixinFields1 := oauthclientMixin[1].Fields()
+	_ = oauthclientMixinFields1
+	oauthclientFields := schema.OAuthClient{}.Fields()
+	_ = oauthclientFields
+	// oauthclientDescCreatedAt is the schema descriptor for created_at field.
+	oauthclientDescCreatedAt := oauthclientMixinFields1[0].Descriptor()
+	// oauthclient.DefaultCreatedAt holds the default value on creation for the created_at field.
+	oauthclient.DefaultCreatedAt = oauthclientDescCreatedAt.Default.(func() time.Time)
+	// oauthclientDescUpdatedAt is the schema descriptor for updated_at field.
+	oauthclientDescUpdatedAt := oauthclientMixinFields1[1].Descriptor()
+	// oauthclient.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	oauthclient.DefaultUpdatedAt = oauthclientDescUpdatedAt.Default.(func() time.Time)
+	// oauthclient.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	oauthclient.UpdateDefaultUpdatedAt = oauthclientDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// oauthclientDescName is the schema descriptor for name field.
+	oauthclientDescName := oauthclientFields[1].Descriptor()
+	// oauthclient.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	oauthclient.NameValidator = func() func(string) error {
+		validators := oauthclientDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// oauthclientDescSecretHash is the schema descriptor for secret_hash field.
+	oauthclientDescSecretHash := oauthclientFields[2].Descriptor()
+	// oauthclient.DefaultSecretHash holds the default value on creation for the secret_hash field.
+	oauthclient.DefaultSecretHash = oauthclientDescSecretHash.Default.(string)
+	// oauthclientDescPublic is the schema descriptor for public field.
+	oauthclientDescPublic := oauthclientFields[3].Descriptor()
+	// oauthclient.DefaultPublic holds the default value on creation for the public field.
+	oauthclient.DefaultPublic = oauthclientDescPublic.Default.(bool)
+	// oauthclientDescJwks is the schema descriptor for jwks field.
+	oauthclientDescJwks := oauthclientFields[9].Descriptor()
+	// oauthclient.DefaultJwks holds the default value on creation for the jwks field.
+	oauthclient.DefaultJwks = oauthclientDescJwks.Default.(string)
+	// oauthclientDescJwksURI is the schema descriptor for jwks_uri field.
+	oauthclientDescJwksURI := oauthclientFields[10].Descriptor()
+	// oauthclient.DefaultJwksURI holds the default value on creation for the jwks_uri field.
+	oauthclient.DefaultJwksURI = oauthclientDescJwksURI.Default.(string)
+	// oauthclientDescRequirePar is the schema descriptor for require_par field.
+	oauthclientDescRequirePar := oauthclientFields[12].Descriptor()
+	// oauthclient.DefaultRequirePar holds the default value on creation for the require_par field.
+	oauthclient.DefaultRequirePar = oauthclientDescRequirePar.Default.(bool)
+	// oauthclientDescBackchannelLogoutURI is the schema descriptor for backchannel_logout_uri field.
+	oauthclientDescBackchannelLogoutURI := oauthclientFields[14].Descriptor()
+	// oauthclient.DefaultBackchannelLogoutURI holds the default value on creation for the backchannel_logout_uri field.
+	oauthclient.DefaultBackchannelLogoutURI = oauthclientDescBackchannelLogoutURI.Default.(string)
 	onetimetokenMixin := schema.OneTimeToken{}.Mixin()
 	onetimetoken.Policy = privacy.NewPolicies(onetimetokenMixin[0], schema.OneTimeToken{})
 	onetimetoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
