@@ -214,7 +214,7 @@ func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 }
 
 // selectionDepth returns the deepest field nesting in set. Fragment spreads
-// are followed; seen guards against fragment cycles (which validation also
+// are followed; visits bounds the walk against fragment cycles (which validation also
 // rejects).
 func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, visits int) int {
 	if visits > 64 {
