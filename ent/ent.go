@@ -15,8 +15,11 @@ import (
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/ent/oauthconsent"
+	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/session"
@@ -84,18 +87,21 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:      apitoken.ValidColumn,
-			auditchain.Table:    auditchain.ValidColumn,
-			auditevent.Table:    auditevent.ValidColumn,
-			membership.Table:    membership.ValidColumn,
-			oauthclient.Table:   oauthclient.ValidColumn,
-			onetimetoken.Table:  onetimetoken.ValidColumn,
-			outboxmessage.Table: outboxmessage.ValidColumn,
-			session.Table:       session.ValidColumn,
-			signingkey.Table:    signingkey.ValidColumn,
-			tenant.Table:        tenant.ValidColumn,
-			throttle.Table:      throttle.ValidColumn,
-			user.Table:          user.ValidColumn,
+			apitoken.Table:            apitoken.ValidColumn,
+			auditchain.Table:          auditchain.ValidColumn,
+			auditevent.Table:          auditevent.ValidColumn,
+			deviceauthorization.Table: deviceauthorization.ValidColumn,
+			membership.Table:          membership.ValidColumn,
+			oauthclient.Table:         oauthclient.ValidColumn,
+			oauthconsent.Table:        oauthconsent.ValidColumn,
+			oauthtoken.Table:          oauthtoken.ValidColumn,
+			onetimetoken.Table:        onetimetoken.ValidColumn,
+			outboxmessage.Table:       outboxmessage.ValidColumn,
+			session.Table:             session.ValidColumn,
+			signingkey.Table:          signingkey.ValidColumn,
+			tenant.Table:              tenant.ValidColumn,
+			throttle.Table:            throttle.ValidColumn,
+			user.Table:                user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -6,8 +6,11 @@ import (
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/ent/oauthconsent"
+	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/predicate"
@@ -25,7 +28,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -107,6 +110,33 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   deviceauthorization.Table,
+			Columns: deviceauthorization.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: deviceauthorization.FieldID,
+			},
+		},
+		Type: "DeviceAuthorization",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			deviceauthorization.FieldTenantID:       {Type: field.TypeInt, Column: deviceauthorization.FieldTenantID},
+			deviceauthorization.FieldCreatedAt:      {Type: field.TypeTime, Column: deviceauthorization.FieldCreatedAt},
+			deviceauthorization.FieldUpdatedAt:      {Type: field.TypeTime, Column: deviceauthorization.FieldUpdatedAt},
+			deviceauthorization.FieldDeviceCodeHash: {Type: field.TypeString, Column: deviceauthorization.FieldDeviceCodeHash},
+			deviceauthorization.FieldUserCodeHash:   {Type: field.TypeString, Column: deviceauthorization.FieldUserCodeHash},
+			deviceauthorization.FieldClientID:       {Type: field.TypeString, Column: deviceauthorization.FieldClientID},
+			deviceauthorization.FieldScopes:         {Type: field.TypeJSON, Column: deviceauthorization.FieldScopes},
+			deviceauthorization.FieldAudience:       {Type: field.TypeJSON, Column: deviceauthorization.FieldAudience},
+			deviceauthorization.FieldStatus:         {Type: field.TypeEnum, Column: deviceauthorization.FieldStatus},
+			deviceauthorization.FieldUserID:         {Type: field.TypeInt, Column: deviceauthorization.FieldUserID},
+			deviceauthorization.FieldSession:        {Type: field.TypeBytes, Column: deviceauthorization.FieldSession},
+			deviceauthorization.FieldExpiresAt:      {Type: field.TypeTime, Column: deviceauthorization.FieldExpiresAt},
+			deviceauthorization.FieldInterval:       {Type: field.TypeInt, Column: deviceauthorization.FieldInterval},
+			deviceauthorization.FieldLastPolledAt:   {Type: field.TypeTime, Column: deviceauthorization.FieldLastPolledAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -123,7 +153,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthclient.Table,
 			Columns: oauthclient.Columns,
@@ -152,10 +182,57 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthclient.FieldRequirePar:              {Type: field.TypeBool, Column: oauthclient.FieldRequirePar},
 			oauthclient.FieldPostLogoutRedirectUris:  {Type: field.TypeJSON, Column: oauthclient.FieldPostLogoutRedirectUris},
 			oauthclient.FieldBackchannelLogoutURI:    {Type: field.TypeString, Column: oauthclient.FieldBackchannelLogoutURI},
+			oauthclient.FieldSigningAlg:              {Type: field.TypeEnum, Column: oauthclient.FieldSigningAlg},
+			oauthclient.FieldAudience:                {Type: field.TypeJSON, Column: oauthclient.FieldAudience},
+			oauthclient.FieldAccessTokenTTL:          {Type: field.TypeInt, Column: oauthclient.FieldAccessTokenTTL},
+			oauthclient.FieldRefreshTokenTTL:         {Type: field.TypeInt, Column: oauthclient.FieldRefreshTokenTTL},
 			oauthclient.FieldDisabledAt:              {Type: field.TypeTime, Column: oauthclient.FieldDisabledAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   oauthconsent.Table,
+			Columns: oauthconsent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: oauthconsent.FieldID,
+			},
+		},
+		Type: "OAuthConsent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			oauthconsent.FieldTenantID:  {Type: field.TypeInt, Column: oauthconsent.FieldTenantID},
+			oauthconsent.FieldCreatedAt: {Type: field.TypeTime, Column: oauthconsent.FieldCreatedAt},
+			oauthconsent.FieldUpdatedAt: {Type: field.TypeTime, Column: oauthconsent.FieldUpdatedAt},
+			oauthconsent.FieldUserID:    {Type: field.TypeInt, Column: oauthconsent.FieldUserID},
+			oauthconsent.FieldClientID:  {Type: field.TypeString, Column: oauthconsent.FieldClientID},
+			oauthconsent.FieldScopes:    {Type: field.TypeJSON, Column: oauthconsent.FieldScopes},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   oauthtoken.Table,
+			Columns: oauthtoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: oauthtoken.FieldID,
+			},
+		},
+		Type: "OAuthToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			oauthtoken.FieldTenantID:    {Type: field.TypeInt, Column: oauthtoken.FieldTenantID},
+			oauthtoken.FieldKind:        {Type: field.TypeEnum, Column: oauthtoken.FieldKind},
+			oauthtoken.FieldSignature:   {Type: field.TypeString, Column: oauthtoken.FieldSignature},
+			oauthtoken.FieldRequestID:   {Type: field.TypeString, Column: oauthtoken.FieldRequestID},
+			oauthtoken.FieldClientID:    {Type: field.TypeString, Column: oauthtoken.FieldClientID},
+			oauthtoken.FieldSubject:     {Type: field.TypeString, Column: oauthtoken.FieldSubject},
+			oauthtoken.FieldSid:         {Type: field.TypeString, Column: oauthtoken.FieldSid},
+			oauthtoken.FieldActive:      {Type: field.TypeBool, Column: oauthtoken.FieldActive},
+			oauthtoken.FieldRequestedAt: {Type: field.TypeTime, Column: oauthtoken.FieldRequestedAt},
+			oauthtoken.FieldExpiresAt:   {Type: field.TypeTime, Column: oauthtoken.FieldExpiresAt},
+			oauthtoken.FieldData:        {Type: field.TypeBytes, Column: oauthtoken.FieldData},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   onetimetoken.Table,
 			Columns: onetimetoken.Columns,
@@ -178,7 +255,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			onetimetoken.FieldUsedAt:    {Type: field.TypeTime, Column: onetimetoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -198,7 +275,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHTML:      {Type: field.TypeString, Column: outboxmessage.FieldHTML},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -225,7 +302,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokeReason: {Type: field.TypeString, Column: session.FieldRevokeReason},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -248,7 +325,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldUnpublishAt:   {Type: field.TypeTime, Column: signingkey.FieldUnpublishAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -266,7 +343,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   throttle.Table,
 			Columns: throttle.Columns,
@@ -286,7 +363,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -348,6 +425,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   deviceauthorization.TenantTable,
+			Columns: []string{deviceauthorization.TenantColumn},
+			Bidi:    false,
+		},
+		"DeviceAuthorization",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   membership.TenantTable,
 			Columns: []string{membership.TenantColumn},
 			Bidi:    false,
@@ -377,6 +466,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"OAuthClient",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   oauthconsent.TenantTable,
+			Columns: []string{oauthconsent.TenantColumn},
+			Bidi:    false,
+		},
+		"OAuthConsent",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   oauthtoken.TenantTable,
+			Columns: []string{oauthtoken.TenantColumn},
+			Bidi:    false,
+		},
+		"OAuthToken",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -859,6 +972,130 @@ func (f *AuditEventFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DeviceAuthorizationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeviceAuthorizationQuery builder.
+func (_q *DeviceAuthorizationQuery) Filter() *DeviceAuthorizationFilter {
+	return &DeviceAuthorizationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeviceAuthorizationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeviceAuthorizationMutation builder.
+func (m *DeviceAuthorizationMutation) Filter() *DeviceAuthorizationFilter {
+	return &DeviceAuthorizationFilter{config: m.config, predicateAdder: m}
+}
+
+// DeviceAuthorizationFilter provides a generic filtering capability at runtime for DeviceAuthorizationQuery.
+type DeviceAuthorizationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeviceAuthorizationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeviceAuthorizationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(deviceauthorization.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *DeviceAuthorizationFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(deviceauthorization.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeviceAuthorizationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(deviceauthorization.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DeviceAuthorizationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(deviceauthorization.FieldUpdatedAt))
+}
+
+// WhereDeviceCodeHash applies the entql string predicate on the device_code_hash field.
+func (f *DeviceAuthorizationFilter) WhereDeviceCodeHash(p entql.StringP) {
+	f.Where(p.Field(deviceauthorization.FieldDeviceCodeHash))
+}
+
+// WhereUserCodeHash applies the entql string predicate on the user_code_hash field.
+func (f *DeviceAuthorizationFilter) WhereUserCodeHash(p entql.StringP) {
+	f.Where(p.Field(deviceauthorization.FieldUserCodeHash))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *DeviceAuthorizationFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(deviceauthorization.FieldClientID))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *DeviceAuthorizationFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(deviceauthorization.FieldScopes))
+}
+
+// WhereAudience applies the entql json.RawMessage predicate on the audience field.
+func (f *DeviceAuthorizationFilter) WhereAudience(p entql.BytesP) {
+	f.Where(p.Field(deviceauthorization.FieldAudience))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *DeviceAuthorizationFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(deviceauthorization.FieldStatus))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *DeviceAuthorizationFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(deviceauthorization.FieldUserID))
+}
+
+// WhereSession applies the entql []byte predicate on the session field.
+func (f *DeviceAuthorizationFilter) WhereSession(p entql.BytesP) {
+	f.Where(p.Field(deviceauthorization.FieldSession))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *DeviceAuthorizationFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(deviceauthorization.FieldExpiresAt))
+}
+
+// WhereInterval applies the entql int predicate on the interval field.
+func (f *DeviceAuthorizationFilter) WhereInterval(p entql.IntP) {
+	f.Where(p.Field(deviceauthorization.FieldInterval))
+}
+
+// WhereLastPolledAt applies the entql time.Time predicate on the last_polled_at field.
+func (f *DeviceAuthorizationFilter) WhereLastPolledAt(p entql.TimeP) {
+	f.Where(p.Field(deviceauthorization.FieldLastPolledAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *DeviceAuthorizationFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *DeviceAuthorizationFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MembershipQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -887,7 +1124,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -980,7 +1217,7 @@ type OAuthClientFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthClientFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1081,6 +1318,26 @@ func (f *OAuthClientFilter) WhereBackchannelLogoutURI(p entql.StringP) {
 	f.Where(p.Field(oauthclient.FieldBackchannelLogoutURI))
 }
 
+// WhereSigningAlg applies the entql string predicate on the signing_alg field.
+func (f *OAuthClientFilter) WhereSigningAlg(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldSigningAlg))
+}
+
+// WhereAudience applies the entql json.RawMessage predicate on the audience field.
+func (f *OAuthClientFilter) WhereAudience(p entql.BytesP) {
+	f.Where(p.Field(oauthclient.FieldAudience))
+}
+
+// WhereAccessTokenTTL applies the entql int predicate on the access_token_ttl field.
+func (f *OAuthClientFilter) WhereAccessTokenTTL(p entql.IntP) {
+	f.Where(p.Field(oauthclient.FieldAccessTokenTTL))
+}
+
+// WhereRefreshTokenTTL applies the entql int predicate on the refresh_token_ttl field.
+func (f *OAuthClientFilter) WhereRefreshTokenTTL(p entql.IntP) {
+	f.Where(p.Field(oauthclient.FieldRefreshTokenTTL))
+}
+
 // WhereDisabledAt applies the entql time.Time predicate on the disabled_at field.
 func (f *OAuthClientFilter) WhereDisabledAt(p entql.TimeP) {
 	f.Where(p.Field(oauthclient.FieldDisabledAt))
@@ -1093,6 +1350,199 @@ func (f *OAuthClientFilter) WhereHasTenant() {
 
 // WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
 func (f *OAuthClientFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OAuthConsentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OAuthConsentQuery builder.
+func (_q *OAuthConsentQuery) Filter() *OAuthConsentFilter {
+	return &OAuthConsentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OAuthConsentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OAuthConsentMutation builder.
+func (m *OAuthConsentMutation) Filter() *OAuthConsentFilter {
+	return &OAuthConsentFilter{config: m.config, predicateAdder: m}
+}
+
+// OAuthConsentFilter provides a generic filtering capability at runtime for OAuthConsentQuery.
+type OAuthConsentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OAuthConsentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OAuthConsentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(oauthconsent.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *OAuthConsentFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(oauthconsent.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OAuthConsentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(oauthconsent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OAuthConsentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(oauthconsent.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *OAuthConsentFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(oauthconsent.FieldUserID))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *OAuthConsentFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(oauthconsent.FieldClientID))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *OAuthConsentFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(oauthconsent.FieldScopes))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OAuthConsentFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OAuthConsentFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OAuthTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OAuthTokenQuery builder.
+func (_q *OAuthTokenQuery) Filter() *OAuthTokenFilter {
+	return &OAuthTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OAuthTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OAuthTokenMutation builder.
+func (m *OAuthTokenMutation) Filter() *OAuthTokenFilter {
+	return &OAuthTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// OAuthTokenFilter provides a generic filtering capability at runtime for OAuthTokenQuery.
+type OAuthTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OAuthTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OAuthTokenFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(oauthtoken.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *OAuthTokenFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(oauthtoken.FieldTenantID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OAuthTokenFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(oauthtoken.FieldKind))
+}
+
+// WhereSignature applies the entql string predicate on the signature field.
+func (f *OAuthTokenFilter) WhereSignature(p entql.StringP) {
+	f.Where(p.Field(oauthtoken.FieldSignature))
+}
+
+// WhereRequestID applies the entql string predicate on the request_id field.
+func (f *OAuthTokenFilter) WhereRequestID(p entql.StringP) {
+	f.Where(p.Field(oauthtoken.FieldRequestID))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *OAuthTokenFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(oauthtoken.FieldClientID))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *OAuthTokenFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(oauthtoken.FieldSubject))
+}
+
+// WhereSid applies the entql string predicate on the sid field.
+func (f *OAuthTokenFilter) WhereSid(p entql.StringP) {
+	f.Where(p.Field(oauthtoken.FieldSid))
+}
+
+// WhereActive applies the entql bool predicate on the active field.
+func (f *OAuthTokenFilter) WhereActive(p entql.BoolP) {
+	f.Where(p.Field(oauthtoken.FieldActive))
+}
+
+// WhereRequestedAt applies the entql time.Time predicate on the requested_at field.
+func (f *OAuthTokenFilter) WhereRequestedAt(p entql.TimeP) {
+	f.Where(p.Field(oauthtoken.FieldRequestedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *OAuthTokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(oauthtoken.FieldExpiresAt))
+}
+
+// WhereData applies the entql []byte predicate on the data field.
+func (f *OAuthTokenFilter) WhereData(p entql.BytesP) {
+	f.Where(p.Field(oauthtoken.FieldData))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OAuthTokenFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OAuthTokenFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
@@ -1129,7 +1579,7 @@ type OneTimeTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OneTimeTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1233,7 +1683,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1322,7 +1772,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1460,7 +1910,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1564,7 +2014,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1629,7 +2079,7 @@ type ThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1718,7 +2168,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -55,6 +55,14 @@ type OAuthClient struct {
 	PostLogoutRedirectUris []string `json:"post_logout_redirect_uris,omitempty"`
 	// BackchannelLogoutURI holds the value of the "backchannel_logout_uri" field.
 	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
+	// SigningAlg holds the value of the "signing_alg" field.
+	SigningAlg oauthclient.SigningAlg `json:"signing_alg,omitempty"`
+	// Audience holds the value of the "audience" field.
+	Audience []string `json:"audience,omitempty"`
+	// AccessTokenTTL holds the value of the "access_token_ttl" field.
+	AccessTokenTTL int `json:"access_token_ttl,omitempty"`
+	// RefreshTokenTTL holds the value of the "refresh_token_ttl" field.
+	RefreshTokenTTL int `json:"refresh_token_ttl,omitempty"`
 	// DisabledAt holds the value of the "disabled_at" field.
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -88,13 +96,13 @@ func (*OAuthClient) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case oauthclient.FieldRedirectUris, oauthclient.FieldGrantTypes, oauthclient.FieldResponseTypes, oauthclient.FieldScopes, oauthclient.FieldPostLogoutRedirectUris:
+		case oauthclient.FieldRedirectUris, oauthclient.FieldGrantTypes, oauthclient.FieldResponseTypes, oauthclient.FieldScopes, oauthclient.FieldPostLogoutRedirectUris, oauthclient.FieldAudience:
 			values[i] = new([]byte)
 		case oauthclient.FieldPublic, oauthclient.FieldRequirePar:
 			values[i] = new(sql.NullBool)
-		case oauthclient.FieldID, oauthclient.FieldTenantID:
+		case oauthclient.FieldID, oauthclient.FieldTenantID, oauthclient.FieldAccessTokenTTL, oauthclient.FieldRefreshTokenTTL:
 			values[i] = new(sql.NullInt64)
-		case oauthclient.FieldClientID, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI:
+		case oauthclient.FieldClientID, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI, oauthclient.FieldSigningAlg:
 			values[i] = new(sql.NullString)
 		case oauthclient.FieldCreatedAt, oauthclient.FieldUpdatedAt, oauthclient.FieldDisabledAt:
 			values[i] = new(sql.NullTime)
@@ -237,6 +245,32 @@ func (_m *OAuthClient) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.BackchannelLogoutURI = value.String
 			}
+		case oauthclient.FieldSigningAlg:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field signing_alg", values[i])
+			} else if value.Valid {
+				_m.SigningAlg = oauthclient.SigningAlg(value.String)
+			}
+		case oauthclient.FieldAudience:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field audience", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Audience); err != nil {
+					return fmt.Errorf("unmarshal field audience: %w", err)
+				}
+			}
+		case oauthclient.FieldAccessTokenTTL:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field access_token_ttl", values[i])
+			} else if value.Valid {
+				_m.AccessTokenTTL = int(value.Int64)
+			}
+		case oauthclient.FieldRefreshTokenTTL:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field refresh_token_ttl", values[i])
+			} else if value.Valid {
+				_m.RefreshTokenTTL = int(value.Int64)
+			}
 		case oauthclient.FieldDisabledAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field disabled_at", values[i])
@@ -337,6 +371,18 @@ func (_m *OAuthClient) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("backchannel_logout_uri=")
 	builder.WriteString(_m.BackchannelLogoutURI)
+	builder.WriteString(", ")
+	builder.WriteString("signing_alg=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SigningAlg))
+	builder.WriteString(", ")
+	builder.WriteString("audience=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Audience))
+	builder.WriteString(", ")
+	builder.WriteString("access_token_ttl=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AccessTokenTTL))
+	builder.WriteString(", ")
+	builder.WriteString("refresh_token_ttl=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RefreshTokenTTL))
 	builder.WriteString(", ")
 	if v := _m.DisabledAt; v != nil {
 		builder.WriteString("disabled_at=")

@@ -201,6 +201,54 @@ func (_c *OAuthClientCreate) SetNillableBackchannelLogoutURI(v *string) *OAuthCl
 	return _c
 }
 
+// SetSigningAlg sets the "signing_alg" field.
+func (_c *OAuthClientCreate) SetSigningAlg(v oauthclient.SigningAlg) *OAuthClientCreate {
+	_c.mutation.SetSigningAlg(v)
+	return _c
+}
+
+// SetNillableSigningAlg sets the "signing_alg" field if the given value is not nil.
+func (_c *OAuthClientCreate) SetNillableSigningAlg(v *oauthclient.SigningAlg) *OAuthClientCreate {
+	if v != nil {
+		_c.SetSigningAlg(*v)
+	}
+	return _c
+}
+
+// SetAudience sets the "audience" field.
+func (_c *OAuthClientCreate) SetAudience(v []string) *OAuthClientCreate {
+	_c.mutation.SetAudience(v)
+	return _c
+}
+
+// SetAccessTokenTTL sets the "access_token_ttl" field.
+func (_c *OAuthClientCreate) SetAccessTokenTTL(v int) *OAuthClientCreate {
+	_c.mutation.SetAccessTokenTTL(v)
+	return _c
+}
+
+// SetNillableAccessTokenTTL sets the "access_token_ttl" field if the given value is not nil.
+func (_c *OAuthClientCreate) SetNillableAccessTokenTTL(v *int) *OAuthClientCreate {
+	if v != nil {
+		_c.SetAccessTokenTTL(*v)
+	}
+	return _c
+}
+
+// SetRefreshTokenTTL sets the "refresh_token_ttl" field.
+func (_c *OAuthClientCreate) SetRefreshTokenTTL(v int) *OAuthClientCreate {
+	_c.mutation.SetRefreshTokenTTL(v)
+	return _c
+}
+
+// SetNillableRefreshTokenTTL sets the "refresh_token_ttl" field if the given value is not nil.
+func (_c *OAuthClientCreate) SetNillableRefreshTokenTTL(v *int) *OAuthClientCreate {
+	if v != nil {
+		_c.SetRefreshTokenTTL(*v)
+	}
+	return _c
+}
+
 // SetDisabledAt sets the "disabled_at" field.
 func (_c *OAuthClientCreate) SetDisabledAt(v time.Time) *OAuthClientCreate {
 	_c.mutation.SetDisabledAt(v)
@@ -299,6 +347,18 @@ func (_c *OAuthClientCreate) defaults() error {
 		v := oauthclient.DefaultBackchannelLogoutURI
 		_c.mutation.SetBackchannelLogoutURI(v)
 	}
+	if _, ok := _c.mutation.SigningAlg(); !ok {
+		v := oauthclient.DefaultSigningAlg
+		_c.mutation.SetSigningAlg(v)
+	}
+	if _, ok := _c.mutation.AccessTokenTTL(); !ok {
+		v := oauthclient.DefaultAccessTokenTTL
+		_c.mutation.SetAccessTokenTTL(v)
+	}
+	if _, ok := _c.mutation.RefreshTokenTTL(); !ok {
+		v := oauthclient.DefaultRefreshTokenTTL
+		_c.mutation.SetRefreshTokenTTL(v)
+	}
 	return nil
 }
 
@@ -355,6 +415,30 @@ func (_c *OAuthClientCreate) check() error {
 	}
 	if _, ok := _c.mutation.BackchannelLogoutURI(); !ok {
 		return &ValidationError{Name: "backchannel_logout_uri", err: errors.New(`ent: missing required field "OAuthClient.backchannel_logout_uri"`)}
+	}
+	if _, ok := _c.mutation.SigningAlg(); !ok {
+		return &ValidationError{Name: "signing_alg", err: errors.New(`ent: missing required field "OAuthClient.signing_alg"`)}
+	}
+	if v, ok := _c.mutation.SigningAlg(); ok {
+		if err := oauthclient.SigningAlgValidator(v); err != nil {
+			return &ValidationError{Name: "signing_alg", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.signing_alg": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.AccessTokenTTL(); !ok {
+		return &ValidationError{Name: "access_token_ttl", err: errors.New(`ent: missing required field "OAuthClient.access_token_ttl"`)}
+	}
+	if v, ok := _c.mutation.AccessTokenTTL(); ok {
+		if err := oauthclient.AccessTokenTTLValidator(v); err != nil {
+			return &ValidationError{Name: "access_token_ttl", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.access_token_ttl": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.RefreshTokenTTL(); !ok {
+		return &ValidationError{Name: "refresh_token_ttl", err: errors.New(`ent: missing required field "OAuthClient.refresh_token_ttl"`)}
+	}
+	if v, ok := _c.mutation.RefreshTokenTTL(); ok {
+		if err := oauthclient.RefreshTokenTTLValidator(v); err != nil {
+			return &ValidationError{Name: "refresh_token_ttl", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.refresh_token_ttl": %w`, err)}
+		}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "OAuthClient.tenant"`)}
@@ -452,6 +536,22 @@ func (_c *OAuthClientCreate) createSpec() (*OAuthClient, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BackchannelLogoutURI(); ok {
 		_spec.SetField(oauthclient.FieldBackchannelLogoutURI, field.TypeString, value)
 		_node.BackchannelLogoutURI = value
+	}
+	if value, ok := _c.mutation.SigningAlg(); ok {
+		_spec.SetField(oauthclient.FieldSigningAlg, field.TypeEnum, value)
+		_node.SigningAlg = value
+	}
+	if value, ok := _c.mutation.Audience(); ok {
+		_spec.SetField(oauthclient.FieldAudience, field.TypeJSON, value)
+		_node.Audience = value
+	}
+	if value, ok := _c.mutation.AccessTokenTTL(); ok {
+		_spec.SetField(oauthclient.FieldAccessTokenTTL, field.TypeInt, value)
+		_node.AccessTokenTTL = value
+	}
+	if value, ok := _c.mutation.RefreshTokenTTL(); ok {
+		_spec.SetField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
+		_node.RefreshTokenTTL = value
 	}
 	if value, ok := _c.mutation.DisabledAt(); ok {
 		_spec.SetField(oauthclient.FieldDisabledAt, field.TypeTime, value)

@@ -231,6 +231,80 @@ func (_u *OAuthClientUpdate) SetNillableBackchannelLogoutURI(v *string) *OAuthCl
 	return _u
 }
 
+// SetSigningAlg sets the "signing_alg" field.
+func (_u *OAuthClientUpdate) SetSigningAlg(v oauthclient.SigningAlg) *OAuthClientUpdate {
+	_u.mutation.SetSigningAlg(v)
+	return _u
+}
+
+// SetNillableSigningAlg sets the "signing_alg" field if the given value is not nil.
+func (_u *OAuthClientUpdate) SetNillableSigningAlg(v *oauthclient.SigningAlg) *OAuthClientUpdate {
+	if v != nil {
+		_u.SetSigningAlg(*v)
+	}
+	return _u
+}
+
+// SetAudience sets the "audience" field.
+func (_u *OAuthClientUpdate) SetAudience(v []string) *OAuthClientUpdate {
+	_u.mutation.SetAudience(v)
+	return _u
+}
+
+// AppendAudience appends value to the "audience" field.
+func (_u *OAuthClientUpdate) AppendAudience(v []string) *OAuthClientUpdate {
+	_u.mutation.AppendAudience(v)
+	return _u
+}
+
+// ClearAudience clears the value of the "audience" field.
+func (_u *OAuthClientUpdate) ClearAudience() *OAuthClientUpdate {
+	_u.mutation.ClearAudience()
+	return _u
+}
+
+// SetAccessTokenTTL sets the "access_token_ttl" field.
+func (_u *OAuthClientUpdate) SetAccessTokenTTL(v int) *OAuthClientUpdate {
+	_u.mutation.ResetAccessTokenTTL()
+	_u.mutation.SetAccessTokenTTL(v)
+	return _u
+}
+
+// SetNillableAccessTokenTTL sets the "access_token_ttl" field if the given value is not nil.
+func (_u *OAuthClientUpdate) SetNillableAccessTokenTTL(v *int) *OAuthClientUpdate {
+	if v != nil {
+		_u.SetAccessTokenTTL(*v)
+	}
+	return _u
+}
+
+// AddAccessTokenTTL adds value to the "access_token_ttl" field.
+func (_u *OAuthClientUpdate) AddAccessTokenTTL(v int) *OAuthClientUpdate {
+	_u.mutation.AddAccessTokenTTL(v)
+	return _u
+}
+
+// SetRefreshTokenTTL sets the "refresh_token_ttl" field.
+func (_u *OAuthClientUpdate) SetRefreshTokenTTL(v int) *OAuthClientUpdate {
+	_u.mutation.ResetRefreshTokenTTL()
+	_u.mutation.SetRefreshTokenTTL(v)
+	return _u
+}
+
+// SetNillableRefreshTokenTTL sets the "refresh_token_ttl" field if the given value is not nil.
+func (_u *OAuthClientUpdate) SetNillableRefreshTokenTTL(v *int) *OAuthClientUpdate {
+	if v != nil {
+		_u.SetRefreshTokenTTL(*v)
+	}
+	return _u
+}
+
+// AddRefreshTokenTTL adds value to the "refresh_token_ttl" field.
+func (_u *OAuthClientUpdate) AddRefreshTokenTTL(v int) *OAuthClientUpdate {
+	_u.mutation.AddRefreshTokenTTL(v)
+	return _u
+}
+
 // SetDisabledAt sets the "disabled_at" field.
 func (_u *OAuthClientUpdate) SetDisabledAt(v time.Time) *OAuthClientUpdate {
 	_u.mutation.SetDisabledAt(v)
@@ -308,6 +382,21 @@ func (_u *OAuthClientUpdate) check() error {
 	if v, ok := _u.mutation.TokenFormat(); ok {
 		if err := oauthclient.TokenFormatValidator(v); err != nil {
 			return &ValidationError{Name: "token_format", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.token_format": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SigningAlg(); ok {
+		if err := oauthclient.SigningAlgValidator(v); err != nil {
+			return &ValidationError{Name: "signing_alg", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.signing_alg": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AccessTokenTTL(); ok {
+		if err := oauthclient.AccessTokenTTLValidator(v); err != nil {
+			return &ValidationError{Name: "access_token_ttl", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.access_token_ttl": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RefreshTokenTTL(); ok {
+		if err := oauthclient.RefreshTokenTTLValidator(v); err != nil {
+			return &ValidationError{Name: "refresh_token_ttl", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.refresh_token_ttl": %w`, err)}
 		}
 	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
@@ -406,6 +495,32 @@ func (_u *OAuthClientUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.BackchannelLogoutURI(); ok {
 		_spec.SetField(oauthclient.FieldBackchannelLogoutURI, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SigningAlg(); ok {
+		_spec.SetField(oauthclient.FieldSigningAlg, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Audience(); ok {
+		_spec.SetField(oauthclient.FieldAudience, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAudience(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, oauthclient.FieldAudience, value)
+		})
+	}
+	if _u.mutation.AudienceCleared() {
+		_spec.ClearField(oauthclient.FieldAudience, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.AccessTokenTTL(); ok {
+		_spec.SetField(oauthclient.FieldAccessTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAccessTokenTTL(); ok {
+		_spec.AddField(oauthclient.FieldAccessTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RefreshTokenTTL(); ok {
+		_spec.SetField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRefreshTokenTTL(); ok {
+		_spec.AddField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.DisabledAt(); ok {
 		_spec.SetField(oauthclient.FieldDisabledAt, field.TypeTime, value)
@@ -635,6 +750,80 @@ func (_u *OAuthClientUpdateOne) SetNillableBackchannelLogoutURI(v *string) *OAut
 	return _u
 }
 
+// SetSigningAlg sets the "signing_alg" field.
+func (_u *OAuthClientUpdateOne) SetSigningAlg(v oauthclient.SigningAlg) *OAuthClientUpdateOne {
+	_u.mutation.SetSigningAlg(v)
+	return _u
+}
+
+// SetNillableSigningAlg sets the "signing_alg" field if the given value is not nil.
+func (_u *OAuthClientUpdateOne) SetNillableSigningAlg(v *oauthclient.SigningAlg) *OAuthClientUpdateOne {
+	if v != nil {
+		_u.SetSigningAlg(*v)
+	}
+	return _u
+}
+
+// SetAudience sets the "audience" field.
+func (_u *OAuthClientUpdateOne) SetAudience(v []string) *OAuthClientUpdateOne {
+	_u.mutation.SetAudience(v)
+	return _u
+}
+
+// AppendAudience appends value to the "audience" field.
+func (_u *OAuthClientUpdateOne) AppendAudience(v []string) *OAuthClientUpdateOne {
+	_u.mutation.AppendAudience(v)
+	return _u
+}
+
+// ClearAudience clears the value of the "audience" field.
+func (_u *OAuthClientUpdateOne) ClearAudience() *OAuthClientUpdateOne {
+	_u.mutation.ClearAudience()
+	return _u
+}
+
+// SetAccessTokenTTL sets the "access_token_ttl" field.
+func (_u *OAuthClientUpdateOne) SetAccessTokenTTL(v int) *OAuthClientUpdateOne {
+	_u.mutation.ResetAccessTokenTTL()
+	_u.mutation.SetAccessTokenTTL(v)
+	return _u
+}
+
+// SetNillableAccessTokenTTL sets the "access_token_ttl" field if the given value is not nil.
+func (_u *OAuthClientUpdateOne) SetNillableAccessTokenTTL(v *int) *OAuthClientUpdateOne {
+	if v != nil {
+		_u.SetAccessTokenTTL(*v)
+	}
+	return _u
+}
+
+// AddAccessTokenTTL adds value to the "access_token_ttl" field.
+func (_u *OAuthClientUpdateOne) AddAccessTokenTTL(v int) *OAuthClientUpdateOne {
+	_u.mutation.AddAccessTokenTTL(v)
+	return _u
+}
+
+// SetRefreshTokenTTL sets the "refresh_token_ttl" field.
+func (_u *OAuthClientUpdateOne) SetRefreshTokenTTL(v int) *OAuthClientUpdateOne {
+	_u.mutation.ResetRefreshTokenTTL()
+	_u.mutation.SetRefreshTokenTTL(v)
+	return _u
+}
+
+// SetNillableRefreshTokenTTL sets the "refresh_token_ttl" field if the given value is not nil.
+func (_u *OAuthClientUpdateOne) SetNillableRefreshTokenTTL(v *int) *OAuthClientUpdateOne {
+	if v != nil {
+		_u.SetRefreshTokenTTL(*v)
+	}
+	return _u
+}
+
+// AddRefreshTokenTTL adds value to the "refresh_token_ttl" field.
+func (_u *OAuthClientUpdateOne) AddRefreshTokenTTL(v int) *OAuthClientUpdateOne {
+	_u.mutation.AddRefreshTokenTTL(v)
+	return _u
+}
+
 // SetDisabledAt sets the "disabled_at" field.
 func (_u *OAuthClientUpdateOne) SetDisabledAt(v time.Time) *OAuthClientUpdateOne {
 	_u.mutation.SetDisabledAt(v)
@@ -725,6 +914,21 @@ func (_u *OAuthClientUpdateOne) check() error {
 	if v, ok := _u.mutation.TokenFormat(); ok {
 		if err := oauthclient.TokenFormatValidator(v); err != nil {
 			return &ValidationError{Name: "token_format", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.token_format": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SigningAlg(); ok {
+		if err := oauthclient.SigningAlgValidator(v); err != nil {
+			return &ValidationError{Name: "signing_alg", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.signing_alg": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AccessTokenTTL(); ok {
+		if err := oauthclient.AccessTokenTTLValidator(v); err != nil {
+			return &ValidationError{Name: "access_token_ttl", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.access_token_ttl": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RefreshTokenTTL(); ok {
+		if err := oauthclient.RefreshTokenTTLValidator(v); err != nil {
+			return &ValidationError{Name: "refresh_token_ttl", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.refresh_token_ttl": %w`, err)}
 		}
 	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
@@ -840,6 +1044,32 @@ func (_u *OAuthClientUpdateOne) sqlSave(ctx context.Context) (_node *OAuthClient
 	}
 	if value, ok := _u.mutation.BackchannelLogoutURI(); ok {
 		_spec.SetField(oauthclient.FieldBackchannelLogoutURI, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SigningAlg(); ok {
+		_spec.SetField(oauthclient.FieldSigningAlg, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Audience(); ok {
+		_spec.SetField(oauthclient.FieldAudience, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAudience(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, oauthclient.FieldAudience, value)
+		})
+	}
+	if _u.mutation.AudienceCleared() {
+		_spec.ClearField(oauthclient.FieldAudience, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.AccessTokenTTL(); ok {
+		_spec.SetField(oauthclient.FieldAccessTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAccessTokenTTL(); ok {
+		_spec.AddField(oauthclient.FieldAccessTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RefreshTokenTTL(); ok {
+		_spec.SetField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRefreshTokenTTL(); ok {
+		_spec.AddField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.DisabledAt(); ok {
 		_spec.SetField(oauthclient.FieldDisabledAt, field.TypeTime, value)

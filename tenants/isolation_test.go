@@ -15,9 +15,12 @@ import (
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/migrate"
 	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/ent/oauthconsent"
+	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/privacy"
@@ -60,6 +63,9 @@ type side struct {
 	outbox     *ent.OutboxMessage
 	signingKey *ent.SigningKey
 	oauthApp   *ent.OAuthClient
+	oauthToken *ent.OAuthToken
+	consent    *ent.OAuthConsent
+	device     *ent.DeviceAuthorization
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -217,6 +223,30 @@ func oauthClientRows(cs []*ent.OAuthClient, err error) ([]row, error) {
 	out := make([]row, len(cs))
 	for i, c := range cs {
 		out[i] = row{c.ID, c.TenantID, c.String()}
+	}
+	return out, err
+}
+
+func oauthTokenRows(ts []*ent.OAuthToken, err error) ([]row, error) {
+	out := make([]row, len(ts))
+	for i, x := range ts {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func consentRows(cs []*ent.OAuthConsent, err error) ([]row, error) {
+	out := make([]row, len(cs))
+	for i, x := range cs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func deviceRows(ds []*ent.DeviceAuthorization, err error) ([]row, error) {
+	out := make([]row, len(ds))
+	for i, x := range ds {
+		out[i] = row{x.ID, x.TenantID, x.String()}
 	}
 	return out, err
 }
@@ -708,6 +738,118 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "OAuthToken", table: oauthtoken.Table,
+			of: func(s side) int { return s.oauthToken.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return oauthTokenRows(c.OAuthToken.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.OAuthToken.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthToken.Query().Where(oauthtoken.ID(id)).Count(ctx)
+			},
+			// Reviving a revoked token of another workspace.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthToken.Update().Where(oauthtoken.ID(id)).SetActive(true).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OAuthToken.UpdateOneID(id).SetActive(true).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthToken.Delete().Where(oauthtoken.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OAuthToken.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.OAuthToken.Create().SetTenantID(tid).SetKind(oauthtoken.KindAccess).SetSignature("planted").SetRequestID("planted").SetClientID("planted").
+					SetRequestedAt(forgedTime).SetExpiresAt(forgedTime).SetData([]byte("{}")).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(oauthtoken.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.OAuthToken.Query().Where(oauthtoken.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.OAuthToken.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "OAuthConsent", table: oauthconsent.Table,
+			of: func(s side) int { return s.consent.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return consentRows(c.OAuthConsent.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.OAuthConsent.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthConsent.Query().Where(oauthconsent.ID(id)).Count(ctx)
+			},
+			// Widening another workspace's consent.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthConsent.Update().Where(oauthconsent.ID(id)).SetScopes([]string{"admin"}).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OAuthConsent.UpdateOneID(id).SetScopes([]string{"admin"}).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.OAuthConsent.Delete().Where(oauthconsent.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.OAuthConsent.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.OAuthConsent.Create().SetTenantID(tid).SetUserID(1).SetClientID("planted").SetScopes([]string{"openid"}).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(oauthconsent.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.OAuthConsent.Query().Where(oauthconsent.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.OAuthConsent.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "DeviceAuthorization", table: deviceauthorization.Table,
+			of: func(s side) int { return s.device.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return deviceRows(c.DeviceAuthorization.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error {
+				return errOnly(c.DeviceAuthorization.Get(ctx, id))
+			},
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DeviceAuthorization.Query().Where(deviceauthorization.ID(id)).Count(ctx)
+			},
+			// Approving another workspace's device login.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DeviceAuthorization.Update().Where(deviceauthorization.ID(id)).SetStatus(deviceauthorization.StatusApproved).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.DeviceAuthorization.UpdateOneID(id).SetStatus(deviceauthorization.StatusApproved).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DeviceAuthorization.Delete().Where(deviceauthorization.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.DeviceAuthorization.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.DeviceAuthorization.Create().SetTenantID(tid).SetDeviceCodeHash("planted").SetUserCodeHash("planted").SetClientID("planted").
+					SetExpiresAt(forgedTime).SetInterval(5).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(deviceauthorization.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.DeviceAuthorization.Query().Where(deviceauthorization.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.DeviceAuthorization.Get(ctx, id)
+					}),
+			},
+		},
 	}
 }
 
@@ -780,9 +922,23 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetRedirectUris([]string{"https://" + slug + ".example/cb"}).Save(sys); err != nil {
 		t.Fatalf("create oauth client in %s: %v", slug, err)
 	}
+	if s.oauthToken, err = c.OAuthToken.Create().SetKind(oauthtoken.KindAccess).SetSignature("sig-" + slug).
+		SetRequestID("req-" + slug).SetClientID("app-" + slug).SetActive(false).SetRequestedAt(now).
+		SetExpiresAt(now.Add(time.Hour)).SetData([]byte("{}")).Save(sys); err != nil {
+		t.Fatalf("create oauth token in %s: %v", slug, err)
+	}
+	if s.consent, err = c.OAuthConsent.Create().SetUserID(s.owner.ID).SetClientID("app-" + slug).
+		SetScopes([]string{"openid"}).Save(sys); err != nil {
+		t.Fatalf("create consent in %s: %v", slug, err)
+	}
+	if s.device, err = c.DeviceAuthorization.Create().SetDeviceCodeHash("dc-" + slug).SetUserCodeHash("uc-" + slug).
+		SetClientID("app-" + slug).SetExpiresAt(now.Add(time.Hour)).SetInterval(5).Save(sys); err != nil {
+		t.Fatalf("create device authorization in %s: %v", slug, err)
+	}
 	for name, tid := range map[string]int{
-		"oauth client": s.oauthApp.TenantID,
-		"session":      s.session.TenantID, "one-time token": s.ott.TenantID,
+		"oauth client": s.oauthApp.TenantID, "oauth token": s.oauthToken.TenantID,
+		"consent": s.consent.TenantID, "device authorization": s.device.TenantID,
+		"session": s.session.TenantID, "one-time token": s.ott.TenantID,
 		"throttle": s.throttle.TenantID, "outbox message": s.outbox.TenantID,
 		"signing key": s.signingKey.TenantID,
 	} {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -616,4 +617,21 @@ func (f *Flows) RevokeOtherSessions(ctx context.Context, keep int) (int, error) 
 		return apperr.Wrap(err, "audit event")
 	})
 	return n, err
+}
+
+// SessionFromRequest returns the live session behind r's cookie for the
+// workspace slug, its viewer, and the cookie value (from which the
+// session's CSRF token derives). ctx must be bound to that workspace.
+func (f *Flows) SessionFromRequest(ctx context.Context, r *http.Request, slug string) (*ent.Session, viewer.Viewer, string, error) {
+	tok := f.sessions.FromRequest(r, slug)
+	if tok == "" {
+		return nil, viewer.Viewer{}, "", session.ErrNoSession
+	}
+	s, v, err := f.Authenticate(ctx, tok)
+	return s, v, tok, err
+}
+
+// ClearSessionCookie removes the workspace's session cookie.
+func (f *Flows) ClearSessionCookie(w http.ResponseWriter, slug string) {
+	f.sessions.ClearCookie(w, slug)
 }

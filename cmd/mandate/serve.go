@@ -16,6 +16,7 @@ import (
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/oidc/issuer"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/frontend"
@@ -86,7 +87,9 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing)
+	iss := issuer.New(issuer.Config{Client: a.db.Client, Tenants: a.tenants, Keys: signing, Flows: flows,
+		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log})
+	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -148,9 +151,12 @@ func (a *app) signinFlows(base string) (*signin.Flows, error) {
 var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account", "confirm-email", "accept-invitation"}
 
 // newHandler mounts every route and the middleware around them.
-func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager) http.Handler {
+func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager, iss *issuer.Issuer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /t/{slug}/jwks.json", signing.JWKSHandler(ts))
+	if iss != nil {
+		iss.Mount(mux)
+	}
 	auth := signin.NewHandler(flows, ts)
 	auth.Mount(mux)
 	for _, p := range hostedPages {

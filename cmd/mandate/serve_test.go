@@ -285,7 +285,7 @@ func TestHTTPHygiene(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db)))
+	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db), nil))
 	defer srv.Close()
 
 	// node > (user > membership) x 7 > id: deeper than the limit.
@@ -368,7 +368,7 @@ func TestHSTSOnlyOverHTTPS(t *testing.T) {
 	for _, https := range []bool{true, false} {
 		rec := httptest.NewRecorder()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		newHandler(log, ts, db.Ping, https, testFlows(db, ts, log), testKeys(t, db)).
+		newHandler(log, ts, db.Ping, https, testFlows(db, ts, log), testKeys(t, db), nil).
 			ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != https {
 			t.Fatalf("https=%v: HSTS present=%v", https, got)
@@ -391,7 +391,7 @@ func TestHostedPagesAreServed(t *testing.T) {
 	db := testdb.Open(t, "sqlite3")
 	ts := tenants.NewService(db.Client, audit.NewRecorder())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db))
+	h := newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db), nil)
 	for _, p := range append(hostedPages, "verify-email?token=x", "reset-password?token=x") {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/t/acme/"+p, nil))

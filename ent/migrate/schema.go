@@ -144,6 +144,45 @@ var (
 			},
 		},
 	}
+	// DeviceAuthorizationsColumns holds the columns for the "device_authorizations" table.
+	DeviceAuthorizationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "device_code_hash", Type: field.TypeString, Unique: true},
+		{Name: "user_code_hash", Type: field.TypeString, Unique: true},
+		{Name: "client_id", Type: field.TypeString},
+		{Name: "scopes", Type: field.TypeJSON, Nullable: true},
+		{Name: "audience", Type: field.TypeJSON, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "approved", "denied", "consumed"}, Default: "pending"},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "session", Type: field.TypeBytes, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "interval", Type: field.TypeInt},
+		{Name: "last_polled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// DeviceAuthorizationsTable holds the schema information for the "device_authorizations" table.
+	DeviceAuthorizationsTable = &schema.Table{
+		Name:       "device_authorizations",
+		Columns:    DeviceAuthorizationsColumns,
+		PrimaryKey: []*schema.Column{DeviceAuthorizationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "device_authorizations_tenants_tenant",
+				Columns:    []*schema.Column{DeviceAuthorizationsColumns[14]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "deviceauthorization_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeviceAuthorizationsColumns[11]},
+			},
+		},
+	}
 	// MembershipsColumns holds the columns for the "memberships" table.
 	MembershipsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -200,6 +239,10 @@ var (
 		{Name: "require_par", Type: field.TypeBool, Default: false},
 		{Name: "post_logout_redirect_uris", Type: field.TypeJSON, Nullable: true},
 		{Name: "backchannel_logout_uri", Type: field.TypeString, Default: ""},
+		{Name: "signing_alg", Type: field.TypeEnum, Enums: []string{"ES256", "RS256", "EdDSA"}, Default: "ES256"},
+		{Name: "audience", Type: field.TypeJSON, Nullable: true},
+		{Name: "access_token_ttl", Type: field.TypeInt, Default: 0},
+		{Name: "refresh_token_ttl", Type: field.TypeInt, Default: 0},
 		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeInt},
 	}
@@ -211,7 +254,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "oauth_clients_tenants_tenant",
-				Columns:    []*schema.Column{OauthClientsColumns[19]},
+				Columns:    []*schema.Column{OauthClientsColumns[23]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -220,7 +263,89 @@ var (
 			{
 				Name:    "oauthclient_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{OauthClientsColumns[19], OauthClientsColumns[4]},
+				Columns: []*schema.Column{OauthClientsColumns[23], OauthClientsColumns[4]},
+			},
+		},
+	}
+	// OauthConsentsColumns holds the columns for the "oauth_consents" table.
+	OauthConsentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "client_id", Type: field.TypeString},
+		{Name: "scopes", Type: field.TypeJSON},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// OauthConsentsTable holds the schema information for the "oauth_consents" table.
+	OauthConsentsTable = &schema.Table{
+		Name:       "oauth_consents",
+		Columns:    OauthConsentsColumns,
+		PrimaryKey: []*schema.Column{OauthConsentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "oauth_consents_tenants_tenant",
+				Columns:    []*schema.Column{OauthConsentsColumns[6]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "oauthconsent_tenant_id_user_id_client_id",
+				Unique:  true,
+				Columns: []*schema.Column{OauthConsentsColumns[6], OauthConsentsColumns[3], OauthConsentsColumns[4]},
+			},
+		},
+	}
+	// OauthTokensColumns holds the columns for the "oauth_tokens" table.
+	OauthTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"code", "access", "refresh", "oidc", "pkce", "par", "jti"}},
+		{Name: "signature", Type: field.TypeString},
+		{Name: "request_id", Type: field.TypeString},
+		{Name: "client_id", Type: field.TypeString},
+		{Name: "subject", Type: field.TypeString, Default: ""},
+		{Name: "sid", Type: field.TypeString, Default: ""},
+		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "requested_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "data", Type: field.TypeBytes},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// OauthTokensTable holds the schema information for the "oauth_tokens" table.
+	OauthTokensTable = &schema.Table{
+		Name:       "oauth_tokens",
+		Columns:    OauthTokensColumns,
+		PrimaryKey: []*schema.Column{OauthTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "oauth_tokens_tenants_tenant",
+				Columns:    []*schema.Column{OauthTokensColumns[11]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "oauthtoken_kind_signature",
+				Unique:  true,
+				Columns: []*schema.Column{OauthTokensColumns[1], OauthTokensColumns[2]},
+			},
+			{
+				Name:    "oauthtoken_request_id",
+				Unique:  false,
+				Columns: []*schema.Column{OauthTokensColumns[3]},
+			},
+			{
+				Name:    "oauthtoken_tenant_id_client_id_subject",
+				Unique:  false,
+				Columns: []*schema.Column{OauthTokensColumns[11], OauthTokensColumns[4], OauthTokensColumns[5]},
+			},
+			{
+				Name:    "oauthtoken_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{OauthTokensColumns[9]},
 			},
 		},
 	}
@@ -449,8 +574,11 @@ var (
 		APITokensTable,
 		AuditChainsTable,
 		AuditEventsTable,
+		DeviceAuthorizationsTable,
 		MembershipsTable,
 		OauthClientsTable,
+		OauthConsentsTable,
+		OauthTokensTable,
 		OneTimeTokensTable,
 		OutboxMessagesTable,
 		SessionsTable,
@@ -474,6 +602,10 @@ func init() {
 	AuditEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
+	DeviceAuthorizationsTable.ForeignKeys[0].RefTable = TenantsTable
+	DeviceAuthorizationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
 	MembershipsTable.ForeignKeys[0].RefTable = TenantsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	MembershipsTable.Annotation = &entsql.Annotation{
@@ -482,6 +614,14 @@ func init() {
 	OauthClientsTable.ForeignKeys[0].RefTable = TenantsTable
 	OauthClientsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	OauthConsentsTable.ForeignKeys[0].RefTable = TenantsTable
+	OauthConsentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	OauthTokensTable.ForeignKeys[0].RefTable = TenantsTable
+	OauthTokensTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
 	OneTimeTokensTable.ForeignKeys[0].RefTable = TenantsTable
 	OneTimeTokensTable.Annotation = &entsql.Annotation{

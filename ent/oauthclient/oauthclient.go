@@ -54,6 +54,14 @@ const (
 	FieldPostLogoutRedirectUris = "post_logout_redirect_uris"
 	// FieldBackchannelLogoutURI holds the string denoting the backchannel_logout_uri field in the database.
 	FieldBackchannelLogoutURI = "backchannel_logout_uri"
+	// FieldSigningAlg holds the string denoting the signing_alg field in the database.
+	FieldSigningAlg = "signing_alg"
+	// FieldAudience holds the string denoting the audience field in the database.
+	FieldAudience = "audience"
+	// FieldAccessTokenTTL holds the string denoting the access_token_ttl field in the database.
+	FieldAccessTokenTTL = "access_token_ttl"
+	// FieldRefreshTokenTTL holds the string denoting the refresh_token_ttl field in the database.
+	FieldRefreshTokenTTL = "refresh_token_ttl"
 	// FieldDisabledAt holds the string denoting the disabled_at field in the database.
 	FieldDisabledAt = "disabled_at"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
@@ -90,6 +98,10 @@ var Columns = []string{
 	FieldRequirePar,
 	FieldPostLogoutRedirectUris,
 	FieldBackchannelLogoutURI,
+	FieldSigningAlg,
+	FieldAudience,
+	FieldAccessTokenTTL,
+	FieldRefreshTokenTTL,
 	FieldDisabledAt,
 }
 
@@ -131,6 +143,14 @@ var (
 	DefaultRequirePar bool
 	// DefaultBackchannelLogoutURI holds the default value on creation for the "backchannel_logout_uri" field.
 	DefaultBackchannelLogoutURI string
+	// DefaultAccessTokenTTL holds the default value on creation for the "access_token_ttl" field.
+	DefaultAccessTokenTTL int
+	// AccessTokenTTLValidator is a validator for the "access_token_ttl" field. It is called by the builders before save.
+	AccessTokenTTLValidator func(int) error
+	// DefaultRefreshTokenTTL holds the default value on creation for the "refresh_token_ttl" field.
+	DefaultRefreshTokenTTL int
+	// RefreshTokenTTLValidator is a validator for the "refresh_token_ttl" field. It is called by the builders before save.
+	RefreshTokenTTLValidator func(int) error
 )
 
 // TokenFormat defines the type for the "token_format" enum field.
@@ -156,6 +176,33 @@ func TokenFormatValidator(tf TokenFormat) error {
 		return nil
 	default:
 		return fmt.Errorf("oauthclient: invalid enum value for token_format field: %q", tf)
+	}
+}
+
+// SigningAlg defines the type for the "signing_alg" enum field.
+type SigningAlg string
+
+// SigningAlgES256 is the default value of the SigningAlg enum.
+const DefaultSigningAlg = SigningAlgES256
+
+// SigningAlg values.
+const (
+	SigningAlgES256 SigningAlg = "ES256"
+	SigningAlgRS256 SigningAlg = "RS256"
+	SigningAlgEdDSA SigningAlg = "EdDSA"
+)
+
+func (sa SigningAlg) String() string {
+	return string(sa)
+}
+
+// SigningAlgValidator is a validator for the "signing_alg" field enum values. It is called by the builders before save.
+func SigningAlgValidator(sa SigningAlg) error {
+	switch sa {
+	case SigningAlgES256, SigningAlgRS256, SigningAlgEdDSA:
+		return nil
+	default:
+		return fmt.Errorf("oauthclient: invalid enum value for signing_alg field: %q", sa)
 	}
 }
 
@@ -232,6 +279,21 @@ func ByBackchannelLogoutURI(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBackchannelLogoutURI, opts...).ToFunc()
 }
 
+// BySigningAlg orders the results by the signing_alg field.
+func BySigningAlg(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSigningAlg, opts...).ToFunc()
+}
+
+// ByAccessTokenTTL orders the results by the access_token_ttl field.
+func ByAccessTokenTTL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAccessTokenTTL, opts...).ToFunc()
+}
+
+// ByRefreshTokenTTL orders the results by the refresh_token_ttl field.
+func ByRefreshTokenTTL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefreshTokenTTL, opts...).ToFunc()
+}
+
 // ByDisabledAt orders the results by the disabled_at field.
 func ByDisabledAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDisabledAt, opts...).ToFunc()
@@ -265,6 +327,24 @@ func (e *TokenFormat) UnmarshalGQL(val interface{}) error {
 	*e = TokenFormat(str)
 	if err := TokenFormatValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid TokenFormat", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e SigningAlg) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *SigningAlg) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = SigningAlg(str)
+	if err := SigningAlgValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid SigningAlg", str)
 	}
 	return nil
 }

@@ -115,6 +115,16 @@ func BackchannelLogoutURI(v string) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldEQ(FieldBackchannelLogoutURI, v))
 }
 
+// AccessTokenTTL applies equality check predicate on the "access_token_ttl" field. It's identical to AccessTokenTTLEQ.
+func AccessTokenTTL(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldAccessTokenTTL, v))
+}
+
+// RefreshTokenTTL applies equality check predicate on the "refresh_token_ttl" field. It's identical to RefreshTokenTTLEQ.
+func RefreshTokenTTL(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldRefreshTokenTTL, v))
+}
+
 // DisabledAt applies equality check predicate on the "disabled_at" field. It's identical to DisabledAtEQ.
 func DisabledAt(v time.Time) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldEQ(FieldDisabledAt, v))
@@ -753,6 +763,116 @@ func BackchannelLogoutURIEqualFold(v string) predicate.OAuthClient {
 // BackchannelLogoutURIContainsFold applies the ContainsFold predicate on the "backchannel_logout_uri" field.
 func BackchannelLogoutURIContainsFold(v string) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldContainsFold(FieldBackchannelLogoutURI, v))
+}
+
+// SigningAlgEQ applies the EQ predicate on the "signing_alg" field.
+func SigningAlgEQ(v SigningAlg) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldSigningAlg, v))
+}
+
+// SigningAlgNEQ applies the NEQ predicate on the "signing_alg" field.
+func SigningAlgNEQ(v SigningAlg) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNEQ(FieldSigningAlg, v))
+}
+
+// SigningAlgIn applies the In predicate on the "signing_alg" field.
+func SigningAlgIn(vs ...SigningAlg) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIn(FieldSigningAlg, vs...))
+}
+
+// SigningAlgNotIn applies the NotIn predicate on the "signing_alg" field.
+func SigningAlgNotIn(vs ...SigningAlg) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotIn(FieldSigningAlg, vs...))
+}
+
+// AudienceIsNil applies the IsNil predicate on the "audience" field.
+func AudienceIsNil() predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIsNull(FieldAudience))
+}
+
+// AudienceNotNil applies the NotNil predicate on the "audience" field.
+func AudienceNotNil() predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotNull(FieldAudience))
+}
+
+// AccessTokenTTLEQ applies the EQ predicate on the "access_token_ttl" field.
+func AccessTokenTTLEQ(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldAccessTokenTTL, v))
+}
+
+// AccessTokenTTLNEQ applies the NEQ predicate on the "access_token_ttl" field.
+func AccessTokenTTLNEQ(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNEQ(FieldAccessTokenTTL, v))
+}
+
+// AccessTokenTTLIn applies the In predicate on the "access_token_ttl" field.
+func AccessTokenTTLIn(vs ...int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIn(FieldAccessTokenTTL, vs...))
+}
+
+// AccessTokenTTLNotIn applies the NotIn predicate on the "access_token_ttl" field.
+func AccessTokenTTLNotIn(vs ...int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotIn(FieldAccessTokenTTL, vs...))
+}
+
+// AccessTokenTTLGT applies the GT predicate on the "access_token_ttl" field.
+func AccessTokenTTLGT(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGT(FieldAccessTokenTTL, v))
+}
+
+// AccessTokenTTLGTE applies the GTE predicate on the "access_token_ttl" field.
+func AccessTokenTTLGTE(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGTE(FieldAccessTokenTTL, v))
+}
+
+// AccessTokenTTLLT applies the LT predicate on the "access_token_ttl" field.
+func AccessTokenTTLLT(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLT(FieldAccessTokenTTL, v))
+}
+
+// AccessTokenTTLLTE applies the LTE predicate on the "access_token_ttl" field.
+func AccessTokenTTLLTE(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLTE(FieldAccessTokenTTL, v))
+}
+
+// RefreshTokenTTLEQ applies the EQ predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLEQ(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldRefreshTokenTTL, v))
+}
+
+// RefreshTokenTTLNEQ applies the NEQ predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLNEQ(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNEQ(FieldRefreshTokenTTL, v))
+}
+
+// RefreshTokenTTLIn applies the In predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLIn(vs ...int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIn(FieldRefreshTokenTTL, vs...))
+}
+
+// RefreshTokenTTLNotIn applies the NotIn predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLNotIn(vs ...int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotIn(FieldRefreshTokenTTL, vs...))
+}
+
+// RefreshTokenTTLGT applies the GT predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLGT(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGT(FieldRefreshTokenTTL, v))
+}
+
+// RefreshTokenTTLGTE applies the GTE predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLGTE(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGTE(FieldRefreshTokenTTL, v))
+}
+
+// RefreshTokenTTLLT applies the LT predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLLT(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLT(FieldRefreshTokenTTL, v))
+}
+
+// RefreshTokenTTLLTE applies the LTE predicate on the "refresh_token_ttl" field.
+func RefreshTokenTTLLTE(v int) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLTE(FieldRefreshTokenTTL, v))
 }
 
 // DisabledAtEQ applies the EQ predicate on the "disabled_at" field.

@@ -183,6 +183,30 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The DeviceAuthorizationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeviceAuthorizationQueryRuleFunc func(context.Context, *ent.DeviceAuthorizationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeviceAuthorizationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceAuthorizationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeviceAuthorizationQuery", q)
+}
+
+// The DeviceAuthorizationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeviceAuthorizationMutationRuleFunc func(context.Context, *ent.DeviceAuthorizationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeviceAuthorizationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeviceAuthorizationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeviceAuthorizationMutation", m)
+}
+
 // The MembershipQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MembershipQueryRuleFunc func(context.Context, *ent.MembershipQuery) error
@@ -229,6 +253,54 @@ func (f OAuthClientMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OAuthClientMutation", m)
+}
+
+// The OAuthConsentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OAuthConsentQueryRuleFunc func(context.Context, *ent.OAuthConsentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OAuthConsentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OAuthConsentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OAuthConsentQuery", q)
+}
+
+// The OAuthConsentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OAuthConsentMutationRuleFunc func(context.Context, *ent.OAuthConsentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OAuthConsentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OAuthConsentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OAuthConsentMutation", m)
+}
+
+// The OAuthTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OAuthTokenQueryRuleFunc func(context.Context, *ent.OAuthTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OAuthTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OAuthTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OAuthTokenQuery", q)
+}
+
+// The OAuthTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OAuthTokenMutationRuleFunc func(context.Context, *ent.OAuthTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OAuthTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OAuthTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OAuthTokenMutation", m)
 }
 
 // The OneTimeTokenQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -440,9 +512,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.DeviceAuthorizationQuery:
+		return q.Filter(), nil
 	case *ent.MembershipQuery:
 		return q.Filter(), nil
 	case *ent.OAuthClientQuery:
+		return q.Filter(), nil
+	case *ent.OAuthConsentQuery:
+		return q.Filter(), nil
+	case *ent.OAuthTokenQuery:
 		return q.Filter(), nil
 	case *ent.OneTimeTokenQuery:
 		return q.Filter(), nil
@@ -471,9 +549,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
+	case *ent.DeviceAuthorizationMutation:
+		return m.Filter(), nil
 	case *ent.MembershipMutation:
 		return m.Filter(), nil
 	case *ent.OAuthClientMutation:
+		return m.Filter(), nil
+	case *ent.OAuthConsentMutation:
+		return m.Filter(), nil
+	case *ent.OAuthTokenMutation:
 		return m.Filter(), nil
 	case *ent.OneTimeTokenMutation:
 		return m.Filter(), nil

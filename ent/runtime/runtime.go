@@ -9,8 +9,11 @@ import (
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/ent/oauthconsent"
+	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	"github.com/mandatehq/mandate/ent/schema"
@@ -183,6 +186,33 @@ func init() {
 	auditeventDescRequestID := auditeventFields[22].Descriptor()
 	// auditevent.DefaultRequestID holds the default value on creation for the request_id field.
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
+	deviceauthorizationMixin := schema.DeviceAuthorization{}.Mixin()
+	deviceauthorization.Policy = privacy.NewPolicies(deviceauthorizationMixin[0], schema.DeviceAuthorization{})
+	deviceauthorization.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := deviceauthorization.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deviceauthorizationMixinHooks0 := deviceauthorizationMixin[0].Hooks()
+
+	deviceauthorization.Hooks[1] = deviceauthorizationMixinHooks0[0]
+	deviceauthorizationMixinFields1 := deviceauthorizationMixin[1].Fields()
+	_ = deviceauthorizationMixinFields1
+	deviceauthorizationFields := schema.DeviceAuthorization{}.Fields()
+	_ = deviceauthorizationFields
+	// deviceauthorizationDescCreatedAt is the schema descriptor for created_at field.
+	deviceauthorizationDescCreatedAt := deviceauthorizationMixinFields1[0].Descriptor()
+	// deviceauthorization.DefaultCreatedAt holds the default value on creation for the created_at field.
+	deviceauthorization.DefaultCreatedAt = deviceauthorizationDescCreatedAt.Default.(func() time.Time)
+	// deviceauthorizationDescUpdatedAt is the schema descriptor for updated_at field.
+	deviceauthorizationDescUpdatedAt := deviceauthorizationMixinFields1[1].Descriptor()
+	// deviceauthorization.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	deviceauthorization.DefaultUpdatedAt = deviceauthorizationDescUpdatedAt.Default.(func() time.Time)
+	// deviceauthorization.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	deviceauthorization.UpdateDefaultUpdatedAt = deviceauthorizationDescUpdatedAt.UpdateDefault.(func() time.Time)
 	membershipMixin := schema.Membership{}.Mixin()
 	membership.Policy = privacy.NewPolicies(membershipMixin[0], schema.Membership{})
 	membership.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -282,6 +312,72 @@ func init() {
 	oauthclientDescBackchannelLogoutURI := oauthclientFields[14].Descriptor()
 	// oauthclient.DefaultBackchannelLogoutURI holds the default value on creation for the backchannel_logout_uri field.
 	oauthclient.DefaultBackchannelLogoutURI = oauthclientDescBackchannelLogoutURI.Default.(string)
+	// oauthclientDescAccessTokenTTL is the schema descriptor for access_token_ttl field.
+	oauthclientDescAccessTokenTTL := oauthclientFields[17].Descriptor()
+	// oauthclient.DefaultAccessTokenTTL holds the default value on creation for the access_token_ttl field.
+	oauthclient.DefaultAccessTokenTTL = oauthclientDescAccessTokenTTL.Default.(int)
+	// oauthclient.AccessTokenTTLValidator is a validator for the "access_token_ttl" field. It is called by the builders before save.
+	oauthclient.AccessTokenTTLValidator = oauthclientDescAccessTokenTTL.Validators[0].(func(int) error)
+	// oauthclientDescRefreshTokenTTL is the schema descriptor for refresh_token_ttl field.
+	oauthclientDescRefreshTokenTTL := oauthclientFields[18].Descriptor()
+	// oauthclient.DefaultRefreshTokenTTL holds the default value on creation for the refresh_token_ttl field.
+	oauthclient.DefaultRefreshTokenTTL = oauthclientDescRefreshTokenTTL.Default.(int)
+	// oauthclient.RefreshTokenTTLValidator is a validator for the "refresh_token_ttl" field. It is called by the builders before save.
+	oauthclient.RefreshTokenTTLValidator = oauthclientDescRefreshTokenTTL.Validators[0].(func(int) error)
+	oauthconsentMixin := schema.OAuthConsent{}.Mixin()
+	oauthconsent.Policy = privacy.NewPolicies(oauthconsentMixin[0], schema.OAuthConsent{})
+	oauthconsent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := oauthconsent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	oauthconsentMixinHooks0 := oauthconsentMixin[0].Hooks()
+
+	oauthconsent.Hooks[1] = oauthconsentMixinHooks0[0]
+	oauthconsentMixinFields1 := oauthconsentMixin[1].Fields()
+	_ = oauthconsentMixinFields1
+	oauthconsentFields := schema.OAuthConsent{}.Fields()
+	_ = oauthconsentFields
+	// oauthconsentDescCreatedAt is the schema descriptor for created_at field.
+	oauthconsentDescCreatedAt := oauthconsentMixinFields1[0].Descriptor()
+	// oauthconsent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	oauthconsent.DefaultCreatedAt = oauthconsentDescCreatedAt.Default.(func() time.Time)
+	// oauthconsentDescUpdatedAt is the schema descriptor for updated_at field.
+	oauthconsentDescUpdatedAt := oauthconsentMixinFields1[1].Descriptor()
+	// oauthconsent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	oauthconsent.DefaultUpdatedAt = oauthconsentDescUpdatedAt.Default.(func() time.Time)
+	// oauthconsent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	oauthconsent.UpdateDefaultUpdatedAt = oauthconsentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	oauthtokenMixin := schema.OAuthToken{}.Mixin()
+	oauthtoken.Policy = privacy.NewPolicies(oauthtokenMixin[0], schema.OAuthToken{})
+	oauthtoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := oauthtoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	oauthtokenMixinHooks0 := oauthtokenMixin[0].Hooks()
+
+	oauthtoken.Hooks[1] = oauthtokenMixinHooks0[0]
+	oauthtokenFields := schema.OAuthToken{}.Fields()
+	_ = oauthtokenFields
+	// oauthtokenDescSubject is the schema descriptor for subject field.
+	oauthtokenDescSubject := oauthtokenFields[4].Descriptor()
+	// oauthtoken.DefaultSubject holds the default value on creation for the subject field.
+	oauthtoken.DefaultSubject = oauthtokenDescSubject.Default.(string)
+	// oauthtokenDescSid is the schema descriptor for sid field.
+	oauthtokenDescSid := oauthtokenFields[5].Descriptor()
+	// oauthtoken.DefaultSid holds the default value on creation for the sid field.
+	oauthtoken.DefaultSid = oauthtokenDescSid.Default.(string)
+	// oauthtokenDescActive is the schema descriptor for active field.
+	oauthtokenDescActive := oauthtokenFields[6].Descriptor()
+	// oauthtoken.DefaultActive holds the default value on creation for the active field.
+	oauthtoken.DefaultActive = oauthtokenDescActive.Default.(bool)
 	onetimetokenMixin := schema.OneTimeToken{}.Mixin()
 	onetimetoken.Policy = privacy.NewPolicies(onetimetokenMixin[0], schema.OneTimeToken{})
 	onetimetoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {

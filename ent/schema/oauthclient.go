@@ -34,6 +34,13 @@ func (OAuthClient) Fields() []ent.Field {
 		field.Bool("require_par").Default(false),
 		field.Strings("post_logout_redirect_uris").Optional(),
 		field.String("backchannel_logout_uri").Default(""),
+		// The algorithm of the client's ID tokens and JWT access tokens.
+		field.Enum("signing_alg").Values("ES256", "RS256", "EdDSA").Default("ES256"),
+		// Resources (RFC 8707) the client may ask tokens for: each becomes an aud.
+		field.Strings("audience").Optional(),
+		// Lifetimes in seconds; 0 means the workspace's.
+		field.Int("access_token_ttl").Default(0).NonNegative(),
+		field.Int("refresh_token_ttl").Default(0).NonNegative(),
 		field.Time("disabled_at").Optional().Nillable(),
 	}
 }

@@ -3,7 +3,10 @@
 // rules that read it live with the capabilities they govern.
 package settings
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SignUpMode says who may create an account in a workspace.
 type SignUpMode string
@@ -25,6 +28,10 @@ type Tenant struct {
 	SessionIdleMinutes int `json:"sessionIdleMinutes"`
 	// AuditRetentionDays is how long audit events are kept; 0 keeps them forever.
 	AuditRetentionDays int `json:"auditRetentionDays"`
+	// Token lifetimes of the workspace's issuer; 0 means the default.
+	AccessTokenMinutes int `json:"accessTokenMinutes,omitempty"`
+	RefreshTokenDays   int `json:"refreshTokenDays,omitempty"`
+	IDTokenMinutes     int `json:"idTokenMinutes,omitempty"`
 }
 
 // Default is the policy of a new workspace: secure by default.
@@ -55,6 +62,15 @@ func (s Tenant) Validate() error {
 	if s.SessionIdleMinutes < 5 || s.SessionIdleMinutes > s.SessionLifetimeMinutes {
 		problems = append(problems, "sessionIdleMinutes must be at least 5 and at most sessionLifetimeMinutes")
 	}
+	if s.AccessTokenMinutes < 0 || s.AccessTokenMinutes > 24*60 {
+		problems = append(problems, "accessTokenMinutes must be between 1 and 1440 (0 for the default)")
+	}
+	if s.RefreshTokenDays < 0 || s.RefreshTokenDays > 365 {
+		problems = append(problems, "refreshTokenDays must be between 1 and 365 (0 for the default)")
+	}
+	if s.IDTokenMinutes < 0 || s.IDTokenMinutes > 24*60 {
+		problems = append(problems, "idTokenMinutes must be between 1 and 1440 (0 for the default)")
+	}
 	if s.AuditRetentionDays < 0 {
 		problems = append(problems, "auditRetentionDays must not be negative")
 	}
@@ -76,4 +92,35 @@ func (e *Error) Error() string {
 		msg += p
 	}
 	return msg
+}
+
+// Default issuer lifetimes.
+const (
+	DefaultAccessToken  = 15 * time.Minute
+	DefaultRefreshToken = 30 * 24 * time.Hour
+	DefaultIDToken      = time.Hour
+)
+
+// AccessTokenLifetime is how long the issuer's access tokens live.
+func (s Tenant) AccessTokenLifetime() time.Duration {
+	if s.AccessTokenMinutes == 0 {
+		return DefaultAccessToken
+	}
+	return time.Duration(s.AccessTokenMinutes) * time.Minute
+}
+
+// RefreshTokenLifetime is how long the issuer's refresh tokens live.
+func (s Tenant) RefreshTokenLifetime() time.Duration {
+	if s.RefreshTokenDays == 0 {
+		return DefaultRefreshToken
+	}
+	return time.Duration(s.RefreshTokenDays) * 24 * time.Hour
+}
+
+// IDTokenLifetime is how long the issuer's ID tokens live.
+func (s Tenant) IDTokenLifetime() time.Duration {
+	if s.IDTokenMinutes == 0 {
+		return DefaultIDToken
+	}
+	return time.Duration(s.IDTokenMinutes) * time.Minute
 }

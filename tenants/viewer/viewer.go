@@ -21,6 +21,8 @@ const (
 	Agent     Kind = "agent"
 	APIToken  Kind = "api_token"
 	System    Kind = "system"
+	// Client is an OAuth client authenticated at the issuer's endpoints.
+	Client Kind = "client"
 )
 
 // Role is a member's role in a workspace. Roles are ordered: an owner can do

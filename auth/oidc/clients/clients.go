@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -41,6 +42,7 @@ var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClien
 // Client authentication methods.
 const (
 	AuthSecretBasic   = "client_secret_basic"
+	AuthSecretPost    = "client_secret_post"
 	AuthPrivateKeyJWT = "private_key_jwt"
 	AuthNone          = "none"
 )
@@ -58,7 +60,20 @@ type NewClient struct {
 	RequirePAR             bool
 	PostLogoutRedirectURIs []string
 	BackchannelLogoutURI   string
+	// AuthMethod is client_secret_basic (the default) or client_secret_post
+	// for a client with a secret; keys and public clients imply theirs.
+	AuthMethod string
+	// SigningAlg signs the client's ID tokens and JWT access tokens:
+	// ES256 (the default), RS256 or EdDSA.
+	SigningAlg string
+	// Audience lists the resources (RFC 8707) the client may ask tokens for.
+	Audience []string
+	// Lifetimes overriding the workspace's; zero keeps them.
+	AccessTokenTTL, RefreshTokenTTL time.Duration
 }
+
+// DefaultScopes are what a client may request when registered with none.
+var DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
 
 // Service registers clients.
 type Service struct {
@@ -188,6 +203,25 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 			return nil, "", apperr.InvalidField("backchannel_logout_uri", "backchannel_logout_uri must be an https URL")
 		}
 	}
+	alg := in.SigningAlg
+	if alg == "" {
+		alg = "ES256"
+	}
+	if alg != "ES256" && alg != "RS256" && alg != "EdDSA" {
+		return nil, "", apperr.InvalidField("signing_alg", "signing algorithm must be ES256, RS256 or EdDSA")
+	}
+	for _, a := range in.Audience {
+		if u, err := url.Parse(a); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
+			return nil, "", apperr.InvalidField("audience", "audience %q must be an absolute URI without a fragment", a)
+		}
+	}
+	if in.AccessTokenTTL < 0 || in.RefreshTokenTTL < 0 || in.AccessTokenTTL > 24*time.Hour {
+		return nil, "", apperr.InvalidField("ttl", "token lifetimes must be positive, and access tokens at most 24 hours")
+	}
+	scopes := in.Scopes
+	if len(scopes) == 0 {
+		scopes = DefaultScopes
+	}
 	format := in.TokenFormat
 	if format == "" {
 		format = "jwt"
@@ -215,6 +249,13 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 		}
 		method = AuthPrivateKeyJWT
 	default:
+		switch in.AuthMethod {
+		case "", AuthSecretBasic:
+		case AuthSecretPost:
+			method = AuthSecretPost
+		default:
+			return nil, "", apperr.InvalidField("auth_method", "a client with a secret authenticates with client_secret_basic or client_secret_post")
+		}
 		var err error
 		if secret, err = random(32); err != nil {
 			return nil, "", apperr.Wrap(err, "secret")
@@ -231,10 +272,12 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 	defer func() { _ = tx.Rollback() }()
 	c := tx.OAuthClient.Create().
 		SetClientID(id).SetName(name).SetPublic(in.Public).SetTokenEndpointAuthMethod(method).
-		SetRedirectUris(in.RedirectURIs).SetGrantTypes(grants).SetScopes(in.Scopes).
+		SetRedirectUris(in.RedirectURIs).SetGrantTypes(grants).SetScopes(scopes).
 		SetJwks(string(in.JWKS)).SetJwksURI(in.JWKSURI).SetTokenFormat(oauthclient.TokenFormat(format)).
 		SetRequirePar(in.RequirePAR).SetPostLogoutRedirectUris(in.PostLogoutRedirectURIs).
-		SetBackchannelLogoutURI(in.BackchannelLogoutURI)
+		SetBackchannelLogoutURI(in.BackchannelLogoutURI).SetSigningAlg(oauthclient.SigningAlg(alg)).
+		SetAudience(in.Audience).SetAccessTokenTTL(int(in.AccessTokenTTL.Seconds())).
+		SetRefreshTokenTTL(int(in.RefreshTokenTTL.Seconds()))
 	if slices.Contains(grants, GrantAuthorizationCode) {
 		c.SetResponseTypes([]string{"code"})
 	}

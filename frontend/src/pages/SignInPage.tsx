@@ -15,12 +15,28 @@ export function afterSignIn(slug: string, next: string | undefined): string {
   return mine[0]!;
 }
 
+/**
+ * Where the issuer asked to come back to after signing in: its own
+ * authorize or device page in this workspace, never anywhere else.
+ */
+export function issuerReturn(slug: string, returnTo: string | null): string | null {
+  if (!returnTo) return null;
+  const base = `/t/${encodeURIComponent(slug)}/`;
+  const ok = [`${base}oauth2/authorize?`, `${base}device?`, `${base}device`];
+  if (!ok.some((p) => returnTo === p || returnTo.startsWith(p))) return null;
+  if (returnTo.includes('//') || returnTo.includes('\\')) return null;
+  return returnTo;
+}
+
 /** /t/:slug/signin: email and password. */
 export function SignInPage() {
   const { slug = '' } = useParams();
   const navigate = useNavigate();
-  const state = (useLocation().state ?? {}) as SignInState;
-  const [email, setEmail] = useState(state.email ?? '');
+  const location = useLocation();
+  const state = (location.state ?? {}) as SignInState;
+  const query = new URLSearchParams(location.search);
+  const returnTo = issuerReturn(slug, query.get('return_to'));
+  const [email, setEmail] = useState(state.email ?? query.get('login_hint') ?? '');
   const [password, setPassword] = useState('');
   const [notice, setNotice] = useState(state.message);
   const signIn = useAction();
@@ -34,6 +50,10 @@ export function SignInPage() {
     setStatus('');
     await signIn.run(async () => {
       await signInWithPassword(slug, email, password);
+      if (returnTo) {
+        window.location.assign(returnTo);
+        return;
+      }
       navigate(afterSignIn(slug, state.next), { replace: true });
     });
   }

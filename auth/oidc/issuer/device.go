@@ -1,0 +1,364 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+
+	"github.com/mandatehq/mandate/auth/session"
+	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/deviceauthorization"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// The device authorization grant, RFC 8628, which fosite lacks.
+const (
+	grantDeviceCode    = "urn:ietf:params:oauth:grant-type:device_code"
+	deviceCodeLifetime = 10 * time.Minute
+	devicePollInterval = 5 // seconds
+	// userCodeAlphabet has no vowels (no words) and no look-alikes.
+	userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+)
+
+var (
+	errAuthorizationPending = rfcError("authorization_pending", http.StatusBadRequest, "The user has not yet approved the request.")
+	errSlowDown             = rfcError("slow_down", http.StatusBadRequest, "Poll less often: the interval grew by 5 seconds.")
+	errExpiredToken         = rfcError("expired_token", http.StatusBadRequest, "The device code expired: start again.")
+)
+
+func newUserCode() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	var sb strings.Builder
+	for n, c := range b {
+		if n == 4 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(userCodeAlphabet[int(c)%len(userCodeAlphabet)])
+	}
+	return sb.String()
+}
+
+// normalizeUserCode accepts what a person types: any case, with or
+// without the dash and spaces.
+func normalizeUserCode(s string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if strings.ContainsRune(userCodeAlphabet, r) {
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
+func (p *provider) codeHash(kind, code string) string {
+	return base64.RawURLEncoding.EncodeToString(p.mac(kind, code))
+}
+
+// deviceAuthorization is RFC 8628 section 3.1.
+func (i *Issuer) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeClientError(w, fosite.ErrInvalidRequest)
+		return
+	}
+	if err := resourcesToAudience(r.PostForm); err != nil {
+		writeClientError(w, err)
+		return
+	}
+	fc, err := p.oauth.AuthenticateClient(ctx, r, r.PostForm)
+	if err != nil {
+		writeClientError(w, err)
+		return
+	}
+	c := fc.(*Client)
+	if !slices.Contains(c.GrantTypes, grantDeviceCode) {
+		writeClientError(w, fosite.ErrUnauthorizedClient.WithHint("This client may not use the device authorization grant."))
+		return
+	}
+	scopes := strings.Fields(r.PostForm.Get("scope"))
+	for _, s := range scopes {
+		if !slices.Contains(c.Scopes, s) {
+			writeClientError(w, fosite.ErrInvalidScope.WithHintf("The client may not request scope %q.", s))
+			return
+		}
+	}
+	audience := r.PostForm["audience"]
+	for _, a := range audience {
+		if !slices.Contains(c.Audience, a) {
+			writeClientError(w, rfcError("invalid_target", http.StatusBadRequest, "The requested resource is not one this client may ask tokens for."))
+			return
+		}
+	}
+	deviceCode := randomID() + randomID()
+	userCode := newUserCode()
+	exp := i.cfg.Now().Add(deviceCodeLifetime)
+	err = i.cfg.Client.DeviceAuthorization.Create().
+		SetDeviceCodeHash(p.codeHash("device_code", deviceCode)).
+		SetUserCodeHash(p.codeHash("user_code", normalizeUserCode(userCode))).
+		SetClientID(c.ID).SetScopes(scopes).SetAudience(audience).
+		SetExpiresAt(exp.UTC()).SetInterval(devicePollInterval).Exec(viewer.AsSystem(ctx, "device authorization"))
+	if err != nil {
+		writeClientError(w, fosite.ErrServerError)
+		return
+	}
+	verify := p.issuer + "/device"
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"device_code": deviceCode, "user_code": userCode,
+		"verification_uri":          verify,
+		"verification_uri_complete": verify + "?" + url.Values{"user_code": {userCode}}.Encode(),
+		"expires_in":                int(deviceCodeLifetime.Seconds()), "interval": devicePollInterval,
+	})
+}
+
+// devicePage is where the user enters the code and approves.
+func (i *Issuer) devicePage(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	_ = r.ParseForm()
+	action := "/t/" + url.PathEscape(p.slug) + "/device"
+	s, v, tok, err := i.cfg.Flows.SessionFromRequest(ctx, r, p.slug)
+	if err != nil {
+		back := action
+		if c := r.Form.Get("user_code"); c != "" {
+			back += "?" + url.Values{"user_code": {c}}.Encode()
+		}
+		http.Redirect(w, r, "/t/"+url.PathEscape(p.slug)+"/signin?"+url.Values{"return_to": {back}}.Encode(), http.StatusSeeOther)
+		return
+	}
+	data := map[string]any{"Title": "Connect a device", "Workspace": p.slug, "Action": action}
+	code := normalizeUserCode(r.Form.Get("user_code"))
+	if code == "" {
+		data["AskCode"] = true
+		renderPage(w, http.StatusOK, "device", "", data)
+		return
+	}
+	sys := viewer.AsSystem(ctx, "device verification")
+	row, err := i.cfg.Client.DeviceAuthorization.Query().
+		Where(deviceauthorization.UserCodeHash(p.codeHash("user_code", code))).Only(sys)
+	if err != nil || row.Status != deviceauthorization.StatusPending || !row.ExpiresAt.After(i.cfg.Now()) {
+		data["AskCode"], data["Message"], data["MessageClass"] = true, "That code is not valid or has expired. Check the code on your device.", "error"
+		renderPage(w, http.StatusBadRequest, "device", "", data)
+		return
+	}
+	fc, err := i.store.GetClient(ctx, row.ClientID)
+	if err != nil {
+		data["AskCode"], data["Message"], data["MessageClass"] = true, "That application is no longer registered.", "error"
+		renderPage(w, http.StatusOK, "device", "", data)
+		return
+	}
+	c := fc.(*Client)
+	u, err := i.cfg.Client.User.Get(sys, v.ID)
+	if err != nil {
+		httpWriteError(w, r)
+		return
+	}
+	display := code[:4] + "-" + code[4:]
+	if r.Method != http.MethodPost {
+		data["Confirm"], data["Client"], data["User"], data["Code"], data["Scopes"], data["CSRF"] =
+			true, c.Name, u.Email, display, describe(row.Scopes), session.CSRFFor(tok)
+		renderPage(w, http.StatusOK, "device", "", data)
+		return
+	}
+	if !i.sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.PostForm.Get(paramCSRF)), []byte(session.CSRFFor(tok))) != 1 {
+		data["Message"], data["MessageClass"] = "This form did not come from this page. Start again.", "error"
+		renderPage(w, http.StatusForbidden, "device", "", data)
+		return
+	}
+	uctx := viewer.NewContext(ctx, v)
+	approve := r.PostForm.Get("decision") == "approve"
+	if err := i.decideDevice(uctx, p, c, row, s, u, approve); err != nil {
+		data["AskCode"], data["Message"], data["MessageClass"] = true, "That code was already used. Check the code on your device.", "error"
+		renderPage(w, http.StatusConflict, "device", "", data)
+		return
+	}
+	if approve {
+		data["Message"], data["MessageClass"] = "Done: "+c.Name+" is connected. You can return to your device.", "ok"
+	} else {
+		data["Message"], data["MessageClass"] = "Denied: "+c.Name+" was not connected.", "ok"
+	}
+	renderPage(w, http.StatusOK, "device", "", data)
+}
+
+func httpWriteError(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+// decideDevice records the user's answer, once, with its audit event.
+func (i *Issuer) decideDevice(ctx context.Context, p *provider, c *Client, row *ent.DeviceAuthorization, s *ent.Session, u *ent.User, approve bool) error {
+	tx, err := i.cfg.Client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	sys := viewer.AsSystem(ctx, "device decision")
+	upd := tx.DeviceAuthorization.Update().
+		Where(deviceauthorization.ID(row.ID), deviceauthorization.StatusEQ(deviceauthorization.StatusPending)).
+		SetUserID(u.ID)
+	action := "device.denied"
+	if approve {
+		sess := i.userSession(p, c, s, u, i.cfg.Now(), row.Scopes)
+		data, err := json.Marshal(sess)
+		if err != nil {
+			return err
+		}
+		upd = upd.SetStatus(deviceauthorization.StatusApproved).SetSession(data)
+		action = "device.approved"
+	} else {
+		upd = upd.SetStatus(deviceauthorization.StatusDenied)
+	}
+	n, err := upd.Save(sys)
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return errors.New("device authorization already decided")
+	}
+	if approve {
+		if err := i.rememberTx(ctx, tx, u.ID, c.ID, row.Scopes); err != nil {
+			return err
+		}
+	}
+	if _, err := i.cfg.Audit.Record(ctx, tx, auditEvent(action, "oauth_client", c.ID, c.ID,
+		map[string]string{"scope": strings.Join(row.Scopes, " ")})); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// deviceGrant is the token endpoint's handler for device codes.
+type deviceGrant struct {
+	i        *Issuer
+	p        *provider
+	strategy oauth2.CoreStrategy
+	idTokens *openid.IDTokenHandleHelper
+}
+
+var _ fosite.TokenEndpointHandler = (*deviceGrant)(nil)
+
+func (g *deviceGrant) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
+
+func (g *deviceGrant) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
+	return r.GetGrantTypes().ExactOne(grantDeviceCode)
+}
+
+func (g *deviceGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+	if !g.CanHandleTokenEndpointRequest(ctx, r) {
+		return fosite.ErrUnknownRequest
+	}
+	c := r.GetClient().(*Client)
+	if !slices.Contains(c.GrantTypes, grantDeviceCode) {
+		return fosite.ErrUnauthorizedClient.WithHint("This client may not use the device authorization grant.")
+	}
+	code := r.GetRequestForm().Get("device_code")
+	if code == "" {
+		return fosite.ErrInvalidRequest.WithHint("The device_code parameter is missing.")
+	}
+	sys := viewer.AsSystem(ctx, "device token")
+	db := g.i.cfg.Client
+	row, err := db.DeviceAuthorization.Query().
+		Where(deviceauthorization.DeviceCodeHash(g.p.codeHash("device_code", code))).Only(sys)
+	if ent.IsNotFound(err) || (err == nil && row.ClientID != c.ID) {
+		return fosite.ErrInvalidGrant.WithHint("The device code is not valid.")
+	}
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	now := g.i.cfg.Now()
+	if !row.ExpiresAt.After(now) {
+		return errExpiredToken
+	}
+	switch row.Status {
+	case deviceauthorization.StatusDenied:
+		return fosite.ErrAccessDenied.WithHint("The user denied the request.")
+	case deviceauthorization.StatusConsumed:
+		return fosite.ErrInvalidGrant.WithHint("The device code was already used.")
+	case deviceauthorization.StatusPending:
+		upd := db.DeviceAuthorization.UpdateOne(row).SetLastPolledAt(now.UTC())
+		if row.LastPolledAt != nil && now.Sub(*row.LastPolledAt) < time.Duration(row.Interval)*time.Second {
+			if err := upd.SetInterval(row.Interval + 5).Exec(sys); err != nil {
+				return fosite.ErrServerError.WithWrap(err)
+			}
+			return errSlowDown
+		}
+		if err := upd.Exec(sys); err != nil {
+			return fosite.ErrServerError.WithWrap(err)
+		}
+		return errAuthorizationPending
+	}
+	n, err := db.DeviceAuthorization.Update().
+		Where(deviceauthorization.ID(row.ID), deviceauthorization.StatusEQ(deviceauthorization.StatusApproved)).
+		SetStatus(deviceauthorization.StatusConsumed).Save(sys)
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	if n != 1 {
+		return fosite.ErrInvalidGrant.WithHint("The device code was already used.")
+	}
+	var sess Session
+	if err := json.Unmarshal(row.Session, &sess); err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	target, ok := r.GetSession().(*Session)
+	if !ok {
+		return fosite.ErrServerError.WithHint("unexpected session")
+	}
+	*target = sess
+	for _, s := range row.Scopes {
+		r.GrantScope(s)
+		r.AppendRequestedScope(s)
+	}
+	for _, a := range row.Audience {
+		r.GrantAudience(a)
+	}
+	cfg := g.p.config
+	r.GetSession().SetExpiresAt(fosite.AccessToken, now.UTC().Add(fosite.GetEffectiveLifespan(c, fosite.GrantTypeAuthorizationCode, fosite.AccessToken, cfg.AccessTokenLifespan)).Round(time.Second))
+	r.GetSession().SetExpiresAt(fosite.RefreshToken, now.UTC().Add(fosite.GetEffectiveLifespan(c, fosite.GrantTypeAuthorizationCode, fosite.RefreshToken, cfg.RefreshTokenLifespan)).Round(time.Second))
+	return nil
+}
+
+func (g *deviceGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	if !g.CanHandleTokenEndpointRequest(ctx, r) {
+		return fosite.ErrUnknownRequest
+	}
+	c := r.GetClient().(*Client)
+	helper := &oauth2.HandleHelper{AccessTokenStrategy: g.strategy, AccessTokenStorage: g.i.store, Config: g.p.config}
+	if _, err := helper.IssueAccessToken(ctx, g.p.config.AccessTokenLifespan, r, resp); err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	if slices.Contains(c.GrantTypes, "refresh_token") {
+		tok, sig, err := g.strategy.GenerateRefreshToken(ctx, r)
+		if err != nil {
+			return fosite.ErrServerError.WithWrap(err)
+		}
+		if err := g.i.store.CreateRefreshTokenSession(ctx, sig, "", r.Sanitize(nil)); err != nil {
+			return fosite.ErrServerError.WithWrap(err)
+		}
+		resp.SetExtra("refresh_token", tok)
+	}
+	if r.GetGrantedScopes().Has("openid") {
+		if err := g.idTokens.IssueExplicitIDToken(ctx, g.p.config.IDTokenLifespan, r, resp); err != nil {
+			return fosite.ErrServerError.WithWrap(err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,353 @@
+package issuer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/internal/httpx"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// maxForm caps a protocol request's body.
+const maxForm = 64 << 10
+
+// Mount adds every issuer endpoint to mux.
+func (i *Issuer) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /t/{slug}/.well-known/openid-configuration", i.discovery)
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server/t/{slug}", i.discovery)
+	mux.HandleFunc("GET /t/{slug}/oauth2/authorize", i.authorize)
+	mux.HandleFunc("POST /t/{slug}/oauth2/authorize", i.authorize)
+	mux.HandleFunc("POST /t/{slug}/oauth2/token", i.token)
+	mux.HandleFunc("POST /t/{slug}/oauth2/par", i.par)
+	mux.HandleFunc("POST /t/{slug}/oauth2/introspect", i.introspect)
+	mux.HandleFunc("POST /t/{slug}/oauth2/revoke", i.revoke)
+	mux.HandleFunc("GET /t/{slug}/oauth2/userinfo", i.userinfo)
+	mux.HandleFunc("POST /t/{slug}/oauth2/userinfo", i.userinfo)
+	mux.HandleFunc("GET /t/{slug}/oauth2/logout", i.endSession)
+	mux.HandleFunc("POST /t/{slug}/oauth2/logout", i.endSession)
+	mux.HandleFunc("POST /t/{slug}/oauth2/device_authorization", i.deviceAuthorization)
+	mux.HandleFunc("GET /t/{slug}/device", i.devicePage)
+	mux.HandleFunc("POST /t/{slug}/device", i.devicePage)
+}
+
+// bind resolves the workspace and binds the request to it. It answers 404
+// itself for an unknown workspace.
+func (i *Issuer) bind(w http.ResponseWriter, r *http.Request) (*provider, context.Context, bool) {
+	p, err := i.provider(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		if ent.IsNotFound(err) || strings.Contains(err.Error(), "not found") {
+			httpx.WriteCodedProblem(w, r, http.StatusNotFound, "not_found", "workspace not found")
+		} else {
+			i.cfg.Log.ErrorContext(r.Context(), "issuer", "err", err)
+			httpx.WriteProblem(w, r, http.StatusInternalServerError, "internal error")
+		}
+		return nil, nil, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	return p, viewer.ForTenant(r.Context(), p.tenantID), true
+}
+
+// rfcError builds a protocol error fosite can write.
+func rfcError(code string, status int, description string) *fosite.RFC6749Error {
+	return &fosite.RFC6749Error{ErrorField: code, DescriptionField: description, CodeField: status}
+}
+
+// resourcesToAudience implements RFC 8707 on a parsed form: every
+// resource must be an absolute URI without a fragment, and becomes a
+// requested audience.
+func resourcesToAudience(form url.Values) error {
+	res := form["resource"]
+	if len(res) == 0 {
+		return nil
+	}
+	for _, raw := range res {
+		u, err := url.Parse(raw)
+		if err != nil || !u.IsAbs() || u.Fragment != "" || u.Host == "" {
+			return rfcError("invalid_target", http.StatusBadRequest, "The resource parameter must be an absolute URI without a fragment.")
+		}
+	}
+	form["audience"] = append([]string(nil), res...)
+	return nil
+}
+
+// asInvalidTarget turns fosite's refusal of an audience into RFC 8707's
+// invalid_target when the audience came from a resource parameter.
+func asInvalidTarget(form url.Values, err error) error {
+	var e *fosite.RFC6749Error
+	if len(form["resource"]) > 0 && errors.As(err, &e) && strings.Contains(e.HintField, "audience") {
+		return rfcError("invalid_target", http.StatusBadRequest, "The requested resource is not one this client may ask tokens for.")
+	}
+	return err
+}
+
+func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	sess := NewSession()
+	if err := r.ParseForm(); err != nil {
+		p.oauth.WriteAccessError(ctx, w, nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed."))
+		return
+	}
+	if err := resourcesToAudience(r.PostForm); err != nil {
+		p.oauth.WriteAccessError(ctx, w, nil, err)
+		return
+	}
+	r.Form = r.PostForm
+	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		p.oauth.WriteAccessError(ctx, w, ar, asInvalidTarget(r.PostForm, err))
+		return
+	}
+	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		sess.Subject = ar.GetClient().GetID()
+		for _, s := range ar.GetRequestedScopes() {
+			ar.GrantScope(s)
+		}
+		for _, a := range ar.GetRequestedAudience() {
+			ar.GrantAudience(a)
+		}
+	}
+	resp, err := p.oauth.NewAccessResponse(ctx, ar)
+	if err != nil {
+		p.oauth.WriteAccessError(ctx, w, ar, err)
+		return
+	}
+	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+func (i *Issuer) par(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.oauth.WritePushedAuthorizeError(ctx, w, nil, fosite.ErrInvalidRequest)
+		return
+	}
+	if err := resourcesToAudience(r.PostForm); err != nil {
+		p.oauth.WritePushedAuthorizeError(ctx, w, nil, err)
+		return
+	}
+	r.Form = r.PostForm
+	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
+	if err != nil {
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, asInvalidTarget(r.PostForm, err))
+		return
+	}
+	resp, err := p.oauth.NewPushedAuthorizeResponse(ctx, ar, NewSession())
+	if err != nil {
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
+		return
+	}
+	p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// introspect is RFC 7662. The caller authenticates as a client, and sees
+// only tokens issued to it or meant for it (it is in their audience);
+// anything else is simply inactive.
+func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.oauth.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest)
+		return
+	}
+	caller, err := p.oauth.AuthenticateClient(ctx, r, r.PostForm)
+	if err != nil {
+		writeClientError(w, err)
+		return
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		p.oauth.WriteIntrospectionError(ctx, w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
+		return
+	}
+	use := fosite.AccessToken
+	if r.PostForm.Get("token_type_hint") == "refresh_token" {
+		use = fosite.RefreshToken
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Cache-Control", "no-store")
+	tu, ar, err := p.oauth.IntrospectToken(ctx, token, use, NewSession())
+	if err != nil || (ar.GetClient().GetID() != caller.GetID() && !ar.GetGrantedAudience().Has(caller.GetID())) {
+		_, _ = w.Write([]byte(`{"active":false}`))
+		return
+	}
+	sess := ar.GetSession().(*Session)
+	out := map[string]any{
+		"active": true, "client_id": ar.GetClient().GetID(), "iss": p.issuer,
+		"iat": ar.GetRequestedAt().Unix(),
+	}
+	if sub := sess.GetSubject(); sub != "" {
+		out["sub"] = sub
+	}
+	if sc := ar.GetGrantedScopes(); len(sc) > 0 {
+		out["scope"] = strings.Join(sc, " ")
+	}
+	aud := []string(ar.GetGrantedAudience())
+	if len(aud) == 0 {
+		aud = []string{ar.GetClient().GetID()}
+	}
+	out["aud"] = aud
+	if tu == fosite.AccessToken {
+		out["token_type"] = "Bearer"
+		if exp := sess.GetExpiresAt(fosite.AccessToken); !exp.IsZero() {
+			out["exp"] = exp.Unix()
+		}
+		if sess.JTI != "" {
+			out["jti"] = sess.JTI
+		}
+	} else {
+		out["token_type"] = "refresh_token"
+		if exp := sess.GetExpiresAt(fosite.RefreshToken); !exp.IsZero() {
+			out["exp"] = exp.Unix()
+		}
+	}
+	if sess.UserID != 0 && sess.Claims != nil {
+		out["auth_time"] = sess.Claims.AuthTime.Unix()
+		if sess.Claims.AuthenticationContextClassReference != "" {
+			out["acr"] = sess.Claims.AuthenticationContextClassReference
+		}
+		if len(sess.Claims.AuthenticationMethodsReferences) > 0 {
+			out["amr"] = sess.Claims.AuthenticationMethodsReferences
+		}
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// writeClientError answers a failed client authentication: 401 with
+// WWW-Authenticate, as RFC 6749 section 5.2 asks.
+func writeClientError(w http.ResponseWriter, err error) {
+	e := fosite.ErrorToRFC6749Error(err)
+	status := e.CodeField
+	if e.ErrorField == "invalid_client" {
+		status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Basic realm="mandate", charset="UTF-8"`)
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": e.ErrorField, "error_description": e.GetDescription()})
+}
+
+func (i *Issuer) revoke(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	ctx = context.WithValue(ctx, revokingKey{}, true)
+	ctx, err := i.store.BeginTX(ctx)
+	if err != nil {
+		p.oauth.WriteRevocationResponse(ctx, w, fosite.ErrServerError)
+		return
+	}
+	err = p.oauth.NewRevocationRequest(ctx, r)
+	if err == nil {
+		err = i.recordRevocation(ctx, r)
+	}
+	if err != nil {
+		_ = i.store.Rollback(ctx)
+	} else if cerr := i.store.Commit(ctx); cerr != nil {
+		err = fosite.ErrServerError
+	}
+	p.oauth.WriteRevocationResponse(ctx, w, err)
+}
+
+func (i *Issuer) recordRevocation(ctx context.Context, r *http.Request) error {
+	clientID, _, ok := r.BasicAuth()
+	if !ok {
+		clientID = r.PostForm.Get("client_id")
+	}
+	v := viewer.FromContext(ctx)
+	v.Kind, v.Label = viewer.Client, clientID
+	_, err := i.cfg.Audit.Record(viewer.NewContext(ctx, v), txFrom(ctx), auditEvent("token.revoked", "oauth_token", "",
+		clientID, map[string]string{"token_type_hint": r.PostForm.Get("token_type_hint")}))
+	return err
+}
+
+// userinfo is OpenID Connect's UserInfo endpoint: the claims the granted
+// scopes allow, read fresh from the account.
+func (i *Issuer) userinfo(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	tok := ""
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		tok = strings.TrimSpace(h[7:])
+	} else if r.Method == http.MethodPost && r.ParseForm() == nil {
+		tok = r.PostForm.Get("access_token")
+	}
+	bearerError := func(status int, code, desc string) {
+		v := `Bearer realm="` + p.issuer + `"`
+		if code != "" {
+			v += `, error="` + code + `", error_description="` + desc + `"`
+		}
+		w.Header().Set("WWW-Authenticate", v)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		body := map[string]string{"error": code, "error_description": desc}
+		if code == "" {
+			body["error"] = "invalid_request"
+		}
+		_ = json.NewEncoder(w).Encode(body)
+	}
+	if tok == "" {
+		bearerError(http.StatusUnauthorized, "", "an access token is required")
+		return
+	}
+	_, ar, err := p.oauth.IntrospectToken(ctx, tok, fosite.AccessToken, NewSession())
+	if err != nil {
+		bearerError(http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
+		return
+	}
+	sess := ar.GetSession().(*Session)
+	if sess.UserID == 0 || !ar.GetGrantedScopes().Has("openid") {
+		bearerError(http.StatusForbidden, "insufficient_scope", "the token was not issued for the openid scope")
+		return
+	}
+	u, err := i.cfg.Client.User.Query().Where(user.ID(sess.UserID)).Only(viewer.AsSystem(ctx, "userinfo"))
+	if err != nil || u.Disabled {
+		bearerError(http.StatusUnauthorized, "invalid_token", "the account no longer exists")
+		return
+	}
+	claims := userClaims(u, ar.GetGrantedScopes())
+	claims["sub"] = sess.GetSubject()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(claims)
+}
+
+// userClaims are the profile and email claims the scopes allow.
+func userClaims(u *ent.User, scopes fosite.Arguments) map[string]any {
+	c := map[string]any{}
+	if scopes.Has("email") {
+		c["email"] = u.Email
+		c["email_verified"] = u.EmailVerified
+	}
+	if scopes.Has("profile") {
+		if u.Name != "" {
+			c["name"] = u.Name
+		}
+		c["preferred_username"] = u.Email
+		c["updated_at"] = u.UpdatedAt.Unix()
+	}
+	return c
+}
+
+// subject is a user's stable subject identifier in every workspace token.
+func subject(userID int) string { return strconv.Itoa(userID) }

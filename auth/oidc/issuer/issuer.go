@@ -1,0 +1,224 @@
+// Package issuer is each workspace's OAuth 2.x / OpenID Connect issuer, at
+// {base}/t/{slug}, built on fosite: one fosite provider per workspace,
+// composed from fosite's handlers with our storage (ent), our token
+// strategy (opaque or RFC 9068 JWT access tokens, per client) and the
+// workspace's own signing keys.
+package issuer
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/openid"
+	"golang.org/x/crypto/hkdf"
+
+	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/oidc/keys"
+	"github.com/mandatehq/mandate/auth/signin"
+	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/settings"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// Lifetimes that are not workspace settings.
+const (
+	authorizeCodeLifetime = 5 * time.Minute
+	parLifetime           = 90 * time.Second
+	// interactionLifetime bounds a sign-in or consent in the middle of an
+	// authorization.
+	interactionLifetime = 30 * time.Minute
+	parPrefix           = "urn:ietf:params:oauth:request_uri:"
+	providerTTL         = 30 * time.Second
+)
+
+// Config wires an Issuer.
+type Config struct {
+	Client       *ent.Client
+	Tenants      *tenants.Service
+	Keys         *keys.Manager
+	Flows        *signin.Flows
+	Audit        *audit.Recorder
+	BaseURL      string
+	MasterSecret []byte
+	Log          *slog.Logger
+	Now          func() time.Time
+	// HTTPClient posts back-channel logout tokens.
+	HTTPClient *http.Client
+}
+
+// Issuer serves every workspace's issuer.
+type Issuer struct {
+	cfg       Config
+	store     *Store
+	signer    *jwtSigner
+	providers sync.Map // tenant id → *provider
+}
+
+// provider is one workspace's composed fosite provider.
+type provider struct {
+	tenantID int
+	slug     string
+	issuer   string
+	settings settings.Tenant
+	config   *fosite.Config
+	oauth    *fosite.Fosite
+	key      []byte // HMAC key for values the issuer signs itself
+	builtAt  time.Time
+}
+
+// New returns the issuer.
+func New(cfg Config) *Issuer {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.NewRecorder()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	cc := &clientCache{client: cfg.Client, now: cfg.Now}
+	return &Issuer{
+		cfg:    cfg,
+		store:  &Store{client: cfg.Client, clients: cc, audit: cfg.Audit, now: cfg.Now},
+		signer: &jwtSigner{keys: cfg.Keys},
+	}
+}
+
+// ForgetClient drops a client from the cache after it changed.
+func (i *Issuer) ForgetClient(tenantID int, clientID string) {
+	i.store.clients.Forget(tenantID, clientID)
+}
+
+// IssuerURL is the workspace's issuer identifier.
+func (i *Issuer) IssuerURL(slug string) string { return i.cfg.BaseURL + "/t/" + url.PathEscape(slug) }
+
+func (i *Issuer) derive(purpose string, tenantID int) []byte {
+	out := make([]byte, 32)
+	r := hkdf.New(sha256.New, i.cfg.MasterSecret, []byte("tenant:"+strconv.Itoa(tenantID)), []byte("mandate issuer "+purpose))
+	_, _ = io.ReadFull(r, out)
+	return out
+}
+
+// provider returns the workspace's provider, rebuilt every providerTTL so
+// settings changes apply.
+func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
+	tid, err := i.cfg.Tenants.TenantIDBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := i.providers.Load(tid); ok && i.cfg.Now().Sub(p.(*provider).builtAt) < providerTTL {
+		return p.(*provider), nil
+	}
+	t, err := i.cfg.Tenants.TenantBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	// Keys for every algorithm the workspace's clients use, before any
+	// request needs one (key creation opens its own transaction).
+	tctx := viewer.ForTenant(ctx, t.ID)
+	algs, err := i.cfg.Client.OAuthClient.Query().Unique(true).Select(oauthclient.FieldSigningAlg).
+		Strings(viewer.AsSystem(tctx, "signing algorithms in use"))
+	if err != nil {
+		return nil, err
+	}
+	for _, alg := range append(algs, keys.ES256) {
+		if err := i.signer.ensure(tctx, alg); err != nil {
+			return nil, err
+		}
+	}
+	iss := i.IssuerURL(slug)
+	st := t.Settings
+	fc := &fosite.Config{
+		AccessTokenLifespan:             st.AccessTokenLifetime(),
+		RefreshTokenLifespan:            st.RefreshTokenLifetime(),
+		AuthorizeCodeLifespan:           authorizeCodeLifetime,
+		IDTokenLifespan:                 st.IDTokenLifetime(),
+		IDTokenIssuer:                   iss,
+		AccessTokenIssuer:               iss,
+		TokenURL:                        iss + "/oauth2/token",
+		EnforcePKCEForPublicClients:     true,
+		EnablePKCEPlainChallengeMethod:  false,
+		ScopeStrategy:                   fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:        fosite.ExactAudienceMatchingStrategy,
+		AllowedPromptValues:             []string{"login", "none", "consent"},
+		MinParameterEntropy:             fosite.MinParameterEntropy,
+		RefreshTokenScopes:              []string{},
+		TokenEntropy:                    32,
+		GlobalSecret:                    i.derive("hmac", t.ID),
+		ClientSecretsHasher:             secretHasher{},
+		PushedAuthorizeRequestURIPrefix: parPrefix,
+		PushedAuthorizeContextLifespan:  parLifetime,
+		JWKSFetcherStrategy:             fosite.NewDefaultJWKSFetcherStrategy(),
+		RedirectSecureChecker:           fosite.IsRedirectURISecureStrict,
+		SanitationWhiteList:             []string{},
+		OmitRedirectScopeParam:          true,
+	}
+	hm := compose.NewOAuth2HMACStrategy(fc)
+	strategy := &compose.CommonStrategy{
+		CoreStrategy: &tokenStrategy{hmac: hm.HMACSHAStrategyUnPrefixed, jwt: i.signer,
+			issuer: func(context.Context) string { return iss }, now: i.cfg.Now},
+		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: idTokenSigner{i.signer}, Config: fc},
+		Signer:                     idTokenSigner{i.signer},
+	}
+	f := fosite.NewOAuth2Provider(i.store, fc)
+	for _, factory := range []compose.Factory{
+		compose.OAuth2AuthorizeExplicitFactory,
+		compose.OAuth2ClientCredentialsGrantFactory,
+		compose.OAuth2RefreshTokenGrantFactory,
+		compose.OpenIDConnectExplicitFactory,
+		compose.OpenIDConnectRefreshFactory,
+		compose.OAuth2TokenIntrospectionFactory,
+		compose.OAuth2TokenRevocationFactory,
+		compose.OAuth2PKCEFactory,
+		compose.PushedAuthorizeHandlerFactory,
+	} {
+		res := factory(fc, i.store, strategy)
+		if h, ok := res.(fosite.AuthorizeEndpointHandler); ok {
+			fc.AuthorizeEndpointHandlers.Append(h)
+		}
+		if h, ok := res.(fosite.TokenEndpointHandler); ok {
+			fc.TokenEndpointHandlers.Append(h)
+		}
+		if h, ok := res.(fosite.TokenIntrospector); ok {
+			fc.TokenIntrospectionHandlers.Append(h)
+		}
+		if h, ok := res.(fosite.RevocationHandler); ok {
+			fc.RevocationHandlers.Append(h)
+		}
+		if h, ok := res.(fosite.PushedAuthorizeEndpointHandler); ok {
+			fc.PushedAuthorizeEndpointHandlers.Append(h)
+		}
+	}
+	p := &provider{tenantID: t.ID, slug: slug, issuer: iss, settings: st, config: fc, oauth: f,
+		key: i.derive("interaction", t.ID), builtAt: i.cfg.Now()}
+	fc.TokenEndpointHandlers.Append(&deviceGrant{i: i, p: p, strategy: strategy.CoreStrategy,
+		idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.OpenIDConnectTokenStrategy}})
+	i.providers.Store(t.ID, p)
+	return p, nil
+}
+
+// mac signs a value the issuer hands out and must recognise later.
+func (p *provider) mac(parts ...string) []byte {
+	m := hmac.New(sha256.New, p.key)
+	for _, s := range parts {
+		m.Write([]byte(s))
+		m.Write([]byte{0})
+	}
+	return m.Sum(nil)
+}

@@ -1,0 +1,81 @@
+package issuer
+
+import (
+	"time"
+
+	"github.com/mohae/deepcopy"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/token/jwt"
+)
+
+// Session is what an authorization carries from the authorize endpoint to
+// every token issued under it: the ID token's claims and header, the
+// expiries, and who signed in through which browser session.
+type Session struct {
+	Claims    *jwt.IDTokenClaims             `json:"id_token_claims"`
+	Headers   *jwt.Headers                   `json:"headers"`
+	ExpiresAt map[fosite.TokenType]time.Time `json:"expires_at"`
+	Subject   string                         `json:"subject"`
+	// UserID is the signed-in user; 0 for a client acting for itself.
+	UserID int `json:"user_id,omitempty"`
+	// SID is the browser session, the ID token's sid.
+	SID string `json:"sid,omitempty"`
+	// JTI identifies the access token issued last, for the audit trail.
+	JTI string `json:"jti,omitempty"`
+}
+
+// NewSession returns an empty session.
+func NewSession() *Session {
+	return &Session{Claims: &jwt.IDTokenClaims{}, Headers: jwt.NewHeaders()}
+}
+
+// SetExpiresAt implements fosite.Session.
+func (s *Session) SetExpiresAt(key fosite.TokenType, exp time.Time) {
+	if s.ExpiresAt == nil {
+		s.ExpiresAt = map[fosite.TokenType]time.Time{}
+	}
+	s.ExpiresAt[key] = exp
+}
+
+// GetExpiresAt implements fosite.Session.
+func (s *Session) GetExpiresAt(key fosite.TokenType) time.Time {
+	return s.ExpiresAt[key]
+}
+
+// GetUsername implements fosite.Session.
+func (s *Session) GetUsername() string { return "" }
+
+// SetSubject implements fosite.Session.
+func (s *Session) SetSubject(sub string) { s.Subject = sub }
+
+// GetSubject implements fosite.Session.
+func (s *Session) GetSubject() string {
+	if s == nil {
+		return ""
+	}
+	return s.Subject
+}
+
+// Clone implements fosite.Session.
+func (s *Session) Clone() fosite.Session {
+	if s == nil {
+		return nil
+	}
+	return deepcopy.Copy(s).(*Session)
+}
+
+// IDTokenClaims implements openid.Session.
+func (s *Session) IDTokenClaims() *jwt.IDTokenClaims {
+	if s.Claims == nil {
+		s.Claims = &jwt.IDTokenClaims{}
+	}
+	return s.Claims
+}
+
+// IDTokenHeaders implements openid.Session.
+func (s *Session) IDTokenHeaders() *jwt.Headers {
+	if s.Headers == nil {
+		s.Headers = jwt.NewHeaders()
+	}
+	return s.Headers
+}

@@ -1,0 +1,276 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	fjwt "github.com/ory/fosite/token/jwt"
+
+	"github.com/mandatehq/mandate/auth/oidc/keys"
+	"github.com/mandatehq/mandate/tenants/viewer"
+)
+
+// Token prefixes: they make a leaked token recognisable to secret scanners
+// and tell an opaque token from a JWT at a glance.
+const (
+	prefixAccess  = "mnd_at_"
+	prefixRefresh = "mnd_rt_"
+	prefixCode    = "mnd_ac_"
+)
+
+// jwtSigner signs with the workspace's keys (the one for alg that signs
+// now) and verifies against every published key. Parsed keys are cached by
+// keys.Manager, and go-jose signers here, so issuing reads no key from the
+// database.
+type jwtSigner struct {
+	keys    *keys.Manager
+	signers sync.Map // kid+typ → jose.Signer
+}
+
+func (s *jwtSigner) sign(ctx context.Context, alg, typ string, claims any) (string, error) {
+	if alg == "" {
+		alg = keys.ES256
+	}
+	k, err := s.keys.Signer(ctx, alg)
+	if err != nil {
+		return "", err
+	}
+	cacheKey := k.KID + "|" + typ
+	var signer jose.Signer
+	if v, ok := s.signers.Load(cacheKey); ok {
+		signer = v.(jose.Signer)
+	} else {
+		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
+		signer, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg),
+			Key: jose.JSONWebKey{Key: k.Private, KeyID: k.KID, Algorithm: k.Alg}}, opts)
+		if err != nil {
+			return "", err
+		}
+		s.signers.Store(cacheKey, signer)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return obj.CompactSerialize()
+}
+
+// ensure makes the workspace's first key for alg if it has none. It must
+// not run inside a transaction (it opens its own).
+func (s *jwtSigner) ensure(ctx context.Context, alg string) error {
+	if _, err := s.keys.Signer(ctx, alg); !errors.Is(err, keys.ErrNoKey) {
+		return err
+	}
+	sys := viewer.AsSystem(ctx, "first signing key for "+alg)
+	_, err := s.keys.Rotate(sys, alg, 0, keys.DefaultTokenLifetime)
+	return err
+}
+
+// verify checks a JWT signed by the workspace and returns its claims.
+func (s *jwtSigner) verify(ctx context.Context, token string) (map[string]any, error) {
+	obj, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA})
+	if err != nil {
+		return nil, err
+	}
+	if len(obj.Signatures) != 1 {
+		return nil, errors.New("issuer: one signature expected")
+	}
+	set, err := s.keys.JWKS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kid := obj.Signatures[0].Header.KeyID
+	ks := set.Key(kid)
+	if len(ks) == 0 {
+		return nil, errors.New("issuer: unknown key")
+	}
+	payload, err := obj.Verify(ks[0])
+	if err != nil {
+		return nil, err
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// idTokenSigner adapts jwtSigner to fosite's jwt.Signer for ID tokens: the
+// header's alg (set per client in the session) picks the key.
+type idTokenSigner struct{ *jwtSigner }
+
+func (s idTokenSigner) Generate(ctx context.Context, claims fjwt.MapClaims, header fjwt.Mapper) (string, string, error) {
+	alg, _ := header.ToMap()["alg"].(string)
+	tok, err := s.sign(ctx, alg, "JWT", map[string]any(claims))
+	if err != nil {
+		return "", "", err
+	}
+	return tok, tok[strings.LastIndexByte(tok, '.')+1:], nil
+}
+
+func (s idTokenSigner) Validate(ctx context.Context, token string) (string, error) {
+	if _, err := s.Decode(ctx, token); err != nil {
+		return "", err
+	}
+	return token[strings.LastIndexByte(token, '.')+1:], nil
+}
+
+// Decode verifies an ID token we issued (an id_token_hint). An expired one
+// is returned with a ValidationErrorExpired, as fosite expects.
+func (s idTokenSigner) Decode(ctx context.Context, token string) (*fjwt.Token, error) {
+	claims, err := s.verify(ctx, token)
+	if err != nil {
+		return nil, &fjwt.ValidationError{Errors: fjwt.ValidationErrorSignatureInvalid}
+	}
+	t := &fjwt.Token{Claims: fjwt.MapClaims(claims)}
+	if exp, ok := claims["exp"].(float64); ok && time.Unix(int64(exp), 0).Before(time.Now()) {
+		return t, &fjwt.ValidationError{Errors: fjwt.ValidationErrorExpired}
+	}
+	return t, nil
+}
+
+func (s idTokenSigner) GetSignature(_ context.Context, token string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", errors.New("not a JWT")
+	}
+	return parts[2], nil
+}
+
+func (s idTokenSigner) Hash(_ context.Context, in []byte) ([]byte, error) {
+	h := sha256.Sum256(in)
+	return h[:], nil
+}
+
+func (s idTokenSigner) GetSigningMethodLength(context.Context) int { return sha256.Size }
+
+// tokenStrategy issues opaque (HMAC) codes and refresh tokens, and access
+// tokens that are opaque or RFC 9068 JWTs as the client is registered.
+// Either kind is also stored, so revocation and introspection see it at
+// once.
+type tokenStrategy struct {
+	hmac   *oauth2.HMACSHAStrategyUnPrefixed
+	jwt    *jwtSigner
+	issuer func(ctx context.Context) string
+	now    func() time.Time
+}
+
+func isJWT(token string) bool { return strings.Count(token, ".") == 2 }
+
+func (t *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
+	if isJWT(token) {
+		return token[strings.LastIndexByte(token, '.')+1:]
+	}
+	return t.hmac.AccessTokenSignature(ctx, strings.TrimPrefix(token, prefixAccess))
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (t *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	sess, ok := r.GetSession().(*Session)
+	if !ok {
+		return "", "", errors.New("issuer: unexpected session type")
+	}
+	sess.JTI = randomID()
+	c, ok := r.GetClient().(*Client)
+	if !ok || c.TokenFormat != "jwt" {
+		tok, sig, err := t.hmac.GenerateAccessToken(ctx, r)
+		return prefixAccess + tok, sig, err
+	}
+	tok, err := t.jwt.sign(ctx, c.SigningAlg, "at+jwt", accessTokenClaims(t.issuer(ctx), r, sess, t.now()))
+	if err != nil {
+		return "", "", err
+	}
+	return tok, tok[strings.LastIndexByte(tok, '.')+1:], nil
+}
+
+// accessTokenClaims are RFC 9068's: aud is always set (the granted
+// resources, else the client itself).
+func accessTokenClaims(iss string, r fosite.Requester, sess *Session, now time.Time) map[string]any {
+	aud := []string(r.GetGrantedAudience())
+	if len(aud) == 0 {
+		aud = []string{r.GetClient().GetID()}
+	}
+	exp := sess.GetExpiresAt(fosite.AccessToken)
+	if exp.IsZero() {
+		exp = now.Add(time.Hour)
+	}
+	claims := map[string]any{
+		"iss": iss, "sub": sess.GetSubject(), "aud": aud, "client_id": r.GetClient().GetID(),
+		"iat": now.Unix(), "exp": exp.Unix(), "jti": sess.JTI,
+	}
+	if sc := r.GetGrantedScopes(); len(sc) > 0 {
+		claims["scope"] = strings.Join(sc, " ")
+	}
+	if sess.UserID != 0 && sess.Claims != nil {
+		claims["auth_time"] = sess.Claims.AuthTime.Unix()
+		if sess.Claims.AuthenticationContextClassReference != "" {
+			claims["acr"] = sess.Claims.AuthenticationContextClassReference
+		}
+		if len(sess.Claims.AuthenticationMethodsReferences) > 0 {
+			claims["amr"] = sess.Claims.AuthenticationMethodsReferences
+		}
+		if sess.SID != "" {
+			claims["sid"] = sess.SID
+		}
+	}
+	return claims
+}
+
+func (t *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
+	if !isJWT(token) {
+		return t.hmac.ValidateAccessToken(ctx, r, strings.TrimPrefix(token, prefixAccess))
+	}
+	claims, err := t.jwt.verify(ctx, token)
+	if err != nil {
+		return fosite.ErrTokenSignatureMismatch.WithWrap(err)
+	}
+	if exp, ok := claims["exp"].(float64); !ok || !time.Unix(int64(exp), 0).After(t.now()) {
+		return fosite.ErrTokenExpired.WithHint("The access token expired.")
+	}
+	return nil
+}
+
+func (t *tokenStrategy) RefreshTokenSignature(ctx context.Context, token string) string {
+	return t.hmac.RefreshTokenSignature(ctx, strings.TrimPrefix(token, prefixRefresh))
+}
+
+func (t *tokenStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	tok, sig, err := t.hmac.GenerateRefreshToken(ctx, r)
+	return prefixRefresh + tok, sig, err
+}
+
+func (t *tokenStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Requester, token string) error {
+	return t.hmac.ValidateRefreshToken(ctx, r, strings.TrimPrefix(token, prefixRefresh))
+}
+
+func (t *tokenStrategy) AuthorizeCodeSignature(ctx context.Context, token string) string {
+	return t.hmac.AuthorizeCodeSignature(ctx, strings.TrimPrefix(token, prefixCode))
+}
+
+func (t *tokenStrategy) GenerateAuthorizeCode(ctx context.Context, r fosite.Requester) (string, string, error) {
+	tok, sig, err := t.hmac.GenerateAuthorizeCode(ctx, r)
+	return prefixCode + tok, sig, err
+}
+
+func (t *tokenStrategy) ValidateAuthorizeCode(ctx context.Context, r fosite.Requester, token string) error {
+	return t.hmac.ValidateAuthorizeCode(ctx, r, strings.TrimPrefix(token, prefixCode))
+}
