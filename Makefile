@@ -1,6 +1,7 @@
 # Mandate's build. `make run` starts a demo server; `make test` runs every
 # test (Go on SQLite, and on PostgreSQL when MANDATE_TEST_POSTGRES_URL is
-# set; the dashboard's unit tests; the browser test).
+# set, including the Node relying-party interop test; the dashboard's unit
+# tests; the browser test).
 
 GO        ?= go
 NPM       ?= npm
@@ -8,7 +9,7 @@ BIN       := bin/mandate
 CHROMIUM  ?= /usr/bin/chromium
 GOTESTFLAGS ?=
 
-.PHONY: all build frontend frontend-deps run test test-go test-frontend test-e2e \
+.PHONY: all build frontend frontend-deps interop-deps run test test-go test-frontend test-e2e \
         generate lint bench clean chromium
 
 all: build
@@ -29,8 +30,15 @@ run: build
 
 test: test-go test-frontend test-e2e
 
-test-go:
-	$(GO) test $(GOTESTFLAGS) ./...
+# The issuer's interop test runs a certified relying party from npm
+# (interop/node); here it must run, never skip for want of its packages.
+interop-deps:
+	@if [ ! -d interop/node/node_modules ] || [ interop/node/package-lock.json -nt interop/node/node_modules/.package-lock.json ]; then \
+		$(NPM) --prefix interop/node ci --no-audit --no-fund; \
+	fi
+
+test-go: interop-deps
+	MANDATE_REQUIRE_NODE_INTEROP=1 $(GO) test $(GOTESTFLAGS) ./...
 
 test-frontend: frontend-deps
 	$(NPM) --prefix frontend test
@@ -62,6 +70,10 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# Go benchmarks (BenchmarkIssuer among them), then the loopback load run:
+# GraphQL, and the issuer per core (server on CPU 0 with GOMAXPROCS=1, load
+# generator on CPU 1). Figures and method: docs/benchmarks.md. PostgreSQL
+# too when MANDATE_TEST_POSTGRES_URL is set.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/load.sh

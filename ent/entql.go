@@ -186,6 +186,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthclient.FieldAudience:                {Type: field.TypeJSON, Column: oauthclient.FieldAudience},
 			oauthclient.FieldAccessTokenTTL:          {Type: field.TypeInt, Column: oauthclient.FieldAccessTokenTTL},
 			oauthclient.FieldRefreshTokenTTL:         {Type: field.TypeInt, Column: oauthclient.FieldRefreshTokenTTL},
+			oauthclient.FieldRegistrationTokenHash:   {Type: field.TypeString, Column: oauthclient.FieldRegistrationTokenHash},
 			oauthclient.FieldDisabledAt:              {Type: field.TypeTime, Column: oauthclient.FieldDisabledAt},
 		},
 	}
@@ -1336,6 +1337,11 @@ func (f *OAuthClientFilter) WhereAccessTokenTTL(p entql.IntP) {
 // WhereRefreshTokenTTL applies the entql int predicate on the refresh_token_ttl field.
 func (f *OAuthClientFilter) WhereRefreshTokenTTL(p entql.IntP) {
 	f.Where(p.Field(oauthclient.FieldRefreshTokenTTL))
+}
+
+// WhereRegistrationTokenHash applies the entql string predicate on the registration_token_hash field.
+func (f *OAuthClientFilter) WhereRegistrationTokenHash(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldRegistrationTokenHash))
 }
 
 // WhereDisabledAt applies the entql time.Time predicate on the disabled_at field.

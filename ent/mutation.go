@@ -5387,6 +5387,7 @@ type OAuthClientMutation struct {
 	addaccess_token_ttl             *int
 	refresh_token_ttl               *int
 	addrefresh_token_ttl            *int
+	registration_token_hash         *string
 	disabled_at                     *time.Time
 	clearedFields                   map[string]struct{}
 	tenant                          *int
@@ -6486,6 +6487,42 @@ func (m *OAuthClientMutation) ResetRefreshTokenTTL() {
 	m.addrefresh_token_ttl = nil
 }
 
+// SetRegistrationTokenHash sets the "registration_token_hash" field.
+func (m *OAuthClientMutation) SetRegistrationTokenHash(s string) {
+	m.registration_token_hash = &s
+}
+
+// RegistrationTokenHash returns the value of the "registration_token_hash" field in the mutation.
+func (m *OAuthClientMutation) RegistrationTokenHash() (r string, exists bool) {
+	v := m.registration_token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegistrationTokenHash returns the old "registration_token_hash" field's value of the OAuthClient entity.
+// If the OAuthClient object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OAuthClientMutation) OldRegistrationTokenHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegistrationTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegistrationTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegistrationTokenHash: %w", err)
+	}
+	return oldValue.RegistrationTokenHash, nil
+}
+
+// ResetRegistrationTokenHash resets all changes to the "registration_token_hash" field.
+func (m *OAuthClientMutation) ResetRegistrationTokenHash() {
+	m.registration_token_hash = nil
+}
+
 // SetDisabledAt sets the "disabled_at" field.
 func (m *OAuthClientMutation) SetDisabledAt(t time.Time) {
 	m.disabled_at = &t
@@ -6596,7 +6633,7 @@ func (m *OAuthClientMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OAuthClientMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 24)
 	if m.tenant != nil {
 		fields = append(fields, oauthclient.FieldTenantID)
 	}
@@ -6663,6 +6700,9 @@ func (m *OAuthClientMutation) Fields() []string {
 	if m.refresh_token_ttl != nil {
 		fields = append(fields, oauthclient.FieldRefreshTokenTTL)
 	}
+	if m.registration_token_hash != nil {
+		fields = append(fields, oauthclient.FieldRegistrationTokenHash)
+	}
 	if m.disabled_at != nil {
 		fields = append(fields, oauthclient.FieldDisabledAt)
 	}
@@ -6718,6 +6758,8 @@ func (m *OAuthClientMutation) Field(name string) (ent.Value, bool) {
 		return m.AccessTokenTTL()
 	case oauthclient.FieldRefreshTokenTTL:
 		return m.RefreshTokenTTL()
+	case oauthclient.FieldRegistrationTokenHash:
+		return m.RegistrationTokenHash()
 	case oauthclient.FieldDisabledAt:
 		return m.DisabledAt()
 	}
@@ -6773,6 +6815,8 @@ func (m *OAuthClientMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldAccessTokenTTL(ctx)
 	case oauthclient.FieldRefreshTokenTTL:
 		return m.OldRefreshTokenTTL(ctx)
+	case oauthclient.FieldRegistrationTokenHash:
+		return m.OldRegistrationTokenHash(ctx)
 	case oauthclient.FieldDisabledAt:
 		return m.OldDisabledAt(ctx)
 	}
@@ -6937,6 +6981,13 @@ func (m *OAuthClientMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRefreshTokenTTL(v)
+		return nil
+	case oauthclient.FieldRegistrationTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegistrationTokenHash(v)
 		return nil
 	case oauthclient.FieldDisabledAt:
 		v, ok := value.(time.Time)
@@ -7125,6 +7176,9 @@ func (m *OAuthClientMutation) ResetField(name string) error {
 		return nil
 	case oauthclient.FieldRefreshTokenTTL:
 		m.ResetRefreshTokenTTL()
+		return nil
+	case oauthclient.FieldRegistrationTokenHash:
+		m.ResetRegistrationTokenHash()
 		return nil
 	case oauthclient.FieldDisabledAt:
 		m.ResetDisabledAt()

@@ -63,6 +63,8 @@ type OAuthClient struct {
 	AccessTokenTTL int `json:"access_token_ttl,omitempty"`
 	// RefreshTokenTTL holds the value of the "refresh_token_ttl" field.
 	RefreshTokenTTL int `json:"refresh_token_ttl,omitempty"`
+	// RegistrationTokenHash holds the value of the "registration_token_hash" field.
+	RegistrationTokenHash string `json:"-"`
 	// DisabledAt holds the value of the "disabled_at" field.
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -102,7 +104,7 @@ func (*OAuthClient) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case oauthclient.FieldID, oauthclient.FieldTenantID, oauthclient.FieldAccessTokenTTL, oauthclient.FieldRefreshTokenTTL:
 			values[i] = new(sql.NullInt64)
-		case oauthclient.FieldClientID, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI, oauthclient.FieldSigningAlg:
+		case oauthclient.FieldClientID, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI, oauthclient.FieldSigningAlg, oauthclient.FieldRegistrationTokenHash:
 			values[i] = new(sql.NullString)
 		case oauthclient.FieldCreatedAt, oauthclient.FieldUpdatedAt, oauthclient.FieldDisabledAt:
 			values[i] = new(sql.NullTime)
@@ -271,6 +273,12 @@ func (_m *OAuthClient) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RefreshTokenTTL = int(value.Int64)
 			}
+		case oauthclient.FieldRegistrationTokenHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field registration_token_hash", values[i])
+			} else if value.Valid {
+				_m.RegistrationTokenHash = value.String
+			}
 		case oauthclient.FieldDisabledAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field disabled_at", values[i])
@@ -383,6 +391,8 @@ func (_m *OAuthClient) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("refresh_token_ttl=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RefreshTokenTTL))
+	builder.WriteString(", ")
+	builder.WriteString("registration_token_hash=<sensitive>")
 	builder.WriteString(", ")
 	if v := _m.DisabledAt; v != nil {
 		builder.WriteString("disabled_at=")

@@ -249,6 +249,20 @@ func (_c *OAuthClientCreate) SetNillableRefreshTokenTTL(v *int) *OAuthClientCrea
 	return _c
 }
 
+// SetRegistrationTokenHash sets the "registration_token_hash" field.
+func (_c *OAuthClientCreate) SetRegistrationTokenHash(v string) *OAuthClientCreate {
+	_c.mutation.SetRegistrationTokenHash(v)
+	return _c
+}
+
+// SetNillableRegistrationTokenHash sets the "registration_token_hash" field if the given value is not nil.
+func (_c *OAuthClientCreate) SetNillableRegistrationTokenHash(v *string) *OAuthClientCreate {
+	if v != nil {
+		_c.SetRegistrationTokenHash(*v)
+	}
+	return _c
+}
+
 // SetDisabledAt sets the "disabled_at" field.
 func (_c *OAuthClientCreate) SetDisabledAt(v time.Time) *OAuthClientCreate {
 	_c.mutation.SetDisabledAt(v)
@@ -359,6 +373,10 @@ func (_c *OAuthClientCreate) defaults() error {
 		v := oauthclient.DefaultRefreshTokenTTL
 		_c.mutation.SetRefreshTokenTTL(v)
 	}
+	if _, ok := _c.mutation.RegistrationTokenHash(); !ok {
+		v := oauthclient.DefaultRegistrationTokenHash
+		_c.mutation.SetRegistrationTokenHash(v)
+	}
 	return nil
 }
 
@@ -439,6 +457,9 @@ func (_c *OAuthClientCreate) check() error {
 		if err := oauthclient.RefreshTokenTTLValidator(v); err != nil {
 			return &ValidationError{Name: "refresh_token_ttl", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.refresh_token_ttl": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.RegistrationTokenHash(); !ok {
+		return &ValidationError{Name: "registration_token_hash", err: errors.New(`ent: missing required field "OAuthClient.registration_token_hash"`)}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "OAuthClient.tenant"`)}
@@ -552,6 +573,10 @@ func (_c *OAuthClientCreate) createSpec() (*OAuthClient, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RefreshTokenTTL(); ok {
 		_spec.SetField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
 		_node.RefreshTokenTTL = value
+	}
+	if value, ok := _c.mutation.RegistrationTokenHash(); ok {
+		_spec.SetField(oauthclient.FieldRegistrationTokenHash, field.TypeString, value)
+		_node.RegistrationTokenHash = value
 	}
 	if value, ok := _c.mutation.DisabledAt(); ok {
 		_spec.SetField(oauthclient.FieldDisabledAt, field.TypeTime, value)

@@ -305,6 +305,20 @@ func (_u *OAuthClientUpdate) AddRefreshTokenTTL(v int) *OAuthClientUpdate {
 	return _u
 }
 
+// SetRegistrationTokenHash sets the "registration_token_hash" field.
+func (_u *OAuthClientUpdate) SetRegistrationTokenHash(v string) *OAuthClientUpdate {
+	_u.mutation.SetRegistrationTokenHash(v)
+	return _u
+}
+
+// SetNillableRegistrationTokenHash sets the "registration_token_hash" field if the given value is not nil.
+func (_u *OAuthClientUpdate) SetNillableRegistrationTokenHash(v *string) *OAuthClientUpdate {
+	if v != nil {
+		_u.SetRegistrationTokenHash(*v)
+	}
+	return _u
+}
+
 // SetDisabledAt sets the "disabled_at" field.
 func (_u *OAuthClientUpdate) SetDisabledAt(v time.Time) *OAuthClientUpdate {
 	_u.mutation.SetDisabledAt(v)
@@ -521,6 +535,9 @@ func (_u *OAuthClientUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.AddedRefreshTokenTTL(); ok {
 		_spec.AddField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RegistrationTokenHash(); ok {
+		_spec.SetField(oauthclient.FieldRegistrationTokenHash, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.DisabledAt(); ok {
 		_spec.SetField(oauthclient.FieldDisabledAt, field.TypeTime, value)
@@ -824,6 +841,20 @@ func (_u *OAuthClientUpdateOne) AddRefreshTokenTTL(v int) *OAuthClientUpdateOne 
 	return _u
 }
 
+// SetRegistrationTokenHash sets the "registration_token_hash" field.
+func (_u *OAuthClientUpdateOne) SetRegistrationTokenHash(v string) *OAuthClientUpdateOne {
+	_u.mutation.SetRegistrationTokenHash(v)
+	return _u
+}
+
+// SetNillableRegistrationTokenHash sets the "registration_token_hash" field if the given value is not nil.
+func (_u *OAuthClientUpdateOne) SetNillableRegistrationTokenHash(v *string) *OAuthClientUpdateOne {
+	if v != nil {
+		_u.SetRegistrationTokenHash(*v)
+	}
+	return _u
+}
+
 // SetDisabledAt sets the "disabled_at" field.
 func (_u *OAuthClientUpdateOne) SetDisabledAt(v time.Time) *OAuthClientUpdateOne {
 	_u.mutation.SetDisabledAt(v)
@@ -1070,6 +1101,9 @@ func (_u *OAuthClientUpdateOne) sqlSave(ctx context.Context) (_node *OAuthClient
 	}
 	if value, ok := _u.mutation.AddedRefreshTokenTTL(); ok {
 		_spec.AddField(oauthclient.FieldRefreshTokenTTL, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RegistrationTokenHash(); ok {
+		_spec.SetField(oauthclient.FieldRegistrationTokenHash, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.DisabledAt(); ok {
 		_spec.SetField(oauthclient.FieldDisabledAt, field.TypeTime, value)

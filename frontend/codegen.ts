@@ -1,9 +1,10 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 // Typed documents for every graphql(`...`) call under src/, checked against
-// the server's schema. The output in src/gql/ is committed and never edited.
+// the server's schema: every graph/*.graphqls, as gqlgen reads it. The output
+// in src/gql/ is committed and never edited.
 const config: CodegenConfig = {
-  schema: ['../graph/ent.graphqls', '../graph/schema.graphqls'],
+  schema: ['../graph/*.graphqls'],
   documents: ['src/**/*.{ts,tsx}', '!src/gql/**'],
   ignoreNoDocuments: false,
   generates: {

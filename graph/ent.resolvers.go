@@ -56,4 +56,10 @@ func (r *queryResolver) Members(ctx context.Context, after *entgql.Cursor[int], 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// Tenant returns generated.TenantResolver implementation.
+func (r *Resolver) Tenant() generated.TenantResolver { return &tenantResolver{r} }
+
+type (
+	queryResolver  struct{ *Resolver }
+	tenantResolver struct{ *Resolver }
+)

@@ -48,6 +48,12 @@ type SessionAuthenticator interface {
 	ViewerFromSession(ctx context.Context, r *http.Request) (viewer.Viewer, error)
 }
 
+// WithIssuer wires the issuer's applications, keys and connected apps.
+func (h *Handler) WithIssuer(s *IssuerServices) *Handler {
+	h.resolver.issuer = s
+	return h
+}
+
 // WithAccounts wires the account management mutations (invitations,
 // disabling, deletion, sessions) to the sign-in flows.
 func (h *Handler) WithAccounts(f *signin.Flows) *Handler {

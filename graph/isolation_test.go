@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,9 @@ import (
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/oidc/clients"
+	"github.com/mandatehq/mandate/auth/oidc/issuer"
+	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/password"
 	"github.com/mandatehq/mandate/auth/ratelimit"
 	"github.com/mandatehq/mandate/auth/session"
@@ -28,20 +32,26 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/membership"
+	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/ent/oauthconsent"
+	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	entsession "github.com/mandatehq/mandate/ent/session"
+	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/graph/generated"
 	"github.com/mandatehq/mandate/internal/database"
 	"github.com/mandatehq/mandate/internal/testdb"
 	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/settings"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
 // This file is the tenant-isolation table of the GraphQL API: every Query
-// and Mutation field, each run over HTTP with workspace A's owner token
-// against workspace B's ids. A field missing from the table fails
+// and Mutation field, each run over HTTP with workspace A's owner token (or,
+// for a person's own connected apps, A's member's session) against
+// workspace B's ids. A field missing from the table fails
 // TestGraphQLIsolationTableCoversEveryField.
 
 // workspace is one side of the fixture.
@@ -58,8 +68,15 @@ type workspace struct {
 	system context.Context
 
 	session  *ent.Session       // a live session of member
+	login    session.Started    // that session's cookie and CSRF token
 	disabled *ent.Membership    // a member whose account is disabled
 	mail     *ent.OutboxMessage // a message in the workspace's dev outbox
+
+	app     *ent.OAuthClient  // a confidential application
+	offApp  *ent.OAuthClient  // a disabled application
+	key     *ent.SigningKey   // a signing key
+	consent *ent.OAuthConsent // member's consent to app
+	refresh *ent.OAuthToken   // app's refresh token for member
 }
 
 // ids returns the workspace's rows that GraphQL can name, by type.
@@ -81,6 +98,8 @@ type fixtures struct {
 	ts       *tenants.Service
 	flows    *signin.Flows
 	sessions *session.Manager
+	clients  *clients.Service
+	keys     *keys.Manager
 }
 
 func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
@@ -110,7 +129,8 @@ func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
 	if w.chain, err = c.AuditChain.Query().Where(auditchain.TenantID(tn.ID)).Only(w.system); err != nil {
 		t.Fatal(err)
 	}
-	w.session = startSession(t, fx, w.system, w.member.UserID)
+	w.login = startLogin(t, fx, w.system, w.member.UserID)
+	w.session = w.login.Session
 	if w.disabled, err = ts.AddMember(w.system, tenants.NewMember{Email: "disabled@" + slug + ".example", Role: viewer.RoleMember}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,11 +145,63 @@ func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
 	if w.mail, err = c.OutboxMessage.Query().Where(outboxmessage.TenantID(tn.ID)).Only(w.system); err != nil {
 		t.Fatal(err)
 	}
+
+	// The issuer's rows: a scope catalog, two applications (one disabled),
+	// a signing key, and the member's consent to the first app with a
+	// refresh token it holds for them.
+	catalog := []settings.Scope{{Name: slug + ":read", Description: "Read " + slug + "'s things"}}
+	if _, err := ts.UpdateSettings(w.system, tenants.SettingsUpdate{Scopes: &catalog}); err != nil {
+		t.Fatal(err)
+	}
+	if w.app, _, err = fx.clients.Create(w.system, clients.NewClient{Name: "app of " + slug,
+		RedirectURIs: []string{"https://" + slug + ".example/cb"}}); err != nil {
+		t.Fatal(err)
+	}
+	off, _, err := fx.clients.Create(w.system, clients.NewClient{Name: "off app of " + slug,
+		RedirectURIs: []string{"https://" + slug + ".example/off"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.offApp, err = fx.clients.SetDisabled(w.system, off.ClientID, true); err != nil {
+		t.Fatal(err)
+	}
+	if w.key, err = fx.keys.Rotate(w.system, keys.ES256, 0, keys.DefaultTokenLifetime); err != nil {
+		t.Fatal(err)
+	}
+	w.consent, w.refresh = connect(t, fx, w.system, w.member.UserID, w.app.ClientID)
 	return w
+}
+
+// connect records, as a workspace's system, that a user let an app in, and
+// a refresh token the app holds for them.
+func connect(t *testing.T, fx fixtures, ctx context.Context, userID int, clientID string) (*ent.OAuthConsent, *ent.OAuthToken) {
+	t.Helper()
+	consent, err := fx.c.OAuthConsent.Create().SetUserID(userID).SetClientID(clientID).
+		SetScopes([]string{"openid", "offline_access"}).Save(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	tok, err := fx.c.OAuthToken.Create().SetKind(oauthtoken.KindRefresh).
+		SetSignature(fmt.Sprintf("sig-%d-%d-%s", viewer.FromContext(ctx).TenantID, userID, clientID)).
+		SetRequestID(fmt.Sprintf("req-%d-%d-%s", viewer.FromContext(ctx).TenantID, userID, clientID)).
+		SetClientID(clientID).SetSubject(strconv.Itoa(userID)).SetRequestedAt(now).SetExpiresAt(now.Add(time.Hour)).
+		SetData([]byte("{}")).Save(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return consent, tok
 }
 
 // startSession opens a live session for a user, as the workspace's system.
 func startSession(t *testing.T, fx fixtures, ctx context.Context, userID int) *ent.Session {
+	t.Helper()
+	return startLogin(t, fx, ctx, userID).Session
+}
+
+// startLogin opens a live session for a user, as the workspace's system,
+// and returns its cookie value and CSRF token too.
+func startLogin(t *testing.T, fx fixtures, ctx context.Context, userID int) session.Started {
 	t.Helper()
 	tx, err := fx.c.Tx(ctx)
 	if err != nil {
@@ -148,7 +220,7 @@ func startSession(t *testing.T, fx fixtures, ctx context.Context, userID int) *e
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	return st.Session
+	return st
 }
 
 // gqlError is one error of a GraphQL response.
@@ -210,6 +282,11 @@ type env struct {
 	a, b   workspace
 	sysAll context.Context // the system, bound to no tenant
 	mailed chan mailEvent  // each email the flows kept or failed to send
+
+	// stray is a consent row in B naming A's member's user id, with a
+	// refresh token: only the tenant tells it from A's member's own.
+	stray        *ent.OAuthConsent
+	strayRefresh *ent.OAuthToken
 }
 
 // mailEvent is one email the flows handed to the dev outbox.
@@ -270,6 +347,22 @@ func (e *env) waitMail(t *testing.T) int {
 // as runs an operation at /t/{slug}/graphql with a bearer token.
 func (e *env) as(t *testing.T, slug, token, query string, vars map[string]any) gqlResponse {
 	t.Helper()
+	return e.send(t, slug, func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+token) }, query, vars)
+}
+
+// asPerson runs an operation at /t/{slug}/graphql as a signed-in person:
+// the session cookie and its CSRF token, as the dashboard sends them.
+func (e *env) asPerson(t *testing.T, slug string, login session.Started, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	return e.send(t, slug, func(req *http.Request) {
+		req.AddCookie(&http.Cookie{Name: e.fx.sessions.CookieName(slug), Value: login.Token})
+		req.Header.Set(signin.CSRFHeader, login.CSRF)
+	}, query, vars)
+}
+
+// send posts an operation at /t/{slug}/graphql, authenticated by authorize.
+func (e *env) send(t *testing.T, slug string, authorize func(*http.Request), query string, vars map[string]any) gqlResponse {
+	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +372,7 @@ func (e *env) as(t *testing.T, slug, token, query string, vars map[string]any) g
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	authorize(req)
 	res, err := e.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -291,6 +384,9 @@ func (e *env) as(t *testing.T, slug, token, query string, vars map[string]any) g
 	}
 	return out
 }
+
+// actor runs an operation as one principal.
+type actor func(t *testing.T, query string, vars map[string]any) gqlResponse
 
 // asA runs an operation as A's owner token in A.
 func (e *env) asA(t *testing.T, query string, vars map[string]any) gqlResponse {
@@ -370,6 +466,35 @@ func (e *env) state(t *testing.T, tid int) []string {
 	}
 	for _, x := range msgs {
 		add("outbox", x.TenantID, x.String())
+	}
+	// Secrets are left out of String(): their hashes show a change.
+	apps, err := e.c.OAuthClient.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range apps {
+		add("oauth_client", x.TenantID, x.String()+" secret_hash="+x.SecretHash)
+	}
+	sks, err := e.c.SigningKey.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range sks {
+		add("signing_key", x.TenantID, fmt.Sprintf("%s sealed=%x", x, sha256.Sum256(x.PrivateSealed)))
+	}
+	cons, err := e.c.OAuthConsent.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range cons {
+		add("consent", x.TenantID, x.String())
+	}
+	otoks, err := e.c.OAuthToken.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range otoks {
+		add("oauth_token", x.TenantID, x.String())
 	}
 	sort.Strings(out)
 	return out
@@ -475,21 +600,27 @@ func membershipIDs(t *testing.T, e *env) []int {
 // must then work, so a resolver that always fails cannot pass.
 func mutationOnB(t *testing.T, e *env, op, field string, bVars, aVars map[string]any, missing map[string]any) {
 	t.Helper()
+	mutationOnBBy(t, e, e.asA, op, field, bVars, aVars, missing)
+}
+
+// mutationOnBBy is mutationOnB with another of A's principals acting.
+func mutationOnBBy(t *testing.T, e *env, by actor, op, field string, bVars, aVars map[string]any, missing map[string]any) {
+	t.Helper()
 	before := e.state(t, e.b.tenant.ID)
-	r := e.asA(t, op, bVars)
+	r := by(t, op, bVars)
 	if got := r.codes(); !slices.Equal(got, []string{"NOT_FOUND"}) {
 		t.Errorf("%s on B's row: codes %v (%+v); want [NOT_FOUND]", field, got, r.Errors)
 	}
 	if raw := r.Data[field]; len(raw) != 0 && string(raw) != "null" {
 		t.Errorf("%s on B's row returned data %s", field, raw)
 	}
-	none := e.asA(t, op, missing)
+	none := by(t, op, missing)
 	if got, want := errorsWithout(r, 0), errorsWithout(none, 0); got != want {
 		t.Errorf("%s: B's row answers %s, a row that exists nowhere %s; want the same", field, got, want)
 	}
 	e.bUnchanged(t, before)
 	if aVars != nil {
-		ok := e.asA(t, op, aVars)
+		ok := by(t, op, aVars)
 		if len(ok.Errors) != 0 {
 			t.Errorf("%s on A's own row (control): %+v", field, ok.Errors)
 		}
@@ -828,7 +959,248 @@ func gqlCases() []gqlCase {
 				t.Errorf("devOutbox lists B's message %d", e.b.mail.ID)
 			}
 		}},
+		{field: "Query.oauthClients", name: "only A's clients", run: func(t *testing.T, e *env) {
+			want := e.clientIDs(t, e.a.tenant.ID)
+			if len(want) < 2 {
+				t.Fatalf("fixture: A has clients %v", want)
+			}
+			got := e.listed(t, e.asA, `{ oauthClients { clientID } }`, "oauthClients", "clientID")
+			if !slices.Equal(got, want) {
+				t.Errorf("oauthClients = %v; want A's %v", got, want)
+			}
+			for _, b := range []string{e.b.app.ClientID, e.b.offApp.ClientID} {
+				if slices.Contains(got, b) {
+					t.Errorf("oauthClients lists B's client %s", b)
+				}
+			}
+		}},
+		{field: "Query.signingKeys", name: "only A's keys", run: func(t *testing.T, e *env) {
+			want, err := e.c.SigningKey.Query().Where(signingkey.TenantID(e.a.tenant.ID)).Select(signingkey.FieldKid).Strings(e.sysAll)
+			if err != nil || len(want) == 0 {
+				t.Fatalf("fixture: A's keys %v, %v", want, err)
+			}
+			sort.Strings(want)
+			got := e.listed(t, e.asA, `{ signingKeys { kid alg } }`, "signingKeys", "kid")
+			if !slices.Equal(got, want) {
+				t.Errorf("signingKeys = %v; want A's %v", got, want)
+			}
+			if slices.Contains(got, e.b.key.Kid) {
+				t.Errorf("signingKeys lists B's key %s", e.b.key.Kid)
+			}
+		}},
+		{field: "Query.scopeCatalog", name: "only A's catalog", run: func(t *testing.T, e *env) {
+			got := e.listed(t, e.asA, `{ scopeCatalog { name description standard } }`, "scopeCatalog", "name")
+			if !slices.Contains(got, "a:read") || !slices.Contains(got, "openid") {
+				t.Errorf("scopeCatalog = %v; want the standard scopes and A's a:read", got)
+			}
+			if slices.Contains(got, "b:read") {
+				t.Errorf("scopeCatalog lists B's scope b:read: %v", got)
+			}
+		}},
+		{field: "Query.connectedApps", name: "only A's member's consents", run: func(t *testing.T, e *env) {
+			want, err := e.c.OAuthConsent.Query().
+				Where(oauthconsent.TenantID(e.a.tenant.ID), oauthconsent.UserID(e.a.member.UserID)).
+				Select(oauthconsent.FieldClientID).Strings(e.sysAll)
+			if err != nil || len(want) == 0 {
+				t.Fatalf("fixture: A's member's consents %v, %v", want, err)
+			}
+			sort.Strings(want)
+			got := e.listed(t, e.asAMember, `{ connectedApps { clientID name scopes grantedAt } }`, "connectedApps", "clientID")
+			if !slices.Equal(got, want) {
+				t.Errorf("connectedApps = %v; want A's member's %v", got, want)
+			}
+			// B's consent names A's member's user id; only its tenant differs.
+			if slices.Contains(got, e.stray.ClientID) {
+				t.Errorf("connectedApps lists B's consent to %s", e.stray.ClientID)
+			}
+		}},
+		{field: "Mutation.createOAuthClient", name: "lands in A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			r := e.asA(t, `mutation { createOAuthClient(input: {name: "made by A", redirectUris: ["https://a.example/new"]}) {
+				clientSecret client { clientID } } }`, nil)
+			var p struct {
+				ClientSecret string
+				Client       struct{ ClientID string }
+			}
+			r.field(t, "createOAuthClient", &p)
+			if len(r.Errors) != 0 || p.ClientSecret == "" {
+				t.Fatalf("createOAuthClient: %+v", r.Errors)
+			}
+			got, err := e.c.OAuthClient.Query().Where(oauthclient.ClientID(p.Client.ClientID)).Only(e.sysAll)
+			if err != nil || got.TenantID != e.a.tenant.ID {
+				t.Errorf("new client %s: %v, %v; want it in A", p.Client.ClientID, got, err)
+			}
+			e.bUnchanged(t, before)
+			// B's own view (as B's system: B's token would mark itself used).
+			inB, err := e.fx.clients.List(e.b.system)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range inB {
+				if c.ClientID == p.Client.ClientID {
+					t.Errorf("B's clients list A's new client %s", p.Client.ClientID)
+				}
+			}
+		}},
+		{field: "Mutation.updateOAuthClient", name: "B's client is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: String!) { updateOAuthClient(clientID: $id, input: {name: "renamed by A", redirectUris: ["https://a.example/x"]}) { clientID name } }`
+			own := e.freshApp(t, "update me")
+			mutationOnB(t, e, op, "updateOAuthClient", map[string]any{"id": e.b.app.ClientID}, map[string]any{"id": own.ClientID},
+				map[string]any{"id": "no-such-client"})
+			mutationOnB(t, e, op, "updateOAuthClient", map[string]any{"id": e.b.offApp.ClientID}, nil, map[string]any{"id": "no-such-client"})
+			if got := e.app(t, own.ClientID); got.Name != "renamed by A" {
+				t.Errorf("A's own client after update: %v", got)
+			}
+		}},
+		{field: "Mutation.rotateOAuthClientSecret", name: "B's client is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: String!) { rotateOAuthClientSecret(clientID: $id) { clientSecret client { clientID } } }`
+			own := e.freshApp(t, "rotate me")
+			mutationOnB(t, e, op, "rotateOAuthClientSecret", map[string]any{"id": e.b.app.ClientID}, map[string]any{"id": own.ClientID},
+				map[string]any{"id": "no-such-client"})
+			if got := e.app(t, own.ClientID); got.SecretHash == own.SecretHash {
+				t.Error("rotateOAuthClientSecret(A's own client) kept the secret")
+			}
+		}},
+		{field: "Mutation.disableOAuthClient", name: "B's client is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: String!) { disableOAuthClient(clientID: $id) { clientID disabledAt } }`
+			own := e.freshApp(t, "disable me")
+			mutationOnB(t, e, op, "disableOAuthClient", map[string]any{"id": e.b.app.ClientID}, map[string]any{"id": own.ClientID},
+				map[string]any{"id": "no-such-client"})
+			if got := e.app(t, own.ClientID); got.DisabledAt == nil {
+				t.Error("disableOAuthClient(A's own client) left it enabled")
+			}
+		}},
+		{field: "Mutation.enableOAuthClient", name: "B's client is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: String!) { enableOAuthClient(clientID: $id) { clientID disabledAt } }`
+			own := e.freshApp(t, "enable me")
+			if _, err := e.fx.clients.SetDisabled(e.a.system, own.ClientID, true); err != nil {
+				t.Fatal(err)
+			}
+			mutationOnB(t, e, op, "enableOAuthClient", map[string]any{"id": e.b.offApp.ClientID}, map[string]any{"id": own.ClientID},
+				map[string]any{"id": "no-such-client"})
+			if got := e.app(t, own.ClientID); got.DisabledAt != nil {
+				t.Error("enableOAuthClient(A's own client) left it disabled")
+			}
+		}},
+		{field: "Mutation.rotateSigningKey", name: "lands in A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			r := e.asA(t, `mutation { rotateSigningKey(alg: "ES256", publishForMinutes: 0) { kid alg } }`, nil)
+			var k struct{ Kid, Alg string }
+			r.field(t, "rotateSigningKey", &k)
+			if len(r.Errors) != 0 || k.Kid == "" {
+				t.Fatalf("rotateSigningKey: %+v", r.Errors)
+			}
+			got, err := e.c.SigningKey.Query().Where(signingkey.Kid(k.Kid)).Only(e.sysAll)
+			if err != nil || got.TenantID != e.a.tenant.ID {
+				t.Errorf("new key %s: %v, %v; want it in A", k.Kid, got, err)
+			}
+			// B's key is neither superseded nor joined by A's.
+			e.bUnchanged(t, before)
+			inB, err := e.c.SigningKey.Query().Select(signingkey.FieldKid).Strings(e.b.system)
+			if err != nil || !slices.Equal(inB, []string{e.b.key.Kid}) {
+				t.Errorf("B's signingKeys = %v; want only B's %s", inB, e.b.key.Kid)
+			}
+		}},
+		{field: "Mutation.updateScopeCatalog", name: "changes only A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			r := e.asA(t, `mutation { updateScopeCatalog(scopes: [{name: "a:read", description: "Read"}, {name: "a:write", description: "Write"}]) { name } }`, nil)
+			var out []struct{ Name string }
+			r.field(t, "updateScopeCatalog", &out)
+			if len(r.Errors) != 0 {
+				t.Fatalf("updateScopeCatalog: %+v", r.Errors)
+			}
+			tn, err := e.c.Tenant.Get(e.sysAll, e.a.tenant.ID)
+			if err != nil || len(tn.Settings.Scopes) != 2 || tn.Settings.Scopes[1].Name != "a:write" {
+				t.Errorf("A's catalog after update: %+v, %v", tn.Settings.Scopes, err)
+			}
+			e.bUnchanged(t, before)
+			if tb, err := e.c.Tenant.Get(e.sysAll, e.b.tenant.ID); err != nil || len(tb.Settings.Scopes) != 1 || tb.Settings.Scopes[0].Name != "b:read" {
+				t.Errorf("B's catalog after A's update: %v, %v; want B's own", tb, err)
+			}
+		}},
+		{field: "Mutation.revokeConnectedApp", name: "B's consent is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: String!) { revokeConnectedApp(clientID: $id) }`
+			own := e.freshApp(t, "disconnect me")
+			consent, refresh := connect(t, e.fx, e.a.system, e.a.member.UserID, own.ClientID)
+			// B's consent names A's member's user id: only its tenant differs.
+			mutationOnBBy(t, e, e.asAMember, op, "revokeConnectedApp", map[string]any{"id": e.stray.ClientID},
+				map[string]any{"id": own.ClientID}, map[string]any{"id": "no-such-client"})
+			if ok, err := e.c.OAuthConsent.Query().Where(oauthconsent.ID(e.stray.ID)).Exist(e.sysAll); err != nil || !ok {
+				t.Errorf("B's consent is gone (%v)", err)
+			}
+			if tok, err := e.c.OAuthToken.Get(e.sysAll, e.strayRefresh.ID); err != nil || !tok.Active {
+				t.Errorf("B's refresh token: %v, %v; want it active", tok, err)
+			}
+			// Control: A's member's own consent and token are gone.
+			if ok, err := e.c.OAuthConsent.Query().Where(oauthconsent.ID(consent.ID)).Exist(e.sysAll); err != nil || ok {
+				t.Errorf("revokeConnectedApp(A's own app) kept the consent (%v)", err)
+			}
+			if tok, err := e.c.OAuthToken.Get(e.sysAll, refresh.ID); err != nil || tok.Active {
+				t.Errorf("revokeConnectedApp(A's own app) left the refresh token %v active (%v)", tok, err)
+			}
+		}},
 	}
+}
+
+// asAMember runs an operation as A's member, signed in with a session.
+func (e *env) asAMember(t *testing.T, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	return e.asPerson(t, e.a.slug, e.a.login, query, vars)
+}
+
+// listed runs a query for a list of objects and returns one string key of
+// each, sorted. It wants no errors.
+func (e *env) listed(t *testing.T, by actor, query, field, key string) []string {
+	t.Helper()
+	r := by(t, query, nil)
+	if len(r.Errors) != 0 {
+		t.Fatalf("%s: %+v", field, r.Errors)
+	}
+	var rows []map[string]json.RawMessage
+	r.field(t, field, &rows)
+	out := make([]string, 0, len(rows))
+	for _, row := range rows {
+		var v string
+		raw, ok := row[key]
+		if !ok || json.Unmarshal(raw, &v) != nil {
+			t.Fatalf("%s: a row without %s: %v", field, key, row)
+		}
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// clientIDs lists a workspace's client ids, sorted, read as the system.
+func (e *env) clientIDs(t *testing.T, tenantID int) []string {
+	t.Helper()
+	ids, err := e.c.OAuthClient.Query().Where(oauthclient.TenantID(tenantID)).Select(oauthclient.FieldClientID).Strings(e.sysAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// freshApp registers a confidential client in A as the system, a target
+// for a mutation.
+func (e *env) freshApp(t *testing.T, name string) *ent.OAuthClient {
+	t.Helper()
+	c, _, err := e.fx.clients.Create(e.a.system, clients.NewClient{Name: name, RedirectURIs: []string{"https://a.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// app reads a client by its client_id as the system.
+func (e *env) app(t *testing.T, clientID string) *ent.OAuthClient {
+	t.Helper()
+	c, err := e.c.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(e.sysAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // mutateA runs op as A's owner token, wants no errors, and decodes
@@ -881,34 +1253,57 @@ func (l testLog) Write(p []byte) (int, error) {
 // cheap argon2 parameters keep the suite fast; production uses Default.
 var cheap = password.Params{MemoryKiB: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
 
+// newEnv builds two workspaces, a and b, on db and serves the GraphQL API
+// wired as cmd/mandate wires it: sessions, account flows and the issuer.
+func newEnv(t *testing.T, db *database.DB) *env {
+	t.Helper()
+	c := db.Client
+	rec := audit.NewRecorder()
+	ts := tenants.NewService(c, rec)
+	mailed := make(chan mailEvent, 16)
+	signal := slog.New(mailSignal{mailed})
+	log := slog.New(slog.NewTextHandler(testLog{t}, nil))
+	fx := fixtures{c: c, ts: ts, sessions: session.New(c, rec.Now, false)}
+	fx.flows = signin.New(signin.Config{
+		Client: c, Tenants: ts, Audit: rec, Sessions: fx.sessions, Limiter: ratelimit.New(c, rec.Now),
+		Mail: &mail.Outbox{Client: c, Log: signal}, Log: signal,
+		BaseURL: "http://mandate.test", Hashing: cheap,
+	})
+	signing, err := keys.NewManager(c, []byte(strings.Repeat("k", 32)), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := issuer.New(issuer.Config{Client: c, Tenants: ts, Keys: signing, Flows: fx.flows, Audit: rec,
+		BaseURL: "http://mandate.test", MasterSecret: []byte(strings.Repeat("m", 32)), Log: log})
+	fx.keys = signing
+	fx.clients = clients.NewService(c, rec)
+	fx.clients.OnChange = iss.ForgetClient
+	e := &env{
+		c: c, ts: ts, fx: fx, mailed: mailed,
+		a:      newWorkspace(t, fx, "a"),
+		b:      newWorkspace(t, fx, "b"),
+		sysAll: viewer.AsSystem(context.Background(), "test: check"),
+	}
+	e.stray, e.strayRefresh = connect(t, fx, e.b.system, e.a.member.UserID, e.b.app.ClientID)
+	mux := http.NewServeMux()
+	mux.Handle("/t/{slug}/graphql", graph.NewHandler(c, ts, log).
+		WithSessions(signin.NewHandler(fx.flows, ts)).
+		WithAccounts(fx.flows).
+		WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: fx.clients, Keys: signing}))
+	e.srv = httptest.NewServer(mux)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
 func TestGraphQLIsolation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c := db.Client
-		rec := audit.NewRecorder()
-		ts := tenants.NewService(c, rec)
-		mailed := make(chan mailEvent, 16)
-		signal := slog.New(mailSignal{mailed})
-		fx := fixtures{c: c, ts: ts, sessions: session.New(c, rec.Now, false)}
-		fx.flows = signin.New(signin.Config{
-			Client: c, Tenants: ts, Audit: rec, Sessions: fx.sessions, Limiter: ratelimit.New(c, rec.Now),
-			Mail: &mail.Outbox{Client: c, Log: signal}, Log: signal,
-			BaseURL: "http://mandate.test", Hashing: cheap,
-		})
-		e := &env{
-			c: c, ts: ts, fx: fx, mailed: mailed,
-			a:      newWorkspace(t, fx, "a"),
-			b:      newWorkspace(t, fx, "b"),
-			sysAll: viewer.AsSystem(context.Background(), "test: check"),
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/t/{slug}/graphql", graph.NewHandler(c, ts, slog.New(slog.NewTextHandler(testLog{t}, nil))).WithAccounts(fx.flows))
-		e.srv = httptest.NewServer(mux)
-		t.Cleanup(e.srv.Close)
+		e := newEnv(t, db)
 		before := e.state(t, e.b.tenant.ID)
 
 		t.Run("A's token in B", func(t *testing.T) {
 			for _, q := range []string{`{ tenant { id } }`, `mutation { updateTenantSettings(input: {name: "pwned"}) { id } }`,
-				`mutation { inviteMember(input: {email: "intruder@a.example", role: owner}) { id } }`, `{ devOutbox { messages { id } } }`} {
+				`mutation { inviteMember(input: {email: "intruder@a.example", role: owner}) { id } }`, `{ devOutbox { messages { id } } }`,
+				`{ oauthClients { clientID } }`, `mutation { rotateSigningKey { kid } }`} {
 				r := e.as(t, "b", e.a.secret, q, nil)
 				if r.status != http.StatusUnauthorized || !slices.Equal(r.codes(), []string{"UNAUTHENTICATED"}) || len(r.Data) != 0 {
 					t.Errorf("A's token at /t/b/graphql: status %d, codes %v, data %v; want 401 UNAUTHENTICATED", r.status, r.codes(), r.Data)

@@ -7,6 +7,9 @@
 package graph
 
 import (
+	"github.com/mandatehq/mandate/auth/oidc/clients"
+	"github.com/mandatehq/mandate/auth/oidc/issuer"
+	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/internal/apperr"
@@ -18,6 +21,21 @@ type Resolver struct {
 	client   *ent.Client
 	tenants  *tenants.Service
 	accounts *signin.Flows
+	issuer   *IssuerServices
+}
+
+// IssuerServices are what the issuer's fields need.
+type IssuerServices struct {
+	Issuer  *issuer.Issuer
+	Clients *clients.Service
+	Keys    *keys.Manager
+}
+
+func (r *Resolver) issuerOrErr() (*IssuerServices, error) {
+	if r.issuer == nil {
+		return nil, apperr.New(apperr.Internal, "the issuer is not configured")
+	}
+	return r.issuer, nil
 }
 
 // accountsOrErr returns the account flows, which the server always wires.

@@ -25,6 +25,10 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input model
 		SessionLifetimeMinutes: input.SessionLifetimeMinutes,
 		SessionIdleMinutes:     input.SessionIdleMinutes,
 		AuditRetentionDays:     input.AuditRetentionDays,
+		AccessTokenMinutes:     input.AccessTokenMinutes,
+		RefreshTokenDays:       input.RefreshTokenDays,
+		IDTokenMinutes:         input.IDTokenMinutes,
+		ClientRegistration:     input.ClientRegistration,
 	})
 }
 

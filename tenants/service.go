@@ -21,6 +21,10 @@ type Service struct {
 	// slugs caches slug -> tenant id. Slugs are immutable and tenants are
 	// never deleted, so an entry never goes stale.
 	slugs sync.Map
+
+	// OnSettingsChange is told when a workspace's settings changed (the
+	// issuer rebuilds its provider).
+	OnSettingsChange func(tenantID int)
 }
 
 // NewService returns a service over client, recording with rec.

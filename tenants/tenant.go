@@ -114,6 +114,12 @@ type SettingsUpdate struct {
 	SessionLifetimeMinutes *int
 	SessionIdleMinutes     *int
 	AuditRetentionDays     *int
+	AccessTokenMinutes     *int
+	RefreshTokenDays       *int
+	IDTokenMinutes         *int
+	ClientRegistration     *string
+	// Scopes replaces the scope catalog.
+	Scopes *[]settings.Scope
 }
 
 // UpdateSettings changes the viewer's workspace. Admins only.
@@ -152,6 +158,28 @@ func (s *Service) UpdateSettings(ctx context.Context, in SettingsUpdate) (*ent.T
 			next.AuditRetentionDays = *in.AuditRetentionDays
 			changed["auditRetentionDays"] = strconv.Itoa(*in.AuditRetentionDays)
 		}
+		for key, pair := range map[string]struct{ in, to *int }{
+			"accessTokenMinutes": {in.AccessTokenMinutes, &next.AccessTokenMinutes},
+			"refreshTokenDays":   {in.RefreshTokenDays, &next.RefreshTokenDays},
+			"idTokenMinutes":     {in.IDTokenMinutes, &next.IDTokenMinutes},
+		} {
+			if pair.in != nil {
+				*pair.to = *pair.in
+				changed[key] = strconv.Itoa(*pair.in)
+			}
+		}
+		if in.ClientRegistration != nil {
+			next.ClientRegistration = *in.ClientRegistration
+			changed["clientRegistration"] = *in.ClientRegistration
+		}
+		if in.Scopes != nil {
+			next.Scopes = *in.Scopes
+			names := make([]string, len(next.Scopes))
+			for i, sc := range next.Scopes {
+				names[i] = sc.Name
+			}
+			changed["scopes"] = strings.Join(names, " ")
+		}
 		if err := next.Validate(); err != nil {
 			return apperr.InvalidField("settings", "%s", err.Error())
 		}
@@ -174,5 +202,8 @@ func (s *Service) UpdateSettings(ctx context.Context, in SettingsUpdate) (*ent.T
 		})
 		return apperr.Wrap(err, "audit event")
 	})
+	if err == nil && s.OnSettingsChange != nil {
+		s.OnSettingsChange(out.ID)
+	}
 	return out, err
 }

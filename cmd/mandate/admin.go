@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -291,16 +292,18 @@ func (a *app) keysCmd() *cobra.Command {
 func (a *app) clientCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "client", Short: "Manage the applications registered with a workspace's issuer"}
 	var (
-		slug, name, jwksFile, format string
-		redirects, grants            []string
-		public                       bool
+		slug, name, jwksFile, format, authMethod, alg, backchannel string
+		redirects, grants, scopes, audience, postLogout            []string
+		public, requirePAR                                         bool
 	)
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Register an application; a generated secret is printed once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			in := clients.NewClient{Name: name, RedirectURIs: redirects, GrantTypes: grants, Public: public, TokenFormat: format}
+			in := clients.NewClient{Name: name, RedirectURIs: redirects, GrantTypes: grants, Public: public, TokenFormat: format,
+				AuthMethod: authMethod, SigningAlg: alg, Scopes: scopes, Audience: audience, PostLogoutRedirectURIs: postLogout,
+				BackchannelLogoutURI: backchannel, RequirePAR: requirePAR}
 			if jwksFile != "" {
 				b, err := os.ReadFile(jwksFile)
 				if err != nil {
@@ -320,6 +323,7 @@ func (a *app) clientCmd() *cobra.Command {
 				"id": c.ID, "client_id": c.ClientID, "name": c.Name, "tenant": slug, "public": c.Public,
 				"grant_types": c.GrantTypes, "redirect_uris": c.RedirectUris,
 				"token_endpoint_auth_method": c.TokenEndpointAuthMethod, "token_format": string(c.TokenFormat),
+				"signing_alg": string(c.SigningAlg), "scopes": c.Scopes,
 			}
 			if secret != "" {
 				out["client_secret"] = secret
@@ -338,8 +342,100 @@ func (a *app) clientCmd() *cobra.Command {
 	fl.BoolVar(&public, "public", false, "a public client (no secret; PKCE required)")
 	fl.StringVar(&jwksFile, "jwks-file", "", "a JWK set file: the client authenticates with private_key_jwt")
 	fl.StringVar(&format, "token-format", "jwt", "access token format: jwt or opaque")
+	fl.StringVar(&authMethod, "auth-method", "", "for a client with a secret: client_secret_basic (default) or client_secret_post")
+	fl.StringVar(&alg, "signing-alg", "ES256", "how the client's tokens are signed: ES256, RS256 or EdDSA")
+	fl.StringArrayVar(&scopes, "scope", nil, "a scope the client may request (repeatable; default openid profile email offline_access)")
+	fl.StringArrayVar(&audience, "audience", nil, "a resource (RFC 8707) the client may ask tokens for (repeatable)")
+	fl.StringArrayVar(&postLogout, "post-logout-redirect-uri", nil, "an allowed post-logout redirect URI (repeatable)")
+	fl.StringVar(&backchannel, "backchannel-logout-uri", "", "where to POST back-channel logout tokens")
+	fl.BoolVar(&requirePAR, "require-par", false, "refuse authorization requests that were not pushed (RFC 9126)")
 	_ = create.MarkFlagRequired("tenant")
 	_ = create.MarkFlagRequired("name")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, a.clientListCmd(), a.clientRotateSecretCmd(), a.clientDisableCmd(true), a.clientDisableCmd(false))
 	return cmd
+}
+
+func (a *app) clientListCmd() *cobra.Command {
+	var slug string
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List a workspace's applications (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sys, err := a.openAsOperator(cmd.Context(), slug, "client list")
+			if err != nil {
+				return err
+			}
+			cs, err := clients.NewService(a.db.Client, audit.NewRecorder()).List(sys)
+			if err != nil {
+				return err
+			}
+			list := make([]map[string]any, 0, len(cs))
+			text := ""
+			for _, c := range cs {
+				list = append(list, map[string]any{"id": c.ID, "client_id": c.ClientID, "name": c.Name, "public": c.Public,
+					"grant_types": c.GrantTypes, "token_endpoint_auth_method": c.TokenEndpointAuthMethod,
+					"token_format": string(c.TokenFormat), "disabled": c.DisabledAt != nil})
+				text += fmt.Sprintf("%s  %s  %s\n", c.ClientID, c.TokenEndpointAuthMethod, c.Name)
+			}
+			return a.emit(map[string]any{"tenant": slug, "clients": list}, "%s", strings.TrimSuffix(text, "\n"))
+		},
+	}
+	c.Flags().StringVar(&slug, "tenant", "", "the workspace's slug (required)")
+	_ = c.MarkFlagRequired("tenant")
+	return c
+}
+
+func (a *app) clientRotateSecretCmd() *cobra.Command {
+	var slug, id string
+	c := &cobra.Command{
+		Use:   "rotate-secret",
+		Short: "Replace an application's secret; the new one is printed once and the old one stops working",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sys, err := a.openAsOperator(cmd.Context(), slug, "client rotate-secret")
+			if err != nil {
+				return err
+			}
+			_, secret, err := clients.NewService(a.db.Client, audit.NewRecorder()).RotateSecret(sys, id)
+			if err != nil {
+				return err
+			}
+			return a.emit(map[string]any{"client_id": id, "client_secret": secret}, "client_secret %s (shown once)", secret)
+		},
+	}
+	c.Flags().StringVar(&slug, "tenant", "", "the workspace's slug (required)")
+	c.Flags().StringVar(&id, "client-id", "", "the application's client_id (required)")
+	_ = c.MarkFlagRequired("tenant")
+	_ = c.MarkFlagRequired("client-id")
+	return c
+}
+
+func (a *app) clientDisableCmd(disable bool) *cobra.Command {
+	var slug, id string
+	use, short := "enable", "Enable a disabled application again"
+	if disable {
+		use, short = "disable", "Disable an application: its tokens stop working at once"
+	}
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sys, err := a.openAsOperator(cmd.Context(), slug, "client "+use)
+			if err != nil {
+				return err
+			}
+			cl, err := clients.NewService(a.db.Client, audit.NewRecorder()).SetDisabled(sys, id, disable)
+			if err != nil {
+				return err
+			}
+			return a.emit(map[string]any{"client_id": cl.ClientID, "disabled": cl.DisabledAt != nil}, "%s %sd", cl.ClientID, use)
+		},
+	}
+	c.Flags().StringVar(&slug, "tenant", "", "the workspace's slug (required)")
+	c.Flags().StringVar(&id, "client-id", "", "the application's client_id (required)")
+	_ = c.MarkFlagRequired("tenant")
+	_ = c.MarkFlagRequired("client-id")
+	return c
 }

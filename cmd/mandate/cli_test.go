@@ -123,6 +123,25 @@ func TestCLIContract(t *testing.T) {
 			if _, _, err := c.run("client", "create", "--tenant", "acme", "--name", "Bad", "--redirect-uri", "http://evil.example/cb", "--json"); err == nil {
 				t.Fatal("a plain-http redirect URI was accepted")
 			}
+			svc := c.object("client", "create", "--tenant", "acme", "--name", "Worker", "--grant", "client_credentials",
+				"--auth-method", "client_secret_post", "--signing-alg", "EdDSA", "--scope", "invoices:read", "--audience", "https://api.example", "--json")
+			if svc["token_endpoint_auth_method"] != "client_secret_post" || svc["signing_alg"] != "EdDSA" {
+				t.Fatalf("service client = %v", svc)
+			}
+			rot := c.object("client", "rotate-secret", "--tenant", "acme", "--client-id", svc["client_id"].(string), "--json")
+			if rot["client_secret"] == "" || rot["client_secret"] == svc["client_secret"] {
+				t.Fatalf("rotate-secret = %v", rot)
+			}
+			if d := c.object("client", "disable", "--tenant", "acme", "--client-id", svc["client_id"].(string), "--json"); d["disabled"] != true {
+				t.Fatalf("disable = %v", d)
+			}
+			listed := c.object("client", "list", "--tenant", "acme", "--json")
+			if cs, _ := listed["clients"].([]any); len(cs) != 3 {
+				t.Fatalf("client list = %v", listed)
+			}
+			if l := fmt.Sprint(listed); strings.Contains(l, rot["client_secret"].(string)) || strings.Contains(l, app["client_secret"].(string)) {
+				t.Fatalf("client list shows a secret: %v", listed)
+			}
 			m := c.object("migrate", "--json")
 			if m["version"] != m["latest"] {
 				t.Fatalf("migrate = %v", m)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/issuer"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/signin"
@@ -89,6 +90,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	iss := issuer.New(issuer.Config{Client: a.db.Client, Tenants: a.tenants, Keys: signing, Flows: flows,
 		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log})
+	a.tenants.OnSettingsChange = iss.ForgetWorkspace
 	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss)
 	srv := &http.Server{
 		Handler:           handler,
@@ -153,9 +155,10 @@ var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password"
 // newHandler mounts every route and the middleware around them.
 func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager, iss *issuer.Issuer) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /t/{slug}/jwks.json", signing.JWKSHandler(ts))
 	if iss != nil {
-		iss.Mount(mux)
+		iss.Mount(mux) // with the JWKS, which makes a new workspace's first key
+	} else {
+		mux.Handle("GET /t/{slug}/jwks.json", signing.JWKSHandler(ts))
 	}
 	auth := signin.NewHandler(flows, ts)
 	auth.Mount(mux)
@@ -179,7 +182,13 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	}), http.MethodGet, http.MethodHead))
-	mux.Handle("/t/{slug}/graphql", httpx.Methods(graph.NewHandler(ts.Client(), ts, log).WithSessions(auth).WithAccounts(flows), http.MethodPost, http.MethodOptions))
+	gh := graph.NewHandler(ts.Client(), ts, log).WithSessions(auth).WithAccounts(flows)
+	if iss != nil {
+		cs := clients.NewService(ts.Client(), audit.NewRecorder())
+		cs.OnChange = iss.ForgetClient
+		gh = gh.WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: cs, Keys: signing})
+	}
+	mux.Handle("/t/{slug}/graphql", httpx.Methods(gh, http.MethodPost, http.MethodOptions))
 	mux.Handle("/t/{slug}/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, http.StatusNotFound, "no such endpoint")
 	}))

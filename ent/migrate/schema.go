@@ -243,6 +243,7 @@ var (
 		{Name: "audience", Type: field.TypeJSON, Nullable: true},
 		{Name: "access_token_ttl", Type: field.TypeInt, Default: 0},
 		{Name: "refresh_token_ttl", Type: field.TypeInt, Default: 0},
+		{Name: "registration_token_hash", Type: field.TypeString, Default: ""},
 		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeInt},
 	}
@@ -254,7 +255,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "oauth_clients_tenants_tenant",
-				Columns:    []*schema.Column{OauthClientsColumns[23]},
+				Columns:    []*schema.Column{OauthClientsColumns[24]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -263,7 +264,7 @@ var (
 			{
 				Name:    "oauthclient_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{OauthClientsColumns[23], OauthClientsColumns[4]},
+				Columns: []*schema.Column{OauthClientsColumns[24], OauthClientsColumns[4]},
 			},
 		},
 	}

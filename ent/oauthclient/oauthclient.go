@@ -62,6 +62,8 @@ const (
 	FieldAccessTokenTTL = "access_token_ttl"
 	// FieldRefreshTokenTTL holds the string denoting the refresh_token_ttl field in the database.
 	FieldRefreshTokenTTL = "refresh_token_ttl"
+	// FieldRegistrationTokenHash holds the string denoting the registration_token_hash field in the database.
+	FieldRegistrationTokenHash = "registration_token_hash"
 	// FieldDisabledAt holds the string denoting the disabled_at field in the database.
 	FieldDisabledAt = "disabled_at"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
@@ -102,6 +104,7 @@ var Columns = []string{
 	FieldAudience,
 	FieldAccessTokenTTL,
 	FieldRefreshTokenTTL,
+	FieldRegistrationTokenHash,
 	FieldDisabledAt,
 }
 
@@ -151,6 +154,8 @@ var (
 	DefaultRefreshTokenTTL int
 	// RefreshTokenTTLValidator is a validator for the "refresh_token_ttl" field. It is called by the builders before save.
 	RefreshTokenTTLValidator func(int) error
+	// DefaultRegistrationTokenHash holds the default value on creation for the "registration_token_hash" field.
+	DefaultRegistrationTokenHash string
 )
 
 // TokenFormat defines the type for the "token_format" enum field.
@@ -292,6 +297,11 @@ func ByAccessTokenTTL(opts ...sql.OrderTermOption) OrderOption {
 // ByRefreshTokenTTL orders the results by the refresh_token_ttl field.
 func ByRefreshTokenTTL(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRefreshTokenTTL, opts...).ToFunc()
+}
+
+// ByRegistrationTokenHash orders the results by the registration_token_hash field.
+func ByRegistrationTokenHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRegistrationTokenHash, opts...).ToFunc()
 }
 
 // ByDisabledAt orders the results by the disabled_at field.

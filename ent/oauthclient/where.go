@@ -125,6 +125,11 @@ func RefreshTokenTTL(v int) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldEQ(FieldRefreshTokenTTL, v))
 }
 
+// RegistrationTokenHash applies equality check predicate on the "registration_token_hash" field. It's identical to RegistrationTokenHashEQ.
+func RegistrationTokenHash(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldRegistrationTokenHash, v))
+}
+
 // DisabledAt applies equality check predicate on the "disabled_at" field. It's identical to DisabledAtEQ.
 func DisabledAt(v time.Time) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldEQ(FieldDisabledAt, v))
@@ -873,6 +878,71 @@ func RefreshTokenTTLLT(v int) predicate.OAuthClient {
 // RefreshTokenTTLLTE applies the LTE predicate on the "refresh_token_ttl" field.
 func RefreshTokenTTLLTE(v int) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldLTE(FieldRefreshTokenTTL, v))
+}
+
+// RegistrationTokenHashEQ applies the EQ predicate on the "registration_token_hash" field.
+func RegistrationTokenHashEQ(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashNEQ applies the NEQ predicate on the "registration_token_hash" field.
+func RegistrationTokenHashNEQ(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNEQ(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashIn applies the In predicate on the "registration_token_hash" field.
+func RegistrationTokenHashIn(vs ...string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIn(FieldRegistrationTokenHash, vs...))
+}
+
+// RegistrationTokenHashNotIn applies the NotIn predicate on the "registration_token_hash" field.
+func RegistrationTokenHashNotIn(vs ...string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotIn(FieldRegistrationTokenHash, vs...))
+}
+
+// RegistrationTokenHashGT applies the GT predicate on the "registration_token_hash" field.
+func RegistrationTokenHashGT(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGT(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashGTE applies the GTE predicate on the "registration_token_hash" field.
+func RegistrationTokenHashGTE(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGTE(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashLT applies the LT predicate on the "registration_token_hash" field.
+func RegistrationTokenHashLT(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLT(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashLTE applies the LTE predicate on the "registration_token_hash" field.
+func RegistrationTokenHashLTE(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLTE(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashContains applies the Contains predicate on the "registration_token_hash" field.
+func RegistrationTokenHashContains(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldContains(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashHasPrefix applies the HasPrefix predicate on the "registration_token_hash" field.
+func RegistrationTokenHashHasPrefix(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldHasPrefix(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashHasSuffix applies the HasSuffix predicate on the "registration_token_hash" field.
+func RegistrationTokenHashHasSuffix(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldHasSuffix(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashEqualFold applies the EqualFold predicate on the "registration_token_hash" field.
+func RegistrationTokenHashEqualFold(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEqualFold(FieldRegistrationTokenHash, v))
+}
+
+// RegistrationTokenHashContainsFold applies the ContainsFold predicate on the "registration_token_hash" field.
+func RegistrationTokenHashContainsFold(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldContainsFold(FieldRegistrationTokenHash, v))
 }
 
 // DisabledAtEQ applies the EQ predicate on the "disabled_at" field.

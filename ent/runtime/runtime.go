@@ -324,6 +324,10 @@ func init() {
 	oauthclient.DefaultRefreshTokenTTL = oauthclientDescRefreshTokenTTL.Default.(int)
 	// oauthclient.RefreshTokenTTLValidator is a validator for the "refresh_token_ttl" field. It is called by the builders before save.
 	oauthclient.RefreshTokenTTLValidator = oauthclientDescRefreshTokenTTL.Validators[0].(func(int) error)
+	// oauthclientDescRegistrationTokenHash is the schema descriptor for registration_token_hash field.
+	oauthclientDescRegistrationTokenHash := oauthclientFields[19].Descriptor()
+	// oauthclient.DefaultRegistrationTokenHash holds the default value on creation for the registration_token_hash field.
+	oauthclient.DefaultRegistrationTokenHash = oauthclientDescRegistrationTokenHash.Default.(string)
 	oauthconsentMixin := schema.OAuthConsent{}.Mixin()
 	oauthconsent.Policy = privacy.NewPolicies(oauthconsentMixin[0], schema.OAuthConsent{})
 	oauthconsent.Hooks[0] = func(next ent.Mutator) ent.Mutator {

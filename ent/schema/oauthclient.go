@@ -41,6 +41,9 @@ func (OAuthClient) Fields() []ent.Field {
 		// Lifetimes in seconds; 0 means the workspace's.
 		field.Int("access_token_ttl").Default(0).NonNegative(),
 		field.Int("refresh_token_ttl").Default(0).NonNegative(),
+		// SHA-256 of the RFC 7592 registration access token, for a client
+		// registered dynamically.
+		field.String("registration_token_hash").Default("").Sensitive(),
 		field.Time("disabled_at").Optional().Nillable(),
 	}
 }

@@ -1,12 +1,12 @@
 // Runs every browser test, one after the other (each starts its own server
-// and browser), and sums them up: "2 passed, 0 failed". Each test prints
+// and browser), and sums them up: "3 passed, 0 failed". Each test prints
 // its own result line first.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const tests = ['dashboard.e2e.mjs', 'signin.e2e.mjs'];
+const tests = ['dashboard.e2e.mjs', 'signin.e2e.mjs', 'applications.e2e.mjs'];
 
 let passed = 0;
 let failed = 0;

@@ -2,6 +2,7 @@ import { Navigate, Route, Routes } from 'react-router';
 import { getSession } from './auth/session';
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { AccountPage } from './pages/AccountPage';
+import { ApplicationsPage } from './pages/ApplicationsPage';
 import { AuditPage } from './pages/AuditPage';
 import { ConfirmEmailPage } from './pages/ConfirmEmailPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
@@ -10,7 +11,9 @@ import { NotFoundPage } from './pages/NotFoundPage';
 import { OutboxPage } from './pages/OutboxPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
+import { ScopesPage } from './pages/ScopesPage';
 import { SignInPage } from './pages/SignInPage';
+import { SigningKeysPage } from './pages/SigningKeysPage';
 import { SignUpPage } from './pages/SignUpPage';
 import { TokenSignInPage } from './pages/TokenSignInPage';
 import { TokensPage } from './pages/TokensPage';
@@ -46,6 +49,9 @@ export function App() {
         <Route index element={<OverviewPage />} />
         <Route path="members" element={<MembersPage />} />
         <Route path="tokens" element={<TokensPage />} />
+        <Route path="applications" element={<ApplicationsPage />} />
+        <Route path="signing-keys" element={<SigningKeysPage />} />
+        <Route path="scopes" element={<ScopesPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route path="outbox" element={<OutboxPage />} />
         <Route path="*" element={<NotFoundPage />} />

@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -1619,6 +1621,36 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋoauthclientᚐSigningAlg(ctx context.Context, v any) (oauthclient.SigningAlg, error) {
+	var res oauthclient.SigningAlg
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋoauthclientᚐSigningAlg(ctx context.Context, sel ast.SelectionSet, v oauthclient.SigningAlg) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋoauthclientᚐTokenFormat(ctx context.Context, v any) (oauthclient.TokenFormat, error) {
+	var res oauthclient.TokenFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋoauthclientᚐTokenFormat(ctx context.Context, sel ast.SelectionSet, v oauthclient.TokenFormat) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋsigningkeyᚐAlg(ctx context.Context, v any) (signingkey.Alg, error) {
+	var res signingkey.Alg
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋsigningkeyᚐAlg(ctx context.Context, sel ast.SelectionSet, v signingkey.Alg) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

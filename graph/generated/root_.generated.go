@@ -26,7 +26,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Mutation() MutationResolver
+	OAuthClient() OAuthClientResolver
 	Query() QueryResolver
+	Tenant() TenantResolver
 	TenantSettings() TenantSettingsResolver
 }
 
@@ -98,9 +100,21 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ConnectedApp struct {
+		ClientID  func(childComplexity int) int
+		GrantedAt func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Scopes    func(childComplexity int) int
+	}
+
 	CreateAPITokenPayload struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
+	}
+
+	CreateOAuthClientPayload struct {
+		Client       func(childComplexity int) int
+		ClientSecret func(childComplexity int) int
 	}
 
 	DeleteUserPayload struct {
@@ -140,17 +154,48 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMember            func(childComplexity int, input model.AddMemberInput) int
-		ChangeMemberRole     func(childComplexity int, id int, role membership.Role) int
-		CreateAPIToken       func(childComplexity int, input model.CreateAPITokenInput) int
-		DeleteUser           func(childComplexity int, id int) int
-		DisableUser          func(childComplexity int, id int) int
-		EnableUser           func(childComplexity int, id int) int
-		InviteMember         func(childComplexity int, input model.InviteMemberInput) int
-		RemoveMember         func(childComplexity int, id int) int
-		RevokeAPIToken       func(childComplexity int, id int) int
-		RevokeUserSessions   func(childComplexity int, userID int) int
-		UpdateTenantSettings func(childComplexity int, input model.UpdateTenantSettingsInput) int
+		AddMember               func(childComplexity int, input model.AddMemberInput) int
+		ChangeMemberRole        func(childComplexity int, id int, role membership.Role) int
+		CreateAPIToken          func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateOAuthClient       func(childComplexity int, input model.CreateOAuthClientInput) int
+		DeleteUser              func(childComplexity int, id int) int
+		DisableOAuthClient      func(childComplexity int, clientID string) int
+		DisableUser             func(childComplexity int, id int) int
+		EnableOAuthClient       func(childComplexity int, clientID string) int
+		EnableUser              func(childComplexity int, id int) int
+		InviteMember            func(childComplexity int, input model.InviteMemberInput) int
+		RemoveMember            func(childComplexity int, id int) int
+		RevokeAPIToken          func(childComplexity int, id int) int
+		RevokeConnectedApp      func(childComplexity int, clientID string) int
+		RevokeUserSessions      func(childComplexity int, userID int) int
+		RotateOAuthClientSecret func(childComplexity int, clientID string) int
+		RotateSigningKey        func(childComplexity int, alg string, publishForMinutes *int) int
+		UpdateOAuthClient       func(childComplexity int, clientID string, input model.UpdateOAuthClientInput) int
+		UpdateScopeCatalog      func(childComplexity int, scopes []*model.ScopeDefinitionInput) int
+		UpdateTenantSettings    func(childComplexity int, input model.UpdateTenantSettingsInput) int
+	}
+
+	OAuthClient struct {
+		AccessTokenTTL          func(childComplexity int) int
+		Audience                func(childComplexity int) int
+		BackchannelLogoutURI    func(childComplexity int) int
+		ClientID                func(childComplexity int) int
+		CreatedAt               func(childComplexity int) int
+		DisabledAt              func(childComplexity int) int
+		GrantTypes              func(childComplexity int) int
+		HasJwks                 func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		JwksURI                 func(childComplexity int) int
+		Name                    func(childComplexity int) int
+		PostLogoutRedirectUris  func(childComplexity int) int
+		Public                  func(childComplexity int) int
+		RedirectUris            func(childComplexity int) int
+		RefreshTokenTTL         func(childComplexity int) int
+		RequirePar              func(childComplexity int) int
+		Scopes                  func(childComplexity int) int
+		SigningAlg              func(childComplexity int) int
+		TokenEndpointAuthMethod func(childComplexity int) int
+		TokenFormat             func(childComplexity int) int
 	}
 
 	OutboxMessage struct {
@@ -169,14 +214,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
-		AuditEvents func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		DevOutbox   func(childComplexity int, first *int) int
-		Members     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
-		Node        func(childComplexity int, id int) int
-		Nodes       func(childComplexity int, ids []int) int
-		Tenant      func(childComplexity int) int
-		Viewer      func(childComplexity int) int
+		APITokens     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		AuditEvents   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		ConnectedApps func(childComplexity int) int
+		DevOutbox     func(childComplexity int, first *int) int
+		Members       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		Node          func(childComplexity int, id int) int
+		Nodes         func(childComplexity int, ids []int) int
+		OauthClients  func(childComplexity int) int
+		ScopeCatalog  func(childComplexity int) int
+		SigningKeys   func(childComplexity int) int
+		Tenant        func(childComplexity int) int
+		Viewer        func(childComplexity int) int
 	}
 
 	RemoveMemberPayload struct {
@@ -185,6 +234,17 @@ type ComplexityRoot struct {
 
 	RevokeSessionsPayload struct {
 		Revoked func(childComplexity int) int
+	}
+
+	RotateOAuthClientSecretPayload struct {
+		Client       func(childComplexity int) int
+		ClientSecret func(childComplexity int) int
+	}
+
+	ScopeDefinition struct {
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Standard    func(childComplexity int) int
 	}
 
 	Session struct {
@@ -203,9 +263,18 @@ type ComplexityRoot struct {
 		UserID       func(childComplexity int) int
 	}
 
+	SigningKey struct {
+		ActivatesAt  func(childComplexity int) int
+		Alg          func(childComplexity int) int
+		Kid          func(childComplexity int) int
+		SupersededAt func(childComplexity int) int
+		UnpublishAt  func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
+		IssuerURL func(childComplexity int) int
 		Name      func(childComplexity int) int
 		Settings  func(childComplexity int) int
 		Slug      func(childComplexity int) int
@@ -213,7 +282,11 @@ type ComplexityRoot struct {
 	}
 
 	TenantSettings struct {
+		AccessTokenMinutes     func(childComplexity int) int
 		AuditRetentionDays     func(childComplexity int) int
+		ClientRegistration     func(childComplexity int) int
+		IDTokenMinutes         func(childComplexity int) int
+		RefreshTokenDays       func(childComplexity int) int
 		SessionIdleMinutes     func(childComplexity int) int
 		SessionLifetimeMinutes func(childComplexity int) int
 		SignUpMode             func(childComplexity int) int
@@ -535,6 +608,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "ConnectedApp.clientID":
+		if e.ComplexityRoot.ConnectedApp.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedApp.ClientID(childComplexity), true
+	case "ConnectedApp.grantedAt":
+		if e.ComplexityRoot.ConnectedApp.GrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedApp.GrantedAt(childComplexity), true
+	case "ConnectedApp.name":
+		if e.ComplexityRoot.ConnectedApp.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedApp.Name(childComplexity), true
+	case "ConnectedApp.scopes":
+		if e.ComplexityRoot.ConnectedApp.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedApp.Scopes(childComplexity), true
+
 	case "CreateAPITokenPayload.apiToken":
 		if e.ComplexityRoot.CreateAPITokenPayload.APIToken == nil {
 			break
@@ -547,6 +645,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
+
+	case "CreateOAuthClientPayload.client":
+		if e.ComplexityRoot.CreateOAuthClientPayload.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateOAuthClientPayload.Client(childComplexity), true
+	case "CreateOAuthClientPayload.clientSecret":
+		if e.ComplexityRoot.CreateOAuthClientPayload.ClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateOAuthClientPayload.ClientSecret(childComplexity), true
 
 	case "DeleteUserPayload.deletedID":
 		if e.ComplexityRoot.DeleteUserPayload.DeletedID == nil {
@@ -695,6 +806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.createOAuthClient":
+		if e.ComplexityRoot.Mutation.CreateOAuthClient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOAuthClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOAuthClient(childComplexity, args["input"].(model.CreateOAuthClientInput)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -706,6 +828,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(int)), true
+	case "Mutation.disableOAuthClient":
+		if e.ComplexityRoot.Mutation.DisableOAuthClient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableOAuthClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableOAuthClient(childComplexity, args["clientID"].(string)), true
 	case "Mutation.disableUser":
 		if e.ComplexityRoot.Mutation.DisableUser == nil {
 			break
@@ -717,6 +850,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisableUser(childComplexity, args["id"].(int)), true
+	case "Mutation.enableOAuthClient":
+		if e.ComplexityRoot.Mutation.EnableOAuthClient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableOAuthClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableOAuthClient(childComplexity, args["clientID"].(string)), true
 	case "Mutation.enableUser":
 		if e.ComplexityRoot.Mutation.EnableUser == nil {
 			break
@@ -761,6 +905,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
+	case "Mutation.revokeConnectedApp":
+		if e.ComplexityRoot.Mutation.RevokeConnectedApp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeConnectedApp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeConnectedApp(childComplexity, args["clientID"].(string)), true
 	case "Mutation.revokeUserSessions":
 		if e.ComplexityRoot.Mutation.RevokeUserSessions == nil {
 			break
@@ -772,6 +927,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeUserSessions(childComplexity, args["userID"].(int)), true
+	case "Mutation.rotateOAuthClientSecret":
+		if e.ComplexityRoot.Mutation.RotateOAuthClientSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateOAuthClientSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateOAuthClientSecret(childComplexity, args["clientID"].(string)), true
+	case "Mutation.rotateSigningKey":
+		if e.ComplexityRoot.Mutation.RotateSigningKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateSigningKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateSigningKey(childComplexity, args["alg"].(string), args["publishForMinutes"].(*int)), true
+	case "Mutation.updateOAuthClient":
+		if e.ComplexityRoot.Mutation.UpdateOAuthClient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOAuthClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOAuthClient(childComplexity, args["clientID"].(string), args["input"].(model.UpdateOAuthClientInput)), true
+	case "Mutation.updateScopeCatalog":
+		if e.ComplexityRoot.Mutation.UpdateScopeCatalog == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateScopeCatalog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateScopeCatalog(childComplexity, args["scopes"].([]*model.ScopeDefinitionInput)), true
 	case "Mutation.updateTenantSettings":
 		if e.ComplexityRoot.Mutation.UpdateTenantSettings == nil {
 			break
@@ -783,6 +982,127 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenantSettings(childComplexity, args["input"].(model.UpdateTenantSettingsInput)), true
+
+	case "OAuthClient.accessTokenTTL":
+		if e.ComplexityRoot.OAuthClient.AccessTokenTTL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.AccessTokenTTL(childComplexity), true
+	case "OAuthClient.audience":
+		if e.ComplexityRoot.OAuthClient.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.Audience(childComplexity), true
+	case "OAuthClient.backchannelLogoutURI":
+		if e.ComplexityRoot.OAuthClient.BackchannelLogoutURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.BackchannelLogoutURI(childComplexity), true
+	case "OAuthClient.clientID":
+		if e.ComplexityRoot.OAuthClient.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.ClientID(childComplexity), true
+	case "OAuthClient.createdAt":
+		if e.ComplexityRoot.OAuthClient.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.CreatedAt(childComplexity), true
+	case "OAuthClient.disabledAt":
+		if e.ComplexityRoot.OAuthClient.DisabledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.DisabledAt(childComplexity), true
+	case "OAuthClient.grantTypes":
+		if e.ComplexityRoot.OAuthClient.GrantTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.GrantTypes(childComplexity), true
+	case "OAuthClient.hasJwks":
+		if e.ComplexityRoot.OAuthClient.HasJwks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.HasJwks(childComplexity), true
+	case "OAuthClient.id":
+		if e.ComplexityRoot.OAuthClient.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.ID(childComplexity), true
+	case "OAuthClient.jwksURI":
+		if e.ComplexityRoot.OAuthClient.JwksURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.JwksURI(childComplexity), true
+	case "OAuthClient.name":
+		if e.ComplexityRoot.OAuthClient.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.Name(childComplexity), true
+	case "OAuthClient.postLogoutRedirectUris":
+		if e.ComplexityRoot.OAuthClient.PostLogoutRedirectUris == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.PostLogoutRedirectUris(childComplexity), true
+	case "OAuthClient.public":
+		if e.ComplexityRoot.OAuthClient.Public == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.Public(childComplexity), true
+	case "OAuthClient.redirectUris":
+		if e.ComplexityRoot.OAuthClient.RedirectUris == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.RedirectUris(childComplexity), true
+	case "OAuthClient.refreshTokenTTL":
+		if e.ComplexityRoot.OAuthClient.RefreshTokenTTL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.RefreshTokenTTL(childComplexity), true
+	case "OAuthClient.requirePar":
+		if e.ComplexityRoot.OAuthClient.RequirePar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.RequirePar(childComplexity), true
+	case "OAuthClient.scopes":
+		if e.ComplexityRoot.OAuthClient.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.Scopes(childComplexity), true
+	case "OAuthClient.signingAlg":
+		if e.ComplexityRoot.OAuthClient.SigningAlg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.SigningAlg(childComplexity), true
+	case "OAuthClient.tokenEndpointAuthMethod":
+		if e.ComplexityRoot.OAuthClient.TokenEndpointAuthMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.TokenEndpointAuthMethod(childComplexity), true
+	case "OAuthClient.tokenFormat":
+		if e.ComplexityRoot.OAuthClient.TokenFormat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OAuthClient.TokenFormat(childComplexity), true
 
 	case "OutboxMessage.createdAt":
 		if e.ComplexityRoot.OutboxMessage.CreatedAt == nil {
@@ -862,6 +1182,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AuditEventOrder), args["where"].(*ent.AuditEventWhereInput)), true
+	case "Query.connectedApps":
+		if e.ComplexityRoot.Query.ConnectedApps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ConnectedApps(childComplexity), true
 	case "Query.devOutbox":
 		if e.ComplexityRoot.Query.DevOutbox == nil {
 			break
@@ -907,6 +1233,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.oauthClients":
+		if e.ComplexityRoot.Query.OauthClients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.OauthClients(childComplexity), true
+	case "Query.scopeCatalog":
+		if e.ComplexityRoot.Query.ScopeCatalog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ScopeCatalog(childComplexity), true
+	case "Query.signingKeys":
+		if e.ComplexityRoot.Query.SigningKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SigningKeys(childComplexity), true
 	case "Query.tenant":
 		if e.ComplexityRoot.Query.Tenant == nil {
 			break
@@ -933,6 +1277,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeSessionsPayload.Revoked(childComplexity), true
+
+	case "RotateOAuthClientSecretPayload.client":
+		if e.ComplexityRoot.RotateOAuthClientSecretPayload.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateOAuthClientSecretPayload.Client(childComplexity), true
+	case "RotateOAuthClientSecretPayload.clientSecret":
+		if e.ComplexityRoot.RotateOAuthClientSecretPayload.ClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateOAuthClientSecretPayload.ClientSecret(childComplexity), true
+
+	case "ScopeDefinition.description":
+		if e.ComplexityRoot.ScopeDefinition.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeDefinition.Description(childComplexity), true
+	case "ScopeDefinition.name":
+		if e.ComplexityRoot.ScopeDefinition.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeDefinition.Name(childComplexity), true
+	case "ScopeDefinition.standard":
+		if e.ComplexityRoot.ScopeDefinition.Standard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeDefinition.Standard(childComplexity), true
 
 	case "Session.amr":
 		if e.ComplexityRoot.Session.Amr == nil {
@@ -1013,6 +1389,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UserID(childComplexity), true
 
+	case "SigningKey.activatesAt":
+		if e.ComplexityRoot.SigningKey.ActivatesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SigningKey.ActivatesAt(childComplexity), true
+	case "SigningKey.alg":
+		if e.ComplexityRoot.SigningKey.Alg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SigningKey.Alg(childComplexity), true
+	case "SigningKey.kid":
+		if e.ComplexityRoot.SigningKey.Kid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SigningKey.Kid(childComplexity), true
+	case "SigningKey.supersededAt":
+		if e.ComplexityRoot.SigningKey.SupersededAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SigningKey.SupersededAt(childComplexity), true
+	case "SigningKey.unpublishAt":
+		if e.ComplexityRoot.SigningKey.UnpublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SigningKey.UnpublishAt(childComplexity), true
+
 	case "Tenant.createdAt":
 		if e.ComplexityRoot.Tenant.CreatedAt == nil {
 			break
@@ -1025,6 +1432,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.ID(childComplexity), true
+	case "Tenant.issuerURL":
+		if e.ComplexityRoot.Tenant.IssuerURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.IssuerURL(childComplexity), true
 	case "Tenant.name":
 		if e.ComplexityRoot.Tenant.Name == nil {
 			break
@@ -1050,12 +1463,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Tenant.UpdatedAt(childComplexity), true
 
+	case "TenantSettings.accessTokenMinutes":
+		if e.ComplexityRoot.TenantSettings.AccessTokenMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.AccessTokenMinutes(childComplexity), true
 	case "TenantSettings.auditRetentionDays":
 		if e.ComplexityRoot.TenantSettings.AuditRetentionDays == nil {
 			break
 		}
 
 		return e.ComplexityRoot.TenantSettings.AuditRetentionDays(childComplexity), true
+	case "TenantSettings.clientRegistration":
+		if e.ComplexityRoot.TenantSettings.ClientRegistration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.ClientRegistration(childComplexity), true
+	case "TenantSettings.idTokenMinutes":
+		if e.ComplexityRoot.TenantSettings.IDTokenMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.IDTokenMinutes(childComplexity), true
+	case "TenantSettings.refreshTokenDays":
+		if e.ComplexityRoot.TenantSettings.RefreshTokenDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.RefreshTokenDays(childComplexity), true
 	case "TenantSettings.sessionIdleMinutes":
 		if e.ComplexityRoot.TenantSettings.SessionIdleMinutes == nil {
 			break
@@ -1170,13 +1607,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
+			graphql.NewInputUnmarshaler("CreateOAuthClientInput", ec.unmarshalInputCreateOAuthClientInput),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
+			graphql.NewInputUnmarshaler("ScopeDefinitionInput", ec.unmarshalInputScopeDefinitionInput),
 			graphql.NewInputUnmarshaler("SessionOrder", ec.unmarshalInputSessionOrder),
 			graphql.NewInputUnmarshaler("SessionWhereInput", ec.unmarshalInputSessionWhereInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
+			graphql.NewInputUnmarshaler("UpdateOAuthClientInput", ec.unmarshalInputUpdateOAuthClientInput),
 			graphql.NewInputUnmarshaler("UpdateTenantSettingsInput", ec.unmarshalInputUpdateTenantSettingsInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
@@ -2585,6 +3025,222 @@ input UserWhereInput {
   hasMembershipWith: [MembershipWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../issuer.graphqls", Input: `# The workspace's OAuth 2 / OpenID Connect issuer: registered applications,
+# signing keys, the scope catalog and each person's connected apps.
+
+"""
+An application registered with the workspace's issuer. Its secret is never shown again after creation.
+"""
+type OAuthClient {
+  id: ID!
+  clientID: String!
+  name: String!
+  """
+  A public client (a browser or native app) has no secret and must use PKCE.
+  """
+  public: Boolean!
+  """
+  client_secret_basic, client_secret_post, private_key_jwt or none.
+  """
+  tokenEndpointAuthMethod: String!
+  redirectUris: [String!]!
+  postLogoutRedirectUris: [String!]!
+  grantTypes: [String!]!
+  scopes: [String!]!
+  """
+  Resources (RFC 8707) the client may ask tokens for.
+  """
+  audience: [String!]!
+  """
+  jwt (RFC 9068) or opaque access tokens.
+  """
+  tokenFormat: String!
+  """
+  ES256, RS256 or EdDSA: how the client's tokens are signed.
+  """
+  signingAlg: String!
+  requirePar: Boolean!
+  backchannelLogoutURI: String!
+  jwksURI: String!
+  """
+  Whether the client registered an inline JWK set (private_key_jwt).
+  """
+  hasJwks: Boolean!
+  """
+  Access and refresh token lifetimes in seconds; 0 uses the workspace's.
+  """
+  accessTokenTTL: Int!
+  refreshTokenTTL: Int!
+  disabledAt: Time
+  createdAt: Time!
+}
+
+"""
+One of the workspace's token-signing keys. Only public parts are ever shown.
+"""
+type SigningKey {
+  kid: String!
+  alg: String!
+  """
+  When the key starts signing (it is published before).
+  """
+  activatesAt: Time!
+  """
+  When a newer key took over signing.
+  """
+  supersededAt: Time
+  """
+  When the key leaves the JWKS (every token it signed has expired).
+  """
+  unpublishAt: Time
+}
+
+"""
+A scope of the workspace's catalog.
+"""
+type ScopeDefinition {
+  name: String!
+  description: String!
+  """
+  An OpenID Connect scope every workspace has.
+  """
+  standard: Boolean!
+}
+
+"""
+An application the viewer let into their account.
+"""
+type ConnectedApp {
+  clientID: String!
+  name: String!
+  scopes: [String!]!
+  grantedAt: Time!
+}
+
+input CreateOAuthClientInput {
+  name: String!
+  redirectUris: [String!]
+  postLogoutRedirectUris: [String!]
+  """
+  Defaults to authorization_code and refresh_token.
+  """
+  grantTypes: [String!]
+  public: Boolean = false
+  """
+  An inline JWK set (JSON): the client authenticates with private_key_jwt.
+  """
+  jwks: String
+  jwksURI: String
+  """
+  client_secret_basic (default) or client_secret_post for a client with a secret.
+  """
+  tokenEndpointAuthMethod: String
+  tokenFormat: String = "jwt"
+  signingAlg: String = "ES256"
+  scopes: [String!]
+  audience: [String!]
+  requirePar: Boolean = false
+  backchannelLogoutURI: String
+  accessTokenTTL: Int
+  refreshTokenTTL: Int
+}
+
+type CreateOAuthClientPayload {
+  client: OAuthClient!
+  """
+  The client secret, shown only here, once; null for public and key-authenticated clients.
+  """
+  clientSecret: String
+}
+
+input UpdateOAuthClientInput {
+  name: String
+  redirectUris: [String!]
+  postLogoutRedirectUris: [String!]
+  scopes: [String!]
+  audience: [String!]
+  tokenFormat: String
+  signingAlg: String
+  requirePar: Boolean
+  backchannelLogoutURI: String
+  accessTokenTTL: Int
+  refreshTokenTTL: Int
+}
+
+type RotateOAuthClientSecretPayload {
+  client: OAuthClient!
+  """
+  The new secret, shown only here, once. The old one stopped working.
+  """
+  clientSecret: String!
+}
+
+input ScopeDefinitionInput {
+  name: String!
+  description: String!
+}
+
+extend type Query {
+  """
+  The applications registered with the workspace's issuer. Admins only.
+  """
+  oauthClients: [OAuthClient!]!
+  """
+  The workspace's signing keys, newest first. Admins only.
+  """
+  signingKeys: [SigningKey!]!
+  """
+  The standard scopes and the workspace's catalog.
+  """
+  scopeCatalog: [ScopeDefinition!]!
+  """
+  The apps the signed-in person let into their account.
+  """
+  connectedApps: [ConnectedApp!]!
+}
+
+extend type Mutation {
+  """
+  Register an application. Its secret is returned once. Admins only.
+  """
+  createOAuthClient(input: CreateOAuthClientInput!): CreateOAuthClientPayload!
+  """
+  Change an application's registration. Admins only.
+  """
+  updateOAuthClient(clientID: String!, input: UpdateOAuthClientInput!): OAuthClient!
+  """
+  Replace an application's secret; the old one stops working at once. Admins only.
+  """
+  rotateOAuthClientSecret(clientID: String!): RotateOAuthClientSecretPayload!
+  """
+  Disable an application: its tokens stop working at once. Admins only.
+  """
+  disableOAuthClient(clientID: String!): OAuthClient!
+  """
+  Enable a disabled application again. Admins only.
+  """
+  enableOAuthClient(clientID: String!): OAuthClient!
+  """
+  Add a signing key for alg (ES256, RS256 or EdDSA): published now, signing after publishFor minutes (default 15). Owners only.
+  """
+  rotateSigningKey(alg: String! = "ES256", publishForMinutes: Int = 15): SigningKey!
+  """
+  Replace the workspace's scope catalog. Admins only.
+  """
+  updateScopeCatalog(scopes: [ScopeDefinitionInput!]!): [ScopeDefinition!]!
+  """
+  Withdraw consent from an app: every token it holds for the viewer stops working.
+  """
+  revokeConnectedApp(clientID: String!): Boolean!
+}
+
+extend type Tenant {
+  """
+  The workspace's issuer identifier ({base}/t/{slug}); its discovery document is at {issuerURL}/.well-known/openid-configuration.
+  """
+  issuerURL: String!
+}
+`, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `# Mandate's own GraphQL schema. ent.graphqls is generated from ent/schema
 # (types, connections, where-inputs, ordering); this file adds the viewer,
 # the tenant and the mutations, each backed by a domain service.
@@ -2619,6 +3275,16 @@ type TenantSettings {
   How long audit events are kept, in days; 0 keeps them forever.
   """
   auditRetentionDays: Int!
+  """
+  Lifetimes of the issuer's tokens; 0 means the default (15 minutes, 30 days, 60 minutes).
+  """
+  accessTokenMinutes: Int!
+  refreshTokenDays: Int!
+  idTokenMinutes: Int!
+  """
+  Dynamic client registration (RFC 7591): off, token (an admin's API token is the initial access token) or open.
+  """
+  clientRegistration: String!
 }
 
 """
@@ -2658,6 +3324,10 @@ input UpdateTenantSettingsInput {
   sessionLifetimeMinutes: Int
   sessionIdleMinutes: Int
   auditRetentionDays: Int
+  accessTokenMinutes: Int
+  refreshTokenDays: Int
+  idTokenMinutes: Int
+  clientRegistration: String
 }
 
 input AddMemberInput {
@@ -2930,6 +3600,20 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ConnectedApp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clientID":
+		return ec.fieldContext_ConnectedApp_clientID(ctx, field)
+	case "name":
+		return ec.fieldContext_ConnectedApp_name(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ConnectedApp_scopes(ctx, field)
+	case "grantedAt":
+		return ec.fieldContext_ConnectedApp_grantedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectedApp", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiToken":
@@ -2938,6 +3622,16 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 		return ec.fieldContext_CreateAPITokenPayload_token(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateOAuthClientPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "client":
+		return ec.fieldContext_CreateOAuthClientPayload_client(ctx, field)
+	case "clientSecret":
+		return ec.fieldContext_CreateOAuthClientPayload_clientSecret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateOAuthClientPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3012,6 +3706,52 @@ func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_OAuthClient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OAuthClient_id(ctx, field)
+	case "clientID":
+		return ec.fieldContext_OAuthClient_clientID(ctx, field)
+	case "name":
+		return ec.fieldContext_OAuthClient_name(ctx, field)
+	case "public":
+		return ec.fieldContext_OAuthClient_public(ctx, field)
+	case "tokenEndpointAuthMethod":
+		return ec.fieldContext_OAuthClient_tokenEndpointAuthMethod(ctx, field)
+	case "redirectUris":
+		return ec.fieldContext_OAuthClient_redirectUris(ctx, field)
+	case "postLogoutRedirectUris":
+		return ec.fieldContext_OAuthClient_postLogoutRedirectUris(ctx, field)
+	case "grantTypes":
+		return ec.fieldContext_OAuthClient_grantTypes(ctx, field)
+	case "scopes":
+		return ec.fieldContext_OAuthClient_scopes(ctx, field)
+	case "audience":
+		return ec.fieldContext_OAuthClient_audience(ctx, field)
+	case "tokenFormat":
+		return ec.fieldContext_OAuthClient_tokenFormat(ctx, field)
+	case "signingAlg":
+		return ec.fieldContext_OAuthClient_signingAlg(ctx, field)
+	case "requirePar":
+		return ec.fieldContext_OAuthClient_requirePar(ctx, field)
+	case "backchannelLogoutURI":
+		return ec.fieldContext_OAuthClient_backchannelLogoutURI(ctx, field)
+	case "jwksURI":
+		return ec.fieldContext_OAuthClient_jwksURI(ctx, field)
+	case "hasJwks":
+		return ec.fieldContext_OAuthClient_hasJwks(ctx, field)
+	case "accessTokenTTL":
+		return ec.fieldContext_OAuthClient_accessTokenTTL(ctx, field)
+	case "refreshTokenTTL":
+		return ec.fieldContext_OAuthClient_refreshTokenTTL(ctx, field)
+	case "disabledAt":
+		return ec.fieldContext_OAuthClient_disabledAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OAuthClient_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OAuthClient", field.Name)
+}
+
 func (ec *executionContext) childFields_OutboxMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3058,6 +3798,44 @@ func (ec *executionContext) childFields_RevokeSessionsPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type RevokeSessionsPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RotateOAuthClientSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "client":
+		return ec.fieldContext_RotateOAuthClientSecretPayload_client(ctx, field)
+	case "clientSecret":
+		return ec.fieldContext_RotateOAuthClientSecretPayload_clientSecret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RotateOAuthClientSecretPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ScopeDefinition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ScopeDefinition_name(ctx, field)
+	case "description":
+		return ec.fieldContext_ScopeDefinition_description(ctx, field)
+	case "standard":
+		return ec.fieldContext_ScopeDefinition_standard(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScopeDefinition", field.Name)
+}
+
+func (ec *executionContext) childFields_SigningKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kid":
+		return ec.fieldContext_SigningKey_kid(ctx, field)
+	case "alg":
+		return ec.fieldContext_SigningKey_alg(ctx, field)
+	case "activatesAt":
+		return ec.fieldContext_SigningKey_activatesAt(ctx, field)
+	case "supersededAt":
+		return ec.fieldContext_SigningKey_supersededAt(ctx, field)
+	case "unpublishAt":
+		return ec.fieldContext_SigningKey_unpublishAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SigningKey", field.Name)
+}
+
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3072,6 +3850,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_name(ctx, field)
 	case "settings":
 		return ec.fieldContext_Tenant_settings(ctx, field)
+	case "issuerURL":
+		return ec.fieldContext_Tenant_issuerURL(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Tenant", field.Name)
 }
@@ -3086,6 +3866,14 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_sessionIdleMinutes(ctx, field)
 	case "auditRetentionDays":
 		return ec.fieldContext_TenantSettings_auditRetentionDays(ctx, field)
+	case "accessTokenMinutes":
+		return ec.fieldContext_TenantSettings_accessTokenMinutes(ctx, field)
+	case "refreshTokenDays":
+		return ec.fieldContext_TenantSettings_refreshTokenDays(ctx, field)
+	case "idTokenMinutes":
+		return ec.fieldContext_TenantSettings_idTokenMinutes(ctx, field)
+	case "clientRegistration":
+		return ec.fieldContext_TenantSettings_clientRegistration(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
 }

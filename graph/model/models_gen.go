@@ -16,6 +16,14 @@ type AddMemberInput struct {
 	Role  membership.Role `json:"role"`
 }
 
+// An application the viewer let into their account.
+type ConnectedApp struct {
+	ClientID  string    `json:"clientID"`
+	Name      string    `json:"name"`
+	Scopes    []string  `json:"scopes"`
+	GrantedAt time.Time `json:"grantedAt"`
+}
+
 type CreateAPITokenInput struct {
 	Name string        `json:"name"`
 	Role apitoken.Role `json:"role"`
@@ -27,6 +35,34 @@ type CreateAPITokenPayload struct {
 	APIToken *ent.APIToken `json:"apiToken"`
 	// The bearer token. It is shown only here, once.
 	Token string `json:"token"`
+}
+
+type CreateOAuthClientInput struct {
+	Name                   string   `json:"name"`
+	RedirectUris           []string `json:"redirectUris,omitempty"`
+	PostLogoutRedirectUris []string `json:"postLogoutRedirectUris,omitempty"`
+	// Defaults to authorization_code and refresh_token.
+	GrantTypes []string `json:"grantTypes,omitempty"`
+	Public     *bool    `json:"public,omitempty"`
+	// An inline JWK set (JSON): the client authenticates with private_key_jwt.
+	Jwks    *string `json:"jwks,omitempty"`
+	JwksURI *string `json:"jwksURI,omitempty"`
+	// client_secret_basic (default) or client_secret_post for a client with a secret.
+	TokenEndpointAuthMethod *string  `json:"tokenEndpointAuthMethod,omitempty"`
+	TokenFormat             *string  `json:"tokenFormat,omitempty"`
+	SigningAlg              *string  `json:"signingAlg,omitempty"`
+	Scopes                  []string `json:"scopes,omitempty"`
+	Audience                []string `json:"audience,omitempty"`
+	RequirePar              *bool    `json:"requirePar,omitempty"`
+	BackchannelLogoutURI    *string  `json:"backchannelLogoutURI,omitempty"`
+	AccessTokenTTL          *int     `json:"accessTokenTTL,omitempty"`
+	RefreshTokenTTL         *int     `json:"refreshTokenTTL,omitempty"`
+}
+
+type CreateOAuthClientPayload struct {
+	Client *ent.OAuthClient `json:"client"`
+	// The client secret, shown only here, once; null for public and key-authenticated clients.
+	ClientSecret *string `json:"clientSecret,omitempty"`
 }
 
 type DeleteUserPayload struct {
@@ -63,12 +99,49 @@ type RevokeSessionsPayload struct {
 	Revoked int `json:"revoked"`
 }
 
+type RotateOAuthClientSecretPayload struct {
+	Client *ent.OAuthClient `json:"client"`
+	// The new secret, shown only here, once. The old one stopped working.
+	ClientSecret string `json:"clientSecret"`
+}
+
+// A scope of the workspace's catalog.
+type ScopeDefinition struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// An OpenID Connect scope every workspace has.
+	Standard bool `json:"standard"`
+}
+
+type ScopeDefinitionInput struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+type UpdateOAuthClientInput struct {
+	Name                   *string  `json:"name,omitempty"`
+	RedirectUris           []string `json:"redirectUris,omitempty"`
+	PostLogoutRedirectUris []string `json:"postLogoutRedirectUris,omitempty"`
+	Scopes                 []string `json:"scopes,omitempty"`
+	Audience               []string `json:"audience,omitempty"`
+	TokenFormat            *string  `json:"tokenFormat,omitempty"`
+	SigningAlg             *string  `json:"signingAlg,omitempty"`
+	RequirePar             *bool    `json:"requirePar,omitempty"`
+	BackchannelLogoutURI   *string  `json:"backchannelLogoutURI,omitempty"`
+	AccessTokenTTL         *int     `json:"accessTokenTTL,omitempty"`
+	RefreshTokenTTL        *int     `json:"refreshTokenTTL,omitempty"`
+}
+
 type UpdateTenantSettingsInput struct {
 	Name                   *string `json:"name,omitempty"`
 	SignUpMode             *string `json:"signUpMode,omitempty"`
 	SessionLifetimeMinutes *int    `json:"sessionLifetimeMinutes,omitempty"`
 	SessionIdleMinutes     *int    `json:"sessionIdleMinutes,omitempty"`
 	AuditRetentionDays     *int    `json:"auditRetentionDays,omitempty"`
+	AccessTokenMinutes     *int    `json:"accessTokenMinutes,omitempty"`
+	RefreshTokenDays       *int    `json:"refreshTokenDays,omitempty"`
+	IDTokenMinutes         *int    `json:"idTokenMinutes,omitempty"`
+	ClientRegistration     *string `json:"clientRegistration,omitempty"`
 }
 
 // Who is making this request.

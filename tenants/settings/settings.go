@@ -5,6 +5,7 @@ package settings
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -32,6 +33,13 @@ type Tenant struct {
 	AccessTokenMinutes int `json:"accessTokenMinutes,omitempty"`
 	RefreshTokenDays   int `json:"refreshTokenDays,omitempty"`
 	IDTokenMinutes     int `json:"idTokenMinutes,omitempty"`
+	// Scopes is the workspace's scope catalog: what its apps and agents may
+	// ask for, described to the people asked to consent.
+	Scopes []Scope `json:"scopes,omitempty"`
+	// ClientRegistration is the dynamic client registration policy
+	// (RFC 7591): off (the default), token (an admin's API token serves as
+	// the initial access token) or open.
+	ClientRegistration string `json:"clientRegistration,omitempty"`
 }
 
 // Default is the policy of a new workspace: secure by default.
@@ -70,6 +78,27 @@ func (s Tenant) Validate() error {
 	}
 	if s.IDTokenMinutes < 0 || s.IDTokenMinutes > 24*60 {
 		problems = append(problems, "idTokenMinutes must be between 1 and 1440 (0 for the default)")
+	}
+	switch s.ClientRegistration {
+	case "", "off", "token", "open":
+	default:
+		problems = append(problems, fmt.Sprintf("clientRegistration must be off, token or open, not %q", s.ClientRegistration))
+	}
+	seen := map[string]bool{}
+	if len(s.Scopes) > 500 {
+		problems = append(problems, "the scope catalog holds at most 500 scopes")
+	}
+	for _, sc := range s.Scopes {
+		if !scopeName.MatchString(sc.Name) {
+			problems = append(problems, fmt.Sprintf("scope %q must be a letter then letters, digits or _.:/- (at most 100)", sc.Name))
+		}
+		if len(sc.Description) > 300 {
+			problems = append(problems, fmt.Sprintf("scope %q: the description is longer than 300 characters", sc.Name))
+		}
+		if seen[sc.Name] {
+			problems = append(problems, fmt.Sprintf("scope %q is listed twice", sc.Name))
+		}
+		seen[sc.Name] = true
 	}
 	if s.AuditRetentionDays < 0 {
 		problems = append(problems, "auditRetentionDays must not be negative")
@@ -123,4 +152,51 @@ func (s Tenant) IDTokenLifetime() time.Duration {
 		return DefaultIDToken
 	}
 	return time.Duration(s.IDTokenMinutes) * time.Minute
+}
+
+// Scope is one entry of a workspace's scope catalog.
+type Scope struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+var scopeName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.:/-]{0,99}$`)
+
+// StandardScopes are the OpenID Connect scopes every workspace has.
+var StandardScopes = []Scope{
+	{Name: "openid", Description: "Know who you are (your account identifier)"},
+	{Name: "profile", Description: "See your name"},
+	{Name: "email", Description: "See your email address"},
+	{Name: "offline_access", Description: "Stay connected when you are not using it"},
+}
+
+// ScopeDescription describes a scope from the catalog, else the standard
+// scopes; "" when neither knows it.
+func (s Tenant) ScopeDescription(name string) string {
+	for _, sc := range s.Scopes {
+		if sc.Name == name {
+			return sc.Description
+		}
+	}
+	for _, sc := range StandardScopes {
+		if sc.Name == name {
+			return sc.Description
+		}
+	}
+	return ""
+}
+
+// KnowsScope says whether a scope is standard or in the catalog.
+func (s Tenant) KnowsScope(name string) bool {
+	for _, sc := range StandardScopes {
+		if sc.Name == name {
+			return true
+		}
+	}
+	for _, sc := range s.Scopes {
+		if sc.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/oauthclient"
+	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -70,6 +72,8 @@ type NewClient struct {
 	Audience []string
 	// Lifetimes overriding the workspace's; zero keeps them.
 	AccessTokenTTL, RefreshTokenTTL time.Duration
+	// RegistrationTokenHash is set for a client registered through RFC 7591.
+	RegistrationTokenHash string
 }
 
 // DefaultScopes are what a client may request when registered with none.
@@ -79,6 +83,9 @@ var DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
 type Service struct {
 	client *ent.Client
 	audit  *audit.Recorder
+	// OnChange is told of every change to a client (the issuer drops it
+	// from its cache).
+	OnChange func(tenantID int, clientID string)
 }
 
 // NewService returns the registration service.
@@ -198,22 +205,21 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 			return nil, "", err
 		}
 	}
-	if in.BackchannelLogoutURI != "" {
-		if u, err := url.Parse(in.BackchannelLogoutURI); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())) {
-			return nil, "", apperr.InvalidField("backchannel_logout_uri", "backchannel_logout_uri must be an https URL")
-		}
+	if err := validBackchannel(in.BackchannelLogoutURI); err != nil {
+		return nil, "", err
 	}
 	alg := in.SigningAlg
 	if alg == "" {
 		alg = "ES256"
 	}
-	if alg != "ES256" && alg != "RS256" && alg != "EdDSA" {
-		return nil, "", apperr.InvalidField("signing_alg", "signing algorithm must be ES256, RS256 or EdDSA")
+	if err := validAlg(alg); err != nil {
+		return nil, "", err
 	}
-	for _, a := range in.Audience {
-		if u, err := url.Parse(a); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
-			return nil, "", apperr.InvalidField("audience", "audience %q must be an absolute URI without a fragment", a)
-		}
+	if err := validAudience(in.Audience); err != nil {
+		return nil, "", err
+	}
+	if err := validScopes(in.Scopes); err != nil {
+		return nil, "", err
 	}
 	if in.AccessTokenTTL < 0 || in.RefreshTokenTTL < 0 || in.AccessTokenTTL > 24*time.Hour {
 		return nil, "", apperr.InvalidField("ttl", "token lifetimes must be positive, and access tokens at most 24 hours")
@@ -277,7 +283,7 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 		SetRequirePar(in.RequirePAR).SetPostLogoutRedirectUris(in.PostLogoutRedirectURIs).
 		SetBackchannelLogoutURI(in.BackchannelLogoutURI).SetSigningAlg(oauthclient.SigningAlg(alg)).
 		SetAudience(in.Audience).SetAccessTokenTTL(int(in.AccessTokenTTL.Seconds())).
-		SetRefreshTokenTTL(int(in.RefreshTokenTTL.Seconds()))
+		SetRefreshTokenTTL(int(in.RefreshTokenTTL.Seconds())).SetRegistrationTokenHash(in.RegistrationTokenHash)
 	if slices.Contains(grants, GrantAuthorizationCode) {
 		c.SetResponseTypes([]string{"code"})
 	}
@@ -296,4 +302,290 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 		return nil, "", apperr.Wrap(fmt.Errorf("commit: %w", err), "client")
 	}
 	return out, secret, nil
+}
+
+// Change is a partial update of a registered client: nil keeps a field.
+type Change struct {
+	Name                   *string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Scopes                 []string
+	Audience               []string
+	TokenFormat            *string
+	SigningAlg             *string
+	RequirePAR             *bool
+	BackchannelLogoutURI   *string
+	AccessTokenTTL         *time.Duration
+	RefreshTokenTTL        *time.Duration
+	// SetRedirectURIs and the like say that an empty list is meant.
+	SetRedirectURIs, SetPostLogoutRedirectURIs, SetScopes, SetAudience bool
+}
+
+func requireAdmin(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if !(v.IsSystem() && v.HasTenant()) && !v.Role.AtLeast(viewer.RoleAdmin) {
+		return apperr.New(apperr.Forbidden, "only an admin can manage applications")
+	}
+	return nil
+}
+
+// List returns the workspace's clients, newest first. Admins only.
+func (s *Service) List(ctx context.Context) ([]*ent.OAuthClient, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	cs, err := s.client.OAuthClient.Query().Order(ent.Desc(oauthclient.FieldID)).All(ctx)
+	return cs, apperr.Wrap(err, "clients")
+}
+
+// Get returns one client by its client_id. Admins only.
+func (s *Service) Get(ctx context.Context, clientID string) (*ent.OAuthClient, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	c, err := s.client.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+	return c, apperr.Wrap(err, "client")
+}
+
+// Update changes a client, validated as at registration, and audits it.
+func (s *Service) Update(ctx context.Context, clientID string, ch Change) (*ent.OAuthClient, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	var out *ent.OAuthClient
+	err := s.inTx(ctx, func(tx *ent.Tx) error {
+		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+		if err != nil {
+			return apperr.Wrap(err, "client")
+		}
+		u := tx.OAuthClient.UpdateOne(c)
+		changed := []string{}
+		if ch.Name != nil {
+			name := strings.TrimSpace(*ch.Name)
+			if name == "" || len(name) > 200 {
+				return apperr.InvalidField("name", "name must be 1-200 characters")
+			}
+			u.SetName(name)
+			changed = append(changed, "name")
+		}
+		if ch.RedirectURIs != nil || ch.SetRedirectURIs {
+			for _, r := range ch.RedirectURIs {
+				if err := ValidateRedirectURI(r, c.Public); err != nil {
+					return err
+				}
+			}
+			if len(ch.RedirectURIs) == 0 && slices.Contains(c.GrantTypes, GrantAuthorizationCode) {
+				return apperr.InvalidField("redirect_uri", "the authorization_code grant needs at least one redirect URI")
+			}
+			u.SetRedirectUris(ch.RedirectURIs)
+			changed = append(changed, "redirect_uris")
+		}
+		if ch.PostLogoutRedirectURIs != nil || ch.SetPostLogoutRedirectURIs {
+			for _, r := range ch.PostLogoutRedirectURIs {
+				if err := ValidateRedirectURI(r, c.Public); err != nil {
+					return err
+				}
+			}
+			u.SetPostLogoutRedirectUris(ch.PostLogoutRedirectURIs)
+			changed = append(changed, "post_logout_redirect_uris")
+		}
+		if ch.Scopes != nil || ch.SetScopes {
+			if err := validScopes(ch.Scopes); err != nil {
+				return err
+			}
+			u.SetScopes(ch.Scopes)
+			changed = append(changed, "scopes")
+		}
+		if ch.Audience != nil || ch.SetAudience {
+			if err := validAudience(ch.Audience); err != nil {
+				return err
+			}
+			u.SetAudience(ch.Audience)
+			changed = append(changed, "audience")
+		}
+		if ch.TokenFormat != nil {
+			if *ch.TokenFormat != "jwt" && *ch.TokenFormat != "opaque" {
+				return apperr.InvalidField("token_format", "token format must be jwt or opaque")
+			}
+			u.SetTokenFormat(oauthclient.TokenFormat(*ch.TokenFormat))
+			changed = append(changed, "token_format")
+		}
+		if ch.SigningAlg != nil {
+			if err := validAlg(*ch.SigningAlg); err != nil {
+				return err
+			}
+			u.SetSigningAlg(oauthclient.SigningAlg(*ch.SigningAlg))
+			changed = append(changed, "signing_alg")
+		}
+		if ch.RequirePAR != nil {
+			u.SetRequirePar(*ch.RequirePAR)
+			changed = append(changed, "require_par")
+		}
+		if ch.BackchannelLogoutURI != nil {
+			if err := validBackchannel(*ch.BackchannelLogoutURI); err != nil {
+				return err
+			}
+			u.SetBackchannelLogoutURI(*ch.BackchannelLogoutURI)
+			changed = append(changed, "backchannel_logout_uri")
+		}
+		if ch.AccessTokenTTL != nil {
+			if *ch.AccessTokenTTL < 0 || *ch.AccessTokenTTL > 24*time.Hour {
+				return apperr.InvalidField("ttl", "access token lifetime must be between 0 and 24 hours")
+			}
+			u.SetAccessTokenTTL(int(ch.AccessTokenTTL.Seconds()))
+			changed = append(changed, "access_token_ttl")
+		}
+		if ch.RefreshTokenTTL != nil {
+			if *ch.RefreshTokenTTL < 0 {
+				return apperr.InvalidField("ttl", "refresh token lifetime must not be negative")
+			}
+			u.SetRefreshTokenTTL(int(ch.RefreshTokenTTL.Seconds()))
+			changed = append(changed, "refresh_token_ttl")
+		}
+		if len(changed) == 0 {
+			out = c
+			return nil
+		}
+		if out, err = u.Save(ctx); err != nil {
+			return apperr.Wrap(err, "client")
+		}
+		_, err = s.audit.Record(ctx, tx, audit.Event{Action: "oauth_client.changed", TargetType: "oauth_client", TargetID: clientID,
+			ClientID: clientID, Details: map[string]string{"fields": strings.Join(changed, " ")}})
+		return apperr.Wrap(err, "audit event")
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed(ctx, clientID)
+	return out, nil
+}
+
+// RotateSecret replaces a confidential client's secret and returns the
+// new one, shown once. The old one stops working at once.
+func (s *Service) RotateSecret(ctx context.Context, clientID string) (*ent.OAuthClient, string, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, "", err
+	}
+	secret, err := random(32)
+	if err != nil {
+		return nil, "", apperr.Wrap(err, "secret")
+	}
+	var out *ent.OAuthClient
+	err = s.inTx(ctx, func(tx *ent.Tx) error {
+		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+		if err != nil {
+			return apperr.Wrap(err, "client")
+		}
+		if c.SecretHash == "" {
+			return apperr.InvalidField("client", "this client has no secret: it authenticates with %s", c.TokenEndpointAuthMethod)
+		}
+		if out, err = tx.OAuthClient.UpdateOne(c).SetSecretHash(HashSecret(secret)).Save(ctx); err != nil {
+			return apperr.Wrap(err, "client")
+		}
+		_, err = s.audit.Record(ctx, tx, audit.Event{Action: "oauth_client.secret_rotated", TargetType: "oauth_client",
+			TargetID: clientID, ClientID: clientID})
+		return apperr.Wrap(err, "audit event")
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.changed(ctx, clientID)
+	return out, secret, nil
+}
+
+// SetDisabled disables a client (its tokens stop working at once) or
+// enables it again.
+func (s *Service) SetDisabled(ctx context.Context, clientID string, disabled bool) (*ent.OAuthClient, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	var out *ent.OAuthClient
+	err := s.inTx(ctx, func(tx *ent.Tx) error {
+		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+		if err != nil {
+			return apperr.Wrap(err, "client")
+		}
+		u := tx.OAuthClient.UpdateOne(c)
+		action := "oauth_client.enabled"
+		if disabled {
+			u.SetDisabledAt(time.Now().UTC())
+			action = "oauth_client.disabled"
+			if _, err := tx.OAuthToken.Delete().Where(oauthtoken.ClientID(clientID),
+				oauthtoken.KindIn(oauthtoken.KindAccess, oauthtoken.KindCode, oauthtoken.KindPar)).Exec(ctx); err != nil {
+				return apperr.Wrap(err, "tokens")
+			}
+			if _, err := tx.OAuthToken.Update().Where(oauthtoken.ClientID(clientID), oauthtoken.KindEQ(oauthtoken.KindRefresh)).
+				SetActive(false).Save(ctx); err != nil {
+				return apperr.Wrap(err, "tokens")
+			}
+		} else {
+			u.ClearDisabledAt()
+		}
+		if out, err = u.Save(ctx); err != nil {
+			return apperr.Wrap(err, "client")
+		}
+		_, err = s.audit.Record(ctx, tx, audit.Event{Action: action, TargetType: "oauth_client", TargetID: clientID, ClientID: clientID})
+		return apperr.Wrap(err, "audit event")
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed(ctx, clientID)
+	return out, nil
+}
+
+func (s *Service) changed(ctx context.Context, clientID string) {
+	if s.OnChange != nil {
+		s.OnChange(viewer.FromContext(ctx).TenantID, clientID)
+	}
+}
+
+func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return apperr.Wrap(err, "transaction")
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return apperr.Wrap(tx.Commit(), "commit")
+}
+
+// scopeName is what a scope may be called.
+var scopeName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.:/-]{0,99}$`)
+
+func validScopes(scopes []string) error {
+	for _, sc := range scopes {
+		if !scopeName.MatchString(sc) {
+			return apperr.InvalidField("scopes", "scope %q must be a letter then letters, digits or _.:/- (at most 100)", sc)
+		}
+	}
+	return nil
+}
+
+func validAudience(aud []string) error {
+	for _, a := range aud {
+		if u, err := url.Parse(a); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
+			return apperr.InvalidField("audience", "audience %q must be an absolute URI without a fragment", a)
+		}
+	}
+	return nil
+}
+
+func validAlg(alg string) error {
+	if alg != "ES256" && alg != "RS256" && alg != "EdDSA" {
+		return apperr.InvalidField("signing_alg", "signing algorithm must be ES256, RS256 or EdDSA")
+	}
+	return nil
+}
+
+func validBackchannel(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if u, err := url.Parse(raw); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())) {
+		return apperr.InvalidField("backchannel_logout_uri", "backchannel_logout_uri must be an https URL")
+	}
+	return nil
 }

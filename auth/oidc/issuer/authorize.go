@@ -298,11 +298,7 @@ func (i *Issuer) userSession(p *provider, c *Client, s *ent.Session, u *ent.User
 	cl.AuthenticationContextClassReference = acr(s.Amr)
 	cl.Extra = userClaims(u, scopes)
 	cl.Extra["sid"] = sess.SID
-	alg := c.SigningAlg
-	if alg == "" {
-		alg = "ES256"
-	}
-	sess.Headers.Extra["alg"] = alg
+	sess.Headers.Extra["alg"] = headerAlg(c.SigningAlg)
 	return sess
 }
 

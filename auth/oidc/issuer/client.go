@@ -2,6 +2,8 @@ package issuer
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -38,6 +40,9 @@ type Client struct {
 	BackchannelLogoutURI   string
 	AccessTokenTTL         time.Duration
 	RefreshTokenTTL        time.Duration
+	// AssertionAlg is the one algorithm fosite accepts for the client's
+	// private_key_jwt assertions (it compares the header's alg with it).
+	AssertionAlg string
 }
 
 var (
@@ -64,7 +69,7 @@ func (c *Client) GetJSONWebKeys() *josev3.JSONWebKeySet        { return c.JWKS }
 func (c *Client) GetJSONWebKeysURI() string                    { return c.JWKSURI }
 func (c *Client) GetRequestObjectSigningAlgorithm() string     { return "" }
 func (c *Client) GetTokenEndpointAuthMethod() string           { return c.AuthMethod }
-func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string { return "" }
+func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string { return c.AssertionAlg }
 
 // GetEffectiveLifespan applies the client's own lifetimes.
 func (c *Client) GetEffectiveLifespan(_ fosite.GrantType, tt fosite.TokenType, fallback time.Duration) time.Duration {
@@ -93,9 +98,40 @@ func clientFrom(r *ent.OAuthClient) (*Client, error) {
 		if err := json.Unmarshal([]byte(r.Jwks), &set); err != nil {
 			return nil, err
 		}
+		// use is optional in a JWK (RFC 7517 section 4.2), but fosite only
+		// picks keys marked "sig": a registered key is a signing key.
+		for n := range set.Keys {
+			if set.Keys[n].Use == "" {
+				set.Keys[n].Use = "sig"
+			}
+		}
 		c.JWKS = &set
+		c.AssertionAlg = assertionAlg(set)
 	}
 	return c, nil
+}
+
+// assertionAlg is the algorithm of the client's first key: its alg, or
+// the one its type implies.
+func assertionAlg(set josev3.JSONWebKeySet) string {
+	for _, k := range set.Keys {
+		if k.Algorithm != "" {
+			return k.Algorithm
+		}
+		switch pub := k.Key.(type) {
+		case *rsa.PublicKey:
+			return "RS256"
+		case *ecdsa.PublicKey:
+			switch pub.Curve.Params().BitSize {
+			case 384:
+				return "ES384"
+			case 521:
+				return "ES512"
+			}
+			return "ES256"
+		}
+	}
+	return ""
 }
 
 // clientCache keeps parsed clients for a few seconds: a token request

@@ -175,7 +175,7 @@ func (i *Issuer) devicePage(w http.ResponseWriter, r *http.Request) {
 	display := code[:4] + "-" + code[4:]
 	if r.Method != http.MethodPost {
 		data["Confirm"], data["Client"], data["User"], data["Code"], data["Scopes"], data["CSRF"] =
-			true, c.Name, u.Email, display, describe(row.Scopes), session.CSRFFor(tok)
+			true, c.Name, u.Email, display, p.describe(row.Scopes), session.CSRFFor(tok)
 		renderPage(w, http.StatusOK, "device", "", data)
 		return
 	}
@@ -289,7 +289,9 @@ func (g *deviceGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 	}
 	switch row.Status {
 	case deviceauthorization.StatusDenied:
-		return fosite.ErrAccessDenied.WithHint("The user denied the request.")
+		// RFC 8628 section 3.5: a token endpoint error, so 400 (fosite's
+		// access_denied is the authorize endpoint's 403).
+		return rfcError("access_denied", http.StatusBadRequest, "The user denied the request.")
 	case deviceauthorization.StatusConsumed:
 		return fosite.ErrInvalidGrant.WithHint("The device code was already used.")
 	case deviceauthorization.StatusPending:
@@ -356,6 +358,10 @@ func (g *deviceGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 		resp.SetExtra("refresh_token", tok)
 	}
 	if r.GetGrantedScopes().Has("openid") {
+		// at_hash, as fosite's code flow sets it.
+		if sess, ok := r.GetSession().(*Session); ok {
+			sess.IDTokenClaims().AccessTokenHash = g.idTokens.GetAccessTokenHash(ctx, r, resp)
+		}
 		if err := g.idTokens.IssueExplicitIDToken(ctx, g.p.config.IDTokenLifespan, r, resp); err != nil {
 			return fosite.ErrServerError.WithWrap(err)
 		}

@@ -28,7 +28,7 @@ func (i *Issuer) discovery(w http.ResponseWriter, r *http.Request) {
 		"pushed_authorization_request_endpoint": iss + "/oauth2/par",
 		"device_authorization_endpoint":         iss + "/oauth2/device_authorization",
 		"end_session_endpoint":                  iss + "/oauth2/logout",
-		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
+		"scopes_supported":                      p.scopeNames(),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"grant_types_supported": []string{"authorization_code", "refresh_token", "client_credentials",
@@ -53,6 +53,9 @@ func (i *Issuer) discovery(w http.ResponseWriter, r *http.Request) {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 		"claims_parameter_supported":                     false,
+	}
+	if p.settings.ClientRegistration == "token" || p.settings.ClientRegistration == "open" {
+		doc["registration_endpoint"] = iss + "/oauth2/register"
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")

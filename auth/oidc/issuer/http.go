@@ -11,6 +11,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/httpx"
@@ -35,6 +36,9 @@ func (i *Issuer) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/{slug}/oauth2/logout", i.endSession)
 	mux.HandleFunc("POST /t/{slug}/oauth2/logout", i.endSession)
 	mux.HandleFunc("POST /t/{slug}/oauth2/device_authorization", i.deviceAuthorization)
+	mux.HandleFunc("POST /t/{slug}/oauth2/register", i.register)
+	mux.HandleFunc("/t/{slug}/oauth2/register/{client_id}", i.registration)
+	mux.HandleFunc("GET /t/{slug}/jwks.json", i.jwks)
 	mux.HandleFunc("GET /t/{slug}/device", i.devicePage)
 	mux.HandleFunc("POST /t/{slug}/device", i.devicePage)
 }
@@ -106,6 +110,18 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 	r.Form = r.PostForm
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		// No client (fosite leaves an empty one): its authentication failed.
+		if ar == nil || ar.GetClient() == nil || ar.GetClient().GetID() == "" {
+			err = asInvalidClient(err)
+		}
+		if ar == nil && errors.Is(err, fosite.ErrInvalidRequest) {
+			// fosite's answer when no handler takes the grant type.
+			err = fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", r.PostForm.Get("grant_type"))
+		}
+		if fosite.ErrorToRFC6749Error(err).ErrorField == "invalid_client" {
+			// RFC 6749 section 5.2: a 401 carries a challenge.
+			w.Header().Set("WWW-Authenticate", `Basic realm="mandate", charset="UTF-8"`)
+		}
 		p.oauth.WriteAccessError(ctx, w, ar, asInvalidTarget(r.PostForm, err))
 		return
 	}
@@ -182,7 +198,7 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
 	tu, ar, err := p.oauth.IntrospectToken(ctx, token, use, NewSession())
-	if err != nil || (ar.GetClient().GetID() != caller.GetID() && !ar.GetGrantedAudience().Has(caller.GetID())) {
+	if err != nil || !mayIntrospect(caller, ar) {
 		_, _ = w.Write([]byte(`{"active":false}`))
 		return
 	}
@@ -228,10 +244,40 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
+// asInvalidClient gives a failed client authentication RFC 6749's
+// invalid_client where fosite does not: a replayed assertion comes out as
+// jti_known, and an expired one as a bare error (a 500).
+func asInvalidClient(err error) error {
+	var e *fosite.RFC6749Error
+	if errors.As(err, &e) && e.ErrorField != fosite.ErrJTIKnown.ErrorField {
+		return err
+	}
+	return fosite.ErrInvalidClient.WithHint("The client assertion expired or was already used.").WithWrap(err)
+}
+
+// mayIntrospect: a client sees the tokens issued to it, and those meant for
+// it: whose audience is its client_id or one of the resources it is
+// registered for (a resource server registers its own resource URI).
+func mayIntrospect(caller fosite.Client, ar fosite.Requester) bool {
+	if ar.GetClient().GetID() == caller.GetID() {
+		return true
+	}
+	aud := ar.GetGrantedAudience()
+	if aud.Has(caller.GetID()) {
+		return true
+	}
+	for _, a := range caller.GetAudience() {
+		if aud.Has(a) {
+			return true
+		}
+	}
+	return false
+}
+
 // writeClientError answers a failed client authentication: 401 with
 // WWW-Authenticate, as RFC 6749 section 5.2 asks.
 func writeClientError(w http.ResponseWriter, err error) {
-	e := fosite.ErrorToRFC6749Error(err)
+	e := fosite.ErrorToRFC6749Error(asInvalidClient(err))
 	status := e.CodeField
 	if e.ErrorField == "invalid_client" {
 		status = http.StatusUnauthorized
@@ -351,3 +397,23 @@ func userClaims(u *ent.User, scopes fosite.Arguments) map[string]any {
 
 // subject is a user's stable subject identifier in every workspace token.
 func subject(userID int) string { return strconv.Itoa(userID) }
+
+// jwks serves the workspace's published keys. Binding builds the
+// workspace's provider first, which makes its first key: a new
+// workspace's JWKS is never empty.
+func (i *Issuer) jwks(w http.ResponseWriter, r *http.Request) {
+	p, ctx, ok := i.bind(w, r)
+	if !ok {
+		return
+	}
+	set, err := i.cfg.Keys.JWKS(ctx)
+	if err != nil {
+		i.cfg.Log.ErrorContext(ctx, "jwks", "err", err, "tenant", p.tenantID)
+		httpx.WriteProblem(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(keys.JWKSMaxAge.Seconds())))
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_ = json.NewEncoder(w).Encode(set)
+}

@@ -105,6 +105,9 @@ func (i *Issuer) ForgetClient(tenantID int, clientID string) {
 	i.store.clients.Forget(tenantID, clientID)
 }
 
+// ForgetWorkspace drops a workspace's provider after its settings changed.
+func (i *Issuer) ForgetWorkspace(tenantID int) { i.providers.Delete(tenantID) }
+
 // IssuerURL is the workspace's issuer identifier.
 func (i *Issuer) IssuerURL(slug string) string { return i.cfg.BaseURL + "/t/" + url.PathEscape(slug) }
 
@@ -169,14 +172,18 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 		SanitationWhiteList:             []string{},
 		OmitRedirectScopeParam:          true,
 	}
+	// A client assertion's aud may be the issuer, the token endpoint or the
+	// PAR endpoint (RFC 9126 section 2, RFC 7523bis): every endpoint that
+	// authenticates clients accepts all three.
+	cfg := &tenantConfig{Config: fc, tokenURLs: []string{fc.TokenURL, iss, iss + "/oauth2/par"}}
 	hm := compose.NewOAuth2HMACStrategy(fc)
 	strategy := &compose.CommonStrategy{
 		CoreStrategy: &tokenStrategy{hmac: hm.HMACSHAStrategyUnPrefixed, jwt: i.signer,
 			issuer: func(context.Context) string { return iss }, now: i.cfg.Now},
-		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: idTokenSigner{i.signer}, Config: fc},
+		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: idTokenSigner{i.signer}, Config: cfg},
 		Signer:                     idTokenSigner{i.signer},
 	}
-	f := fosite.NewOAuth2Provider(i.store, fc)
+	f := fosite.NewOAuth2Provider(i.store, cfg)
 	for _, factory := range []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
@@ -188,7 +195,7 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 		compose.OAuth2PKCEFactory,
 		compose.PushedAuthorizeHandlerFactory,
 	} {
-		res := factory(fc, i.store, strategy)
+		res := factory(cfg, i.store, strategy)
 		if h, ok := res.(fosite.AuthorizeEndpointHandler); ok {
 			fc.AuthorizeEndpointHandlers.Append(h)
 		}
@@ -212,6 +219,16 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 	i.providers.Store(t.ID, p)
 	return p, nil
 }
+
+// tenantConfig is fosite's configuration with the audiences a client
+// assertion may name.
+type tenantConfig struct {
+	*fosite.Config
+	tokenURLs []string
+}
+
+// GetTokenURLs implements fosite.TokenURLProvider.
+func (c *tenantConfig) GetTokenURLs(context.Context) []string { return c.tokenURLs }
 
 // mac signs a value the issuer hands out and must recognise later.
 func (p *provider) mac(parts ...string) []byte {

@@ -8,21 +8,14 @@ import (
 	"github.com/mandatehq/mandate/internal/httpx"
 )
 
-// scopeDescriptions describe the standard scopes on the consent page.
-// Scopes outside this list are shown by name.
-var scopeDescriptions = map[string]string{
-	"openid":         "Know who you are (your account identifier)",
-	"profile":        "See your name",
-	"email":          "See your email address",
-	"offline_access": "Stay connected when you are not using it",
-}
-
 type scopeLine struct{ Name, Description string }
 
-func describe(scopes []string) []scopeLine {
+// describe names the scopes for the consent page, from the workspace's
+// catalog.
+func (p *provider) describe(scopes []string) []scopeLine {
 	out := make([]scopeLine, 0, len(scopes))
 	for _, s := range scopes {
-		out = append(out, scopeLine{Name: s, Description: scopeDescriptions[s]})
+		out = append(out, scopeLine{Name: s, Description: p.settings.ScopeDescription(s)})
 	}
 	return out
 }
@@ -112,7 +105,7 @@ func (i *Issuer) renderConsent(w http.ResponseWriter, p *provider, c *Client, u 
 	}
 	renderPage(w, http.StatusOK, "consent", target, map[string]any{
 		"Title": "Allow " + c.Name + "?", "Client": c.Name, "Workspace": p.slug, "User": u.Email,
-		"Scopes": describe(scopes), "Audience": audience,
+		"Scopes": p.describe(scopes), "Audience": audience,
 		"Action": "/t/" + p.slug + "/oauth2/authorize", "ClientID": c.ID, "RequestURI": requestURI, "CSRF": csrf,
 	})
 }

@@ -157,7 +157,16 @@ func (s *Store) decode(ctx context.Context, data []byte, into fosite.Session) (*
 	}
 	var sess fosite.Session = st.Session
 	if target, ok := into.(*Session); ok && target != nil {
+		// As json.Unmarshal into the live session would: stored values
+		// win, but expiries set on it and not stored stay. fosite sets the
+		// new tokens' expiries and then reads the code's session again.
+		set := target.ExpiresAt
 		*target = *st.Session
+		for k, v := range set {
+			if _, ok := target.ExpiresAt[k]; !ok {
+				target.SetExpiresAt(k, v)
+			}
+		}
 		sess = target
 	}
 	return &fosite.Request{

@@ -42,6 +42,15 @@ func (s *jwtSigner) sign(ctx context.Context, alg, typ string, claims any) (stri
 		alg = keys.ES256
 	}
 	k, err := s.keys.Signer(ctx, alg)
+	if errors.Is(err, keys.ErrNoKey) && txFrom(ctx) == nil {
+		// A client registered since the provider was built may use an
+		// algorithm the workspace has no key for yet. fosite signs before
+		// it opens its transaction, so ensure may open its own (inside one
+		// it would wait for itself).
+		if err = s.ensure(ctx, alg); err == nil {
+			k, err = s.keys.Signer(ctx, alg)
+		}
+	}
 	if err != nil {
 		return "", err
 	}
@@ -109,12 +118,35 @@ func (s *jwtSigner) verify(ctx context.Context, token string) (map[string]any, e
 	return claims, nil
 }
 
+// edDSAHeader stands for EdDSA in a session's ID token header. fosite
+// computes at_hash with the hash named by the alg's digits (SHA-256 unless
+// they say 384 or 512); Ed25519 ID tokens take SHA-512 (OpenID Connect
+// Core errata, and go-oidc), so EdDSA is carried as a name ending in 512.
+// The header written into the token is our signer's own: this name never
+// leaves the server.
+const edDSAHeader = "Ed512"
+
+// headerAlg is the alg a session's ID token header carries for a client.
+func headerAlg(alg string) string {
+	switch alg {
+	case "":
+		return keys.ES256
+	case keys.EdDSA:
+		return edDSAHeader
+	}
+	return alg
+}
+
 // idTokenSigner adapts jwtSigner to fosite's jwt.Signer for ID tokens: the
 // header's alg (set per client in the session) picks the key.
 type idTokenSigner struct{ *jwtSigner }
 
 func (s idTokenSigner) Generate(ctx context.Context, claims fjwt.MapClaims, header fjwt.Mapper) (string, string, error) {
-	alg, _ := header.ToMap()["alg"].(string)
+	// Read with Get: fosite's Headers.ToMap drops alg.
+	alg, _ := header.Get("alg").(string)
+	if alg == edDSAHeader {
+		alg = keys.EdDSA
+	}
 	tok, err := s.sign(ctx, alg, "JWT", map[string]any(claims))
 	if err != nil {
 		return "", "", err

@@ -44,7 +44,7 @@ type world struct {
 	tenants map[string]int
 }
 
-func newWorld(t *testing.T, db *database.DB) *world {
+func newWorld(t testing.TB, db *database.DB) *world {
 	t.Helper()
 	ctx := context.Background()
 	rec := audit.NewRecorder()
@@ -77,10 +77,10 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	}
 	w.iss = issuer.New(issuer.Config{Client: db.Client, Tenants: w.ts, Keys: w.keys, Flows: flows, Audit: rec,
 		BaseURL: w.srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log})
+	w.ts.OnSettingsChange = w.iss.ForgetWorkspace
 	mux := http.NewServeMux()
 	signin.NewHandler(flows, w.ts).Mount(mux)
 	w.iss.Mount(mux)
-	mux.Handle("GET /t/{slug}/jwks.json", w.keys.JWKSHandler(w.ts))
 	w.srv.Config.Handler = mux
 	return w
 }
@@ -88,7 +88,7 @@ func newWorld(t *testing.T, db *database.DB) *world {
 func (w *world) issuerURL(slug string) string { return w.srv.URL + "/t/" + slug }
 
 // register adds a client to a workspace and returns its id and secret.
-func (w *world) register(t *testing.T, slug string, in clients.NewClient) (string, string) {
+func (w *world) register(t testing.TB, slug string, in clients.NewClient) (string, string) {
 	t.Helper()
 	ctx := viewer.AsSystem(viewer.ForTenant(context.Background(), w.tenants[slug]), "test")
 	c, secret, err := w.clients.Create(ctx, in)
@@ -106,12 +106,12 @@ func (w *world) sys(slug string) context.Context {
 // server and stops at the first redirect elsewhere (the client's
 // callback), which it returns.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	w    *world
 	http *http.Client
 }
 
-func (w *world) browser(t *testing.T) *browser {
+func (w *world) browser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, w: w}
 	b.http = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {

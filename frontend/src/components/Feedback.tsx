@@ -18,3 +18,21 @@ export function Status({ children }: { children: ReactNode }) {
     </p>
   );
 }
+
+/** Every problem with a form at once, announced like an Alert; nothing when there are none. */
+export function Problems({ problems }: { problems: readonly string[] }) {
+  if (problems.length === 0) return null;
+  return (
+    <div className="alert" role="alert">
+      {problems.length === 1 ? (
+        problems[0]
+      ) : (
+        <ul>
+          {problems.map((problem) => (
+            <li key={problem}>{problem}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -16,6 +16,14 @@ import * as types from './graphql';
  */
 type Documents = {
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": typeof types.SignInViewerDocument,
+    "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": typeof types.ConnectedAppsDocument,
+    "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": typeof types.RevokeConnectedAppDocument,
+    "\n  query OAuthClients {\n    tenant {\n      issuerURL\n    }\n    oauthClients {\n      id\n      clientID\n      name\n      public\n      tokenEndpointAuthMethod\n      redirectUris\n      postLogoutRedirectUris\n      grantTypes\n      scopes\n      audience\n      tokenFormat\n      signingAlg\n      requirePar\n      backchannelLogoutURI\n      jwksURI\n      hasJwks\n      disabledAt\n      createdAt\n    }\n  }\n": typeof types.OAuthClientsDocument,
+    "\n  mutation CreateOAuthClient($input: CreateOAuthClientInput!) {\n    createOAuthClient(input: $input) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n        tokenEndpointAuthMethod\n      }\n    }\n  }\n": typeof types.CreateOAuthClientDocument,
+    "\n  mutation UpdateOAuthClient($clientID: String!, $input: UpdateOAuthClientInput!) {\n    updateOAuthClient(clientID: $clientID, input: $input) {\n      id\n      clientID\n      name\n    }\n  }\n": typeof types.UpdateOAuthClientDocument,
+    "\n  mutation RotateOAuthClientSecret($clientID: String!) {\n    rotateOAuthClientSecret(clientID: $clientID) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n      }\n    }\n  }\n": typeof types.RotateOAuthClientSecretDocument,
+    "\n  mutation DisableOAuthClient($clientID: String!) {\n    disableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": typeof types.DisableOAuthClientDocument,
+    "\n  mutation EnableOAuthClient($clientID: String!) {\n    enableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": typeof types.EnableOAuthClientDocument,
     "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": typeof types.AuditEventsDocument,
     "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n            disabled\n          }\n        }\n      }\n    }\n  }\n": typeof types.MembersDocument,
     "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.AddMemberDocument,
@@ -27,9 +35,13 @@ type Documents = {
     "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": typeof types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": typeof types.RemoveMemberDocument,
     "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n": typeof types.DevOutboxDocument,
-    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.OverviewDocument,
+    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": typeof types.OverviewDocument,
     "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": typeof types.OverviewCountsDocument,
-    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": typeof types.UpdateTenantSettingsDocument,
+    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": typeof types.UpdateTenantSettingsDocument,
+    "\n  query ScopeCatalog {\n    scopeCatalog {\n      name\n      description\n      standard\n    }\n  }\n": typeof types.ScopeCatalogDocument,
+    "\n  mutation UpdateScopeCatalog($scopes: [ScopeDefinitionInput!]!) {\n    updateScopeCatalog(scopes: $scopes) {\n      name\n      description\n      standard\n    }\n  }\n": typeof types.UpdateScopeCatalogDocument,
+    "\n  query SigningKeys {\n    signingKeys {\n      kid\n      alg\n      activatesAt\n      supersededAt\n      unpublishAt\n    }\n  }\n": typeof types.SigningKeysDocument,
+    "\n  mutation RotateSigningKey($alg: String!, $publishForMinutes: Int) {\n    rotateSigningKey(alg: $alg, publishForMinutes: $publishForMinutes) {\n      kid\n      alg\n      activatesAt\n    }\n  }\n": typeof types.RotateSigningKeyDocument,
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
@@ -37,6 +49,14 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": types.SignInViewerDocument,
+    "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": types.ConnectedAppsDocument,
+    "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": types.RevokeConnectedAppDocument,
+    "\n  query OAuthClients {\n    tenant {\n      issuerURL\n    }\n    oauthClients {\n      id\n      clientID\n      name\n      public\n      tokenEndpointAuthMethod\n      redirectUris\n      postLogoutRedirectUris\n      grantTypes\n      scopes\n      audience\n      tokenFormat\n      signingAlg\n      requirePar\n      backchannelLogoutURI\n      jwksURI\n      hasJwks\n      disabledAt\n      createdAt\n    }\n  }\n": types.OAuthClientsDocument,
+    "\n  mutation CreateOAuthClient($input: CreateOAuthClientInput!) {\n    createOAuthClient(input: $input) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n        tokenEndpointAuthMethod\n      }\n    }\n  }\n": types.CreateOAuthClientDocument,
+    "\n  mutation UpdateOAuthClient($clientID: String!, $input: UpdateOAuthClientInput!) {\n    updateOAuthClient(clientID: $clientID, input: $input) {\n      id\n      clientID\n      name\n    }\n  }\n": types.UpdateOAuthClientDocument,
+    "\n  mutation RotateOAuthClientSecret($clientID: String!) {\n    rotateOAuthClientSecret(clientID: $clientID) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n      }\n    }\n  }\n": types.RotateOAuthClientSecretDocument,
+    "\n  mutation DisableOAuthClient($clientID: String!) {\n    disableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": types.DisableOAuthClientDocument,
+    "\n  mutation EnableOAuthClient($clientID: String!) {\n    enableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": types.EnableOAuthClientDocument,
     "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": types.AuditEventsDocument,
     "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n            disabled\n          }\n        }\n      }\n    }\n  }\n": types.MembersDocument,
     "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.AddMemberDocument,
@@ -48,9 +68,13 @@ const documents: Documents = {
     "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": types.RemoveMemberDocument,
     "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n": types.DevOutboxDocument,
-    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.OverviewDocument,
+    "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": types.OverviewDocument,
     "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": types.OverviewCountsDocument,
-    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n": types.UpdateTenantSettingsDocument,
+    "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": types.UpdateTenantSettingsDocument,
+    "\n  query ScopeCatalog {\n    scopeCatalog {\n      name\n      description\n      standard\n    }\n  }\n": types.ScopeCatalogDocument,
+    "\n  mutation UpdateScopeCatalog($scopes: [ScopeDefinitionInput!]!) {\n    updateScopeCatalog(scopes: $scopes) {\n      name\n      description\n      standard\n    }\n  }\n": types.UpdateScopeCatalogDocument,
+    "\n  query SigningKeys {\n    signingKeys {\n      kid\n      alg\n      activatesAt\n      supersededAt\n      unpublishAt\n    }\n  }\n": types.SigningKeysDocument,
+    "\n  mutation RotateSigningKey($alg: String!, $publishForMinutes: Int) {\n    rotateSigningKey(alg: $alg, publishForMinutes: $publishForMinutes) {\n      kid\n      alg\n      activatesAt\n    }\n  }\n": types.RotateSigningKeyDocument,
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeApiTokenDocument,
@@ -61,6 +85,38 @@ const documents: Documents = {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n"): typeof import('./graphql').SignInViewerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n"): typeof import('./graphql').ConnectedAppsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n"): typeof import('./graphql').RevokeConnectedAppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OAuthClients {\n    tenant {\n      issuerURL\n    }\n    oauthClients {\n      id\n      clientID\n      name\n      public\n      tokenEndpointAuthMethod\n      redirectUris\n      postLogoutRedirectUris\n      grantTypes\n      scopes\n      audience\n      tokenFormat\n      signingAlg\n      requirePar\n      backchannelLogoutURI\n      jwksURI\n      hasJwks\n      disabledAt\n      createdAt\n    }\n  }\n"): typeof import('./graphql').OAuthClientsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateOAuthClient($input: CreateOAuthClientInput!) {\n    createOAuthClient(input: $input) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n        tokenEndpointAuthMethod\n      }\n    }\n  }\n"): typeof import('./graphql').CreateOAuthClientDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateOAuthClient($clientID: String!, $input: UpdateOAuthClientInput!) {\n    updateOAuthClient(clientID: $clientID, input: $input) {\n      id\n      clientID\n      name\n    }\n  }\n"): typeof import('./graphql').UpdateOAuthClientDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateOAuthClientSecret($clientID: String!) {\n    rotateOAuthClientSecret(clientID: $clientID) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n      }\n    }\n  }\n"): typeof import('./graphql').RotateOAuthClientSecretDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisableOAuthClient($clientID: String!) {\n    disableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n"): typeof import('./graphql').DisableOAuthClientDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EnableOAuthClient($clientID: String!) {\n    enableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n"): typeof import('./graphql').EnableOAuthClientDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -108,7 +164,7 @@ export function graphql(source: "\n  query DevOutbox($first: Int) {\n    devOutb
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').OverviewDocument;
+export function graphql(source: "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n"): typeof import('./graphql').OverviewDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -116,7 +172,23 @@ export function graphql(source: "\n  query OverviewCounts {\n    members {\n    
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n      }\n    }\n  }\n"): typeof import('./graphql').UpdateTenantSettingsDocument;
+export function graphql(source: "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n"): typeof import('./graphql').UpdateTenantSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ScopeCatalog {\n    scopeCatalog {\n      name\n      description\n      standard\n    }\n  }\n"): typeof import('./graphql').ScopeCatalogDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateScopeCatalog($scopes: [ScopeDefinitionInput!]!) {\n    updateScopeCatalog(scopes: $scopes) {\n      name\n      description\n      standard\n    }\n  }\n"): typeof import('./graphql').UpdateScopeCatalogDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SigningKeys {\n    signingKeys {\n      kid\n      alg\n      activatesAt\n      supersededAt\n      unpublishAt\n    }\n  }\n"): typeof import('./graphql').SigningKeysDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateSigningKey($alg: String!, $publishForMinutes: Int) {\n    rotateSigningKey(alg: $alg, publishForMinutes: $publishForMinutes) {\n      kid\n      alg\n      activatesAt\n    }\n  }\n"): typeof import('./graphql').RotateSigningKeyDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -326,6 +326,28 @@ export type CreateApiTokenInput = {
   role: ApiTokenRole;
 };
 
+export type CreateOAuthClientInput = {
+  accessTokenTTL?: number | null | undefined;
+  audience?: Array<string> | null | undefined;
+  backchannelLogoutURI?: string | null | undefined;
+  /** Defaults to authorization_code and refresh_token. */
+  grantTypes?: Array<string> | null | undefined;
+  /** An inline JWK set (JSON): the client authenticates with private_key_jwt. */
+  jwks?: string | null | undefined;
+  jwksURI?: string | null | undefined;
+  name: string;
+  postLogoutRedirectUris?: Array<string> | null | undefined;
+  public?: boolean | null | undefined;
+  redirectUris?: Array<string> | null | undefined;
+  refreshTokenTTL?: number | null | undefined;
+  requirePar?: boolean | null | undefined;
+  scopes?: Array<string> | null | undefined;
+  signingAlg?: string | null | undefined;
+  /** client_secret_basic (default) or client_secret_post for a client with a secret. */
+  tokenEndpointAuthMethod?: string | null | undefined;
+  tokenFormat?: string | null | undefined;
+};
+
 export type InviteMemberInput = {
   email: string;
   role?: MembershipRole;
@@ -337,9 +359,32 @@ export type MembershipRole =
   | 'member'
   | 'owner';
 
-export type UpdateTenantSettingsInput = {
-  auditRetentionDays?: number | null | undefined;
+export type ScopeDefinitionInput = {
+  description: string;
+  name: string;
+};
+
+export type UpdateOAuthClientInput = {
+  accessTokenTTL?: number | null | undefined;
+  audience?: Array<string> | null | undefined;
+  backchannelLogoutURI?: string | null | undefined;
   name?: string | null | undefined;
+  postLogoutRedirectUris?: Array<string> | null | undefined;
+  redirectUris?: Array<string> | null | undefined;
+  refreshTokenTTL?: number | null | undefined;
+  requirePar?: boolean | null | undefined;
+  scopes?: Array<string> | null | undefined;
+  signingAlg?: string | null | undefined;
+  tokenFormat?: string | null | undefined;
+};
+
+export type UpdateTenantSettingsInput = {
+  accessTokenMinutes?: number | null | undefined;
+  auditRetentionDays?: number | null | undefined;
+  clientRegistration?: string | null | undefined;
+  idTokenMinutes?: number | null | undefined;
+  name?: string | null | undefined;
+  refreshTokenDays?: number | null | undefined;
   sessionIdleMinutes?: number | null | undefined;
   sessionLifetimeMinutes?: number | null | undefined;
   signUpMode?: string | null | undefined;
@@ -349,6 +394,59 @@ export type SignInViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type SignInViewerQuery = { viewer: { kind: string, label: string, role: MembershipRole, tenant: { slug: string, name: string } } };
+
+export type ConnectedAppsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConnectedAppsQuery = { connectedApps: Array<{ clientID: string, name: string, scopes: Array<string>, grantedAt: string }> };
+
+export type RevokeConnectedAppMutationVariables = Exact<{
+  clientID: string;
+}>;
+
+
+export type RevokeConnectedAppMutation = { revokeConnectedApp: boolean };
+
+export type OAuthClientsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OAuthClientsQuery = { tenant: { issuerURL: string }, oauthClients: Array<{ id: string, clientID: string, name: string, public: boolean, tokenEndpointAuthMethod: string, redirectUris: Array<string>, postLogoutRedirectUris: Array<string>, grantTypes: Array<string>, scopes: Array<string>, audience: Array<string>, tokenFormat: string, signingAlg: string, requirePar: boolean, backchannelLogoutURI: string, jwksURI: string, hasJwks: boolean, disabledAt: string | null, createdAt: string }> };
+
+export type CreateOAuthClientMutationVariables = Exact<{
+  input: CreateOAuthClientInput;
+}>;
+
+
+export type CreateOAuthClientMutation = { createOAuthClient: { clientSecret: string | null, client: { id: string, clientID: string, name: string, tokenEndpointAuthMethod: string } } };
+
+export type UpdateOAuthClientMutationVariables = Exact<{
+  clientID: string;
+  input: UpdateOAuthClientInput;
+}>;
+
+
+export type UpdateOAuthClientMutation = { updateOAuthClient: { id: string, clientID: string, name: string } };
+
+export type RotateOAuthClientSecretMutationVariables = Exact<{
+  clientID: string;
+}>;
+
+
+export type RotateOAuthClientSecretMutation = { rotateOAuthClientSecret: { clientSecret: string, client: { id: string, clientID: string, name: string } } };
+
+export type DisableOAuthClientMutationVariables = Exact<{
+  clientID: string;
+}>;
+
+
+export type DisableOAuthClientMutation = { disableOAuthClient: { id: string, clientID: string, disabledAt: string | null } };
+
+export type EnableOAuthClientMutationVariables = Exact<{
+  clientID: string;
+}>;
+
+
+export type EnableOAuthClientMutation = { enableOAuthClient: { id: string, clientID: string, disabledAt: string | null } };
 
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -434,7 +532,7 @@ export type DevOutboxQuery = { devOutbox: { enabled: boolean, messages: Array<{ 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { tenant: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, sessionIdleMinutes: number, auditRetentionDays: number } } };
+export type OverviewQuery = { tenant: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, sessionIdleMinutes: number, auditRetentionDays: number, accessTokenMinutes: number, refreshTokenDays: number, idTokenMinutes: number } } };
 
 export type OverviewCountsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -446,7 +544,32 @@ export type UpdateTenantSettingsMutationVariables = Exact<{
 }>;
 
 
-export type UpdateTenantSettingsMutation = { updateTenantSettings: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, sessionIdleMinutes: number, auditRetentionDays: number } } };
+export type UpdateTenantSettingsMutation = { updateTenantSettings: { id: string, slug: string, name: string, createdAt: string, settings: { signUpMode: string, sessionLifetimeMinutes: number, sessionIdleMinutes: number, auditRetentionDays: number, accessTokenMinutes: number, refreshTokenDays: number, idTokenMinutes: number } } };
+
+export type ScopeCatalogQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ScopeCatalogQuery = { scopeCatalog: Array<{ name: string, description: string, standard: boolean }> };
+
+export type UpdateScopeCatalogMutationVariables = Exact<{
+  scopes: Array<ScopeDefinitionInput> | ScopeDefinitionInput;
+}>;
+
+
+export type UpdateScopeCatalogMutation = { updateScopeCatalog: Array<{ name: string, description: string, standard: boolean }> };
+
+export type SigningKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SigningKeysQuery = { signingKeys: Array<{ kid: string, alg: string, activatesAt: string, supersededAt: string | null, unpublishAt: string | null }> };
+
+export type RotateSigningKeyMutationVariables = Exact<{
+  alg: string;
+  publishForMinutes?: number | null | undefined;
+}>;
+
+
+export type RotateSigningKeyMutation = { rotateSigningKey: { kid: string, alg: string, activatesAt: string } };
 
 export type ApiTokensQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -507,6 +630,100 @@ export const SignInViewerDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SignInViewerQuery, SignInViewerQueryVariables>;
+export const ConnectedAppsDocument = new TypedDocumentString(`
+    query ConnectedApps {
+  connectedApps {
+    clientID
+    name
+    scopes
+    grantedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConnectedAppsQuery, ConnectedAppsQueryVariables>;
+export const RevokeConnectedAppDocument = new TypedDocumentString(`
+    mutation RevokeConnectedApp($clientID: String!) {
+  revokeConnectedApp(clientID: $clientID)
+}
+    `) as unknown as TypedDocumentString<RevokeConnectedAppMutation, RevokeConnectedAppMutationVariables>;
+export const OAuthClientsDocument = new TypedDocumentString(`
+    query OAuthClients {
+  tenant {
+    issuerURL
+  }
+  oauthClients {
+    id
+    clientID
+    name
+    public
+    tokenEndpointAuthMethod
+    redirectUris
+    postLogoutRedirectUris
+    grantTypes
+    scopes
+    audience
+    tokenFormat
+    signingAlg
+    requirePar
+    backchannelLogoutURI
+    jwksURI
+    hasJwks
+    disabledAt
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<OAuthClientsQuery, OAuthClientsQueryVariables>;
+export const CreateOAuthClientDocument = new TypedDocumentString(`
+    mutation CreateOAuthClient($input: CreateOAuthClientInput!) {
+  createOAuthClient(input: $input) {
+    clientSecret
+    client {
+      id
+      clientID
+      name
+      tokenEndpointAuthMethod
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateOAuthClientMutation, CreateOAuthClientMutationVariables>;
+export const UpdateOAuthClientDocument = new TypedDocumentString(`
+    mutation UpdateOAuthClient($clientID: String!, $input: UpdateOAuthClientInput!) {
+  updateOAuthClient(clientID: $clientID, input: $input) {
+    id
+    clientID
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateOAuthClientMutation, UpdateOAuthClientMutationVariables>;
+export const RotateOAuthClientSecretDocument = new TypedDocumentString(`
+    mutation RotateOAuthClientSecret($clientID: String!) {
+  rotateOAuthClientSecret(clientID: $clientID) {
+    clientSecret
+    client {
+      id
+      clientID
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RotateOAuthClientSecretMutation, RotateOAuthClientSecretMutationVariables>;
+export const DisableOAuthClientDocument = new TypedDocumentString(`
+    mutation DisableOAuthClient($clientID: String!) {
+  disableOAuthClient(clientID: $clientID) {
+    id
+    clientID
+    disabledAt
+  }
+}
+    `) as unknown as TypedDocumentString<DisableOAuthClientMutation, DisableOAuthClientMutationVariables>;
+export const EnableOAuthClientDocument = new TypedDocumentString(`
+    mutation EnableOAuthClient($clientID: String!) {
+  enableOAuthClient(clientID: $clientID) {
+    id
+    clientID
+    disabledAt
+  }
+}
+    `) as unknown as TypedDocumentString<EnableOAuthClientMutation, EnableOAuthClientMutationVariables>;
 export const AuditEventsDocument = new TypedDocumentString(`
     query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {
   auditEvents(
@@ -664,6 +881,9 @@ export const OverviewDocument = new TypedDocumentString(`
       sessionLifetimeMinutes
       sessionIdleMinutes
       auditRetentionDays
+      accessTokenMinutes
+      refreshTokenDays
+      idTokenMinutes
     }
   }
 }
@@ -693,10 +913,51 @@ export const UpdateTenantSettingsDocument = new TypedDocumentString(`
       sessionLifetimeMinutes
       sessionIdleMinutes
       auditRetentionDays
+      accessTokenMinutes
+      refreshTokenDays
+      idTokenMinutes
     }
   }
 }
     `) as unknown as TypedDocumentString<UpdateTenantSettingsMutation, UpdateTenantSettingsMutationVariables>;
+export const ScopeCatalogDocument = new TypedDocumentString(`
+    query ScopeCatalog {
+  scopeCatalog {
+    name
+    description
+    standard
+  }
+}
+    `) as unknown as TypedDocumentString<ScopeCatalogQuery, ScopeCatalogQueryVariables>;
+export const UpdateScopeCatalogDocument = new TypedDocumentString(`
+    mutation UpdateScopeCatalog($scopes: [ScopeDefinitionInput!]!) {
+  updateScopeCatalog(scopes: $scopes) {
+    name
+    description
+    standard
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateScopeCatalogMutation, UpdateScopeCatalogMutationVariables>;
+export const SigningKeysDocument = new TypedDocumentString(`
+    query SigningKeys {
+  signingKeys {
+    kid
+    alg
+    activatesAt
+    supersededAt
+    unpublishAt
+  }
+}
+    `) as unknown as TypedDocumentString<SigningKeysQuery, SigningKeysQueryVariables>;
+export const RotateSigningKeyDocument = new TypedDocumentString(`
+    mutation RotateSigningKey($alg: String!, $publishForMinutes: Int) {
+  rotateSigningKey(alg: $alg, publishForMinutes: $publishForMinutes) {
+    kid
+    alg
+    activatesAt
+  }
+}
+    `) as unknown as TypedDocumentString<RotateSigningKeyMutation, RotateSigningKeyMutationVariables>;
 export const ApiTokensDocument = new TypedDocumentString(`
     query APITokens($first: Int, $after: Cursor) {
   apiTokens(

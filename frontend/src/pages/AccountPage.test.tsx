@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { SessionRow } from '../api/auth';
 import { getSession } from '../auth/session';
-import { annSignedIn, mockServer, problem, renderApp, signedIn, type AuthAnswer } from '../test/server';
+import { annSignedIn, graphQLError, mockServer, problem, renderApp, signedIn, type AuthAnswer } from '../test/server';
 import { describeAgent } from './AccountPage';
 
 const chromeLinux =
@@ -24,10 +24,15 @@ function row(id: string, current: boolean, userAgent: string, ip: string): Sessi
   };
 }
 
-/** A signed-in Ann (restored from GET session) with two sessions. */
-function annAccount(extra: Record<string, (body: Record<string, unknown> | undefined) => AuthAnswer> = {}) {
+const notes = { clientID: 'notes-id', name: 'Notes', scopes: ['openid', 'email', 'notes:write'], grantedAt: '2026-11-21T09:00:00Z' };
+
+/** A signed-in Ann (restored from GET session) with two sessions and one connected app. */
+function annAccount(
+  extra: Record<string, (body: Record<string, unknown> | undefined) => AuthAnswer> = {},
+  graphql: Record<string, (variables: Record<string, unknown>) => unknown> = {},
+) {
   let sessions = [row('42', true, chromeLinux, '127.0.0.1'), row('57', false, firefoxMac, '192.0.2.7')];
-  const server = mockServer({}, {
+  const server = mockServer({ ConnectedApps: () => ({ data: { connectedApps: [notes] } }), ...graphql }, {
     'GET session': () => ({ status: 200, body: annSignedIn('csrf-1') }),
     'GET sessions': () => ({ status: 200, body: { sessions } }),
     'POST sessions/revoke': (body) => {
@@ -49,8 +54,7 @@ describe('my account', () => {
     expect(profile.getByText('ann@acme.test')).toBeInTheDocument();
     expect(profile.getByText('Ann')).toBeInTheDocument();
 
-    const table = within(await screen.findByRole('table'));
-    await table.findByText('2 sessions signed in');
+    const table = within(await screen.findByRole('table', { name: '2 sessions signed in' }));
     const rows = table.getAllByRole('row').slice(1);
     expect(within(rows[0]!).getByText('This device')).toBeInTheDocument();
     expect(within(rows[0]!).getByText('Chrome on Linux')).toBeInTheDocument();
@@ -162,6 +166,51 @@ describe('my account', () => {
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
     expect(server.authCallsTo('POST', 'signout')[0]?.csrfToken).toBe('csrf-1');
     expect(screen.getByLabelText('Email')).toHaveValue('ann@acme.test');
+  });
+
+  it('lists the connected apps and revokes one after confirmation', async () => {
+    let connected = [notes];
+    const server = annAccount({}, {
+      ConnectedApps: () => ({ data: { connectedApps: connected } }),
+      RevokeConnectedApp: () => {
+        connected = [];
+        return { data: { revokeConnectedApp: true } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const section = within(await screen.findByRole('region', { name: 'Connected apps' }));
+    const app = within(await section.findByRole('row', { name: /^Notes/ }));
+    expect(section.getByText('1 app connected')).toBeInTheDocument();
+    expect(app.getByText('notes:write')).toBeInTheDocument();
+    expect(app.getByText('email')).toBeInTheDocument();
+    expect(app.getByRole('time')).toHaveAttribute('datetime', '2026-11-21T09:00:00.000Z');
+
+    await user.click(app.getByRole('button', { name: 'Revoke Notes' }));
+    expect(server.callsTo('RevokeConnectedApp')).toHaveLength(0);
+    const confirm = within(section.getByRole('group', { name: 'Confirm revoking Notes' }));
+    expect(confirm.getByText('Revoke Notes? It loses every token it holds for you.')).toBeInTheDocument();
+    expect(confirm.getByRole('button', { name: 'Confirm revoke' })).toHaveFocus();
+    await user.click(confirm.getByRole('button', { name: 'Confirm revoke' }));
+
+    expect(await section.findByText('Revoked access for Notes: it can no longer use your account.')).toBeInTheDocument();
+    expect(await section.findByText('No app can use your account.')).toBeInTheDocument();
+    const [call] = server.callsTo('RevokeConnectedApp');
+    expect(call?.variables).toEqual({ clientID: 'notes-id' });
+    expect(call?.csrfToken).toBe('csrf-1');
+  });
+
+  it('shows a failed revocation and keeps the app', async () => {
+    annAccount({}, { RevokeConnectedApp: () => graphQLError('no such connected app', 'NOT_FOUND') });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const section = within(await screen.findByRole('region', { name: 'Connected apps' }));
+    await user.click(await section.findByRole('button', { name: 'Revoke Notes' }));
+    await user.click(section.getByRole('button', { name: 'Confirm revoke' }));
+    expect(await section.findByRole('alert')).toHaveTextContent('no such connected app');
+    await user.click(section.getByRole('button', { name: 'Cancel' }));
+    expect(section.queryByRole('alert')).not.toBeInTheDocument();
+    expect(section.getByRole('row', { name: /^Notes/ })).toBeInTheDocument();
   });
 
   it('goes to sign-in when the session has ended elsewhere', async () => {

@@ -1,12 +1,33 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useParams } from 'react-router';
 import { authApi, isSessionEnded, type SessionRow } from '../api/auth';
-import { errorMessage, signInPath, useAction, type Action, type SignInState } from '../api/hooks';
+import { errorMessage, signInPath, useAction, useApi, useQuery, type Action, type SignInState } from '../api/hooks';
 import { forgetSession, replaceCsrfToken, signOut, useRestoredSession, type PasswordSession } from '../auth/session';
 import { DateTime } from '../components/DateTime';
 import { Field, passwordHint } from '../components/Field';
 import { Alert, Status } from '../components/Feedback';
 import { HostedFrame } from '../components/HostedFrame';
+import { graphql } from '../gql';
+import type { ConnectedAppsQuery } from '../gql/graphql';
+
+export const ConnectedAppsQueryDocument = graphql(`
+  query ConnectedApps {
+    connectedApps {
+      clientID
+      name
+      scopes
+      grantedAt
+    }
+  }
+`);
+
+export const RevokeConnectedAppMutation = graphql(`
+  mutation RevokeConnectedApp($clientID: String!) {
+    revokeConnectedApp(clientID: $clientID)
+  }
+`);
+
+type ConnectedApp = ConnectedAppsQuery['connectedApps'][number];
 
 /** /t/:slug/account: "My account" for a person signed in with a password. */
 export function AccountPage() {
@@ -112,6 +133,7 @@ function Account({ session }: { session: PasswordSession }) {
       </section>
 
       <SessionsSection session={session} />
+      <ConnectedAppsSection />
       <div className="account-forms">
         <ChangePasswordForm session={session} />
         <ChangeEmailForm session={session} />
@@ -357,6 +379,125 @@ function SessionsSection({ session }: { session: PasswordSession }) {
         Sign out all other sessions
       </button>
     </section>
+  );
+}
+
+/** The apps the person let into their account, each with a way to withdraw that consent. */
+function ConnectedAppsSection() {
+  const apps = useQuery(ConnectedAppsQueryDocument, {});
+  const [notice, setNotice] = useState('');
+  const list = apps.data?.connectedApps ?? [];
+
+  return (
+    <section aria-labelledby="apps-title">
+      <h2 id="apps-title">Connected apps</h2>
+      <p className="muted">Apps you allowed to use your account. Revoke any you no longer use.</p>
+      <Alert>{apps.error}</Alert>
+      <Status>{notice}</Status>
+      <div className="table-wrap">
+        <table>
+          <caption>
+            {apps.loading && !apps.data
+              ? 'Loading connected apps…'
+              : list.length === 0
+                ? 'No app can use your account.'
+                : `${list.length} ${list.length === 1 ? 'app' : 'apps'} connected`}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">App</th>
+              <th scope="col">Allowed to</th>
+              <th scope="col">Connected</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((app) => (
+              <ConnectedAppRow
+                key={app.clientID}
+                app={app}
+                onRevoked={async () => {
+                  setNotice(`Revoked access for ${app.name}: it can no longer use your account.`);
+                  await apps.refetch();
+                }}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function ConnectedAppRow({ app, onRevoked }: { app: ConnectedApp; onRevoked: () => Promise<void> }) {
+  const run = useApi();
+  const [confirming, setConfirming] = useState(false);
+  const revoke = useAction();
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  const openRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+  }, [confirming]);
+
+  async function confirm() {
+    const ok = await revoke.run(async () => {
+      await run(RevokeConnectedAppMutation, { clientID: app.clientID });
+    });
+    if (ok) {
+      setConfirming(false);
+      await onRevoked();
+    }
+  }
+
+  return (
+    <tr data-client-id={app.clientID}>
+      <td>{app.name}</td>
+      <td>
+        <ul className="plain">
+          {app.scopes.map((scope) => (
+            <li key={scope}>
+              <code>{scope}</code>
+            </li>
+          ))}
+        </ul>
+      </td>
+      <td>
+        <DateTime value={app.grantedAt} />
+      </td>
+      <td>
+        {confirming ? (
+          <div className="inline confirm" role="group" aria-label={`Confirm revoking ${app.name}`}>
+            <span>Revoke {app.name}? It loses every token it holds for you.</span>
+            <button ref={confirmRef} type="button" className="danger" onClick={() => void confirm()} disabled={revoke.busy}>
+              {revoke.busy ? 'Revoking…' : 'Confirm revoke'}
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={revoke.busy}
+              onClick={() => {
+                setConfirming(false);
+                revoke.clear();
+                setTimeout(() => openRef.current?.focus());
+              }}
+            >
+              Cancel
+            </button>
+          </div>
+        ) : (
+          <button
+            ref={openRef}
+            type="button"
+            className="secondary"
+            aria-label={`Revoke ${app.name}`}
+            onClick={() => setConfirming(true)}
+          >
+            Revoke
+          </button>
+        )}
+        <Alert>{revoke.error}</Alert>
+      </td>
+    </tr>
   );
 }
 

@@ -8,14 +8,23 @@ const tenant = {
   slug: 'acme',
   name: 'Acme',
   createdAt: '2026-11-20T10:00:00Z',
-  settings: { signUpMode: 'invite_only', sessionLifetimeMinutes: 720, sessionIdleMinutes: 60, auditRetentionDays: 365 },
+  settings: {
+    signUpMode: 'invite_only',
+    sessionLifetimeMinutes: 720,
+    sessionIdleMinutes: 60,
+    auditRetentionDays: 365,
+    accessTokenMinutes: 0,
+    refreshTokenDays: 14,
+    idTokenMinutes: 0,
+  },
 };
 
 const counts = () => ({
   data: { members: { totalCount: 3 }, apiTokens: { totalCount: 2 }, auditEvents: { totalCount: 41 } },
 });
 
-describe('workspace overview', () => {
+// The settings form has many fields to type into: slow in jsdom on a busy machine.
+describe('workspace overview', { timeout: 15_000 }, () => {
   it('shows the workspace, counts and lets an admin save settings', async () => {
     signedIn();
     const server = mockServer({
@@ -23,27 +32,8 @@ describe('workspace overview', () => {
       Overview: () => ({ data: { tenant } }),
       OverviewCounts: counts,
       UpdateTenantSettings: (v) => {
-        const input = v.input as {
-          name: string;
-          signUpMode: string;
-          sessionLifetimeMinutes: number;
-          sessionIdleMinutes: number;
-          auditRetentionDays: number;
-        };
-        return {
-          data: {
-            updateTenantSettings: {
-              ...tenant,
-              name: input.name,
-              settings: {
-                signUpMode: input.signUpMode,
-                sessionLifetimeMinutes: input.sessionLifetimeMinutes,
-                sessionIdleMinutes: input.sessionIdleMinutes,
-                auditRetentionDays: input.auditRetentionDays,
-              },
-            },
-          },
-        };
+        const { name, ...settings } = v.input as { name: string } & typeof tenant.settings;
+        return { data: { updateTenantSettings: { ...tenant, name, settings } } };
       },
     });
     const user = userEvent.setup();
@@ -65,11 +55,28 @@ describe('workspace overview', () => {
     await user.type(idle, '15');
     await user.clear(screen.getByLabelText('Audit retention (days, 0 keeps forever)'));
     await user.type(screen.getByLabelText('Audit retention (days, 0 keeps forever)'), '0');
+    const access = screen.getByLabelText('Access token lifetime (minutes, 0 for the default 15)');
+    expect(access).toHaveValue(0);
+    await user.clear(access);
+    await user.type(access, '5');
+    expect(screen.getByLabelText('Refresh token lifetime (days, 0 for the default 30)')).toHaveValue(14);
+    const idToken = screen.getByLabelText('ID token lifetime (minutes, 0 for the default 60)');
+    await user.clear(idToken);
+    await user.type(idToken, '10');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
 
     expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
     expect(server.callsTo('UpdateTenantSettings')[0]?.variables).toEqual({
-      input: { name: 'Acme', signUpMode: 'closed', sessionLifetimeMinutes: 60, sessionIdleMinutes: 15, auditRetentionDays: 0 },
+      input: {
+        name: 'Acme',
+        signUpMode: 'closed',
+        sessionLifetimeMinutes: 60,
+        sessionIdleMinutes: 15,
+        auditRetentionDays: 0,
+        accessTokenMinutes: 5,
+        refreshTokenDays: 14,
+        idTokenMinutes: 10,
+      },
     });
   });
 
@@ -82,6 +89,8 @@ describe('workspace overview', () => {
     });
     renderApp('/w/acme');
     expect(await screen.findByText('Invite only')).toBeInTheDocument();
+    expect(screen.getByText('Access token lifetime').nextSibling).toHaveTextContent('Default (15 minutes)');
+    expect(screen.getByText('Refresh token lifetime').nextSibling).toHaveTextContent('14 days');
     expect(screen.queryByRole('button', { name: 'Save settings' })).not.toBeInTheDocument();
     expect(await screen.findByText(/Counts unavailable: members cannot read the audit log/)).toBeInTheDocument();
   });

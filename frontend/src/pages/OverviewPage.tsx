@@ -18,6 +18,9 @@ export const OverviewQueryDocument = graphql(`
         sessionLifetimeMinutes
         sessionIdleMinutes
         auditRetentionDays
+        accessTokenMinutes
+        refreshTokenDays
+        idTokenMinutes
       }
     }
   }
@@ -49,12 +52,28 @@ export const UpdateTenantSettingsMutation = graphql(`
         sessionLifetimeMinutes
         sessionIdleMinutes
         auditRetentionDays
+        accessTokenMinutes
+        refreshTokenDays
+        idTokenMinutes
       }
     }
   }
 `);
 
 type Tenant = OverviewQuery['tenant'];
+
+/** The issuer's token lifetimes: 0 means its default. */
+const tokenLifetimes = [
+  { key: 'accessTokenMinutes', id: 'settings-access-token', label: 'Access token lifetime', unit: 'minutes', max: 1440, fallback: 15 },
+  { key: 'refreshTokenDays', id: 'settings-refresh-token', label: 'Refresh token lifetime', unit: 'days', max: 365, fallback: 30 },
+  { key: 'idTokenMinutes', id: 'settings-id-token', label: 'ID token lifetime', unit: 'minutes', max: 1440, fallback: 60 },
+] as const;
+
+type TokenLifetime = (typeof tokenLifetimes)[number]['key'];
+
+function lifetimeText(value: number, lifetime: (typeof tokenLifetimes)[number]): string {
+  return value === 0 ? `Default (${lifetime.fallback} ${lifetime.unit})` : `${value} ${lifetime.unit}`;
+}
 
 const signUpModes = [
   { value: 'open', label: 'Open: anyone may sign up' },
@@ -148,6 +167,12 @@ function SettingsList({ tenant }: { tenant: Tenant }) {
           <dt>Audit retention</dt>
           <dd>{s.auditRetentionDays === 0 ? 'Forever' : `${s.auditRetentionDays} days`}</dd>
         </div>
+        {tokenLifetimes.map((lifetime) => (
+          <div key={lifetime.key}>
+            <dt>{lifetime.label}</dt>
+            <dd>{lifetimeText(s[lifetime.key], lifetime)}</dd>
+          </div>
+        ))}
       </dl>
       <p className="muted">Only admins and owners can change these.</p>
     </>
@@ -161,6 +186,11 @@ function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: (tenant: T
   const [lifetime, setLifetime] = useState(String(tenant.settings.sessionLifetimeMinutes));
   const [idle, setIdle] = useState(String(tenant.settings.sessionIdleMinutes));
   const [retention, setRetention] = useState(String(tenant.settings.auditRetentionDays));
+  const [lifetimes, setLifetimes] = useState<Record<TokenLifetime, string>>({
+    accessTokenMinutes: String(tenant.settings.accessTokenMinutes),
+    refreshTokenDays: String(tenant.settings.refreshTokenDays),
+    idTokenMinutes: String(tenant.settings.idTokenMinutes),
+  });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [saved, setSaved] = useState('');
@@ -178,6 +208,9 @@ function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: (tenant: T
           sessionLifetimeMinutes: Number(lifetime),
           sessionIdleMinutes: Number(idle),
           auditRetentionDays: Number(retention),
+          accessTokenMinutes: Number(lifetimes.accessTokenMinutes),
+          refreshTokenDays: Number(lifetimes.refreshTokenDays),
+          idTokenMinutes: Number(lifetimes.idTokenMinutes),
         },
       });
       onSaved(result.updateTenantSettings);
@@ -248,6 +281,28 @@ function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: (tenant: T
           onChange={(e) => setRetention(e.target.value)}
         />
       </div>
+      <h3 className="grid-heading">Tokens the issuer gives applications</h3>
+      {tokenLifetimes.map((lifetime) => (
+        <div className="field" key={lifetime.key}>
+          <label htmlFor={lifetime.id}>
+            {lifetime.label} ({lifetime.unit}, 0 for the default {lifetime.fallback})
+          </label>
+          <input
+            id={lifetime.id}
+            name={lifetime.key}
+            type="number"
+            min={0}
+            max={lifetime.max}
+            step={1}
+            required
+            value={lifetimes[lifetime.key]}
+            onChange={(e) => {
+              const value = e.target.value;
+              setLifetimes((previous) => ({ ...previous, [lifetime.key]: value }));
+            }}
+          />
+        </div>
+      ))}
       <div className="actions">
         <button type="submit" disabled={busy}>
           {busy ? 'Saving…' : 'Save settings'}

@@ -10,7 +10,15 @@ const overview = {
     slug: 'acme',
     name: 'Acme',
     createdAt: '2026-11-20T10:00:00Z',
-    settings: { signUpMode: 'open', sessionLifetimeMinutes: 720, sessionIdleMinutes: 60, auditRetentionDays: 365 },
+    settings: {
+      signUpMode: 'open',
+      sessionLifetimeMinutes: 720,
+      sessionIdleMinutes: 60,
+      auditRetentionDays: 365,
+      accessTokenMinutes: 0,
+      refreshTokenDays: 0,
+      idTokenMinutes: 0,
+    },
   },
 };
 const dashboard = {

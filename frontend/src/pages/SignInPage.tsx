@@ -22,8 +22,8 @@ export function afterSignIn(slug: string, next: string | undefined): string {
 export function issuerReturn(slug: string, returnTo: string | null): string | null {
   if (!returnTo) return null;
   const base = `/t/${encodeURIComponent(slug)}/`;
-  const ok = [`${base}oauth2/authorize?`, `${base}device?`, `${base}device`];
-  if (!ok.some((p) => returnTo === p || returnTo.startsWith(p))) return null;
+  const ok = returnTo === `${base}device` || [`${base}oauth2/authorize?`, `${base}device?`].some((p) => returnTo.startsWith(p));
+  if (!ok) return null;
   if (returnTo.includes('//') || returnTo.includes('\\')) return null;
   return returnTo;
 }

@@ -3,6 +3,7 @@ import { errorMessage, useApi, usePaginated } from '../api/hooks';
 import { DateTime, localInputToISO } from '../components/DateTime';
 import { Alert, Status } from '../components/Feedback';
 import { RoleSelect } from '../components/RoleSelect';
+import { SecretOnce } from '../components/SecretOnce';
 import { graphql } from '../gql';
 import type { ApiTokensQuery, MembershipRole } from '../gql/graphql';
 import { canAdminister, useViewer } from '../workspace/viewer';
@@ -77,7 +78,13 @@ export function TokensPage() {
       <h1 id="tokens-title">API tokens</h1>
       <p className="muted">Tokens act for this workspace with their role. A token's role cannot exceed yours.</p>
       {created ? (
-        <NewTokenBox token={created} onDone={() => setCreated(undefined)} />
+        <SecretOnce
+          title={`Token “${created.name}” created`}
+          label="New API token"
+          secret={created.secret}
+          risk="Store it somewhere safe; anyone holding it can act for this workspace."
+          onDone={() => setCreated(undefined)}
+        />
       ) : (
         <CreateTokenForm
           maxRole={viewer.role}
@@ -208,58 +215,6 @@ function CreateTokenForm({
       </div>
       <Alert>{error}</Alert>
     </form>
-  );
-}
-
-/** Shows a new token's secret once; it lives only in this component's state. */
-function NewTokenBox({ token, onDone }: { token: NewToken; onDone: () => void }) {
-  const [copied, setCopied] = useState('');
-  const inputRef = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    inputRef.current?.focus();
-    inputRef.current?.select();
-  }, []);
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(token.secret);
-      setCopied('Copied to the clipboard.');
-    } catch {
-      inputRef.current?.select();
-      setCopied('Copying was refused: the token is selected, copy it with your keyboard.');
-    }
-  }
-
-  return (
-    <div className="card new-token" role="region" aria-labelledby="new-token-title">
-      <h2 id="new-token-title">Token “{token.name}” created</h2>
-      <p className="warning">
-        <strong>Copy it now: you will not see it again.</strong> Store it somewhere safe; anyone holding it can act
-        for this workspace.
-      </p>
-      <div className="inline">
-        <label htmlFor="new-token-value" className="visually-hidden">
-          New API token
-        </label>
-        <input
-          id="new-token-value"
-          ref={inputRef}
-          className="secret"
-          readOnly
-          value={token.secret}
-          spellCheck={false}
-          autoComplete="off"
-          onFocus={(e) => e.currentTarget.select()}
-        />
-        <button type="button" onClick={() => void copy()}>
-          Copy
-        </button>
-        <button type="button" className="secondary" onClick={onDone}>
-          Done
-        </button>
-      </div>
-      <Status>{copied}</Status>
-    </div>
   );
 }
 

@@ -91,6 +91,19 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
             <li>
               <NavLink to={`${base}/tokens`}>API tokens</NavLink>
             </li>
+            {admin && (
+              <>
+                <li>
+                  <NavLink to={`${base}/applications`}>Applications</NavLink>
+                </li>
+                <li>
+                  <NavLink to={`${base}/signing-keys`}>Signing keys</NavLink>
+                </li>
+                <li>
+                  <NavLink to={`${base}/scopes`}>Scopes</NavLink>
+                </li>
+              </>
+            )}
             <li>
               <NavLink to={`${base}/audit`}>Audit log</NavLink>
             </li>
