@@ -14,6 +14,7 @@ import (
 	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/password"
 	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/settings"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -438,4 +439,70 @@ func (a *app) clientDisableCmd(disable bool) *cobra.Command {
 	_ = c.MarkFlagRequired("tenant")
 	_ = c.MarkFlagRequired("client-id")
 	return c
+}
+
+func (a *app) scopesCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "scopes", Short: "Manage a workspace's scope catalog"}
+	var slug string
+	var entries []string
+	show := func(st settings.Tenant) error {
+		list := []map[string]any{}
+		text := ""
+		for _, s := range settings.StandardScopes {
+			list = append(list, map[string]any{"name": s.Name, "description": st.ScopeDescription(s.Name), "standard": true})
+			text += fmt.Sprintf("%s  %s (standard)\n", s.Name, st.ScopeDescription(s.Name))
+		}
+		for _, s := range st.Scopes {
+			list = append(list, map[string]any{"name": s.Name, "description": s.Description, "standard": false})
+			text += fmt.Sprintf("%s  %s\n", s.Name, s.Description)
+		}
+		return a.emit(map[string]any{"tenant": slug, "scopes": list}, "%s", strings.TrimSuffix(text, "\n"))
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the standard scopes and the workspace's catalog",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sys, err := a.openAsOperator(cmd.Context(), slug, "scopes list")
+			if err != nil {
+				return err
+			}
+			t, err := a.tenants.TenantBySlug(sys, slug)
+			if err != nil {
+				return err
+			}
+			return show(t.Settings)
+		},
+	}
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Replace the workspace's scope catalog",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			catalog := make([]settings.Scope, 0, len(entries))
+			for _, e := range entries {
+				name, desc, ok := strings.Cut(e, "=")
+				if !ok {
+					return fmt.Errorf("--scope %q: write name=description", e)
+				}
+				catalog = append(catalog, settings.Scope{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)})
+			}
+			sys, err := a.openAsOperator(cmd.Context(), slug, "scopes set")
+			if err != nil {
+				return err
+			}
+			t, err := a.tenants.UpdateSettings(sys, tenants.SettingsUpdate{Scopes: &catalog})
+			if err != nil {
+				return err
+			}
+			return show(t.Settings)
+		},
+	}
+	for _, c := range []*cobra.Command{list, set} {
+		c.Flags().StringVar(&slug, "tenant", "", "the workspace's slug (required)")
+		_ = c.MarkFlagRequired("tenant")
+	}
+	set.Flags().StringArrayVar(&entries, "scope", nil, "a scope as name=description (repeatable; none empties the catalog)")
+	cmd.AddCommand(list, set)
+	return cmd
 }

@@ -142,6 +142,16 @@ func TestCLIContract(t *testing.T) {
 			if l := fmt.Sprint(listed); strings.Contains(l, rot["client_secret"].(string)) || strings.Contains(l, app["client_secret"].(string)) {
 				t.Fatalf("client list shows a secret: %v", listed)
 			}
+			sc := c.object("scopes", "set", "--tenant", "acme", "--scope", "invoices:read=Read your invoices", "--json")
+			if list, _ := sc["scopes"].([]any); len(list) != 5 {
+				t.Fatalf("scopes set = %v", sc)
+			}
+			if _, _, err := c.run("scopes", "set", "--tenant", "acme", "--scope", "bad scope=x", "--json"); err == nil {
+				t.Fatal("a scope name with a space was accepted")
+			}
+			if sc := c.object("scopes", "list", "--tenant", "acme", "--json"); !strings.Contains(fmt.Sprint(sc), "Read your invoices") {
+				t.Fatalf("scopes list = %v", sc)
+			}
 			m := c.object("migrate", "--json")
 			if m["version"] != m["latest"] {
 				t.Fatalf("migrate = %v", m)

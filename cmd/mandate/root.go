@@ -74,6 +74,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.auditCmd(),
 		a.keysCmd(),
 		a.clientCmd(),
+		a.scopesCmd(),
 	)
 	return root
 }
