@@ -15,9 +15,11 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
@@ -39,10 +41,14 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Agent is the client for interacting with the Agent builders.
+	Agent *AgentClient
 	// AuditChain is the client for interacting with the AuditChain builders.
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// DelegationGrant is the client for interacting with the DelegationGrant builders.
+	DelegationGrant *DelegationGrantClient
 	// DeviceAuthorization is the client for interacting with the DeviceAuthorization builders.
 	DeviceAuthorization *DeviceAuthorizationClient
 	// Membership is the client for interacting with the Membership builders.
@@ -79,8 +85,10 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
+	c.Agent = NewAgentClient(c.config)
 	c.AuditChain = NewAuditChainClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.DelegationGrant = NewDelegationGrantClient(c.config)
 	c.DeviceAuthorization = NewDeviceAuthorizationClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.OAuthClient = NewOAuthClientClient(c.config)
@@ -186,8 +194,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:                 ctx,
 		config:              cfg,
 		APIToken:            NewAPITokenClient(cfg),
+		Agent:               NewAgentClient(cfg),
 		AuditChain:          NewAuditChainClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
+		DelegationGrant:     NewDelegationGrantClient(cfg),
 		DeviceAuthorization: NewDeviceAuthorizationClient(cfg),
 		Membership:          NewMembershipClient(cfg),
 		OAuthClient:         NewOAuthClientClient(cfg),
@@ -220,8 +230,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:                 ctx,
 		config:              cfg,
 		APIToken:            NewAPITokenClient(cfg),
+		Agent:               NewAgentClient(cfg),
 		AuditChain:          NewAuditChainClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
+		DelegationGrant:     NewDelegationGrantClient(cfg),
 		DeviceAuthorization: NewDeviceAuthorizationClient(cfg),
 		Membership:          NewMembershipClient(cfg),
 		OAuthClient:         NewOAuthClientClient(cfg),
@@ -263,9 +275,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.AuditChain, c.AuditEvent, c.DeviceAuthorization, c.Membership,
-		c.OAuthClient, c.OAuthConsent, c.OAuthToken, c.OneTimeToken, c.OutboxMessage,
-		c.Session, c.SigningKey, c.Tenant, c.Throttle, c.User,
+		c.APIToken, c.Agent, c.AuditChain, c.AuditEvent, c.DelegationGrant,
+		c.DeviceAuthorization, c.Membership, c.OAuthClient, c.OAuthConsent,
+		c.OAuthToken, c.OneTimeToken, c.OutboxMessage, c.Session, c.SigningKey,
+		c.Tenant, c.Throttle, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -275,9 +288,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.AuditChain, c.AuditEvent, c.DeviceAuthorization, c.Membership,
-		c.OAuthClient, c.OAuthConsent, c.OAuthToken, c.OneTimeToken, c.OutboxMessage,
-		c.Session, c.SigningKey, c.Tenant, c.Throttle, c.User,
+		c.APIToken, c.Agent, c.AuditChain, c.AuditEvent, c.DelegationGrant,
+		c.DeviceAuthorization, c.Membership, c.OAuthClient, c.OAuthConsent,
+		c.OAuthToken, c.OneTimeToken, c.OutboxMessage, c.Session, c.SigningKey,
+		c.Tenant, c.Throttle, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -288,10 +302,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APITokenMutation:
 		return c.APIToken.mutate(ctx, m)
+	case *AgentMutation:
+		return c.Agent.mutate(ctx, m)
 	case *AuditChainMutation:
 		return c.AuditChain.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *DelegationGrantMutation:
+		return c.DelegationGrant.mutate(ctx, m)
 	case *DeviceAuthorizationMutation:
 		return c.DeviceAuthorization.mutate(ctx, m)
 	case *MembershipMutation:
@@ -468,6 +486,156 @@ func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value
 		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// AgentClient is a client for the Agent schema.
+type AgentClient struct {
+	config
+}
+
+// NewAgentClient returns a client for the Agent from the given config.
+func NewAgentClient(c config) *AgentClient {
+	return &AgentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `agent.Hooks(f(g(h())))`.
+func (c *AgentClient) Use(hooks ...Hook) {
+	c.hooks.Agent = append(c.hooks.Agent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `agent.Intercept(f(g(h())))`.
+func (c *AgentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Agent = append(c.inters.Agent, interceptors...)
+}
+
+// Create returns a builder for creating a Agent entity.
+func (c *AgentClient) Create() *AgentCreate {
+	mutation := newAgentMutation(c.config, OpCreate)
+	return &AgentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Agent entities.
+func (c *AgentClient) CreateBulk(builders ...*AgentCreate) *AgentCreateBulk {
+	return &AgentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AgentClient) MapCreateBulk(slice any, setFunc func(*AgentCreate, int)) *AgentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AgentCreateBulk{err: fmt.Errorf("calling to AgentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AgentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AgentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Agent.
+func (c *AgentClient) Update() *AgentUpdate {
+	mutation := newAgentMutation(c.config, OpUpdate)
+	return &AgentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AgentClient) UpdateOne(_m *Agent) *AgentUpdateOne {
+	mutation := newAgentMutation(c.config, OpUpdateOne, withAgent(_m))
+	return &AgentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AgentClient) UpdateOneID(id int) *AgentUpdateOne {
+	mutation := newAgentMutation(c.config, OpUpdateOne, withAgentID(id))
+	return &AgentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Agent.
+func (c *AgentClient) Delete() *AgentDelete {
+	mutation := newAgentMutation(c.config, OpDelete)
+	return &AgentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AgentClient) DeleteOne(_m *Agent) *AgentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AgentClient) DeleteOneID(id int) *AgentDeleteOne {
+	builder := c.Delete().Where(agent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AgentDeleteOne{builder}
+}
+
+// Query returns a query builder for Agent.
+func (c *AgentClient) Query() *AgentQuery {
+	return &AgentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAgent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Agent entity by its id.
+func (c *AgentClient) Get(ctx context.Context, id int) (*Agent, error) {
+	return c.Query().Where(agent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AgentClient) GetX(ctx context.Context, id int) *Agent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Agent.
+func (c *AgentClient) QueryTenant(_m *Agent) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agent.Table, agent.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, agent.TenantTable, agent.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AgentClient) Hooks() []Hook {
+	hooks := c.hooks.Agent
+	return append(hooks[:len(hooks):len(hooks)], agent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AgentClient) Interceptors() []Interceptor {
+	return c.inters.Agent
+}
+
+func (c *AgentClient) mutate(ctx context.Context, m *AgentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AgentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AgentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AgentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AgentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Agent mutation op: %q", m.Op())
 	}
 }
 
@@ -768,6 +936,156 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// DelegationGrantClient is a client for the DelegationGrant schema.
+type DelegationGrantClient struct {
+	config
+}
+
+// NewDelegationGrantClient returns a client for the DelegationGrant from the given config.
+func NewDelegationGrantClient(c config) *DelegationGrantClient {
+	return &DelegationGrantClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `delegationgrant.Hooks(f(g(h())))`.
+func (c *DelegationGrantClient) Use(hooks ...Hook) {
+	c.hooks.DelegationGrant = append(c.hooks.DelegationGrant, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `delegationgrant.Intercept(f(g(h())))`.
+func (c *DelegationGrantClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DelegationGrant = append(c.inters.DelegationGrant, interceptors...)
+}
+
+// Create returns a builder for creating a DelegationGrant entity.
+func (c *DelegationGrantClient) Create() *DelegationGrantCreate {
+	mutation := newDelegationGrantMutation(c.config, OpCreate)
+	return &DelegationGrantCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DelegationGrant entities.
+func (c *DelegationGrantClient) CreateBulk(builders ...*DelegationGrantCreate) *DelegationGrantCreateBulk {
+	return &DelegationGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DelegationGrantClient) MapCreateBulk(slice any, setFunc func(*DelegationGrantCreate, int)) *DelegationGrantCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DelegationGrantCreateBulk{err: fmt.Errorf("calling to DelegationGrantClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DelegationGrantCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DelegationGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DelegationGrant.
+func (c *DelegationGrantClient) Update() *DelegationGrantUpdate {
+	mutation := newDelegationGrantMutation(c.config, OpUpdate)
+	return &DelegationGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DelegationGrantClient) UpdateOne(_m *DelegationGrant) *DelegationGrantUpdateOne {
+	mutation := newDelegationGrantMutation(c.config, OpUpdateOne, withDelegationGrant(_m))
+	return &DelegationGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DelegationGrantClient) UpdateOneID(id int) *DelegationGrantUpdateOne {
+	mutation := newDelegationGrantMutation(c.config, OpUpdateOne, withDelegationGrantID(id))
+	return &DelegationGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DelegationGrant.
+func (c *DelegationGrantClient) Delete() *DelegationGrantDelete {
+	mutation := newDelegationGrantMutation(c.config, OpDelete)
+	return &DelegationGrantDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DelegationGrantClient) DeleteOne(_m *DelegationGrant) *DelegationGrantDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DelegationGrantClient) DeleteOneID(id int) *DelegationGrantDeleteOne {
+	builder := c.Delete().Where(delegationgrant.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DelegationGrantDeleteOne{builder}
+}
+
+// Query returns a query builder for DelegationGrant.
+func (c *DelegationGrantClient) Query() *DelegationGrantQuery {
+	return &DelegationGrantQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDelegationGrant},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DelegationGrant entity by its id.
+func (c *DelegationGrantClient) Get(ctx context.Context, id int) (*DelegationGrant, error) {
+	return c.Query().Where(delegationgrant.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DelegationGrantClient) GetX(ctx context.Context, id int) *DelegationGrant {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a DelegationGrant.
+func (c *DelegationGrantClient) QueryTenant(_m *DelegationGrant) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(delegationgrant.Table, delegationgrant.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, delegationgrant.TenantTable, delegationgrant.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DelegationGrantClient) Hooks() []Hook {
+	hooks := c.hooks.DelegationGrant
+	return append(hooks[:len(hooks):len(hooks)], delegationgrant.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DelegationGrantClient) Interceptors() []Interceptor {
+	return c.inters.DelegationGrant
+}
+
+func (c *DelegationGrantClient) mutate(ctx context.Context, m *DelegationGrantMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DelegationGrantCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DelegationGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DelegationGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DelegationGrantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DelegationGrant mutation op: %q", m.Op())
 	}
 }
 
@@ -2622,13 +2940,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, AuditChain, AuditEvent, DeviceAuthorization, Membership, OAuthClient,
-		OAuthConsent, OAuthToken, OneTimeToken, OutboxMessage, Session, SigningKey,
-		Tenant, Throttle, User []ent.Hook
+		APIToken, Agent, AuditChain, AuditEvent, DelegationGrant, DeviceAuthorization,
+		Membership, OAuthClient, OAuthConsent, OAuthToken, OneTimeToken, OutboxMessage,
+		Session, SigningKey, Tenant, Throttle, User []ent.Hook
 	}
 	inters struct {
-		APIToken, AuditChain, AuditEvent, DeviceAuthorization, Membership, OAuthClient,
-		OAuthConsent, OAuthToken, OneTimeToken, OutboxMessage, Session, SigningKey,
-		Tenant, Throttle, User []ent.Interceptor
+		APIToken, Agent, AuditChain, AuditEvent, DelegationGrant, DeviceAuthorization,
+		Membership, OAuthClient, OAuthConsent, OAuthToken, OneTimeToken, OutboxMessage,
+		Session, SigningKey, Tenant, Throttle, User []ent.Interceptor
 	}
 )

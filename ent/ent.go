@@ -12,9 +12,11 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
@@ -88,8 +90,10 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:            apitoken.ValidColumn,
+			agent.Table:               agent.ValidColumn,
 			auditchain.Table:          auditchain.ValidColumn,
 			auditevent.Table:          auditevent.ValidColumn,
+			delegationgrant.Table:     delegationgrant.ValidColumn,
 			deviceauthorization.Table: deviceauthorization.ValidColumn,
 			membership.Table:          membership.ValidColumn,
 			oauthclient.Table:         oauthclient.ValidColumn,

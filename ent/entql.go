@@ -3,9 +3,11 @@
 package ent
 
 import (
+	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
@@ -28,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -55,6 +57,35 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   agent.Table,
+			Columns: agent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: agent.FieldID,
+			},
+		},
+		Type: "Agent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			agent.FieldTenantID:      {Type: field.TypeInt, Column: agent.FieldTenantID},
+			agent.FieldCreatedAt:     {Type: field.TypeTime, Column: agent.FieldCreatedAt},
+			agent.FieldUpdatedAt:     {Type: field.TypeTime, Column: agent.FieldUpdatedAt},
+			agent.FieldName:          {Type: field.TypeString, Column: agent.FieldName},
+			agent.FieldRole:          {Type: field.TypeString, Column: agent.FieldRole},
+			agent.FieldSponsorID:     {Type: field.TypeInt, Column: agent.FieldSponsorID},
+			agent.FieldStatus:        {Type: field.TypeEnum, Column: agent.FieldStatus},
+			agent.FieldScopeCeiling:  {Type: field.TypeJSON, Column: agent.FieldScopeCeiling},
+			agent.FieldTools:         {Type: field.TypeJSON, Column: agent.FieldTools},
+			agent.FieldCreatedByKind: {Type: field.TypeEnum, Column: agent.FieldCreatedByKind},
+			agent.FieldCreatedByID:   {Type: field.TypeInt, Column: agent.FieldCreatedByID},
+			agent.FieldParentID:      {Type: field.TypeInt, Column: agent.FieldParentID},
+			agent.FieldDepth:         {Type: field.TypeInt, Column: agent.FieldDepth},
+			agent.FieldParentRun:     {Type: field.TypeString, Column: agent.FieldParentRun},
+			agent.FieldMetadata:      {Type: field.TypeJSON, Column: agent.FieldMetadata},
+			agent.FieldClientID:      {Type: field.TypeString, Column: agent.FieldClientID},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditchain.Table,
 			Columns: auditchain.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -69,7 +100,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditchain.FieldHead:     {Type: field.TypeString, Column: auditchain.FieldHead},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -108,7 +139,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldHash:             {Type: field.TypeString, Column: auditevent.FieldHash},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   delegationgrant.Table,
+			Columns: delegationgrant.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: delegationgrant.FieldID,
+			},
+		},
+		Type: "DelegationGrant",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			delegationgrant.FieldTenantID:             {Type: field.TypeInt, Column: delegationgrant.FieldTenantID},
+			delegationgrant.FieldCreatedAt:            {Type: field.TypeTime, Column: delegationgrant.FieldCreatedAt},
+			delegationgrant.FieldUpdatedAt:            {Type: field.TypeTime, Column: delegationgrant.FieldUpdatedAt},
+			delegationgrant.FieldUserID:               {Type: field.TypeInt, Column: delegationgrant.FieldUserID},
+			delegationgrant.FieldAgentID:              {Type: field.TypeInt, Column: delegationgrant.FieldAgentID},
+			delegationgrant.FieldScopes:               {Type: field.TypeJSON, Column: delegationgrant.FieldScopes},
+			delegationgrant.FieldExpiresAt:            {Type: field.TypeTime, Column: delegationgrant.FieldExpiresAt},
+			delegationgrant.FieldAuthorizationDetails: {Type: field.TypeString, Column: delegationgrant.FieldAuthorizationDetails},
+			delegationgrant.FieldStatus:               {Type: field.TypeEnum, Column: delegationgrant.FieldStatus},
+			delegationgrant.FieldRevokedAt:            {Type: field.TypeTime, Column: delegationgrant.FieldRevokedAt},
+			delegationgrant.FieldRevokedBy:            {Type: field.TypeString, Column: delegationgrant.FieldRevokedBy},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deviceauthorization.Table,
 			Columns: deviceauthorization.Columns,
@@ -135,7 +190,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deviceauthorization.FieldLastPolledAt:   {Type: field.TypeTime, Column: deviceauthorization.FieldLastPolledAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -153,7 +208,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthclient.Table,
 			Columns: oauthclient.Columns,
@@ -168,6 +223,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthclient.FieldCreatedAt:               {Type: field.TypeTime, Column: oauthclient.FieldCreatedAt},
 			oauthclient.FieldUpdatedAt:               {Type: field.TypeTime, Column: oauthclient.FieldUpdatedAt},
 			oauthclient.FieldClientID:                {Type: field.TypeString, Column: oauthclient.FieldClientID},
+			oauthclient.FieldKind:                    {Type: field.TypeEnum, Column: oauthclient.FieldKind},
 			oauthclient.FieldName:                    {Type: field.TypeString, Column: oauthclient.FieldName},
 			oauthclient.FieldSecretHash:              {Type: field.TypeString, Column: oauthclient.FieldSecretHash},
 			oauthclient.FieldPublic:                  {Type: field.TypeBool, Column: oauthclient.FieldPublic},
@@ -190,7 +246,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthclient.FieldDisabledAt:              {Type: field.TypeTime, Column: oauthclient.FieldDisabledAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthconsent.Table,
 			Columns: oauthconsent.Columns,
@@ -209,7 +265,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthconsent.FieldScopes:    {Type: field.TypeJSON, Column: oauthconsent.FieldScopes},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthtoken.Table,
 			Columns: oauthtoken.Columns,
@@ -227,13 +283,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthtoken.FieldClientID:    {Type: field.TypeString, Column: oauthtoken.FieldClientID},
 			oauthtoken.FieldSubject:     {Type: field.TypeString, Column: oauthtoken.FieldSubject},
 			oauthtoken.FieldSid:         {Type: field.TypeString, Column: oauthtoken.FieldSid},
+			oauthtoken.FieldGrantID:     {Type: field.TypeInt, Column: oauthtoken.FieldGrantID},
 			oauthtoken.FieldActive:      {Type: field.TypeBool, Column: oauthtoken.FieldActive},
 			oauthtoken.FieldRequestedAt: {Type: field.TypeTime, Column: oauthtoken.FieldRequestedAt},
 			oauthtoken.FieldExpiresAt:   {Type: field.TypeTime, Column: oauthtoken.FieldExpiresAt},
 			oauthtoken.FieldData:        {Type: field.TypeBytes, Column: oauthtoken.FieldData},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   onetimetoken.Table,
 			Columns: onetimetoken.Columns,
@@ -256,7 +313,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			onetimetoken.FieldUsedAt:    {Type: field.TypeTime, Column: onetimetoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -276,7 +333,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHTML:      {Type: field.TypeString, Column: outboxmessage.FieldHTML},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -303,7 +360,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokeReason: {Type: field.TypeString, Column: session.FieldRevokeReason},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -326,7 +383,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldUnpublishAt:   {Type: field.TypeTime, Column: signingkey.FieldUnpublishAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -344,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   throttle.Table,
 			Columns: throttle.Columns,
@@ -364,7 +421,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -402,6 +459,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   agent.TenantTable,
+			Columns: []string{agent.TenantColumn},
+			Bidi:    false,
+		},
+		"Agent",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   auditchain.TenantTable,
 			Columns: []string{auditchain.TenantColumn},
 			Bidi:    false,
@@ -419,6 +488,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AuditEvent",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delegationgrant.TenantTable,
+			Columns: []string{delegationgrant.TenantColumn},
+			Bidi:    false,
+		},
+		"DelegationGrant",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -720,6 +801,140 @@ func (f *APITokenFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AgentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AgentQuery builder.
+func (_q *AgentQuery) Filter() *AgentFilter {
+	return &AgentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AgentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AgentMutation builder.
+func (m *AgentMutation) Filter() *AgentFilter {
+	return &AgentFilter{config: m.config, predicateAdder: m}
+}
+
+// AgentFilter provides a generic filtering capability at runtime for AgentQuery.
+type AgentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AgentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AgentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(agent.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *AgentFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(agent.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AgentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(agent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AgentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(agent.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AgentFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(agent.FieldName))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *AgentFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(agent.FieldRole))
+}
+
+// WhereSponsorID applies the entql int predicate on the sponsor_id field.
+func (f *AgentFilter) WhereSponsorID(p entql.IntP) {
+	f.Where(p.Field(agent.FieldSponsorID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AgentFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(agent.FieldStatus))
+}
+
+// WhereScopeCeiling applies the entql json.RawMessage predicate on the scope_ceiling field.
+func (f *AgentFilter) WhereScopeCeiling(p entql.BytesP) {
+	f.Where(p.Field(agent.FieldScopeCeiling))
+}
+
+// WhereTools applies the entql json.RawMessage predicate on the tools field.
+func (f *AgentFilter) WhereTools(p entql.BytesP) {
+	f.Where(p.Field(agent.FieldTools))
+}
+
+// WhereCreatedByKind applies the entql string predicate on the created_by_kind field.
+func (f *AgentFilter) WhereCreatedByKind(p entql.StringP) {
+	f.Where(p.Field(agent.FieldCreatedByKind))
+}
+
+// WhereCreatedByID applies the entql int predicate on the created_by_id field.
+func (f *AgentFilter) WhereCreatedByID(p entql.IntP) {
+	f.Where(p.Field(agent.FieldCreatedByID))
+}
+
+// WhereParentID applies the entql int predicate on the parent_id field.
+func (f *AgentFilter) WhereParentID(p entql.IntP) {
+	f.Where(p.Field(agent.FieldParentID))
+}
+
+// WhereDepth applies the entql int predicate on the depth field.
+func (f *AgentFilter) WhereDepth(p entql.IntP) {
+	f.Where(p.Field(agent.FieldDepth))
+}
+
+// WhereParentRun applies the entql string predicate on the parent_run field.
+func (f *AgentFilter) WhereParentRun(p entql.StringP) {
+	f.Where(p.Field(agent.FieldParentRun))
+}
+
+// WhereMetadata applies the entql json.RawMessage predicate on the metadata field.
+func (f *AgentFilter) WhereMetadata(p entql.BytesP) {
+	f.Where(p.Field(agent.FieldMetadata))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *AgentFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(agent.FieldClientID))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AgentFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AgentFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditChainQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -748,7 +963,7 @@ type AuditChainFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditChainFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -817,7 +1032,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -973,6 +1188,115 @@ func (f *AuditEventFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DelegationGrantQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DelegationGrantQuery builder.
+func (_q *DelegationGrantQuery) Filter() *DelegationGrantFilter {
+	return &DelegationGrantFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DelegationGrantMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DelegationGrantMutation builder.
+func (m *DelegationGrantMutation) Filter() *DelegationGrantFilter {
+	return &DelegationGrantFilter{config: m.config, predicateAdder: m}
+}
+
+// DelegationGrantFilter provides a generic filtering capability at runtime for DelegationGrantQuery.
+type DelegationGrantFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DelegationGrantFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DelegationGrantFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(delegationgrant.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *DelegationGrantFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(delegationgrant.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DelegationGrantFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(delegationgrant.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DelegationGrantFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(delegationgrant.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *DelegationGrantFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(delegationgrant.FieldUserID))
+}
+
+// WhereAgentID applies the entql int predicate on the agent_id field.
+func (f *DelegationGrantFilter) WhereAgentID(p entql.IntP) {
+	f.Where(p.Field(delegationgrant.FieldAgentID))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *DelegationGrantFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(delegationgrant.FieldScopes))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *DelegationGrantFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(delegationgrant.FieldExpiresAt))
+}
+
+// WhereAuthorizationDetails applies the entql string predicate on the authorization_details field.
+func (f *DelegationGrantFilter) WhereAuthorizationDetails(p entql.StringP) {
+	f.Where(p.Field(delegationgrant.FieldAuthorizationDetails))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *DelegationGrantFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(delegationgrant.FieldStatus))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *DelegationGrantFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(delegationgrant.FieldRevokedAt))
+}
+
+// WhereRevokedBy applies the entql string predicate on the revoked_by field.
+func (f *DelegationGrantFilter) WhereRevokedBy(p entql.StringP) {
+	f.Where(p.Field(delegationgrant.FieldRevokedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *DelegationGrantFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *DelegationGrantFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DeviceAuthorizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1001,7 +1325,7 @@ type DeviceAuthorizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeviceAuthorizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1125,7 +1449,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1218,7 +1542,7 @@ type OAuthClientFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthClientFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1247,6 +1571,11 @@ func (f *OAuthClientFilter) WhereUpdatedAt(p entql.TimeP) {
 // WhereClientID applies the entql string predicate on the client_id field.
 func (f *OAuthClientFilter) WhereClientID(p entql.StringP) {
 	f.Where(p.Field(oauthclient.FieldClientID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OAuthClientFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldKind))
 }
 
 // WhereName applies the entql string predicate on the name field.
@@ -1392,7 +1721,7 @@ type OAuthConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1476,7 +1805,7 @@ type OAuthTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1520,6 +1849,11 @@ func (f *OAuthTokenFilter) WhereSubject(p entql.StringP) {
 // WhereSid applies the entql string predicate on the sid field.
 func (f *OAuthTokenFilter) WhereSid(p entql.StringP) {
 	f.Where(p.Field(oauthtoken.FieldSid))
+}
+
+// WhereGrantID applies the entql int predicate on the grant_id field.
+func (f *OAuthTokenFilter) WhereGrantID(p entql.IntP) {
+	f.Where(p.Field(oauthtoken.FieldGrantID))
 }
 
 // WhereActive applies the entql bool predicate on the active field.
@@ -1585,7 +1919,7 @@ type OneTimeTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OneTimeTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1689,7 +2023,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1778,7 +2112,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1916,7 +2250,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2020,7 +2354,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2085,7 +2419,7 @@ type ThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2174,7 +2508,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

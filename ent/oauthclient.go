@@ -27,6 +27,8 @@ type OAuthClient struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// ClientID holds the value of the "client_id" field.
 	ClientID string `json:"client_id,omitempty"`
+	// Kind holds the value of the "kind" field.
+	Kind oauthclient.Kind `json:"kind,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// SecretHash holds the value of the "secret_hash" field.
@@ -104,7 +106,7 @@ func (*OAuthClient) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case oauthclient.FieldID, oauthclient.FieldTenantID, oauthclient.FieldAccessTokenTTL, oauthclient.FieldRefreshTokenTTL:
 			values[i] = new(sql.NullInt64)
-		case oauthclient.FieldClientID, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI, oauthclient.FieldSigningAlg, oauthclient.FieldRegistrationTokenHash:
+		case oauthclient.FieldClientID, oauthclient.FieldKind, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI, oauthclient.FieldSigningAlg, oauthclient.FieldRegistrationTokenHash:
 			values[i] = new(sql.NullString)
 		case oauthclient.FieldCreatedAt, oauthclient.FieldUpdatedAt, oauthclient.FieldDisabledAt:
 			values[i] = new(sql.NullTime)
@@ -152,6 +154,12 @@ func (_m *OAuthClient) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field client_id", values[i])
 			} else if value.Valid {
 				_m.ClientID = value.String
+			}
+		case oauthclient.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = oauthclient.Kind(value.String)
 			}
 		case oauthclient.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -338,6 +346,9 @@ func (_m *OAuthClient) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("client_id=")
 	builder.WriteString(_m.ClientID)
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
 	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)

@@ -61,6 +61,20 @@ func (_c *OAuthClientCreate) SetClientID(v string) *OAuthClientCreate {
 	return _c
 }
 
+// SetKind sets the "kind" field.
+func (_c *OAuthClientCreate) SetKind(v oauthclient.Kind) *OAuthClientCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *OAuthClientCreate) SetNillableKind(v *oauthclient.Kind) *OAuthClientCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
 // SetName sets the "name" field.
 func (_c *OAuthClientCreate) SetName(v string) *OAuthClientCreate {
 	_c.mutation.SetName(v)
@@ -333,6 +347,10 @@ func (_c *OAuthClientCreate) defaults() error {
 		v := oauthclient.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := oauthclient.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	if _, ok := _c.mutation.SecretHash(); !ok {
 		v := oauthclient.DefaultSecretHash
 		_c.mutation.SetSecretHash(v)
@@ -393,6 +411,14 @@ func (_c *OAuthClientCreate) check() error {
 	}
 	if _, ok := _c.mutation.ClientID(); !ok {
 		return &ValidationError{Name: "client_id", err: errors.New(`ent: missing required field "OAuthClient.client_id"`)}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "OAuthClient.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := oauthclient.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "OAuthClient.kind": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.Name(); !ok {
 		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "OAuthClient.name"`)}
@@ -501,6 +527,10 @@ func (_c *OAuthClientCreate) createSpec() (*OAuthClient, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ClientID(); ok {
 		_spec.SetField(oauthclient.FieldClientID, field.TypeString, value)
 		_node.ClientID = value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(oauthclient.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
 	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(oauthclient.FieldName, field.TypeString, value)

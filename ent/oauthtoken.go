@@ -32,6 +32,8 @@ type OAuthToken struct {
 	Subject string `json:"subject,omitempty"`
 	// Sid holds the value of the "sid" field.
 	Sid string `json:"sid,omitempty"`
+	// GrantID holds the value of the "grant_id" field.
+	GrantID int `json:"grant_id,omitempty"`
 	// Active holds the value of the "active" field.
 	Active bool `json:"active,omitempty"`
 	// RequestedAt holds the value of the "requested_at" field.
@@ -75,7 +77,7 @@ func (*OAuthToken) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case oauthtoken.FieldActive:
 			values[i] = new(sql.NullBool)
-		case oauthtoken.FieldID, oauthtoken.FieldTenantID:
+		case oauthtoken.FieldID, oauthtoken.FieldTenantID, oauthtoken.FieldGrantID:
 			values[i] = new(sql.NullInt64)
 		case oauthtoken.FieldKind, oauthtoken.FieldSignature, oauthtoken.FieldRequestID, oauthtoken.FieldClientID, oauthtoken.FieldSubject, oauthtoken.FieldSid:
 			values[i] = new(sql.NullString)
@@ -143,6 +145,12 @@ func (_m *OAuthToken) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field sid", values[i])
 			} else if value.Valid {
 				_m.Sid = value.String
+			}
+		case oauthtoken.FieldGrantID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field grant_id", values[i])
+			} else if value.Valid {
+				_m.GrantID = int(value.Int64)
 			}
 		case oauthtoken.FieldActive:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -228,6 +236,9 @@ func (_m *OAuthToken) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sid=")
 	builder.WriteString(_m.Sid)
+	builder.WriteString(", ")
+	builder.WriteString("grant_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GrantID))
 	builder.WriteString(", ")
 	builder.WriteString("active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Active))

@@ -79,6 +79,20 @@ func (_c *OAuthTokenCreate) SetNillableSid(v *string) *OAuthTokenCreate {
 	return _c
 }
 
+// SetGrantID sets the "grant_id" field.
+func (_c *OAuthTokenCreate) SetGrantID(v int) *OAuthTokenCreate {
+	_c.mutation.SetGrantID(v)
+	return _c
+}
+
+// SetNillableGrantID sets the "grant_id" field if the given value is not nil.
+func (_c *OAuthTokenCreate) SetNillableGrantID(v *int) *OAuthTokenCreate {
+	if v != nil {
+		_c.SetGrantID(*v)
+	}
+	return _c
+}
+
 // SetActive sets the "active" field.
 func (_c *OAuthTokenCreate) SetActive(v bool) *OAuthTokenCreate {
 	_c.mutation.SetActive(v)
@@ -161,6 +175,10 @@ func (_c *OAuthTokenCreate) defaults() error {
 		v := oauthtoken.DefaultSid
 		_c.mutation.SetSid(v)
 	}
+	if _, ok := _c.mutation.GrantID(); !ok {
+		v := oauthtoken.DefaultGrantID
+		_c.mutation.SetGrantID(v)
+	}
 	if _, ok := _c.mutation.Active(); !ok {
 		v := oauthtoken.DefaultActive
 		_c.mutation.SetActive(v)
@@ -195,6 +213,9 @@ func (_c *OAuthTokenCreate) check() error {
 	}
 	if _, ok := _c.mutation.Sid(); !ok {
 		return &ValidationError{Name: "sid", err: errors.New(`ent: missing required field "OAuthToken.sid"`)}
+	}
+	if _, ok := _c.mutation.GrantID(); !ok {
+		return &ValidationError{Name: "grant_id", err: errors.New(`ent: missing required field "OAuthToken.grant_id"`)}
 	}
 	if _, ok := _c.mutation.Active(); !ok {
 		return &ValidationError{Name: "active", err: errors.New(`ent: missing required field "OAuthToken.active"`)}
@@ -260,6 +281,10 @@ func (_c *OAuthTokenCreate) createSpec() (*OAuthToken, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Sid(); ok {
 		_spec.SetField(oauthtoken.FieldSid, field.TypeString, value)
 		_node.Sid = value
+	}
+	if value, ok := _c.mutation.GrantID(); ok {
+		_spec.SetField(oauthtoken.FieldGrantID, field.TypeInt, value)
+		_node.GrantID = value
 	}
 	if value, ok := _c.mutation.Active(); ok {
 		_spec.SetField(oauthtoken.FieldActive, field.TypeBool, value)

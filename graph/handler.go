@@ -76,6 +76,7 @@ func NewHandler(client *ent.Client, ts *tenants.Service, log *slog.Logger) *Hand
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
+	srv.AroundRootFields(agentFieldsOnly)
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "graphql panic", "panic", p)
@@ -115,11 +116,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, apperr.New(apperr.Unauthenticated, "sign in, or send an API token as Authorization: Bearer <token>"))
 		return
 	}
-	v, err := h.tenants.AuthenticateAPIToken(ctx, tid, raw)
+	var v viewer.Viewer
+	if !strings.HasPrefix(raw, tenants.TokenPrefix) && h.resolver.issuer != nil && h.resolver.issuer.Issuer != nil {
+		// An agent acting with its own access token (it registers subagents).
+		v, err = h.resolver.issuer.Issuer.AgentViewer(ctx, r.PathValue("slug"), raw)
+	} else {
+		v, err = h.tenants.AuthenticateAPIToken(ctx, tid, raw)
+	}
 	if err != nil {
 		status := http.StatusUnauthorized
-		if apperr.KindOf(err) != apperr.Unauthenticated {
-			h.log.ErrorContext(ctx, "authenticate API token", "err", err)
+		switch apperr.KindOf(err) {
+		case apperr.Unauthenticated:
+		case apperr.Forbidden:
+			// A valid token that is not an agent's own (an app's, or one
+			// acting for a person): refused, not a server fault.
+			writeError(w, http.StatusForbidden, err)
+			return
+		default:
+			h.log.ErrorContext(ctx, "authenticate bearer token", "err", err)
 			status = http.StatusInternalServerError
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mandate", error="invalid_token"`)
@@ -244,4 +258,22 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, visi
 		}
 	}
 	return deepest
+}
+
+// agentFields are what an agent's own token may call: its identity, its
+// subagents, and the status of agents below it. Everything about people
+// (members, sessions, audit, tokens) stays out of an agent's reach.
+var agentFields = map[string]bool{
+	"viewer": true, "registerSubagent": true, "suspendAgent": true, "resumeAgent": true, "revokeAgent": true,
+	"__typename": true, "__schema": true, "__type": true,
+}
+
+func agentFieldsOnly(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if viewer.FromContext(ctx).Kind == viewer.Agent {
+		if f := graphql.GetRootFieldContext(ctx); f != nil && !agentFields[f.Field.Name] {
+			graphql.AddError(ctx, apperr.New(apperr.Forbidden, "an agent's token may call only viewer, registerSubagent, suspendAgent, resumeAgent and revokeAgent"))
+			return graphql.Null
+		}
+	}
+	return next(ctx)
 }

@@ -3,6 +3,9 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -16,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/mandatehq/mandate/agents/delegation"
+	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
@@ -28,9 +34,11 @@ import (
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
@@ -39,6 +47,7 @@ import (
 	"github.com/mandatehq/mandate/ent/outboxmessage"
 	entsession "github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
+	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/graph/generated"
 	"github.com/mandatehq/mandate/internal/database"
@@ -50,7 +59,8 @@ import (
 
 // This file is the tenant-isolation table of the GraphQL API: every Query
 // and Mutation field, each run over HTTP with workspace A's owner token (or,
-// for a person's own connected apps, A's member's session) against
+// for a person's own connected apps and grants, A's member's session; for
+// registering a subagent, A's agent's own access token) against
 // workspace B's ids. A field missing from the table fails
 // TestGraphQLIsolationTableCoversEveryField.
 
@@ -77,6 +87,11 @@ type workspace struct {
 	key     *ent.SigningKey   // a signing key
 	consent *ent.OAuthConsent // member's consent to app
 	refresh *ent.OAuthToken   // app's refresh token for member
+
+	agent    *ent.Agent           // a top-level agent, sponsored by owner
+	agentKey *agentKey            // the agent's private key
+	offAgent *ent.Agent           // a suspended agent
+	grant    *ent.DelegationGrant // member's grant to agent
 }
 
 // ids returns the workspace's rows that GraphQL can name, by type.
@@ -100,6 +115,8 @@ type fixtures struct {
 	sessions *session.Manager
 	clients  *clients.Service
 	keys     *keys.Manager
+	agents   *registry.Service
+	grants   *delegation.Service
 }
 
 func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
@@ -169,7 +186,68 @@ func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
 		t.Fatal(err)
 	}
 	w.consent, w.refresh = connect(t, fx, w.system, w.member.UserID, w.app.ClientID)
+
+	// The agents' rows: an agent the owner sponsors, the member's grant to
+	// it, and a second agent, suspended.
+	w.agent, w.agentKey = newAgent(t, fx, w.system, "agent of "+slug, "owner@"+slug+".example", slug+":read")
+	w.grant = giveGrant(t, fx, w.system, w.member.UserID, w.agent.ID, slug+":read")
+	offAgent, _ := newAgent(t, fx, w.system, "off agent of "+slug, "owner@"+slug+".example", slug+":read")
+	if _, err := fx.agents.SetStatus(w.system, offAgent.ID, registry.Suspended); err != nil {
+		t.Fatal(err)
+	}
+	if w.offAgent, err = c.Agent.Get(w.system, offAgent.ID); err != nil {
+		t.Fatal(err)
+	}
 	return w
+}
+
+// agentKey is an agent's ES256 key pair.
+type agentKey struct {
+	priv *ecdsa.PrivateKey
+	kid  string
+}
+
+func newAgentKey(t *testing.T) *agentKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &agentKey{priv: priv, kid: rand.Text()}
+}
+
+// jwks is the public JWK set the agent registers.
+func (k *agentKey) jwks(t *testing.T) string {
+	t.Helper()
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.priv.PublicKey, KeyID: k.kid, Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// newAgent registers a top-level agent as a workspace's system, with a
+// fresh key.
+func newAgent(t *testing.T, fx fixtures, ctx context.Context, name, sponsor string, scopes ...string) (*ent.Agent, *agentKey) {
+	t.Helper()
+	key := newAgentKey(t)
+	made, err := fx.agents.Create(ctx, registry.NewAgent{Name: name, SponsorEmail: sponsor, Ceiling: scopes, JWKS: []byte(key.jwks(t))})
+	if err != nil {
+		t.Fatalf("register %s: %v", name, err)
+	}
+	return made.Agent, key
+}
+
+// giveGrant records, as a workspace's system, a person's grant to an
+// agent for an hour.
+func giveGrant(t *testing.T, fx fixtures, ctx context.Context, userID, agentID int, scopes ...string) *ent.DelegationGrant {
+	t.Helper()
+	g, err := fx.c.DelegationGrant.Create().SetUserID(userID).SetAgentID(agentID).SetScopes(scopes).
+		SetExpiresAt(time.Now().Add(time.Hour).UTC().Truncate(time.Second)).Save(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 // connect records, as a workspace's system, that a user let an app in, and
@@ -287,6 +365,8 @@ type env struct {
 	// refresh token: only the tenant tells it from A's member's own.
 	stray        *ent.OAuthConsent
 	strayRefresh *ent.OAuthToken
+	// strayGrant is a grant in B, to B's agent, naming A's member's user id.
+	strayGrant *ent.DelegationGrant
 }
 
 // mailEvent is one email the flows handed to the dev outbox.
@@ -495,6 +575,20 @@ func (e *env) state(t *testing.T, tid int) []string {
 	}
 	for _, x := range otoks {
 		add("oauth_token", x.TenantID, x.String())
+	}
+	ags, err := e.c.Agent.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ags {
+		add("agent", x.TenantID, x.String())
+	}
+	gs, err := e.c.DelegationGrant.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range gs {
+		add("grant", x.TenantID, x.String())
 	}
 	sort.Strings(out)
 	return out
@@ -1139,7 +1233,214 @@ func gqlCases() []gqlCase {
 				t.Errorf("revokeConnectedApp(A's own app) left the refresh token %v active (%v)", tok, err)
 			}
 		}},
+		{field: "Query.agents", name: "only A's agents", run: func(t *testing.T, e *env) {
+			want := e.agentClientIDs(t, e.a.tenant.ID)
+			if len(want) < 2 {
+				t.Fatalf("fixture: A has agents %v", want)
+			}
+			// As A's owner; an agent's own token may not list the fleet.
+			tok := e.mustAgentToken(t, e.a.slug, e.a.agent.ClientID, e.a.agentKey)
+			for _, q := range []string{`{ agents { clientID } }`, `{ members(first: 5) { totalCount } }`,
+				`{ auditEvents(first: 5) { totalCount } }`, `{ apiTokens(first: 5) { totalCount } }`} {
+				r := e.asAgent(e.a.slug, tok)(t, q, nil)
+				if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {
+					t.Errorf("%s as A's agent: %+v; want FORBIDDEN", q, r.Errors)
+				}
+			}
+			for who, by := range map[string]actor{"A's owner": e.asA} {
+				got := e.listed(t, by, `{ agents { clientID name status } }`, "agents", "clientID")
+				if !slices.Equal(got, want) {
+					t.Errorf("agents as %s = %v; want A's %v", who, got, want)
+				}
+				for _, b := range []string{e.b.agent.ClientID, e.b.offAgent.ClientID} {
+					if slices.Contains(got, b) {
+						t.Errorf("agents as %s lists B's agent %s", who, b)
+					}
+				}
+			}
+		}},
+		{field: "Query.delegationGrants", name: "only A's grants", run: func(t *testing.T, e *env) {
+			all, err := e.c.DelegationGrant.Query().Where(delegationgrant.TenantID(e.a.tenant.ID)).IDs(e.sysAll)
+			if err != nil || len(all) == 0 {
+				t.Fatalf("fixture: A's grants %v, %v", all, err)
+			}
+			mine, err := e.c.DelegationGrant.Query().
+				Where(delegationgrant.TenantID(e.a.tenant.ID), delegationgrant.UserID(e.a.member.UserID)).IDs(e.sysAll)
+			if err != nil || !slices.Contains(mine, e.a.grant.ID) {
+				t.Fatalf("fixture: A's member's grants %v, %v", mine, err)
+			}
+			// An admin sees the workspace's; A's member the grants they gave.
+			// B's stray grant names A's member's user id: only its tenant differs.
+			for _, tc := range []struct {
+				who  string
+				by   actor
+				want []int
+			}{{"A's owner", e.asA, all}, {"A's member", e.asAMember, mine}} {
+				got := e.listed(t, tc.by, `{ delegationGrants { id userID agentID status } }`, "delegationGrants", "id")
+				if want := sortedIDs(tc.want); !slices.Equal(got, want) {
+					t.Errorf("delegationGrants as %s = %v; want %v", tc.who, got, want)
+				}
+				for _, b := range []int{e.b.grant.ID, e.strayGrant.ID} {
+					if slices.Contains(got, id(b)) {
+						t.Errorf("delegationGrants as %s lists B's grant %d", tc.who, b)
+					}
+				}
+			}
+		}},
+		{field: "Mutation.createAgent", name: "a sponsor of B's is unknown; lands in A", run: func(t *testing.T, e *env) {
+			// B's owner, a member of B only (A invites the address but never
+			// adds it; addMember does add B's member's).
+			bOwner := e.user(t, e.b.owner.UserID).Email
+			if n, err := e.c.User.Query().Where(user.TenantID(e.a.tenant.ID), user.Email(bOwner)).Count(e.sysAll); err != nil || n != 0 {
+				t.Fatalf("fixture: %s is a user of A too (%d, %v)", bOwner, n, err)
+			}
+			before, agentsBefore := e.state(t, e.b.tenant.ID), e.agentClientIDs(t, e.a.tenant.ID)
+			op := `mutation($in: CreateAgentInput!) { createAgent(input: $in) { clientID agent { id sponsorID } } }`
+			in := map[string]any{"name": "made by A", "sponsorEmail": bOwner, "scopes": []string{"a:read"},
+				"jwks": newAgentKey(t).jwks(t)}
+			r := e.asA(t, op, map[string]any{"in": in})
+			wantCode(t, "createAgent(sponsor of B)", r, "BAD_USER_INPUT", "sponsor")
+			if got := e.agentClientIDs(t, e.a.tenant.ID); !slices.Equal(got, agentsBefore) {
+				t.Errorf("a refused createAgent registered an agent in A: %v, was %v", got, agentsBefore)
+			}
+			e.bUnchanged(t, before)
+
+			// Control: A's owner as the sponsor.
+			in["sponsorEmail"] = "owner@a.example"
+			var p struct {
+				ClientID string
+				Agent    struct{ ID, SponsorID string }
+			}
+			e.mutateA(t, op, "createAgent", map[string]any{"in": in}, &p)
+			got, err := e.c.Agent.Query().Where(agent.ClientID(p.ClientID)).Only(e.sysAll)
+			if err != nil || got.TenantID != e.a.tenant.ID || id(got.ID) != p.Agent.ID || p.Agent.SponsorID != id(e.a.owner.UserID) {
+				t.Errorf("new agent %+v: %v, %v; want it in A, sponsored by A's owner", p, got, err)
+			}
+			if c := e.app(t, p.ClientID); c.TenantID != e.a.tenant.ID {
+				t.Errorf("the new agent's client is in tenant %d; want A", c.TenantID)
+			}
+			e.bUnchanged(t, before)
+		}},
+		{field: "Mutation.registerSubagent", name: "A's agent's subagent lands in A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			tok := e.mustAgentToken(t, e.a.slug, e.a.agent.ClientID, e.a.agentKey)
+			op := `mutation($in: RegisterSubagentInput!) { registerSubagent(input: $in) { clientID agent { id parentID depth } } }`
+			vars := map[string]any{"in": map[string]any{"name": "sub of A", "scopes": []string{"a:read"}, "jwks": newAgentKey(t).jwks(t)}}
+			// In B, A's agent's token is nobody's.
+			if r := e.as(t, e.b.slug, tok, op, vars); r.status != http.StatusUnauthorized || !slices.Equal(r.codes(), []string{"UNAUTHENTICATED"}) {
+				t.Errorf("A's agent's token at /t/b/graphql: status %d, codes %v; want 401 UNAUTHENTICATED", r.status, r.codes())
+			}
+			e.bUnchanged(t, before)
+			r := e.as(t, e.a.slug, tok, op, vars)
+			var p struct {
+				ClientID string
+				Agent    struct {
+					ID, ParentID string
+					Depth        int
+				}
+			}
+			r.field(t, "registerSubagent", &p)
+			if len(r.Errors) != 0 {
+				t.Fatalf("registerSubagent in A: %+v", r.Errors)
+			}
+			got, err := e.c.Agent.Query().Where(agent.ClientID(p.ClientID)).Only(e.sysAll)
+			if err != nil || got.TenantID != e.a.tenant.ID || got.ParentID != e.a.agent.ID || got.Depth != 1 {
+				t.Errorf("new subagent %+v: %v, %v; want it in A under A's agent", p, got, err)
+			}
+			if c := e.app(t, p.ClientID); c.TenantID != e.a.tenant.ID {
+				t.Errorf("the subagent's client is in tenant %d; want A", c.TenantID)
+			}
+			e.bUnchanged(t, before)
+		}},
+		{field: "Mutation.suspendAgent", name: "B's agent is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { suspendAgent(id: $id) { id status } }`
+			own, _ := newAgent(t, e.fx, e.a.system, "suspend me", "owner@a.example", "a:read")
+			mutationOnB(t, e, op, "suspendAgent", map[string]any{"id": id(e.b.agent.ID)}, map[string]any{"id": id(own.ID)},
+				map[string]any{"id": id(e.b.agent.ID + 1_000_000)})
+			if got := e.agentRow(t, own.ID); got.Status != agent.StatusSuspended {
+				t.Errorf("suspendAgent(A's own agent) left it %s", got.Status)
+			}
+		}},
+		{field: "Mutation.resumeAgent", name: "B's agent is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { resumeAgent(id: $id) { id status } }`
+			own, _ := newAgent(t, e.fx, e.a.system, "resume me", "owner@a.example", "a:read")
+			if _, err := e.fx.agents.SetStatus(e.a.system, own.ID, registry.Suspended); err != nil {
+				t.Fatal(err)
+			}
+			// B's suspended agent stays suspended.
+			mutationOnB(t, e, op, "resumeAgent", map[string]any{"id": id(e.b.offAgent.ID)}, map[string]any{"id": id(own.ID)},
+				map[string]any{"id": id(e.b.offAgent.ID + 1_000_000)})
+			if got := e.agentRow(t, own.ID); got.Status != agent.StatusActive {
+				t.Errorf("resumeAgent(A's own agent) left it %s", got.Status)
+			}
+		}},
+		{field: "Mutation.revokeAgent", name: "B's agent is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { revokeAgent(id: $id) { id status } }`
+			own, _ := newAgent(t, e.fx, e.a.system, "revoke me", "owner@a.example", "a:read")
+			ownGrant := giveGrant(t, e.fx, e.a.system, e.a.member.UserID, own.ID, "a:read")
+			// B's agent keeps its grant.
+			mutationOnB(t, e, op, "revokeAgent", map[string]any{"id": id(e.b.agent.ID)}, map[string]any{"id": id(own.ID)},
+				map[string]any{"id": id(e.b.agent.ID + 1_000_000)})
+			mutationOnB(t, e, op, "revokeAgent", map[string]any{"id": id(e.b.offAgent.ID)}, nil,
+				map[string]any{"id": id(e.b.offAgent.ID + 1_000_000)})
+			if got := e.agentRow(t, own.ID); got.Status != agent.StatusRevoked {
+				t.Errorf("revokeAgent(A's own agent) left it %s", got.Status)
+			}
+			if g, err := e.c.DelegationGrant.Get(e.sysAll, ownGrant.ID); err != nil || g.Status != delegationgrant.StatusRevoked {
+				t.Errorf("revokeAgent(A's own agent) left its grant %v (%v)", g, err)
+			}
+		}},
+		{field: "Mutation.revokeDelegationGrant", name: "B's grant is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!) { revokeDelegationGrant(id: $id) { id status revokedAt } }`
+			own := giveGrant(t, e.fx, e.a.system, e.a.member.UserID, e.a.agent.ID, "a:read")
+			mutationOnB(t, e, op, "revokeDelegationGrant", map[string]any{"id": id(e.b.grant.ID)}, nil,
+				map[string]any{"id": id(e.b.grant.ID + 1_000_000)})
+			// B's stray grant names A's member's user id: only its tenant differs.
+			mutationOnBBy(t, e, e.asAMember, op, "revokeDelegationGrant", map[string]any{"id": id(e.strayGrant.ID)},
+				map[string]any{"id": id(own.ID)}, map[string]any{"id": id(e.strayGrant.ID + 1_000_000)})
+			for _, g := range []*ent.DelegationGrant{e.b.grant, e.strayGrant} {
+				if got, err := e.c.DelegationGrant.Get(e.sysAll, g.ID); err != nil || got.Status != delegationgrant.StatusActive {
+					t.Errorf("B's grant %d: %v, %v; want it active", g.ID, got, err)
+				}
+			}
+			if got, err := e.c.DelegationGrant.Get(e.sysAll, own.ID); err != nil || got.Status != delegationgrant.StatusRevoked {
+				t.Errorf("revokeDelegationGrant(A's member's own grant) left it %v (%v)", got, err)
+			}
+		}},
 	}
+}
+
+// agentClientIDs lists a workspace's agents' client ids, sorted, read as
+// the system.
+func (e *env) agentClientIDs(t *testing.T, tenantID int) []string {
+	t.Helper()
+	ids, err := e.c.Agent.Query().Where(agent.TenantID(tenantID)).Select(agent.FieldClientID).Strings(e.sysAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// agentRow reads an agent as the system.
+func (e *env) agentRow(t *testing.T, agentID int) *ent.Agent {
+	t.Helper()
+	a, err := e.c.Agent.Get(e.sysAll, agentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// sortedIDs renders ids as GraphQL IDs, sorted as strings (as listed
+// sorts them).
+func sortedIDs(ids []int) []string {
+	out := make([]string, len(ids))
+	for i, n := range ids {
+		out[i] = id(n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // asAMember runs an operation as A's member, signed in with a session.
@@ -1254,7 +1555,8 @@ func (l testLog) Write(p []byte) (int, error) {
 var cheap = password.Params{MemoryKiB: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
 
 // newEnv builds two workspaces, a and b, on db and serves the GraphQL API
-// wired as cmd/mandate wires it: sessions, account flows and the issuer.
+// and the issuer wired as cmd/mandate wires them: sessions, account flows,
+// the issuer with the agent registry as its authority, and the grants.
 func newEnv(t *testing.T, db *database.DB) *env {
 	t.Helper()
 	c := db.Client
@@ -1273,25 +1575,34 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss := issuer.New(issuer.Config{Client: c, Tenants: ts, Keys: signing, Flows: fx.flows, Audit: rec,
-		BaseURL: "http://mandate.test", MasterSecret: []byte(strings.Repeat("m", 32)), Log: log})
+	// The issuer names itself by the server's address: a client assertion's
+	// audience is its token endpoint there.
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
 	fx.keys = signing
 	fx.clients = clients.NewService(c, rec)
+	fx.agents = registry.NewService(c, rec, fx.clients)
+	fx.grants = delegation.NewService(c, rec)
+	iss := issuer.New(issuer.Config{Client: c, Tenants: ts, Keys: signing, Flows: fx.flows, Audit: rec,
+		BaseURL: srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: fx.agents}})
 	fx.clients.OnChange = iss.ForgetClient
+	ts.OnSettingsChange = iss.ForgetWorkspace
 	e := &env{
-		c: c, ts: ts, fx: fx, mailed: mailed,
+		srv: srv, c: c, ts: ts, fx: fx, mailed: mailed,
 		a:      newWorkspace(t, fx, "a"),
 		b:      newWorkspace(t, fx, "b"),
 		sysAll: viewer.AsSystem(context.Background(), "test: check"),
 	}
 	e.stray, e.strayRefresh = connect(t, fx, e.b.system, e.a.member.UserID, e.b.app.ClientID)
+	e.strayGrant = giveGrant(t, fx, e.b.system, e.a.member.UserID, e.b.agent.ID, "b:read")
 	mux := http.NewServeMux()
+	iss.Mount(mux)
 	mux.Handle("/t/{slug}/graphql", graph.NewHandler(c, ts, log).
 		WithSessions(signin.NewHandler(fx.flows, ts)).
 		WithAccounts(fx.flows).
-		WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: fx.clients, Keys: signing}))
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+		WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: fx.clients, Keys: signing, Agents: fx.agents, Grants: fx.grants}))
+	srv.Config.Handler = mux
 	return e
 }
 
@@ -1303,7 +1614,7 @@ func TestGraphQLIsolation(t *testing.T) {
 		t.Run("A's token in B", func(t *testing.T) {
 			for _, q := range []string{`{ tenant { id } }`, `mutation { updateTenantSettings(input: {name: "pwned"}) { id } }`,
 				`mutation { inviteMember(input: {email: "intruder@a.example", role: owner}) { id } }`, `{ devOutbox { messages { id } } }`,
-				`{ oauthClients { clientID } }`, `mutation { rotateSigningKey { kid } }`} {
+				`{ oauthClients { clientID } }`, `mutation { rotateSigningKey { kid } }`, `{ agents { id } }`, `{ delegationGrants { id } }`} {
 				r := e.as(t, "b", e.a.secret, q, nil)
 				if r.status != http.StatusUnauthorized || !slices.Equal(r.codes(), []string{"UNAUTHENTICATED"}) || len(r.Data) != 0 {
 					t.Errorf("A's token at /t/b/graphql: status %d, codes %v, data %v; want 401 UNAUTHENTICATED", r.status, r.codes(), r.Data)

@@ -1,7 +1,12 @@
 package graph
 
 import (
+	"context"
+
+	"github.com/mandatehq/mandate/agents/registry"
+	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/graph/model"
+	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants/settings"
 )
 
@@ -26,4 +31,19 @@ func scopeDefinitions(st settings.Tenant) []*model.ScopeDefinition {
 		}
 	}
 	return out
+}
+
+func (r *Resolver) agentsOrErr() (*registry.Service, error) {
+	if r.issuer == nil || r.issuer.Agents == nil {
+		return nil, apperr.New(apperr.Internal, "agents are not configured")
+	}
+	return r.issuer.Agents, nil
+}
+
+func (r *Resolver) setAgentStatus(ctx context.Context, id int, status string) ([]*ent.Agent, error) {
+	ag, err := r.agentsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	return ag.SetStatus(ctx, id, status)
 }

@@ -7,6 +7,8 @@
 package graph
 
 import (
+	"github.com/mandatehq/mandate/agents/delegation"
+	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/issuer"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
@@ -29,6 +31,9 @@ type IssuerServices struct {
 	Issuer  *issuer.Issuer
 	Clients *clients.Service
 	Keys    *keys.Manager
+	// Agents is the agent registry (nil where agents are not served).
+	Agents *registry.Service
+	Grants *delegation.Service
 }
 
 func (r *Resolver) issuerOrErr() (*IssuerServices, error) {

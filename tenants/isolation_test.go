@@ -12,9 +12,11 @@ import (
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/migrate"
@@ -66,6 +68,8 @@ type side struct {
 	oauthToken *ent.OAuthToken
 	consent    *ent.OAuthConsent
 	device     *ent.DeviceAuthorization
+	agent      *ent.Agent
+	grant      *ent.DelegationGrant
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -246,6 +250,22 @@ func consentRows(cs []*ent.OAuthConsent, err error) ([]row, error) {
 func deviceRows(ds []*ent.DeviceAuthorization, err error) ([]row, error) {
 	out := make([]row, len(ds))
 	for i, x := range ds {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func agentRows(as []*ent.Agent, err error) ([]row, error) {
+	out := make([]row, len(as))
+	for i, x := range as {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func grantRows(gs []*ent.DelegationGrant, err error) ([]row, error) {
+	out := make([]row, len(gs))
+	for i, x := range gs {
 		out[i] = row{x.ID, x.TenantID, x.String()}
 	}
 	return out, err
@@ -850,6 +870,79 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "Agent", table: agent.Table,
+			of: func(s side) int { return s.agent.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return agentRows(c.Agent.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Agent.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Agent.Query().Where(agent.ID(id)).Count(ctx)
+			},
+			// Reviving or widening another workspace's agent.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Agent.Update().Where(agent.ID(id)).SetScopeCeiling([]string{"admin"}).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Agent.UpdateOneID(id).SetScopeCeiling([]string{"admin"}).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Agent.Delete().Where(agent.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Agent.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.Agent.Create().SetTenantID(tid).SetName("planted").SetSponsorID(1).SetScopeCeiling([]string{"openid"}).
+					SetCreatedByKind(agent.CreatedByKindSystem).SetClientID("planted").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(agent.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Agent.Query().Where(agent.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.Agent.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "DelegationGrant", table: delegationgrant.Table,
+			of: func(s side) int { return s.grant.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return grantRows(c.DelegationGrant.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.DelegationGrant.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DelegationGrant.Query().Where(delegationgrant.ID(id)).Count(ctx)
+			},
+			// Widening another workspace's grant.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DelegationGrant.Update().Where(delegationgrant.ID(id)).SetScopes([]string{"admin"}).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.DelegationGrant.UpdateOneID(id).SetScopes([]string{"admin"}).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DelegationGrant.Delete().Where(delegationgrant.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.DelegationGrant.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.DelegationGrant.Create().SetTenantID(tid).SetUserID(1).SetAgentID(1).SetScopes([]string{"openid"}).SetExpiresAt(forgedTime).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(delegationgrant.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.DelegationGrant.Query().Where(delegationgrant.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.DelegationGrant.Get(ctx, id)
+					}),
+			},
+		},
 	}
 }
 
@@ -935,7 +1028,16 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetClientID("app-" + slug).SetExpiresAt(now.Add(time.Hour)).SetInterval(5).Save(sys); err != nil {
 		t.Fatalf("create device authorization in %s: %v", slug, err)
 	}
+	if s.agent, err = c.Agent.Create().SetName("Agent " + slug).SetSponsorID(s.owner.ID).SetScopeCeiling([]string{"openid"}).
+		SetCreatedByKind(agent.CreatedByKindSystem).SetClientID("agent-" + slug).Save(sys); err != nil {
+		t.Fatalf("create agent in %s: %v", slug, err)
+	}
+	if s.grant, err = c.DelegationGrant.Create().SetUserID(s.owner.ID).SetAgentID(s.agent.ID).SetScopes([]string{"openid"}).
+		SetExpiresAt(now.Add(time.Hour)).Save(sys); err != nil {
+		t.Fatalf("create grant in %s: %v", slug, err)
+	}
 	for name, tid := range map[string]int{
+		"agent": s.agent.TenantID, "grant": s.grant.TenantID,
 		"oauth client": s.oauthApp.TenantID, "oauth token": s.oauthToken.TenantID,
 		"consent": s.consent.TenantID, "device authorization": s.device.TenantID,
 		"session": s.session.TenantID, "one-time token": s.ott.TenantID,

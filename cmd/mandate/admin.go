@@ -1,14 +1,22 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
 
+	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
@@ -504,5 +512,90 @@ func (a *app) scopesCmd() *cobra.Command {
 	}
 	set.Flags().StringArrayVar(&entries, "scope", nil, "a scope as name=description (repeatable; none empties the catalog)")
 	cmd.AddCommand(list, set)
+	return cmd
+}
+
+func (a *app) agentCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "agent", Short: "Manage a workspace's agents"}
+	var (
+		slug, name, role, sponsor, jwksFile, keyDir string
+		scopes, tools, redirects                    []string
+	)
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Register a top-level agent that authenticates with its keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (jwksFile == "") == (keyDir == "") {
+				return errors.New("give exactly one of --jwks-file and --generate-key")
+			}
+			in := registry.NewAgent{Name: name, Role: role, SponsorEmail: sponsor, Ceiling: scopes, Tools: tools, RedirectURIs: redirects}
+			var priv *jose.JSONWebKey
+			if jwksFile != "" {
+				b, err := os.ReadFile(jwksFile)
+				if err != nil {
+					return fmt.Errorf("--jwks-file: %w", err)
+				}
+				in.JWKS = b
+			} else {
+				k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				if err != nil {
+					return err
+				}
+				kid := make([]byte, 9)
+				if _, err := rand.Read(kid); err != nil {
+					return err
+				}
+				priv = &jose.JSONWebKey{Key: k, KeyID: base64.RawURLEncoding.EncodeToString(kid), Algorithm: "ES256", Use: "sig"}
+				pub, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{priv.Public()}})
+				if err != nil {
+					return err
+				}
+				in.JWKS = pub
+			}
+			sys, err := a.openAsOperator(cmd.Context(), slug, "agent create")
+			if err != nil {
+				return err
+			}
+			cs := clients.NewService(a.db.Client, audit.NewRecorder())
+			made, err := registry.NewService(a.db.Client, audit.NewRecorder(), cs).Create(sys, in)
+			if err != nil {
+				return err
+			}
+			out := map[string]any{"id": made.Agent.ID, "client_id": made.Client.ClientID, "name": made.Agent.Name, "tenant": slug,
+				"sponsor": strings.ToLower(strings.TrimSpace(sponsor)), "scopes": made.Agent.ScopeCeiling, "tools": made.Agent.Tools,
+				"token_endpoint_auth_method": made.Client.TokenEndpointAuthMethod}
+			if priv != nil {
+				if err := os.MkdirAll(keyDir, 0o700); err != nil {
+					return err
+				}
+				b, err := json.MarshalIndent(priv, "", "  ")
+				if err != nil {
+					return err
+				}
+				path := filepath.Join(keyDir, made.Client.ClientID+".jwk.json")
+				if err := os.WriteFile(path, b, 0o600); err != nil {
+					return err
+				}
+				out["private_key_file"] = path
+				out["kid"] = priv.KeyID
+			}
+			return a.emit(out, "agent %d client_id %s", made.Agent.ID, made.Client.ClientID)
+		},
+	}
+	fl := create.Flags()
+	fl.StringVar(&slug, "tenant", "", "the workspace's slug (required)")
+	fl.StringVar(&name, "name", "", "the agent's name (required)")
+	fl.StringVar(&role, "role", "", "what the agent is for")
+	fl.StringVar(&sponsor, "sponsor", "", "the email of the member accountable for the agent (required)")
+	fl.StringSliceVar(&scopes, "scopes", nil, "the agent's scope ceiling, comma-separated (required)")
+	fl.StringSliceVar(&tools, "tools", nil, "the tools the agent may use, comma-separated")
+	fl.StringArrayVar(&redirects, "redirect-uri", nil, "a redirect URI for delegation in the browser (repeatable)")
+	fl.StringVar(&jwksFile, "jwks-file", "", "the agent's public JWK set")
+	fl.StringVar(&keyDir, "generate-key", "", "generate an ES256 key and write its private JWK into this directory (0600)")
+	for _, f := range []string{"tenant", "name", "sponsor", "scopes"} {
+		_ = create.MarkFlagRequired(f)
+	}
+	cmd.AddCommand(create)
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,6 +152,22 @@ func TestCLIContract(t *testing.T) {
 			}
 			if sc := c.object("scopes", "list", "--tenant", "acme", "--json"); !strings.Contains(fmt.Sprint(sc), "Read your invoices") {
 				t.Fatalf("scopes list = %v", sc)
+			}
+			keyDir := t.TempDir()
+			c.object("user", "create", "--tenant", "acme", "--email", "sponsor@acme.example", "--verified", "--json")
+			ag := c.object("agent", "create", "--tenant", "acme", "--name", "Planner", "--sponsor", "sponsor@acme.example",
+				"--scopes", "openid,invoices:read", "--generate-key", keyDir, "--json")
+			requireKeys(t, ag, "id", "client_id", "private_key_file")
+			if info, err := os.Stat(ag["private_key_file"].(string)); err != nil || info.Mode().Perm() != 0o600 {
+				t.Fatalf("private key file: %v %v", info, err)
+			}
+			if _, _, err := c.run("agent", "create", "--tenant", "acme", "--name", "X", "--sponsor", "nobody@acme.example",
+				"--scopes", "openid", "--generate-key", keyDir, "--json"); err == nil {
+				t.Fatal("an agent without a real sponsor was registered")
+			}
+			if _, _, err := c.run("agent", "create", "--tenant", "acme", "--name", "X", "--sponsor", "sponsor@acme.example",
+				"--scopes", "openid", "--json"); err == nil {
+				t.Fatal("an agent without keys was registered")
 			}
 			m := c.object("migrate", "--json")
 			if m["version"] != m["latest"] {

@@ -75,6 +75,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.keysCmd(),
 		a.clientCmd(),
 		a.scopesCmd(),
+		a.agentCmd(),
 	)
 	return root
 }

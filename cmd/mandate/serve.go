@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mandatehq/mandate/agents/delegation"
+	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
@@ -88,10 +90,13 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cs := clients.NewService(a.db.Client, audit.NewRecorder())
+	reg := registry.NewService(a.db.Client, audit.NewRecorder(), cs)
 	iss := issuer.New(issuer.Config{Client: a.db.Client, Tenants: a.tenants, Keys: signing, Flows: flows,
-		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log})
+		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log, Authority: registry.Authority{S: reg}})
+	cs.OnChange = iss.ForgetClient
 	a.tenants.OnSettingsChange = iss.ForgetWorkspace
-	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss)
+	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss, reg)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -153,7 +158,7 @@ func (a *app) signinFlows(base string) (*signin.Flows, error) {
 var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account", "confirm-email", "accept-invitation"}
 
 // newHandler mounts every route and the middleware around them.
-func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager, iss *issuer.Issuer) http.Handler {
+func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager, iss *issuer.Issuer, reg *registry.Service) http.Handler {
 	mux := http.NewServeMux()
 	if iss != nil {
 		iss.Mount(mux) // with the JWKS, which makes a new workspace's first key
@@ -186,7 +191,8 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 	if iss != nil {
 		cs := clients.NewService(ts.Client(), audit.NewRecorder())
 		cs.OnChange = iss.ForgetClient
-		gh = gh.WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: cs, Keys: signing})
+		gh = gh.WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: cs, Keys: signing, Agents: reg,
+			Grants: delegation.NewService(ts.Client(), audit.NewRecorder())})
 	}
 	mux.Handle("/t/{slug}/graphql", httpx.Methods(gh, http.MethodPost, http.MethodOptions))
 	mux.Handle("/t/{slug}/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -285,7 +285,7 @@ func TestHTTPHygiene(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db), nil))
+	srv := httptest.NewServer(newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db), nil, nil))
 	defer srv.Close()
 
 	// node > (user > membership) x 7 > id: deeper than the limit.
@@ -368,7 +368,7 @@ func TestHSTSOnlyOverHTTPS(t *testing.T) {
 	for _, https := range []bool{true, false} {
 		rec := httptest.NewRecorder()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		newHandler(log, ts, db.Ping, https, testFlows(db, ts, log), testKeys(t, db), nil).
+		newHandler(log, ts, db.Ping, https, testFlows(db, ts, log), testKeys(t, db), nil, nil).
 			ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != https {
 			t.Fatalf("https=%v: HSTS present=%v", https, got)
@@ -378,8 +378,12 @@ func TestHSTSOnlyOverHTTPS(t *testing.T) {
 
 // testFlows builds the sign-in flows over db with the dev outbox.
 func testFlows(db *database.DB, ts *tenants.Service, log *slog.Logger) *signin.Flows {
+	return testFlowsAt(db, ts, log, "http://127.0.0.1:8080")
+}
+
+func testFlowsAt(db *database.DB, ts *tenants.Service, log *slog.Logger, base string) *signin.Flows {
 	a := &app{db: db, tenants: ts, log: log}
-	f, err := a.signinFlows("http://127.0.0.1:8080")
+	f, err := a.signinFlows(base)
 	if err != nil {
 		panic(err)
 	}
@@ -391,7 +395,7 @@ func TestHostedPagesAreServed(t *testing.T) {
 	db := testdb.Open(t, "sqlite3")
 	ts := tenants.NewService(db.Client, audit.NewRecorder())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db), nil)
+	h := newHandler(log, ts, db.Ping, false, testFlows(db, ts, log), testKeys(t, db), nil, nil)
 	for _, p := range append(hostedPages, "verify-email?token=x", "reset-password?token=x") {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/t/acme/"+p, nil))

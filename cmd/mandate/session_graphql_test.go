@@ -45,7 +45,7 @@ func TestGraphQLAcceptsTheSessionCookieWithCSRF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv.Config.Handler = newHandler(log, ts, db.Ping, false, flows, testKeys(t, db), nil)
+		srv.Config.Handler = newHandler(log, ts, db.Ping, false, flows, testKeys(t, db), nil, nil)
 
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar}

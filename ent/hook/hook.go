@@ -21,6 +21,18 @@ func (f APITokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.APITokenMutation", m)
 }
 
+// The AgentFunc type is an adapter to allow the use of ordinary
+// function as Agent mutator.
+type AgentFunc func(context.Context, *ent.AgentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AgentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AgentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentMutation", m)
+}
+
 // The AuditChainFunc type is an adapter to allow the use of ordinary
 // function as AuditChain mutator.
 type AuditChainFunc func(context.Context, *ent.AuditChainMutation) (ent.Value, error)
@@ -43,6 +55,18 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
+}
+
+// The DelegationGrantFunc type is an adapter to allow the use of ordinary
+// function as DelegationGrant mutator.
+type DelegationGrantFunc func(context.Context, *ent.DelegationGrantMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DelegationGrantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DelegationGrantMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DelegationGrantMutation", m)
 }
 
 // The DeviceAuthorizationFunc type is an adapter to allow the use of ordinary

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_tokens\":0,\"audit_chains\":21474836480,\"audit_events\":4294967296,\"device_authorizations\":60129542144,\"memberships\":8589934592,\"oauth_clients\":47244640256,\"oauth_consents\":51539607552,\"oauth_tokens\":55834574848,\"one_time_tokens\":25769803776,\"outbox_messages\":30064771072,\"sessions\":34359738368,\"signing_keys\":42949672960,\"tenants\":12884901888,\"throttles\":38654705664,\"users\":17179869184}"
+const IncrementStarts = "{\"agents\":64424509440,\"api_tokens\":0,\"audit_chains\":21474836480,\"audit_events\":4294967296,\"delegation_grants\":68719476736,\"device_authorizations\":60129542144,\"memberships\":8589934592,\"oauth_clients\":47244640256,\"oauth_consents\":51539607552,\"oauth_tokens\":55834574848,\"one_time_tokens\":25769803776,\"outbox_messages\":30064771072,\"sessions\":34359738368,\"signing_keys\":42949672960,\"tenants\":12884901888,\"throttles\":38654705664,\"users\":17179869184}"

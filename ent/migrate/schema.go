@@ -45,6 +45,52 @@ var (
 			},
 		},
 	}
+	// AgentsColumns holds the columns for the "agents" table.
+	AgentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "role", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "sponsor_id", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "suspended", "revoked"}, Default: "active"},
+		{Name: "scope_ceiling", Type: field.TypeJSON},
+		{Name: "tools", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_by_kind", Type: field.TypeEnum, Enums: []string{"human", "agent", "system"}},
+		{Name: "created_by_id", Type: field.TypeInt, Default: 0},
+		{Name: "parent_id", Type: field.TypeInt, Default: 0},
+		{Name: "depth", Type: field.TypeInt, Default: 0},
+		{Name: "parent_run", Type: field.TypeString, Default: ""},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
+		{Name: "client_id", Type: field.TypeString, Unique: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// AgentsTable holds the schema information for the "agents" table.
+	AgentsTable = &schema.Table{
+		Name:       "agents",
+		Columns:    AgentsColumns,
+		PrimaryKey: []*schema.Column{AgentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "agents_tenants_tenant",
+				Columns:    []*schema.Column{AgentsColumns[16]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "agent_tenant_id_parent_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentsColumns[16], AgentsColumns[11]},
+			},
+			{
+				Name:    "agent_tenant_id_sponsor_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentsColumns[16], AgentsColumns[5]},
+			},
+		},
+	}
 	// AuditChainsColumns holds the columns for the "audit_chains" table.
 	AuditChainsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -144,6 +190,47 @@ var (
 			},
 		},
 	}
+	// DelegationGrantsColumns holds the columns for the "delegation_grants" table.
+	DelegationGrantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "agent_id", Type: field.TypeInt},
+		{Name: "scopes", Type: field.TypeJSON},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "authorization_details", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "revoked"}, Default: "active"},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_by", Type: field.TypeString, Default: ""},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// DelegationGrantsTable holds the schema information for the "delegation_grants" table.
+	DelegationGrantsTable = &schema.Table{
+		Name:       "delegation_grants",
+		Columns:    DelegationGrantsColumns,
+		PrimaryKey: []*schema.Column{DelegationGrantsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "delegation_grants_tenants_tenant",
+				Columns:    []*schema.Column{DelegationGrantsColumns[11]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "delegationgrant_tenant_id_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{DelegationGrantsColumns[11], DelegationGrantsColumns[3]},
+			},
+			{
+				Name:    "delegationgrant_tenant_id_agent_id",
+				Unique:  false,
+				Columns: []*schema.Column{DelegationGrantsColumns[11], DelegationGrantsColumns[4]},
+			},
+		},
+	}
 	// DeviceAuthorizationsColumns holds the columns for the "device_authorizations" table.
 	DeviceAuthorizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -225,6 +312,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "client_id", Type: field.TypeString, Unique: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"app", "agent"}, Default: "app"},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "secret_hash", Type: field.TypeString, Default: ""},
 		{Name: "public", Type: field.TypeBool, Default: false},
@@ -255,7 +343,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "oauth_clients_tenants_tenant",
-				Columns:    []*schema.Column{OauthClientsColumns[24]},
+				Columns:    []*schema.Column{OauthClientsColumns[25]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -264,7 +352,7 @@ var (
 			{
 				Name:    "oauthclient_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{OauthClientsColumns[24], OauthClientsColumns[4]},
+				Columns: []*schema.Column{OauthClientsColumns[25], OauthClientsColumns[5]},
 			},
 		},
 	}
@@ -308,6 +396,7 @@ var (
 		{Name: "client_id", Type: field.TypeString},
 		{Name: "subject", Type: field.TypeString, Default: ""},
 		{Name: "sid", Type: field.TypeString, Default: ""},
+		{Name: "grant_id", Type: field.TypeInt, Default: 0},
 		{Name: "active", Type: field.TypeBool, Default: true},
 		{Name: "requested_at", Type: field.TypeTime},
 		{Name: "expires_at", Type: field.TypeTime},
@@ -322,7 +411,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "oauth_tokens_tenants_tenant",
-				Columns:    []*schema.Column{OauthTokensColumns[11]},
+				Columns:    []*schema.Column{OauthTokensColumns[12]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -341,12 +430,17 @@ var (
 			{
 				Name:    "oauthtoken_tenant_id_client_id_subject",
 				Unique:  false,
-				Columns: []*schema.Column{OauthTokensColumns[11], OauthTokensColumns[4], OauthTokensColumns[5]},
+				Columns: []*schema.Column{OauthTokensColumns[12], OauthTokensColumns[4], OauthTokensColumns[5]},
 			},
 			{
 				Name:    "oauthtoken_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{OauthTokensColumns[9]},
+				Columns: []*schema.Column{OauthTokensColumns[10]},
+			},
+			{
+				Name:    "oauthtoken_grant_id",
+				Unique:  false,
+				Columns: []*schema.Column{OauthTokensColumns[7]},
 			},
 		},
 	}
@@ -573,8 +667,10 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AgentsTable,
 		AuditChainsTable,
 		AuditEventsTable,
+		DelegationGrantsTable,
 		DeviceAuthorizationsTable,
 		MembershipsTable,
 		OauthClientsTable,
@@ -595,6 +691,10 @@ func init() {
 	APITokensTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
+	AgentsTable.ForeignKeys[0].RefTable = TenantsTable
+	AgentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
 	AuditChainsTable.ForeignKeys[0].RefTable = TenantsTable
 	AuditChainsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
@@ -602,6 +702,10 @@ func init() {
 	AuditEventsTable.ForeignKeys[0].RefTable = TenantsTable
 	AuditEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	DelegationGrantsTable.ForeignKeys[0].RefTable = TenantsTable
+	DelegationGrantsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	DeviceAuthorizationsTable.ForeignKeys[0].RefTable = TenantsTable
 	DeviceAuthorizationsTable.Annotation = &entsql.Annotation{

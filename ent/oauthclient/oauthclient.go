@@ -26,6 +26,8 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldClientID holds the string denoting the client_id field in the database.
 	FieldClientID = "client_id"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
 	// FieldSecretHash holds the string denoting the secret_hash field in the database.
@@ -86,6 +88,7 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldClientID,
+	FieldKind,
 	FieldName,
 	FieldSecretHash,
 	FieldPublic,
@@ -157,6 +160,32 @@ var (
 	// DefaultRegistrationTokenHash holds the default value on creation for the "registration_token_hash" field.
 	DefaultRegistrationTokenHash string
 )
+
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindApp is the default value of the Kind enum.
+const DefaultKind = KindApp
+
+// Kind values.
+const (
+	KindApp   Kind = "app"
+	KindAgent Kind = "agent"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindApp, KindAgent:
+		return nil
+	default:
+		return fmt.Errorf("oauthclient: invalid enum value for kind field: %q", k)
+	}
+}
 
 // TokenFormat defines the type for the "token_format" enum field.
 type TokenFormat string
@@ -237,6 +266,11 @@ func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByClientID orders the results by the client_id field.
 func ByClientID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldClientID, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
 }
 
 // ByName orders the results by the name field.
@@ -321,6 +355,24 @@ func newTenantStep() *sqlgraph.Step {
 		sqlgraph.To(TenantInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, TenantTable, TenantColumn),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Kind) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Kind) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Kind(str)
+	if err := KindValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Kind", str)
+	}
+	return nil
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

@@ -300,6 +300,26 @@ func ClientIDContainsFold(v string) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldContainsFold(FieldClientID, v))
 }
 
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotIn(FieldKind, vs...))
+}
+
 // NameEQ applies the EQ predicate on the "name" field.
 func NameEQ(v string) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldEQ(FieldName, v))

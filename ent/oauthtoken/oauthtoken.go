@@ -31,6 +31,8 @@ const (
 	FieldSubject = "subject"
 	// FieldSid holds the string denoting the sid field in the database.
 	FieldSid = "sid"
+	// FieldGrantID holds the string denoting the grant_id field in the database.
+	FieldGrantID = "grant_id"
 	// FieldActive holds the string denoting the active field in the database.
 	FieldActive = "active"
 	// FieldRequestedAt holds the string denoting the requested_at field in the database.
@@ -62,6 +64,7 @@ var Columns = []string{
 	FieldClientID,
 	FieldSubject,
 	FieldSid,
+	FieldGrantID,
 	FieldActive,
 	FieldRequestedAt,
 	FieldExpiresAt,
@@ -90,6 +93,8 @@ var (
 	DefaultSubject string
 	// DefaultSid holds the default value on creation for the "sid" field.
 	DefaultSid string
+	// DefaultGrantID holds the default value on creation for the "grant_id" field.
+	DefaultGrantID int
 	// DefaultActive holds the default value on creation for the "active" field.
 	DefaultActive bool
 )
@@ -163,6 +168,11 @@ func BySubject(opts ...sql.OrderTermOption) OrderOption {
 // BySid orders the results by the sid field.
 func BySid(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSid, opts...).ToFunc()
+}
+
+// ByGrantID orders the results by the grant_id field.
+func ByGrantID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGrantID, opts...).ToFunc()
 }
 
 // ByActive orders the results by the active field.

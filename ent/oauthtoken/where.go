@@ -85,6 +85,11 @@ func Sid(v string) predicate.OAuthToken {
 	return predicate.OAuthToken(sql.FieldEQ(FieldSid, v))
 }
 
+// GrantID applies equality check predicate on the "grant_id" field. It's identical to GrantIDEQ.
+func GrantID(v int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldEQ(FieldGrantID, v))
+}
+
 // Active applies equality check predicate on the "active" field. It's identical to ActiveEQ.
 func Active(v bool) predicate.OAuthToken {
 	return predicate.OAuthToken(sql.FieldEQ(FieldActive, v))
@@ -468,6 +473,46 @@ func SidEqualFold(v string) predicate.OAuthToken {
 // SidContainsFold applies the ContainsFold predicate on the "sid" field.
 func SidContainsFold(v string) predicate.OAuthToken {
 	return predicate.OAuthToken(sql.FieldContainsFold(FieldSid, v))
+}
+
+// GrantIDEQ applies the EQ predicate on the "grant_id" field.
+func GrantIDEQ(v int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldEQ(FieldGrantID, v))
+}
+
+// GrantIDNEQ applies the NEQ predicate on the "grant_id" field.
+func GrantIDNEQ(v int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldNEQ(FieldGrantID, v))
+}
+
+// GrantIDIn applies the In predicate on the "grant_id" field.
+func GrantIDIn(vs ...int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldIn(FieldGrantID, vs...))
+}
+
+// GrantIDNotIn applies the NotIn predicate on the "grant_id" field.
+func GrantIDNotIn(vs ...int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldNotIn(FieldGrantID, vs...))
+}
+
+// GrantIDGT applies the GT predicate on the "grant_id" field.
+func GrantIDGT(v int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldGT(FieldGrantID, v))
+}
+
+// GrantIDGTE applies the GTE predicate on the "grant_id" field.
+func GrantIDGTE(v int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldGTE(FieldGrantID, v))
+}
+
+// GrantIDLT applies the LT predicate on the "grant_id" field.
+func GrantIDLT(v int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldLT(FieldGrantID, v))
+}
+
+// GrantIDLTE applies the LTE predicate on the "grant_id" field.
+func GrantIDLTE(v int) predicate.OAuthToken {
+	return predicate.OAuthToken(sql.FieldLTE(FieldGrantID, v))
 }
 
 // ActiveEQ applies the EQ predicate on the "active" field.

@@ -9,11 +9,17 @@ import (
 // APIToken is the predicate function for apitoken builders.
 type APIToken func(*sql.Selector)
 
+// Agent is the predicate function for agent builders.
+type Agent func(*sql.Selector)
+
 // AuditChain is the predicate function for auditchain builders.
 type AuditChain func(*sql.Selector)
 
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
+
+// DelegationGrant is the predicate function for delegationgrant builders.
+type DelegationGrant func(*sql.Selector)
 
 // DeviceAuthorization is the predicate function for deviceauthorization builders.
 type DeviceAuthorization func(*sql.Selector)

@@ -135,6 +135,30 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The AgentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AgentQueryRuleFunc func(context.Context, *ent.AgentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AgentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AgentQuery", q)
+}
+
+// The AgentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AgentMutationRuleFunc func(context.Context, *ent.AgentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AgentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AgentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentMutation", m)
+}
+
 // The AuditChainQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditChainQueryRuleFunc func(context.Context, *ent.AuditChainQuery) error
@@ -181,6 +205,30 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
+}
+
+// The DelegationGrantQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DelegationGrantQueryRuleFunc func(context.Context, *ent.DelegationGrantQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DelegationGrantQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DelegationGrantQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DelegationGrantQuery", q)
+}
+
+// The DelegationGrantMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DelegationGrantMutationRuleFunc func(context.Context, *ent.DelegationGrantMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DelegationGrantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DelegationGrantMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DelegationGrantMutation", m)
 }
 
 // The DeviceAuthorizationQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -508,9 +556,13 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.AgentQuery:
+		return q.Filter(), nil
 	case *ent.AuditChainQuery:
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
+		return q.Filter(), nil
+	case *ent.DelegationGrantQuery:
 		return q.Filter(), nil
 	case *ent.DeviceAuthorizationQuery:
 		return q.Filter(), nil
@@ -545,9 +597,13 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
 		return m.Filter(), nil
+	case *ent.AgentMutation:
+		return m.Filter(), nil
 	case *ent.AuditChainMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
+		return m.Filter(), nil
+	case *ent.DelegationGrantMutation:
 		return m.Filter(), nil
 	case *ent.DeviceAuthorizationMutation:
 		return m.Filter(), nil

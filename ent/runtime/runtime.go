@@ -6,9 +6,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
@@ -81,6 +83,75 @@ func init() {
 	apitokenDescCreatedBy := apitokenFields[4].Descriptor()
 	// apitoken.DefaultCreatedBy holds the default value on creation for the created_by field.
 	apitoken.DefaultCreatedBy = apitokenDescCreatedBy.Default.(string)
+	agentMixin := schema.Agent{}.Mixin()
+	agent.Policy = privacy.NewPolicies(agentMixin[0], schema.Agent{})
+	agent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := agent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	agentMixinHooks0 := agentMixin[0].Hooks()
+
+	agent.Hooks[1] = agentMixinHooks0[0]
+	agentMixinFields1 := agentMixin[1].Fields()
+	_ = agentMixinFields1
+	agentFields := schema.Agent{}.Fields()
+	_ = agentFields
+	// agentDescCreatedAt is the schema descriptor for created_at field.
+	agentDescCreatedAt := agentMixinFields1[0].Descriptor()
+	// agent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	agent.DefaultCreatedAt = agentDescCreatedAt.Default.(func() time.Time)
+	// agentDescUpdatedAt is the schema descriptor for updated_at field.
+	agentDescUpdatedAt := agentMixinFields1[1].Descriptor()
+	// agent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	agent.DefaultUpdatedAt = agentDescUpdatedAt.Default.(func() time.Time)
+	// agent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	agent.UpdateDefaultUpdatedAt = agentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// agentDescName is the schema descriptor for name field.
+	agentDescName := agentFields[0].Descriptor()
+	// agent.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	agent.NameValidator = func() func(string) error {
+		validators := agentDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// agentDescRole is the schema descriptor for role field.
+	agentDescRole := agentFields[1].Descriptor()
+	// agent.DefaultRole holds the default value on creation for the role field.
+	agent.DefaultRole = agentDescRole.Default.(string)
+	// agent.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	agent.RoleValidator = agentDescRole.Validators[0].(func(string) error)
+	// agentDescCreatedByID is the schema descriptor for created_by_id field.
+	agentDescCreatedByID := agentFields[7].Descriptor()
+	// agent.DefaultCreatedByID holds the default value on creation for the created_by_id field.
+	agent.DefaultCreatedByID = agentDescCreatedByID.Default.(int)
+	// agentDescParentID is the schema descriptor for parent_id field.
+	agentDescParentID := agentFields[8].Descriptor()
+	// agent.DefaultParentID holds the default value on creation for the parent_id field.
+	agent.DefaultParentID = agentDescParentID.Default.(int)
+	// agentDescDepth is the schema descriptor for depth field.
+	agentDescDepth := agentFields[9].Descriptor()
+	// agent.DefaultDepth holds the default value on creation for the depth field.
+	agent.DefaultDepth = agentDescDepth.Default.(int)
+	// agent.DepthValidator is a validator for the "depth" field. It is called by the builders before save.
+	agent.DepthValidator = agentDescDepth.Validators[0].(func(int) error)
+	// agentDescParentRun is the schema descriptor for parent_run field.
+	agentDescParentRun := agentFields[10].Descriptor()
+	// agent.DefaultParentRun holds the default value on creation for the parent_run field.
+	agent.DefaultParentRun = agentDescParentRun.Default.(string)
 	auditchainMixin := schema.AuditChain{}.Mixin()
 	auditchain.Policy = privacy.NewPolicies(auditchainMixin[0], schema.AuditChain{})
 	auditchain.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -186,6 +257,41 @@ func init() {
 	auditeventDescRequestID := auditeventFields[22].Descriptor()
 	// auditevent.DefaultRequestID holds the default value on creation for the request_id field.
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
+	delegationgrantMixin := schema.DelegationGrant{}.Mixin()
+	delegationgrant.Policy = privacy.NewPolicies(delegationgrantMixin[0], schema.DelegationGrant{})
+	delegationgrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := delegationgrant.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	delegationgrantMixinHooks0 := delegationgrantMixin[0].Hooks()
+
+	delegationgrant.Hooks[1] = delegationgrantMixinHooks0[0]
+	delegationgrantMixinFields1 := delegationgrantMixin[1].Fields()
+	_ = delegationgrantMixinFields1
+	delegationgrantFields := schema.DelegationGrant{}.Fields()
+	_ = delegationgrantFields
+	// delegationgrantDescCreatedAt is the schema descriptor for created_at field.
+	delegationgrantDescCreatedAt := delegationgrantMixinFields1[0].Descriptor()
+	// delegationgrant.DefaultCreatedAt holds the default value on creation for the created_at field.
+	delegationgrant.DefaultCreatedAt = delegationgrantDescCreatedAt.Default.(func() time.Time)
+	// delegationgrantDescUpdatedAt is the schema descriptor for updated_at field.
+	delegationgrantDescUpdatedAt := delegationgrantMixinFields1[1].Descriptor()
+	// delegationgrant.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	delegationgrant.DefaultUpdatedAt = delegationgrantDescUpdatedAt.Default.(func() time.Time)
+	// delegationgrant.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	delegationgrant.UpdateDefaultUpdatedAt = delegationgrantDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// delegationgrantDescAuthorizationDetails is the schema descriptor for authorization_details field.
+	delegationgrantDescAuthorizationDetails := delegationgrantFields[4].Descriptor()
+	// delegationgrant.DefaultAuthorizationDetails holds the default value on creation for the authorization_details field.
+	delegationgrant.DefaultAuthorizationDetails = delegationgrantDescAuthorizationDetails.Default.(string)
+	// delegationgrantDescRevokedBy is the schema descriptor for revoked_by field.
+	delegationgrantDescRevokedBy := delegationgrantFields[7].Descriptor()
+	// delegationgrant.DefaultRevokedBy holds the default value on creation for the revoked_by field.
+	delegationgrant.DefaultRevokedBy = delegationgrantDescRevokedBy.Default.(string)
 	deviceauthorizationMixin := schema.DeviceAuthorization{}.Mixin()
 	deviceauthorization.Policy = privacy.NewPolicies(deviceauthorizationMixin[0], schema.DeviceAuthorization{})
 	deviceauthorization.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -271,7 +377,7 @@ func init() {
 	// oauthclient.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	oauthclient.UpdateDefaultUpdatedAt = oauthclientDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// oauthclientDescName is the schema descriptor for name field.
-	oauthclientDescName := oauthclientFields[1].Descriptor()
+	oauthclientDescName := oauthclientFields[2].Descriptor()
 	// oauthclient.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	oauthclient.NameValidator = func() func(string) error {
 		validators := oauthclientDescName.Validators
@@ -289,43 +395,43 @@ func init() {
 		}
 	}()
 	// oauthclientDescSecretHash is the schema descriptor for secret_hash field.
-	oauthclientDescSecretHash := oauthclientFields[2].Descriptor()
+	oauthclientDescSecretHash := oauthclientFields[3].Descriptor()
 	// oauthclient.DefaultSecretHash holds the default value on creation for the secret_hash field.
 	oauthclient.DefaultSecretHash = oauthclientDescSecretHash.Default.(string)
 	// oauthclientDescPublic is the schema descriptor for public field.
-	oauthclientDescPublic := oauthclientFields[3].Descriptor()
+	oauthclientDescPublic := oauthclientFields[4].Descriptor()
 	// oauthclient.DefaultPublic holds the default value on creation for the public field.
 	oauthclient.DefaultPublic = oauthclientDescPublic.Default.(bool)
 	// oauthclientDescJwks is the schema descriptor for jwks field.
-	oauthclientDescJwks := oauthclientFields[9].Descriptor()
+	oauthclientDescJwks := oauthclientFields[10].Descriptor()
 	// oauthclient.DefaultJwks holds the default value on creation for the jwks field.
 	oauthclient.DefaultJwks = oauthclientDescJwks.Default.(string)
 	// oauthclientDescJwksURI is the schema descriptor for jwks_uri field.
-	oauthclientDescJwksURI := oauthclientFields[10].Descriptor()
+	oauthclientDescJwksURI := oauthclientFields[11].Descriptor()
 	// oauthclient.DefaultJwksURI holds the default value on creation for the jwks_uri field.
 	oauthclient.DefaultJwksURI = oauthclientDescJwksURI.Default.(string)
 	// oauthclientDescRequirePar is the schema descriptor for require_par field.
-	oauthclientDescRequirePar := oauthclientFields[12].Descriptor()
+	oauthclientDescRequirePar := oauthclientFields[13].Descriptor()
 	// oauthclient.DefaultRequirePar holds the default value on creation for the require_par field.
 	oauthclient.DefaultRequirePar = oauthclientDescRequirePar.Default.(bool)
 	// oauthclientDescBackchannelLogoutURI is the schema descriptor for backchannel_logout_uri field.
-	oauthclientDescBackchannelLogoutURI := oauthclientFields[14].Descriptor()
+	oauthclientDescBackchannelLogoutURI := oauthclientFields[15].Descriptor()
 	// oauthclient.DefaultBackchannelLogoutURI holds the default value on creation for the backchannel_logout_uri field.
 	oauthclient.DefaultBackchannelLogoutURI = oauthclientDescBackchannelLogoutURI.Default.(string)
 	// oauthclientDescAccessTokenTTL is the schema descriptor for access_token_ttl field.
-	oauthclientDescAccessTokenTTL := oauthclientFields[17].Descriptor()
+	oauthclientDescAccessTokenTTL := oauthclientFields[18].Descriptor()
 	// oauthclient.DefaultAccessTokenTTL holds the default value on creation for the access_token_ttl field.
 	oauthclient.DefaultAccessTokenTTL = oauthclientDescAccessTokenTTL.Default.(int)
 	// oauthclient.AccessTokenTTLValidator is a validator for the "access_token_ttl" field. It is called by the builders before save.
 	oauthclient.AccessTokenTTLValidator = oauthclientDescAccessTokenTTL.Validators[0].(func(int) error)
 	// oauthclientDescRefreshTokenTTL is the schema descriptor for refresh_token_ttl field.
-	oauthclientDescRefreshTokenTTL := oauthclientFields[18].Descriptor()
+	oauthclientDescRefreshTokenTTL := oauthclientFields[19].Descriptor()
 	// oauthclient.DefaultRefreshTokenTTL holds the default value on creation for the refresh_token_ttl field.
 	oauthclient.DefaultRefreshTokenTTL = oauthclientDescRefreshTokenTTL.Default.(int)
 	// oauthclient.RefreshTokenTTLValidator is a validator for the "refresh_token_ttl" field. It is called by the builders before save.
 	oauthclient.RefreshTokenTTLValidator = oauthclientDescRefreshTokenTTL.Validators[0].(func(int) error)
 	// oauthclientDescRegistrationTokenHash is the schema descriptor for registration_token_hash field.
-	oauthclientDescRegistrationTokenHash := oauthclientFields[19].Descriptor()
+	oauthclientDescRegistrationTokenHash := oauthclientFields[20].Descriptor()
 	// oauthclient.DefaultRegistrationTokenHash holds the default value on creation for the registration_token_hash field.
 	oauthclient.DefaultRegistrationTokenHash = oauthclientDescRegistrationTokenHash.Default.(string)
 	oauthconsentMixin := schema.OAuthConsent{}.Mixin()
@@ -378,8 +484,12 @@ func init() {
 	oauthtokenDescSid := oauthtokenFields[5].Descriptor()
 	// oauthtoken.DefaultSid holds the default value on creation for the sid field.
 	oauthtoken.DefaultSid = oauthtokenDescSid.Default.(string)
+	// oauthtokenDescGrantID is the schema descriptor for grant_id field.
+	oauthtokenDescGrantID := oauthtokenFields[6].Descriptor()
+	// oauthtoken.DefaultGrantID holds the default value on creation for the grant_id field.
+	oauthtoken.DefaultGrantID = oauthtokenDescGrantID.Default.(int)
 	// oauthtokenDescActive is the schema descriptor for active field.
-	oauthtokenDescActive := oauthtokenFields[6].Descriptor()
+	oauthtokenDescActive := oauthtokenFields[7].Descriptor()
 	// oauthtoken.DefaultActive holds the default value on creation for the active field.
 	oauthtoken.DefaultActive = oauthtokenDescActive.Default.(bool)
 	onetimetokenMixin := schema.OneTimeToken{}.Mixin()

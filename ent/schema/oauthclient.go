@@ -18,6 +18,8 @@ type OAuthClient struct{ ent.Schema }
 func (OAuthClient) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("client_id").Unique().Immutable(),
+		// app: an application; agent: an agent's own credentials.
+		field.Enum("kind").Values("app", "agent").Default("app").Immutable(),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.String("secret_hash").Default("").Sensitive(),
 		field.Bool("public").Default(false).Immutable(),

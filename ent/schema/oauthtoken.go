@@ -27,6 +27,8 @@ func (OAuthToken) Fields() []ent.Field {
 		field.String("subject").Default("").Immutable(),
 		// The browser session the user signed in with (the ID token's sid).
 		field.String("sid").Default("").Immutable(),
+		// The delegation grant a token was issued under; 0 for none.
+		field.Int("grant_id").Default(0).Immutable(),
 		field.Bool("active").Default(true),
 		field.Time("requested_at").Immutable(),
 		field.Time("expires_at").Immutable(),
@@ -42,6 +44,7 @@ func (OAuthToken) Indexes() []ent.Index {
 		index.Fields("request_id"),
 		index.Fields("tenant_id", "client_id", "subject"),
 		index.Fields("expires_at"),
+		index.Fields("grant_id"),
 	}
 }
 

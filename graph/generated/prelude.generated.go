@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -1623,6 +1625,26 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋagentᚐStatus(ctx context.Context, v any) (agent.Status, error) {
+	var res agent.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋagentᚐStatus(ctx context.Context, sel ast.SelectionSet, v agent.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋdelegationgrantᚐStatus(ctx context.Context, v any) (delegationgrant.Status, error) {
+	var res delegationgrant.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋdelegationgrantᚐStatus(ctx context.Context, sel ast.SelectionSet, v delegationgrant.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋoauthclientᚐSigningAlg(ctx context.Context, v any) (oauthclient.SigningAlg, error) {
 	var res oauthclient.SigningAlg
 	err := res.UnmarshalGQL(v)
@@ -1865,6 +1887,18 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalIntID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalIntID(v)
 	return res
 }
 

@@ -60,6 +60,21 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Agent struct {
+		ClientID     func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Depth        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Name         func(childComplexity int) int
+		ParentID     func(childComplexity int) int
+		ParentRun    func(childComplexity int) int
+		Role         func(childComplexity int) int
+		ScopeCeiling func(childComplexity int) int
+		SponsorID    func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Tools        func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action           func(childComplexity int) int
 		ActorID          func(childComplexity int) int
@@ -112,9 +127,25 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	CreateAgentPayload struct {
+		Agent    func(childComplexity int) int
+		ClientID func(childComplexity int) int
+	}
+
 	CreateOAuthClientPayload struct {
 		Client       func(childComplexity int) int
 		ClientSecret func(childComplexity int) int
+	}
+
+	DelegationGrant struct {
+		AgentID   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		RevokedAt func(childComplexity int) int
+		Scopes    func(childComplexity int) int
+		Status    func(childComplexity int) int
+		UserID    func(childComplexity int) int
 	}
 
 	DeleteUserPayload struct {
@@ -157,6 +188,7 @@ type ComplexityRoot struct {
 		AddMember               func(childComplexity int, input model.AddMemberInput) int
 		ChangeMemberRole        func(childComplexity int, id int, role membership.Role) int
 		CreateAPIToken          func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateAgent             func(childComplexity int, input model.CreateAgentInput) int
 		CreateOAuthClient       func(childComplexity int, input model.CreateOAuthClientInput) int
 		DeleteUser              func(childComplexity int, id int) int
 		DisableOAuthClient      func(childComplexity int, clientID string) int
@@ -164,12 +196,17 @@ type ComplexityRoot struct {
 		EnableOAuthClient       func(childComplexity int, clientID string) int
 		EnableUser              func(childComplexity int, id int) int
 		InviteMember            func(childComplexity int, input model.InviteMemberInput) int
+		RegisterSubagent        func(childComplexity int, input model.RegisterSubagentInput) int
 		RemoveMember            func(childComplexity int, id int) int
+		ResumeAgent             func(childComplexity int, id int) int
 		RevokeAPIToken          func(childComplexity int, id int) int
+		RevokeAgent             func(childComplexity int, id int) int
 		RevokeConnectedApp      func(childComplexity int, clientID string) int
+		RevokeDelegationGrant   func(childComplexity int, id int) int
 		RevokeUserSessions      func(childComplexity int, userID int) int
 		RotateOAuthClientSecret func(childComplexity int, clientID string) int
 		RotateSigningKey        func(childComplexity int, alg string, publishForMinutes *int) int
+		SuspendAgent            func(childComplexity int, id int) int
 		UpdateOAuthClient       func(childComplexity int, clientID string, input model.UpdateOAuthClientInput) int
 		UpdateScopeCatalog      func(childComplexity int, scopes []*model.ScopeDefinitionInput) int
 		UpdateTenantSettings    func(childComplexity int, input model.UpdateTenantSettingsInput) int
@@ -214,18 +251,20 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
-		AuditEvents   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		ConnectedApps func(childComplexity int) int
-		DevOutbox     func(childComplexity int, first *int) int
-		Members       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
-		Node          func(childComplexity int, id int) int
-		Nodes         func(childComplexity int, ids []int) int
-		OauthClients  func(childComplexity int) int
-		ScopeCatalog  func(childComplexity int) int
-		SigningKeys   func(childComplexity int) int
-		Tenant        func(childComplexity int) int
-		Viewer        func(childComplexity int) int
+		APITokens        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		Agents           func(childComplexity int) int
+		AuditEvents      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		ConnectedApps    func(childComplexity int) int
+		DelegationGrants func(childComplexity int) int
+		DevOutbox        func(childComplexity int, first *int) int
+		Members          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		Node             func(childComplexity int, id int) int
+		Nodes            func(childComplexity int, ids []int) int
+		OauthClients     func(childComplexity int) int
+		ScopeCatalog     func(childComplexity int) int
+		SigningKeys      func(childComplexity int) int
+		Tenant           func(childComplexity int) int
+		Viewer           func(childComplexity int) int
 	}
 
 	RemoveMemberPayload struct {
@@ -418,6 +457,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APITokenEdge.Node(childComplexity), true
+
+	case "Agent.clientID":
+		if e.ComplexityRoot.Agent.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.ClientID(childComplexity), true
+	case "Agent.createdAt":
+		if e.ComplexityRoot.Agent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.CreatedAt(childComplexity), true
+	case "Agent.depth":
+		if e.ComplexityRoot.Agent.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Depth(childComplexity), true
+	case "Agent.id":
+		if e.ComplexityRoot.Agent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.ID(childComplexity), true
+	case "Agent.name":
+		if e.ComplexityRoot.Agent.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Name(childComplexity), true
+	case "Agent.parentID":
+		if e.ComplexityRoot.Agent.ParentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.ParentID(childComplexity), true
+	case "Agent.parentRun":
+		if e.ComplexityRoot.Agent.ParentRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.ParentRun(childComplexity), true
+	case "Agent.role":
+		if e.ComplexityRoot.Agent.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Role(childComplexity), true
+	case "Agent.scopeCeiling":
+		if e.ComplexityRoot.Agent.ScopeCeiling == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.ScopeCeiling(childComplexity), true
+	case "Agent.sponsorID":
+		if e.ComplexityRoot.Agent.SponsorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.SponsorID(childComplexity), true
+	case "Agent.status":
+		if e.ComplexityRoot.Agent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Status(childComplexity), true
+	case "Agent.tools":
+		if e.ComplexityRoot.Agent.Tools == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Tools(childComplexity), true
 
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
@@ -646,6 +758,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
 
+	case "CreateAgentPayload.agent":
+		if e.ComplexityRoot.CreateAgentPayload.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateAgentPayload.Agent(childComplexity), true
+	case "CreateAgentPayload.clientID":
+		if e.ComplexityRoot.CreateAgentPayload.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateAgentPayload.ClientID(childComplexity), true
+
 	case "CreateOAuthClientPayload.client":
 		if e.ComplexityRoot.CreateOAuthClientPayload.Client == nil {
 			break
@@ -658,6 +783,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateOAuthClientPayload.ClientSecret(childComplexity), true
+
+	case "DelegationGrant.agentID":
+		if e.ComplexityRoot.DelegationGrant.AgentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.AgentID(childComplexity), true
+	case "DelegationGrant.createdAt":
+		if e.ComplexityRoot.DelegationGrant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.CreatedAt(childComplexity), true
+	case "DelegationGrant.expiresAt":
+		if e.ComplexityRoot.DelegationGrant.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.ExpiresAt(childComplexity), true
+	case "DelegationGrant.id":
+		if e.ComplexityRoot.DelegationGrant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.ID(childComplexity), true
+	case "DelegationGrant.revokedAt":
+		if e.ComplexityRoot.DelegationGrant.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.RevokedAt(childComplexity), true
+	case "DelegationGrant.scopes":
+		if e.ComplexityRoot.DelegationGrant.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.Scopes(childComplexity), true
+	case "DelegationGrant.status":
+		if e.ComplexityRoot.DelegationGrant.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.Status(childComplexity), true
+	case "DelegationGrant.userID":
+		if e.ComplexityRoot.DelegationGrant.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DelegationGrant.UserID(childComplexity), true
 
 	case "DeleteUserPayload.deletedID":
 		if e.ComplexityRoot.DeleteUserPayload.DeletedID == nil {
@@ -806,6 +980,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.createAgent":
+		if e.ComplexityRoot.Mutation.CreateAgent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAgent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAgent(childComplexity, args["input"].(model.CreateAgentInput)), true
 	case "Mutation.createOAuthClient":
 		if e.ComplexityRoot.Mutation.CreateOAuthClient == nil {
 			break
@@ -883,6 +1068,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.InviteMember(childComplexity, args["input"].(model.InviteMemberInput)), true
+	case "Mutation.registerSubagent":
+		if e.ComplexityRoot.Mutation.RegisterSubagent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerSubagent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterSubagent(childComplexity, args["input"].(model.RegisterSubagentInput)), true
 	case "Mutation.removeMember":
 		if e.ComplexityRoot.Mutation.RemoveMember == nil {
 			break
@@ -894,6 +1090,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveMember(childComplexity, args["id"].(int)), true
+	case "Mutation.resumeAgent":
+		if e.ComplexityRoot.Mutation.ResumeAgent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeAgent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeAgent(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -905,6 +1112,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
+	case "Mutation.revokeAgent":
+		if e.ComplexityRoot.Mutation.RevokeAgent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAgent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAgent(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeConnectedApp":
 		if e.ComplexityRoot.Mutation.RevokeConnectedApp == nil {
 			break
@@ -916,6 +1134,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeConnectedApp(childComplexity, args["clientID"].(string)), true
+	case "Mutation.revokeDelegationGrant":
+		if e.ComplexityRoot.Mutation.RevokeDelegationGrant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeDelegationGrant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeDelegationGrant(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeUserSessions":
 		if e.ComplexityRoot.Mutation.RevokeUserSessions == nil {
 			break
@@ -949,6 +1178,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateSigningKey(childComplexity, args["alg"].(string), args["publishForMinutes"].(*int)), true
+	case "Mutation.suspendAgent":
+		if e.ComplexityRoot.Mutation.SuspendAgent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendAgent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendAgent(childComplexity, args["id"].(int)), true
 	case "Mutation.updateOAuthClient":
 		if e.ComplexityRoot.Mutation.UpdateOAuthClient == nil {
 			break
@@ -1171,6 +1411,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder), args["where"].(*ent.APITokenWhereInput)), true
+	case "Query.agents":
+		if e.ComplexityRoot.Query.Agents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Agents(childComplexity), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -1188,6 +1434,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ConnectedApps(childComplexity), true
+	case "Query.delegationGrants":
+		if e.ComplexityRoot.Query.DelegationGrants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DelegationGrants(childComplexity), true
 	case "Query.devOutbox":
 		if e.ComplexityRoot.Query.DevOutbox == nil {
 			break
@@ -1607,10 +1859,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
+			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
 			graphql.NewInputUnmarshaler("CreateOAuthClientInput", ec.unmarshalInputCreateOAuthClientInput),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
+			graphql.NewInputUnmarshaler("RegisterSubagentInput", ec.unmarshalInputRegisterSubagentInput),
 			graphql.NewInputUnmarshaler("ScopeDefinitionInput", ec.unmarshalInputScopeDefinitionInput),
 			graphql.NewInputUnmarshaler("SessionOrder", ec.unmarshalInputSessionOrder),
 			graphql.NewInputUnmarshaler("SessionWhereInput", ec.unmarshalInputSessionWhereInput),
@@ -1696,6 +1950,144 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../agents.graphqls", Input: `# Agents: principals of their own, subagent trees, and the grants people
+# give them.
+
+"""
+An AI agent of the workspace: an OAuth client that authenticates with its keys.
+"""
+type Agent {
+  id: ID!
+  clientID: String!
+  name: String!
+  role: String!
+  """
+  The member accountable for the agent.
+  """
+  sponsorID: ID!
+  """
+  active, suspended or revoked.
+  """
+  status: String!
+  """
+  The most the agent may ever be given.
+  """
+  scopeCeiling: [String!]!
+  tools: [String!]!
+  """
+  0 for a top-level agent; a subagent is one deeper than its parent.
+  """
+  depth: Int!
+  """
+  The parent agent's id; null for a top-level agent.
+  """
+  parentID: ID
+  parentRun: String!
+  createdAt: Time!
+}
+
+"""
+Authority a person gave an agent: scopes, until when.
+"""
+type DelegationGrant {
+  id: ID!
+  userID: ID!
+  agentID: ID!
+  scopes: [String!]!
+  expiresAt: Time!
+  """
+  active or revoked (an expired grant stays active in name but gives nothing).
+  """
+  status: String!
+  revokedAt: Time
+  createdAt: Time!
+}
+
+input CreateAgentInput {
+  name: String!
+  role: String
+  """
+  The email of the member accountable for the agent.
+  """
+  sponsorEmail: String!
+  scopes: [String!]!
+  tools: [String!]
+  """
+  The agent's public JWK set (JSON), or jwksURI.
+  """
+  jwks: String
+  jwksURI: String
+  """
+  Redirect URIs for delegation in the browser.
+  """
+  redirectUris: [String!]
+}
+
+input RegisterSubagentInput {
+  name: String!
+  role: String
+  """
+  Within the parent's ceiling.
+  """
+  scopes: [String!]!
+  """
+  Within the parent's tools.
+  """
+  tools: [String!]
+  jwks: String
+  jwksURI: String
+  """
+  The parent's run that registers this subagent.
+  """
+  parentRun: String
+}
+
+type CreateAgentPayload {
+  agent: Agent!
+  """
+  The agent's OAuth client_id.
+  """
+  clientID: String!
+}
+
+extend type Query {
+  """
+  The workspace's agents, top-level first.
+  """
+  agents: [Agent!]!
+  """
+  Grants the viewer may see: admins all; people the grants they gave and those to agents they sponsor.
+  """
+  delegationGrants: [DelegationGrant!]!
+}
+
+extend type Mutation {
+  """
+  Register a top-level agent. Admins only.
+  """
+  createAgent(input: CreateAgentInput!): CreateAgentPayload!
+  """
+  Register a subagent of the calling agent, which authenticates with its own access token.
+  """
+  registerSubagent(input: RegisterSubagentInput!): CreateAgentPayload!
+  """
+  Suspend an agent and its descendants: their tokens stop working at once. Admins, the sponsor, or an ancestor agent.
+  """
+  suspendAgent(id: ID!): [Agent!]!
+  """
+  Resume a suspended agent and its suspended descendants.
+  """
+  resumeAgent(id: ID!): [Agent!]!
+  """
+  Revoke an agent and its descendants for good, with their grants.
+  """
+  revokeAgent(id: ID!): [Agent!]!
+  """
+  Revoke a delegation grant: the person who gave it, the agent's sponsor, or an admin.
+  """
+  revokeDelegationGrant(id: ID!): DelegationGrant!
+}
+`, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
 type APIToken implements Node {
@@ -3520,6 +3912,36 @@ func (ec *executionContext) childFields_APITokenEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type APITokenEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Agent_id(ctx, field)
+	case "clientID":
+		return ec.fieldContext_Agent_clientID(ctx, field)
+	case "name":
+		return ec.fieldContext_Agent_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Agent_role(ctx, field)
+	case "sponsorID":
+		return ec.fieldContext_Agent_sponsorID(ctx, field)
+	case "status":
+		return ec.fieldContext_Agent_status(ctx, field)
+	case "scopeCeiling":
+		return ec.fieldContext_Agent_scopeCeiling(ctx, field)
+	case "tools":
+		return ec.fieldContext_Agent_tools(ctx, field)
+	case "depth":
+		return ec.fieldContext_Agent_depth(ctx, field)
+	case "parentID":
+		return ec.fieldContext_Agent_parentID(ctx, field)
+	case "parentRun":
+		return ec.fieldContext_Agent_parentRun(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Agent_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Agent", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3624,6 +4046,16 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateAgentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agent":
+		return ec.fieldContext_CreateAgentPayload_agent(ctx, field)
+	case "clientID":
+		return ec.fieldContext_CreateAgentPayload_clientID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateAgentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateOAuthClientPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "client":
@@ -3632,6 +4064,28 @@ func (ec *executionContext) childFields_CreateOAuthClientPayload(ctx context.Con
 		return ec.fieldContext_CreateOAuthClientPayload_clientSecret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateOAuthClientPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DelegationGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DelegationGrant_id(ctx, field)
+	case "userID":
+		return ec.fieldContext_DelegationGrant_userID(ctx, field)
+	case "agentID":
+		return ec.fieldContext_DelegationGrant_agentID(ctx, field)
+	case "scopes":
+		return ec.fieldContext_DelegationGrant_scopes(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DelegationGrant_expiresAt(ctx, field)
+	case "status":
+		return ec.fieldContext_DelegationGrant_status(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_DelegationGrant_revokedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DelegationGrant_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DelegationGrant", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -37,6 +37,26 @@ type CreateAPITokenPayload struct {
 	Token string `json:"token"`
 }
 
+type CreateAgentInput struct {
+	Name string  `json:"name"`
+	Role *string `json:"role,omitempty"`
+	// The email of the member accountable for the agent.
+	SponsorEmail string   `json:"sponsorEmail"`
+	Scopes       []string `json:"scopes"`
+	Tools        []string `json:"tools,omitempty"`
+	// The agent's public JWK set (JSON), or jwksURI.
+	Jwks    *string `json:"jwks,omitempty"`
+	JwksURI *string `json:"jwksURI,omitempty"`
+	// Redirect URIs for delegation in the browser.
+	RedirectUris []string `json:"redirectUris,omitempty"`
+}
+
+type CreateAgentPayload struct {
+	Agent *ent.Agent `json:"agent"`
+	// The agent's OAuth client_id.
+	ClientID string `json:"clientID"`
+}
+
 type CreateOAuthClientInput struct {
 	Name                   string   `json:"name"`
 	RedirectUris           []string `json:"redirectUris,omitempty"`
@@ -87,6 +107,19 @@ type Invitation struct {
 type InviteMemberInput struct {
 	Email string          `json:"email"`
 	Role  membership.Role `json:"role"`
+}
+
+type RegisterSubagentInput struct {
+	Name string  `json:"name"`
+	Role *string `json:"role,omitempty"`
+	// Within the parent's ceiling.
+	Scopes []string `json:"scopes"`
+	// Within the parent's tools.
+	Tools   []string `json:"tools,omitempty"`
+	Jwks    *string  `json:"jwks,omitempty"`
+	JwksURI *string  `json:"jwksURI,omitempty"`
+	// The parent's run that registers this subagent.
+	ParentRun *string `json:"parentRun,omitempty"`
 }
 
 type RemoveMemberPayload struct {

@@ -6,6 +6,7 @@ package settings
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -36,6 +37,14 @@ type Tenant struct {
 	// Scopes is the workspace's scope catalog: what its apps and agents may
 	// ask for, described to the people asked to consent.
 	Scopes []Scope `json:"scopes,omitempty"`
+	// Agents: the lifetime of an agent's own tokens (default 5 minutes),
+	// how deep subagents may nest (default 3), the longest delegation a
+	// person may give (default 30 days), and whether agents may use a
+	// shared secret instead of keys (default no).
+	AgentTokenMinutes int  `json:"agentTokenMinutes,omitempty"`
+	MaxAgentDepth     int  `json:"maxAgentDepth,omitempty"`
+	MaxGrantDays      int  `json:"maxGrantDays,omitempty"`
+	AllowAgentSecrets bool `json:"allowAgentSecrets,omitempty"`
 	// ClientRegistration is the dynamic client registration policy
 	// (RFC 7591): off (the default), token (an admin's API token serves as
 	// the initial access token) or open.
@@ -79,6 +88,15 @@ func (s Tenant) Validate() error {
 	if s.IDTokenMinutes < 0 || s.IDTokenMinutes > 24*60 {
 		problems = append(problems, "idTokenMinutes must be between 1 and 1440 (0 for the default)")
 	}
+	if s.AgentTokenMinutes < 0 || s.AgentTokenMinutes > 60 {
+		problems = append(problems, "agentTokenMinutes must be between 1 and 60 (0 for the default)")
+	}
+	if s.MaxAgentDepth < 0 || s.MaxAgentDepth > 10 {
+		problems = append(problems, "maxAgentDepth must be between 1 and 10 (0 for the default)")
+	}
+	if s.MaxGrantDays < 0 || s.MaxGrantDays > 365 {
+		problems = append(problems, "maxGrantDays must be between 1 and 365 (0 for the default)")
+	}
 	switch s.ClientRegistration {
 	case "", "off", "token", "open":
 	default:
@@ -94,6 +112,11 @@ func (s Tenant) Validate() error {
 		}
 		if len(sc.Description) > 300 {
 			problems = append(problems, fmt.Sprintf("scope %q: the description is longer than 300 characters", sc.Name))
+		}
+		switch sc.MinRole {
+		case "", "member", "admin", "owner":
+		default:
+			problems = append(problems, fmt.Sprintf("scope %q: minRole must be member, admin or owner", sc.Name))
 		}
 		if seen[sc.Name] {
 			problems = append(problems, fmt.Sprintf("scope %q is listed twice", sc.Name))
@@ -158,6 +181,9 @@ func (s Tenant) IDTokenLifetime() time.Duration {
 type Scope struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
+	// MinRole is the least role that holds the scope (member when empty):
+	// a person can delegate to an agent only scopes their role holds.
+	MinRole string `json:"minRole,omitempty"`
 }
 
 var scopeName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.:/-]{0,99}$`)
@@ -199,4 +225,51 @@ func (s Tenant) KnowsScope(name string) bool {
 		}
 	}
 	return false
+}
+
+// AgentTokenLifetime is how long an agent's own and on-behalf-of access
+// tokens live.
+func (s Tenant) AgentTokenLifetime() time.Duration {
+	if s.AgentTokenMinutes == 0 {
+		return 5 * time.Minute
+	}
+	return time.Duration(s.AgentTokenMinutes) * time.Minute
+}
+
+// AgentDepthLimit is how deep subagents may nest below a top-level agent.
+func (s Tenant) AgentDepthLimit() int {
+	if s.MaxAgentDepth == 0 {
+		return 3
+	}
+	return s.MaxAgentDepth
+}
+
+// GrantLimit is the longest delegation a person may give an agent.
+func (s Tenant) GrantLimit() time.Duration {
+	if s.MaxGrantDays == 0 {
+		return 30 * 24 * time.Hour
+	}
+	return time.Duration(s.MaxGrantDays) * 24 * time.Hour
+}
+
+var roleRank = map[string]int{"member": 1, "admin": 2, "owner": 3}
+
+// ScopesForRole are the scopes a member with role holds: every standard
+// scope and each catalog scope whose minRole the role reaches.
+func (s Tenant) ScopesForRole(role string) []string {
+	out := make([]string, 0, len(StandardScopes)+len(s.Scopes))
+	for _, sc := range StandardScopes {
+		out = append(out, sc.Name)
+	}
+	have := roleRank[role]
+	for _, sc := range s.Scopes {
+		min := sc.MinRole
+		if min == "" {
+			min = "member"
+		}
+		if have > 0 && have >= roleRank[min] && !slices.Contains(out, sc.Name) {
+			out = append(out, sc.Name)
+		}
+	}
+	return out
 }

@@ -37,9 +37,10 @@ const (
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 
-var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode}
+var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode, GrantTokenExchange}
 
 // Client authentication methods.
 const (
@@ -74,6 +75,9 @@ type NewClient struct {
 	AccessTokenTTL, RefreshTokenTTL time.Duration
 	// RegistrationTokenHash is set for a client registered through RFC 7591.
 	RegistrationTokenHash string
+	// Agent makes the client an agent's credentials (set by the agent
+	// registry only).
+	Agent bool
 }
 
 // DefaultScopes are what a client may request when registered with none.
@@ -175,6 +179,12 @@ func random(n int) (string, error) {
 // its secret (empty for public and key-authenticated clients), shown once.
 // Admins only.
 func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, string, error) {
+	return s.CreateIn(ctx, nil, in)
+}
+
+// CreateIn is Create inside tx (the agent registry creates an agent and
+// its client together); with a nil tx it opens its own.
+func (s *Service) CreateIn(ctx context.Context, outer *ent.Tx, in NewClient) (*ent.OAuthClient, string, error) {
 	v := viewer.FromContext(ctx)
 	if !(v.IsSystem() && v.HasTenant()) && !v.Role.AtLeast(viewer.RoleAdmin) {
 		return nil, "", apperr.New(apperr.Forbidden, "only an admin can register applications")
@@ -271,11 +281,13 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 	if err != nil {
 		return nil, "", apperr.Wrap(err, "client id")
 	}
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return nil, "", apperr.Wrap(err, "transaction")
+	tx := outer
+	if tx == nil {
+		if tx, err = s.client.Tx(ctx); err != nil {
+			return nil, "", apperr.Wrap(err, "transaction")
+		}
+		defer func() { _ = tx.Rollback() }()
 	}
-	defer func() { _ = tx.Rollback() }()
 	c := tx.OAuthClient.Create().
 		SetClientID(id).SetName(name).SetPublic(in.Public).SetTokenEndpointAuthMethod(method).
 		SetRedirectUris(in.RedirectURIs).SetGrantTypes(grants).SetScopes(scopes).
@@ -284,6 +296,9 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 		SetBackchannelLogoutURI(in.BackchannelLogoutURI).SetSigningAlg(oauthclient.SigningAlg(alg)).
 		SetAudience(in.Audience).SetAccessTokenTTL(int(in.AccessTokenTTL.Seconds())).
 		SetRefreshTokenTTL(int(in.RefreshTokenTTL.Seconds())).SetRegistrationTokenHash(in.RegistrationTokenHash)
+	if in.Agent {
+		c.SetKind(oauthclient.KindAgent)
+	}
 	if slices.Contains(grants, GrantAuthorizationCode) {
 		c.SetResponseTypes([]string{"code"})
 	}
@@ -298,8 +313,10 @@ func (s *Service) Create(ctx context.Context, in NewClient) (*ent.OAuthClient, s
 		ClientID: id, Details: map[string]string{"name": name, "grants": strings.Join(grants, " "), "auth_method": method, "token_format": format}}); err != nil {
 		return nil, "", apperr.Wrap(err, "audit event")
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, "", apperr.Wrap(fmt.Errorf("commit: %w", err), "client")
+	if outer == nil {
+		if err := tx.Commit(); err != nil {
+			return nil, "", apperr.Wrap(fmt.Errorf("commit: %w", err), "client")
+		}
 	}
 	return out, secret, nil
 }
@@ -357,6 +374,9 @@ func (s *Service) Update(ctx context.Context, clientID string, ch Change) (*ent.
 		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
 		if err != nil {
 			return apperr.Wrap(err, "client")
+		}
+		if err := notAgent(c); err != nil {
+			return err
 		}
 		u := tx.OAuthClient.UpdateOne(c)
 		changed := []string{}
@@ -476,6 +496,9 @@ func (s *Service) RotateSecret(ctx context.Context, clientID string) (*ent.OAuth
 		if err != nil {
 			return apperr.Wrap(err, "client")
 		}
+		if err := notAgent(c); err != nil {
+			return err
+		}
 		if c.SecretHash == "" {
 			return apperr.InvalidField("client", "this client has no secret: it authenticates with %s", c.TokenEndpointAuthMethod)
 		}
@@ -504,6 +527,9 @@ func (s *Service) SetDisabled(ctx context.Context, clientID string, disabled boo
 		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
 		if err != nil {
 			return apperr.Wrap(err, "client")
+		}
+		if err := notAgent(c); err != nil {
+			return err
 		}
 		u := tx.OAuthClient.UpdateOne(c)
 		action := "oauth_client.enabled"
@@ -534,6 +560,9 @@ func (s *Service) SetDisabled(ctx context.Context, clientID string, disabled boo
 	return out, nil
 }
 
+// Forget tells OnChange a client changed outside this service.
+func (s *Service) Forget(ctx context.Context, clientID string) { s.changed(ctx, clientID) }
+
 func (s *Service) changed(ctx context.Context, clientID string) {
 	if s.OnChange != nil {
 		s.OnChange(viewer.FromContext(ctx).TenantID, clientID)
@@ -550,6 +579,15 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 		return err
 	}
 	return apperr.Wrap(tx.Commit(), "commit")
+}
+
+// notAgent refuses to manage an agent's credentials as an application:
+// the agent registry owns them (ceiling, status, subtree).
+func notAgent(c *ent.OAuthClient) error {
+	if c.Kind == oauthclient.KindAgent {
+		return apperr.New(apperr.Forbidden, "this client is an agent's: manage it through the agent (suspend, resume, revoke)")
+	}
+	return nil
 }
 
 // scopeName is what a scope may be called.

@@ -17,6 +17,7 @@ import (
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants/viewer"
@@ -165,10 +166,30 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 	uctx := viewer.NewContext(ctx, v)
 
 	// Consent: remembered per user and client, asked again for new scopes
-	// or when the client says prompt=consent.
+	// or when the client says prompt=consent. An agent is different: the
+	// person delegates, for a time they pick, and only scopes their role
+	// holds; an active grant that covers the request is reused.
 	scopes := []string(ar.GetRequestedScopes())
+	var agentInfo *AgentInfo
+	var grant *ent.DelegationGrant
+	if c.Agent {
+		if agentInfo, err = i.agentFor(ctx, c); err != nil {
+			i.authorizeError(ctx, w, p, ar, err)
+			return
+		}
+		if err := i.withinRole(ctx, u.ID, scopes); err != nil {
+			i.authorizeError(ctx, w, p, ar, err)
+			return
+		}
+		if grant, err = i.activeGrant(ctx, u.ID, agentInfo.ID, scopes); err != nil {
+			i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+	}
 	needConsent := slices.Contains(pr, "consent")
-	if !needConsent {
+	if !needConsent && c.Agent {
+		needConsent = grant == nil
+	} else if !needConsent {
 		granted, err := i.consented(uctx, u.ID, c.ID)
 		if err != nil {
 			i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
@@ -180,6 +201,7 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	sess := i.userSession(p, c, s, u, requestedAt, scopes)
 	if decision := r.PostForm.Get(paramConsent); r.Method == http.MethodPost && decision != "" {
 		if !i.sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.PostForm.Get(paramCSRF)), []byte(session.CSRFFor(tok))) != 1 {
 			i.authorizeError(ctx, w, p, ar, fosite.ErrRequestForbidden.WithHint("The consent did not come from this server's page."))
@@ -189,7 +211,17 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 			i.authorizeError(ctx, w, p, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 			return
 		}
-		if err := i.remember(uctx, u.ID, c.ID, scopes); err != nil {
+		if c.Agent {
+			d := p.settings.GrantLimit()
+			if n, err := strconv.Atoi(r.PostForm.Get("expiry")); err == nil && n >= 0 && n < len(grantDurations) {
+				d = grantDurations[n].D
+			}
+			err = i.store.inTx(uctx, func(tx *ent.Tx) error { return i.delegate(uctx, tx, p, agentInfo, u.ID, scopes, d, sess) })
+			grant = nil
+		} else {
+			err = i.remember(uctx, u.ID, c.ID, scopes)
+		}
+		if err != nil {
 			i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
 			return
 		}
@@ -207,11 +239,12 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 			i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
 			return
 		}
-		i.renderConsent(w, p, c, u, scopes, ar.GetRequestedAudience(), uri, session.CSRFFor(tok))
+		i.renderConsent(w, p, c, u, scopes, ar.GetRequestedAudience(), uri, session.CSRFFor(tok), agentInfo)
 		return
 	}
-
-	sess := i.userSession(p, c, s, u, requestedAt, scopes)
+	if grant != nil {
+		sess.GrantID, sess.GrantExpires, sess.Act = grant.ID, grant.ExpiresAt, []string{agentInfo.ClientID}
+	}
 	for _, sc := range scopes {
 		ar.GrantScope(sc)
 	}
@@ -225,6 +258,56 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.AddParameter("iss", p.issuer)
 	p.oauth.WriteAuthorizeResponse(uctx, w, ar, resp)
+}
+
+// agentFor returns an agent client's agent, refusing an inactive one.
+func (i *Issuer) agentFor(ctx context.Context, c *Client) (*AgentInfo, error) {
+	if i.cfg.Authority == nil {
+		return nil, fosite.ErrServerError.WithHint("Agents are not configured.")
+	}
+	a, err := i.cfg.Authority.Agent(ctx, c.ID)
+	if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err)
+	}
+	if a == nil || !a.Active {
+		return nil, fosite.ErrAccessDenied.WithHint("The agent is not active.")
+	}
+	return a, nil
+}
+
+// withinRole refuses to delegate a scope the person's role does not hold.
+func (i *Issuer) withinRole(ctx context.Context, userID int, scopes []string) error {
+	human, err := i.cfg.Authority.HumanScopes(ctx, userID)
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(human, sc) {
+			return fosite.ErrInvalidScope.WithHintf("You cannot delegate scope %q: your role does not hold it.", sc)
+		}
+	}
+	return nil
+}
+
+// activeGrant finds an active, unexpired grant of the person to the agent
+// that covers scopes.
+func (i *Issuer) activeGrant(ctx context.Context, userID, agentID int, scopes []string) (*ent.DelegationGrant, error) {
+	gs, err := i.cfg.Client.DelegationGrant.Query().Where(delegationgrant.UserID(userID), delegationgrant.AgentID(agentID),
+		delegationgrant.StatusEQ(delegationgrant.StatusActive), delegationgrant.ExpiresAtGT(i.cfg.Now())).
+		Order(ent.Desc(delegationgrant.FieldExpiresAt)).All(viewer.AsSystem(ctx, "find grant"))
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		covers := true
+		for _, sc := range scopes {
+			covers = covers && slices.Contains(g.Scopes, sc)
+		}
+		if covers {
+			return g, nil
+		}
+	}
+	return nil, nil
 }
 
 // sameOrigin accepts a browser post only from our own pages.

@@ -40,6 +40,8 @@ type Client struct {
 	BackchannelLogoutURI   string
 	AccessTokenTTL         time.Duration
 	RefreshTokenTTL        time.Duration
+	// Agent: the client is an agent's own credentials.
+	Agent bool
 	// AssertionAlg is the one algorithm fosite accepts for the client's
 	// private_key_jwt assertions (it compares the header's alg with it).
 	AssertionAlg string
@@ -88,7 +90,7 @@ func clientFrom(r *ent.OAuthClient) (*Client, error) {
 		RedirectURIs: r.RedirectUris, GrantTypes: r.GrantTypes, ResponseTypes: r.ResponseTypes,
 		Scopes: r.Scopes, Audience: r.Audience, AuthMethod: r.TokenEndpointAuthMethod,
 		JWKSURI: r.JwksURI, TokenFormat: string(r.TokenFormat), SigningAlg: string(r.SigningAlg),
-		RequirePAR: r.RequirePar, PostLogoutRedirectURIs: r.PostLogoutRedirectUris,
+		RequirePAR: r.RequirePar, PostLogoutRedirectURIs: r.PostLogoutRedirectUris, Agent: r.Kind == oauthclient.KindAgent,
 		BackchannelLogoutURI: r.BackchannelLogoutURI,
 		AccessTokenTTL:       time.Duration(r.AccessTokenTTL) * time.Second,
 		RefreshTokenTTL:      time.Duration(r.RefreshTokenTTL) * time.Second,

@@ -187,7 +187,12 @@ func (i *Issuer) devicePage(w http.ResponseWriter, r *http.Request) {
 	uctx := viewer.NewContext(ctx, v)
 	approve := r.PostForm.Get("decision") == "approve"
 	if err := i.decideDevice(uctx, p, c, row, s, u, approve); err != nil {
-		data["AskCode"], data["Message"], data["MessageClass"] = true, "That code was already used. Check the code on your device.", "error"
+		msg := "That code was already used. Check the code on your device."
+		var rfc *fosite.RFC6749Error
+		if errors.As(err, &rfc) && rfc.HintField != "" {
+			msg = rfc.HintField
+		}
+		data["AskCode"], data["Message"], data["MessageClass"] = true, msg, "error"
 		renderPage(w, http.StatusConflict, "device", "", data)
 		return
 	}
@@ -217,6 +222,20 @@ func (i *Issuer) decideDevice(ctx context.Context, p *provider, c *Client, row *
 	action := "device.denied"
 	if approve {
 		sess := i.userSession(p, c, s, u, i.cfg.Now(), row.Scopes)
+		if c.Agent {
+			// A CLI agent: the person delegates for a day (or the
+			// workspace's limit, if shorter).
+			a, err := i.agentFor(ctx, c)
+			if err != nil {
+				return err
+			}
+			if err := i.withinRole(ctx, u.ID, row.Scopes); err != nil {
+				return err
+			}
+			if err := i.delegate(ctx, tx, p, a, u.ID, row.Scopes, 24*time.Hour, sess); err != nil {
+				return err
+			}
+		}
 		data, err := json.Marshal(sess)
 		if err != nil {
 			return err
@@ -233,7 +252,7 @@ func (i *Issuer) decideDevice(ctx context.Context, p *provider, c *Client, row *
 	if n != 1 {
 		return errors.New("device authorization already decided")
 	}
-	if approve {
+	if approve && !c.Agent {
 		if err := i.rememberTx(ctx, tx, u.ID, c.ID, row.Scopes); err != nil {
 			return err
 		}
@@ -319,6 +338,9 @@ func (g *deviceGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 	var sess Session
 	if err := json.Unmarshal(row.Session, &sess); err != nil {
 		return fosite.ErrServerError.WithWrap(err)
+	}
+	if !g.i.stillValid(ctx, &sess) {
+		return fosite.ErrInvalidGrant.WithHint("The grant behind this device code was revoked.")
 	}
 	target, ok := r.GetSession().(*Session)
 	if !ok {

@@ -126,6 +126,16 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		if c, ok := ar.GetClient().(*Client); ok && c.Agent {
+			// An agent acts for itself only while it and every ancestor are
+			// active; its token names that chain so it stops with them.
+			a, err := i.agentFor(ctx, c)
+			if err != nil {
+				p.oauth.WriteAccessError(ctx, w, ar, fosite.ErrInvalidClient.WithHint("The agent is not active."))
+				return
+			}
+			sess.Chain = a.Chain
+		}
 		sess.Subject = ar.GetClient().GetID()
 		for _, s := range ar.GetRequestedScopes() {
 			ar.GrantScope(s)
@@ -203,6 +213,10 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := ar.GetSession().(*Session)
+	if !i.stillValid(ctx, sess) {
+		_, _ = w.Write([]byte(`{"active":false}`))
+		return
+	}
 	out := map[string]any{
 		"active": true, "client_id": ar.GetClient().GetID(), "iss": p.issuer,
 		"iat": ar.GetRequestedAt().Unix(),
@@ -240,6 +254,15 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 		if len(sess.Claims.AuthenticationMethodsReferences) > 0 {
 			out["amr"] = sess.Claims.AuthenticationMethodsReferences
 		}
+	}
+	if act := sess.ActClaim(); act != nil {
+		out["act"] = act
+	}
+	if sess.GrantID != 0 {
+		out["grant_id"] = strconv.Itoa(sess.GrantID)
+	}
+	if sess.Run != "" {
+		out["run"] = sess.Run
 	}
 	_ = json.NewEncoder(w).Encode(out)
 }
@@ -362,6 +385,10 @@ func (i *Issuer) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := ar.GetSession().(*Session)
+	if !i.stillValid(ctx, sess) {
+		bearerError(http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
+		return
+	}
 	if sess.UserID == 0 || !ar.GetGrantedScopes().Has("openid") {
 		bearerError(http.StatusForbidden, "insufficient_scope", "the token was not issued for the openid scope")
 		return

@@ -56,6 +56,8 @@ type Config struct {
 	Now          func() time.Time
 	// HTTPClient posts back-channel logout tokens.
 	HTTPClient *http.Client
+	// Authority answers for agents (nil: no agents, no token exchange).
+	Authority Authority
 }
 
 // Issuer serves every workspace's issuer.
@@ -93,11 +95,13 @@ func New(cfg Config) *Issuer {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
 	cc := &clientCache{client: cfg.Client, now: cfg.Now}
-	return &Issuer{
+	i := &Issuer{
 		cfg:    cfg,
 		store:  &Store{client: cfg.Client, clients: cc, audit: cfg.Audit, now: cfg.Now},
 		signer: &jwtSigner{keys: cfg.Keys},
 	}
+	i.store.valid = i.stillValid
+	return i
 }
 
 // ForgetClient drops a client from the cache after it changed.
@@ -214,6 +218,7 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 	}
 	p := &provider{tenantID: t.ID, slug: slug, issuer: iss, settings: st, config: fc, oauth: f,
 		key: i.derive("interaction", t.ID), builtAt: i.cfg.Now()}
+	fc.TokenEndpointHandlers.Append(&exchangeGrant{i: i, p: p, strategy: strategy.CoreStrategy})
 	fc.TokenEndpointHandlers.Append(&deviceGrant{i: i, p: p, strategy: strategy.CoreStrategy,
 		idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.OpenIDConnectTokenStrategy}})
 	i.providers.Store(t.ID, p)

@@ -35,15 +35,19 @@ input[type=text]{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;let
 </style></head><body><main>{{end}}
 {{define "foot"}}</main></body></html>{{end}}
 {{define "consent"}}{{template "head" .}}
-<h1>{{.Client}} wants to access your {{.Workspace}} account</h1>
+{{if .Agent}}<h1>Delegate to the agent {{.Client}}</h1>
+<p>{{.Client}} is an AI agent of {{.Workspace}}, sponsored by <strong>{{.Agent.Sponsor}}</strong>. It will act on your behalf, signed in as <strong>{{.User}}</strong>, until the time you pick, and you can revoke it at any time.</p>
+<p>It will be able to:</p>{{else}}<h1>{{.Client}} wants to access your {{.Workspace}} account</h1>
 <p class="muted">Signed in as <strong>{{.User}}</strong></p>
-<p>It will be able to:</p>
+<p>It will be able to:</p>{{end}}
 <ul>{{range .Scopes}}<li><strong>{{.Name}}</strong>{{if .Description}}: {{.Description}}{{end}}</li>{{end}}</ul>
 {{if .Audience}}<p class="muted">For use with: {{range $i, $a := .Audience}}{{if $i}}, {{end}}{{$a}}{{end}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="client_id" value="{{.ClientID}}">
 <input type="hidden" name="request_uri" value="{{.RequestURI}}">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
+{{if .Agent}}<p><label for="expiry">For</label>
+<select id="expiry" name="expiry">{{range .Expiries}}<option value="{{.Index}}"{{if .Default}} selected{{end}}>{{.Label}}</option>{{end}}</select></p>{{end}}
 <div class="actions">
 <button class="primary" type="submit" name="consent" value="approve">Allow</button>
 <button type="submit" name="consent" value="deny">Deny</button>
@@ -96,7 +100,7 @@ func renderPage(w http.ResponseWriter, status int, name string, formTarget strin
 	_ = pageTemplates.ExecuteTemplate(w, name, data)
 }
 
-func (i *Issuer) renderConsent(w http.ResponseWriter, p *provider, c *Client, u *ent.User, scopes, audience []string, requestURI, csrf string) {
+func (i *Issuer) renderConsent(w http.ResponseWriter, p *provider, c *Client, u *ent.User, scopes, audience []string, requestURI, csrf string, agent *AgentInfo) {
 	target := ""
 	if len(c.RedirectURIs) > 0 {
 		for _, ru := range c.RedirectURIs {
@@ -107,5 +111,24 @@ func (i *Issuer) renderConsent(w http.ResponseWriter, p *provider, c *Client, u 
 		"Title": "Allow " + c.Name + "?", "Client": c.Name, "Workspace": p.slug, "User": u.Email,
 		"Scopes": p.describe(scopes), "Audience": audience,
 		"Action": "/t/" + p.slug + "/oauth2/authorize", "ClientID": c.ID, "RequestURI": requestURI, "CSRF": csrf,
+		"Agent": agent, "Expiries": p.expiries(),
 	})
+}
+
+type expiryOption struct {
+	Index   int
+	Label   string
+	Default bool
+}
+
+// expiries are the grant durations the workspace allows, the shortest
+// preselected.
+func (p *provider) expiries() []expiryOption {
+	var out []expiryOption
+	for n, g := range grantDurations {
+		if g.D <= p.settings.GrantLimit() {
+			out = append(out, expiryOption{Index: n, Label: g.Label, Default: n == 0})
+		}
+	}
+	return out
 }

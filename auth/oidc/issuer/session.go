@@ -22,6 +22,33 @@ type Session struct {
 	SID string `json:"sid,omitempty"`
 	// JTI identifies the access token issued last, for the audit trail.
 	JTI string `json:"jti,omitempty"`
+	// GrantID is the delegation grant the token acts under (0: none).
+	GrantID int `json:"grant_id,omitempty"`
+	// GrantExpires bounds every token of the grant.
+	GrantExpires time.Time `json:"grant_expires,omitempty"`
+	// Act is the chain of agents acting for the subject, by client_id,
+	// the current actor first (RFC 8693 act, nested).
+	Act []string `json:"act,omitempty"`
+	// Chain is, for an agent's own token, the agent and its ancestors (by
+	// client_id): the token stops when any of them is suspended.
+	Chain []string `json:"chain,omitempty"`
+	// Run and ParentRun name the agent run a token serves.
+	Run       string `json:"run,omitempty"`
+	ParentRun string `json:"parent_run,omitempty"`
+}
+
+// ActClaim is the RFC 8693 act claim for the chain: {sub: actor, act:
+// {sub: its parent, …}}; nil without actors.
+func (s *Session) ActClaim() map[string]any {
+	var act map[string]any
+	for i := len(s.Act) - 1; i >= 0; i-- {
+		next := map[string]any{"sub": s.Act[i]}
+		if act != nil {
+			next["act"] = act
+		}
+		act = next
+	}
+	return act
 }
 
 // NewSession returns an empty session.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type Store struct {
 	clients *clientCache
 	audit   *audit.Recorder
 	now     func() time.Time
+	// valid says whether the authority behind a session still stands (its
+	// grant, its agents, its person): a code or refresh token whose
+	// authority is gone is not found.
+	valid func(context.Context, *Session) bool
 }
 
 type txKey struct{}
@@ -186,7 +191,7 @@ func (s *Store) create(ctx context.Context, kind oauthtoken.Kind, signature stri
 		expires = s.now().Add(24 * time.Hour)
 	}
 	return s.db(ctx).OAuthToken.Create().SetKind(kind).SetSignature(signature).SetRequestID(r.GetID()).
-		SetClientID(r.GetClient().GetID()).SetSubject(sess.GetSubject()).SetSid(sess.SID).
+		SetClientID(r.GetClient().GetID()).SetSubject(sess.GetSubject()).SetSid(sess.SID).SetGrantID(sess.GrantID).
 		SetRequestedAt(r.GetRequestedAt()).SetExpiresAt(expires.UTC()).SetData(data).Exec(ctx)
 }
 
@@ -226,7 +231,20 @@ func (s *Store) CreateAuthorizeCodeSession(ctx context.Context, code string, r f
 }
 
 func (s *Store) GetAuthorizeCodeSession(ctx context.Context, code string, sess fosite.Session) (fosite.Requester, error) {
-	return s.get(ctx, oauthtoken.KindCode, code, sess)
+	r, err := s.get(ctx, oauthtoken.KindCode, code, sess)
+	return s.stillValid(ctx, r, err)
+}
+
+// stillValid hides a code or refresh token whose grant, agent chain or
+// person is gone: nothing new is minted from it.
+func (s *Store) stillValid(ctx context.Context, r fosite.Requester, err error) (fosite.Requester, error) {
+	if err != nil || s.valid == nil {
+		return r, err
+	}
+	if sess, ok := r.GetSession().(*Session); ok && !s.valid(ctx, sess) {
+		return nil, fosite.ErrNotFound
+	}
+	return r, nil
 }
 
 func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
@@ -257,10 +275,13 @@ func (s *Store) CreateAccessTokenSession(ctx context.Context, signature string, 
 			grant = "authorization_code"
 		}
 		ev := audit.Event{Action: "token.issued", TargetType: "oauth_token", TargetID: sess.JTI,
-			ClientID: r.GetClient().GetID(), Scope: r.GetGrantedScopes(),
+			ClientID: r.GetClient().GetID(), Scope: r.GetGrantedScopes(), AgentChain: sess.Act, RunID: sess.Run,
 			Details: map[string]string{"grant": grant, "request_id": r.GetID()}}
 		if sess.GetSubject() != "" && sess.GetSubject() != r.GetClient().GetID() {
 			ev.Details["subject"] = sess.GetSubject()
+		}
+		if sess.GrantID != 0 {
+			ev.GrantID = strconv.Itoa(sess.GrantID)
 		}
 		_, err := s.audit.Record(auditContext(ctx, r), tx, ev)
 		return err
@@ -283,7 +304,8 @@ func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, _ stri
 }
 
 func (s *Store) GetRefreshTokenSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
-	return s.get(ctx, oauthtoken.KindRefresh, signature, sess)
+	r, err := s.get(ctx, oauthtoken.KindRefresh, signature, sess)
+	return s.stillValid(ctx, r, err)
 }
 
 func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string) error {

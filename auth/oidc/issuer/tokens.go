@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -222,6 +223,7 @@ func (t *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 		return "", "", errors.New("issuer: unexpected session type")
 	}
 	sess.JTI = randomID()
+	clampToGrant(sess, fosite.AccessToken)
 	c, ok := r.GetClient().(*Client)
 	if !ok || c.TokenFormat != "jwt" {
 		tok, sig, err := t.hmac.GenerateAccessToken(ctx, r)
@@ -264,6 +266,15 @@ func accessTokenClaims(iss string, r fosite.Requester, sess *Session, now time.T
 			claims["sid"] = sess.SID
 		}
 	}
+	if act := sess.ActClaim(); act != nil {
+		claims["act"] = act
+	}
+	if sess.GrantID != 0 {
+		claims["grant_id"] = strconv.Itoa(sess.GrantID)
+	}
+	if sess.Run != "" {
+		claims["run"] = sess.Run
+	}
 	return claims
 }
 
@@ -285,7 +296,20 @@ func (t *tokenStrategy) RefreshTokenSignature(ctx context.Context, token string)
 	return t.hmac.RefreshTokenSignature(ctx, strings.TrimPrefix(token, prefixRefresh))
 }
 
+// clampToGrant: a token never outlives the grant it acts under.
+func clampToGrant(sess *Session, tt fosite.TokenType) {
+	if sess.GrantExpires.IsZero() {
+		return
+	}
+	if exp := sess.GetExpiresAt(tt); exp.IsZero() || exp.After(sess.GrantExpires) {
+		sess.SetExpiresAt(tt, sess.GrantExpires)
+	}
+}
+
 func (t *tokenStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	if sess, ok := r.GetSession().(*Session); ok {
+		clampToGrant(sess, fosite.RefreshToken)
+	}
 	tok, sig, err := t.hmac.GenerateRefreshToken(ctx, r)
 	return prefixRefresh + tok, sig, err
 }

@@ -1,0 +1,393 @@
+// Package reference plays the reference scenario of Mandate's design
+// against a running server, with golang.org/x/oauth2 for every OAuth step:
+// Ann delegates to a planner agent for a day; the planner registers a
+// support subagent, which registers a billing subagent; each exchanges the
+// token above it (RFC 8693) and can only narrow it; billing reads invoices
+// and previews a refund on Ann's behalf at a small billing API that checks
+// the token. Executing the refund needs a human approval (a later issue).
+//
+// Run it with `go run ./examples/reference -base http://127.0.0.1:8080
+// -tenant acme -email ann@acme.example -password … -token mdt_…` (an admin
+// API token of the workspace registers the planner).
+package reference
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"golang.org/x/oauth2"
+)
+
+// Config says where to play the scenario.
+type Config struct {
+	Base, Tenant    string
+	Email, Password string // Ann, who may manage billing
+	AdminToken      string // an admin API token of the workspace
+}
+
+// Scopes of the scenario.
+var scopes = []string{"openid", "invoices:read", "refunds:preview"}
+
+type agentKey struct {
+	clientID string
+	key      *ecdsa.PrivateKey
+	kid      string
+}
+
+func newKey() (*agentKey, []byte, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	kid := base64.RawURLEncoding.EncodeToString(b)
+	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Public(), KeyID: kid, Algorithm: "ES256", Use: "sig"}}})
+	return &agentKey{key: k, kid: kid}, set, err
+}
+
+// assertion is the agent's private_key_jwt client assertion.
+func (a *agentKey) assertion(aud string) (string, error) {
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: a.key, KeyID: a.kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", err
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	now := time.Now()
+	return jwt.Signed(s).Claims(jwt.Claims{Issuer: a.clientID, Subject: a.clientID, Audience: jwt.Audience{aud},
+		ID: base64.RawURLEncoding.EncodeToString(b), IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}).Serialize()
+}
+
+// authParams are the token request parameters that authenticate the agent.
+func (a *agentKey) authParams(tokenURL string) (url.Values, error) {
+	as, err := a.assertion(tokenURL)
+	if err != nil {
+		return nil, err
+	}
+	return url.Values{"client_id": {a.clientID}, "client_assertion": {as},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}}, nil
+}
+
+type player struct {
+	cfg    Config
+	out    io.Writer
+	issuer string
+	http   *http.Client
+}
+
+func (p *player) say(format string, args ...any) { fmt.Fprintf(p.out, format+"\n", args...) }
+
+// graphql calls the workspace's API with a bearer token.
+func (p *player) graphql(ctx context.Context, bearer, query string, vars map[string]any, into any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.Base+"/t/"+p.cfg.Tenant+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return fmt.Errorf("graphql: %d: %w", resp.StatusCode, err)
+	}
+	if len(out.Errors) > 0 {
+		return fmt.Errorf("graphql: %s", out.Errors[0].Message)
+	}
+	return json.Unmarshal(out.Data, into)
+}
+
+// token posts a token request authenticated by the agent's key.
+func (p *player) token(ctx context.Context, a *agentKey, form url.Values) (map[string]any, error) {
+	tokenURL := p.issuer + "/oauth2/token"
+	auth, err := a.authParams(tokenURL)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range auth {
+		form[k] = v
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("token: %d %v: %v", resp.StatusCode, out["error"], out["error_description"])
+	}
+	return out, nil
+}
+
+// Run plays the scenario and writes what happens to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	p := &player{cfg: cfg, out: out, issuer: cfg.Base + "/t/" + cfg.Tenant, http: &http.Client{Timeout: 30 * time.Second}}
+
+	// The billing API: a resource server that trusts Mandate's JWT access
+	// tokens (signature from the JWKS, issuer, scope) and reads the act chain.
+	api, err := startBillingAPI(p)
+	if err != nil {
+		return err
+	}
+	defer api.Close()
+
+	// 1. An admin registers the planner agent, sponsored by Ann.
+	planner, jwks, err := newKey()
+	if err != nil {
+		return err
+	}
+	callback := "http://127.0.0.1:9/callback"
+	var created struct {
+		CreateAgent struct{ ClientID string } `json:"createAgent"`
+	}
+	if err := p.graphql(ctx, cfg.AdminToken, `mutation($in: CreateAgentInput!) { createAgent(input: $in) { clientID } }`,
+		map[string]any{"in": map[string]any{"name": "planner", "role": "plans Ann's billing work", "sponsorEmail": cfg.Email,
+			"scopes": scopes, "tools": []string{"billing"}, "jwks": string(jwks), "redirectUris": []string{callback}}}, &created); err != nil {
+		return fmt.Errorf("register the planner: %w", err)
+	}
+	planner.clientID = created.CreateAgent.ClientID
+	p.say("planner registered: %s", planner.clientID)
+
+	// 2. Ann delegates to the planner in the browser, for a day.
+	conf := oauth2.Config{ClientID: planner.clientID, RedirectURL: callback, Scopes: scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: p.issuer + "/oauth2/authorize", TokenURL: p.issuer + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	verifier := oauth2.GenerateVerifier()
+	code, err := p.annDelegates(ctx, conf.AuthCodeURL("reference-state", oauth2.S256ChallengeOption(verifier)))
+	if err != nil {
+		return fmt.Errorf("Ann delegates: %w", err)
+	}
+	auth, err := planner.authParams(conf.Endpoint.TokenURL)
+	if err != nil {
+		return err
+	}
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+	for k, v := range auth {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
+	}
+	delegated, err := conf.Exchange(ctx, code, opts...)
+	if err != nil {
+		return fmt.Errorf("the planner's delegated token: %w", err)
+	}
+	p.say("Ann delegated %v to the planner for a day", scopes)
+
+	// 3. The planner registers support; support registers billing.
+	support, err := p.registerSubagent(ctx, planner, "support", []string{"openid", "invoices:read", "refunds:preview"})
+	if err != nil {
+		return err
+	}
+	billing, err := p.registerSubagent(ctx, support, "billing", []string{"invoices:read", "refunds:preview"})
+	if err != nil {
+		return err
+	}
+
+	// 4. Each exchanges the token above it, narrowing as it goes.
+	exchange := func(a *agentKey, subject, scope, run string) (string, error) {
+		res, err := p.token(ctx, a, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"subject_token": {subject}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+			"scope": {scope}, "run": {run}})
+		if err != nil {
+			return "", err
+		}
+		tok, _ := res["access_token"].(string)
+		return tok, nil
+	}
+	supportTok, err := exchange(support, delegated.AccessToken, "invoices:read refunds:preview", "run-support-1")
+	if err != nil {
+		return fmt.Errorf("support's exchange: %w", err)
+	}
+	billingTok, err := exchange(billing, supportTok, "invoices:read refunds:preview", "run-billing-1")
+	if err != nil {
+		return fmt.Errorf("billing's exchange: %w", err)
+	}
+	if _, err := exchange(billing, supportTok, "refunds:execute", "run-billing-2"); err == nil {
+		return errors.New("billing widened its scope to refunds:execute")
+	}
+	p.say("billing may not widen to refunds:execute: refused")
+
+	// 5. Billing reads invoices and previews a refund on Ann's behalf.
+	for _, call := range []struct{ method, path string }{{"GET", "/invoices"}, {"POST", "/refunds/preview"}} {
+		req, _ := http.NewRequestWithContext(ctx, call.method, api.URL+call.path, nil)
+		req.Header.Set("Authorization", "Bearer "+billingTok)
+		resp, err := p.http.Do(req)
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s %s: %d %s", call.method, call.path, resp.StatusCode, b)
+		}
+		p.say("billing %s %s: %s", call.method, call.path, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+
+var hiddenField = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+
+// annDelegates plays Ann's browser: sign in, consent for a day, and return
+// the code the redirect carries.
+func (p *player) annDelegates(ctx context.Context, authURL string) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		if !strings.HasPrefix(r.URL.String(), p.cfg.Base+"/") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	body, _ := json.Marshal(map[string]string{"email": p.cfg.Email, "password": p.cfg.Password})
+	resp, err := browser.Post(p.issuer+"/auth/signin", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("sign-in: %d", resp.StatusCode)
+	}
+	resp, err = browser.Get(authURL)
+	if err != nil {
+		return "", err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{"consent": {"approve"}, "expiry": {"1"}} // 1: a day
+	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
+		form.Set(m[1], strings.ReplaceAll(m[2], "&amp;", "&"))
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.issuer+"/oauth2/authorize", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", p.cfg.Base)
+	resp, err = browser.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		return "", fmt.Errorf("consent ended with %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query().Get("code"), nil
+}
+
+// registerSubagent: the parent gets its own token and registers a child.
+func (p *player) registerSubagent(ctx context.Context, parent *agentKey, name string, ceiling []string) (*agentKey, error) {
+	own, err := p.token(ctx, parent, url.Values{"grant_type": {"client_credentials"}})
+	if err != nil {
+		return nil, fmt.Errorf("%s's parent token: %w", name, err)
+	}
+	child, jwks, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	var made struct {
+		RegisterSubagent struct{ ClientID string } `json:"registerSubagent"`
+	}
+	if err := p.graphql(ctx, own["access_token"].(string), `mutation($in: RegisterSubagentInput!) { registerSubagent(input: $in) { clientID } }`,
+		map[string]any{"in": map[string]any{"name": name, "scopes": ceiling, "tools": []string{"billing"}, "jwks": string(jwks)}}, &made); err != nil {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	child.clientID = made.RegisterSubagent.ClientID
+	p.say("%s registered under %s: %s", name, parent.clientID, child.clientID)
+	return child, nil
+}
+
+// billingAPI verifies tokens with the issuer's JWKS.
+type billingAPI struct {
+	*http.Server
+	URL string
+}
+
+func startBillingAPI(p *player) (*billingAPI, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	check := func(w http.ResponseWriter, r *http.Request, scope string) (map[string]any, bool) {
+		claims, err := p.verify(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return nil, false
+		}
+		if sc, _ := claims["scope"].(string); !slices.Contains(strings.Fields(sc), scope) {
+			http.Error(w, "insufficient scope", http.StatusForbidden)
+			return nil, false
+		}
+		return claims, true
+	}
+	chain := func(c map[string]any) string {
+		var hops []string
+		for act, _ := c["act"].(map[string]any); act != nil; act, _ = act["act"].(map[string]any) {
+			hops = append(hops, fmt.Sprint(act["sub"]))
+		}
+		return strings.Join(hops, " ← ")
+	}
+	mux.HandleFunc("GET /invoices", func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := check(w, r, "invoices:read"); ok {
+			fmt.Fprintf(w, "3 invoices of user %v, read by %s\n", c["sub"], chain(c))
+		}
+	})
+	mux.HandleFunc("POST /refunds/preview", func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := check(w, r, "refunds:preview"); ok {
+			fmt.Fprintf(w, "refund preview for invoice INV-1001: 42.00 EUR, asked by %s for user %v\n", chain(c), c["sub"])
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &billingAPI{Server: srv, URL: "http://" + ln.Addr().String()}, nil
+}
+
+// verify checks a JWT access token against the issuer's published keys.
+func (p *player) verify(ctx context.Context, raw string) (map[string]any, error) {
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA})
+	if err != nil {
+		return nil, err
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.issuer+"/jwks.json", nil)
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		return nil, err
+	}
+	var claims map[string]any
+	var std jwt.Claims
+	if err := tok.Claims(set, &claims, &std); err != nil {
+		return nil, err
+	}
+	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: p.issuer, Time: time.Now()}, 0); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
