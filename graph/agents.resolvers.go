@@ -21,7 +21,7 @@ func (r *mutationResolver) CreateAgent(ctx context.Context, input model.CreateAg
 		return nil, err
 	}
 	in := registry.NewAgent{Name: input.Name, Role: deref(input.Role), SponsorEmail: input.SponsorEmail, Ceiling: input.Scopes,
-		Tools: input.Tools, JWKSURI: deref(input.JwksURI), RedirectURIs: input.RedirectUris}
+		Tools: input.Tools, JWKSURI: deref(input.JwksURI), RedirectURIs: input.RedirectUris, Audience: input.Audience}
 	if input.Jwks != nil {
 		in.JWKS = []byte(*input.Jwks)
 	}
@@ -39,7 +39,7 @@ func (r *mutationResolver) RegisterSubagent(ctx context.Context, input model.Reg
 		return nil, err
 	}
 	in := registry.NewAgent{Name: input.Name, Role: deref(input.Role), Ceiling: input.Scopes, Tools: input.Tools,
-		JWKSURI: deref(input.JwksURI), ParentRun: deref(input.ParentRun)}
+		JWKSURI: deref(input.JwksURI), ParentRun: deref(input.ParentRun), Audience: input.Audience}
 	if input.Jwks != nil {
 		in.JWKS = []byte(*input.Jwks)
 	}
@@ -90,4 +90,13 @@ func (r *queryResolver) DelegationGrants(ctx context.Context) ([]*ent.Delegation
 		return nil, apperr.New(apperr.Internal, "agents are not configured")
 	}
 	return is.Grants.List(ctx)
+}
+
+// AgentTrace is the resolver for the agentTrace field.
+func (r *queryResolver) AgentTrace(ctx context.Context, run string) (*registry.TraceNode, error) {
+	ag, err := r.agentsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	return ag.Trace(ctx, run)
 }

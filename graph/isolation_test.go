@@ -162,6 +162,18 @@ func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
 	if w.mail, err = c.OutboxMessage.Query().Where(outboxmessage.TenantID(tn.ID)).Only(w.system); err != nil {
 		t.Fatal(err)
 	}
+	// An agent run, for agentTrace.
+	rtx, err := c.Tx(w.system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.NewRecorder().Record(w.system, rtx, audit.Event{Action: "token.issued", RunID: "run-of-" + slug,
+		Scope: []string{"openid"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rtx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 
 	// The issuer's rows: a scope catalog, two applications (one disabled),
 	// a signing key, and the member's consent to the first app with a
@@ -1018,6 +1030,22 @@ func gqlCases() []gqlCase {
 			e.mutateA(t, op, "revokeUserSessions", map[string]any{"id": id(own.UserID)}, &p)
 			if p.Revoked != 1 || e.session(t, s.ID).RevokedAt == nil {
 				t.Errorf("revokeUserSessions(A's member) = %+v; want their one session revoked", p)
+			}
+		}},
+		{field: "Query.agentTrace", name: "only A's runs", run: func(t *testing.T, e *env) {
+			q := `query($run: String!) { agentTrace(run: $run) { run actions { action runID } } }`
+			r := e.asA(t, q, map[string]any{"run": "run-of-" + e.b.slug})
+			if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_FOUND" {
+				t.Errorf("agentTrace(B's run) = %+v; want NOT_FOUND", r.Errors)
+			}
+			r = e.asA(t, q, map[string]any{"run": "run-of-" + e.a.slug})
+			var tr struct {
+				Run     string
+				Actions []struct{ Action, RunID string }
+			}
+			r.field(t, "agentTrace", &tr)
+			if tr.Run != "run-of-"+e.a.slug || len(tr.Actions) != 1 || tr.Actions[0].RunID != "run-of-"+e.a.slug {
+				t.Errorf("agentTrace(A's run) = %+v, errors %+v", tr, r.Errors)
 			}
 		}},
 		{field: "Query.devOutbox", name: "only A's messages", run: func(t *testing.T, e *env) {

@@ -48,3 +48,13 @@ func (a Authority) ActiveChain(ctx context.Context, clientIDs []string) (bool, e
 func (a Authority) HumanScopes(ctx context.Context, userID int) ([]string, error) {
 	return a.S.HumanScopes(ctx, userID)
 }
+
+// RegisterSubagent registers a subagent of the viewer agent.
+func (a Authority) RegisterSubagent(ctx context.Context, req issuer.SubagentRequest) (string, error) {
+	made, err := a.S.RegisterSubagent(ctx, NewAgent{Name: req.Name, Role: req.Role, Ceiling: req.Scopes, Tools: req.Tools,
+		Audience: req.Audience, JWKS: req.JWKS, JWKSURI: req.JWKSURI, ParentRun: req.ParentRun})
+	if err != nil {
+		return "", err
+	}
+	return made.Client.ClientID, nil
+}

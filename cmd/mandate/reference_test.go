@@ -66,7 +66,8 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"refused", "3 invoices", "refund preview for invoice INV-1001"} {
+		for _, want := range []string{"refused", "3 invoices", "refund preview for invoice INV-1001",
+			"  run-support-1: support", "    run-billing-1: billing"} {
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("the scenario did not say %q", want)
 			}

@@ -27,13 +27,14 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
+
+	"github.com/mandatehq/mandate/resource"
 )
 
 // Config says where to play the scenario.
@@ -171,7 +172,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	if err := p.graphql(ctx, cfg.AdminToken, `mutation($in: CreateAgentInput!) { createAgent(input: $in) { clientID } }`,
 		map[string]any{"in": map[string]any{"name": "planner", "role": "plans Ann's billing work", "sponsorEmail": cfg.Email,
-			"scopes": scopes, "tools": []string{"billing"}, "jwks": string(jwks), "redirectUris": []string{callback}}}, &created); err != nil {
+			"scopes": scopes, "tools": []string{"billing"}, "jwks": string(jwks), "redirectUris": []string{callback},
+			"audience": []string{billingResource}}}, &created); err != nil {
 		return fmt.Errorf("register the planner: %w", err)
 	}
 	planner.clientID = created.CreateAgent.ClientID
@@ -181,7 +183,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	conf := oauth2.Config{ClientID: planner.clientID, RedirectURL: callback, Scopes: scopes,
 		Endpoint: oauth2.Endpoint{AuthURL: p.issuer + "/oauth2/authorize", TokenURL: p.issuer + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
 	verifier := oauth2.GenerateVerifier()
-	code, err := p.annDelegates(ctx, conf.AuthCodeURL("reference-state", oauth2.S256ChallengeOption(verifier)))
+	code, err := p.annDelegates(ctx, conf.AuthCodeURL("reference-state", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("resource", billingResource)))
 	if err != nil {
 		return fmt.Errorf("Ann delegates: %w", err)
 	}
@@ -248,7 +251,46 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		}
 		p.say("billing %s %s: %s", call.method, call.path, strings.TrimSpace(string(b)))
 	}
+
+	// 6. The trace of support's run shows billing's run below it.
+	var trace struct {
+		AgentTrace traceNode `json:"agentTrace"`
+	}
+	const node = `run agent { name tools } scope approval actions { action }`
+	if err := p.graphql(ctx, cfg.AdminToken, `query($run: String!) { agentTrace(run: $run) { `+node+` children { `+node+` } } }`,
+		map[string]any{"run": "run-support-1"}, &trace); err != nil {
+		return fmt.Errorf("trace: %w", err)
+	}
+	p.say("trace:")
+	trace.AgentTrace.print(p, "  ")
 	return nil
+}
+
+type traceNode struct {
+	Run   string
+	Agent *struct {
+		Name  string
+		Tools []string
+	}
+	Scope    []string
+	Approval string
+	Actions  []struct{ Action string }
+	Children []traceNode
+}
+
+func (n traceNode) print(p *player, indent string) {
+	name := "(an application)"
+	if n.Agent != nil {
+		name = n.Agent.Name + " tools " + strings.Join(n.Agent.Tools, ",")
+	}
+	acts := make([]string, len(n.Actions))
+	for i, a := range n.Actions {
+		acts[i] = a.Action
+	}
+	p.say("%s%s: %s, scope %s, approval %s, actions %s", indent, n.Run, name, strings.Join(n.Scope, " "), n.Approval, strings.Join(acts, ", "))
+	for _, c := range n.Children {
+		c.print(p, indent+"  ")
+	}
 }
 
 var hiddenField = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
@@ -311,7 +353,8 @@ func (p *player) registerSubagent(ctx context.Context, parent *agentKey, name st
 		RegisterSubagent struct{ ClientID string } `json:"registerSubagent"`
 	}
 	if err := p.graphql(ctx, own["access_token"].(string), `mutation($in: RegisterSubagentInput!) { registerSubagent(input: $in) { clientID } }`,
-		map[string]any{"in": map[string]any{"name": name, "scopes": ceiling, "tools": []string{"billing"}, "jwks": string(jwks)}}, &made); err != nil {
+		map[string]any{"in": map[string]any{"name": name, "scopes": ceiling, "tools": []string{"billing"}, "jwks": string(jwks),
+			"audience": []string{billingResource}}}, &made); err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
 	child.clientID = made.RegisterSubagent.ClientID
@@ -319,7 +362,12 @@ func (p *player) registerSubagent(ctx context.Context, parent *agentKey, name st
 	return child, nil
 }
 
-// billingAPI verifies tokens with the issuer's JWKS.
+// billingResource names the billing API as a resource (RFC 8707): the
+// tokens for it carry it as their audience.
+const billingResource = "https://billing.example/api"
+
+// billingAPI is a resource server trusting Mandate's tokens through the
+// resource package.
 type billingAPI struct {
 	*http.Server
 	URL string
@@ -330,64 +378,16 @@ func startBillingAPI(p *player) (*billingAPI, error) {
 	if err != nil {
 		return nil, err
 	}
+	v := resource.New(p.issuer, billingResource)
+	chain := func(r *http.Request) string { return strings.Join(resource.TokenFrom(r.Context()).Chain(), " ← ") }
 	mux := http.NewServeMux()
-	check := func(w http.ResponseWriter, r *http.Request, scope string) (map[string]any, bool) {
-		claims, err := p.verify(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return nil, false
-		}
-		if sc, _ := claims["scope"].(string); !slices.Contains(strings.Fields(sc), scope) {
-			http.Error(w, "insufficient scope", http.StatusForbidden)
-			return nil, false
-		}
-		return claims, true
-	}
-	chain := func(c map[string]any) string {
-		var hops []string
-		for act, _ := c["act"].(map[string]any); act != nil; act, _ = act["act"].(map[string]any) {
-			hops = append(hops, fmt.Sprint(act["sub"]))
-		}
-		return strings.Join(hops, " ← ")
-	}
-	mux.HandleFunc("GET /invoices", func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := check(w, r, "invoices:read"); ok {
-			fmt.Fprintf(w, "3 invoices of user %v, read by %s\n", c["sub"], chain(c))
-		}
-	})
-	mux.HandleFunc("POST /refunds/preview", func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := check(w, r, "refunds:preview"); ok {
-			fmt.Fprintf(w, "refund preview for invoice INV-1001: 42.00 EUR, asked by %s for user %v\n", chain(c), c["sub"])
-		}
-	})
+	mux.Handle("GET /invoices", v.Require("invoices:read", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "3 invoices of user %s, read by %s\n", resource.TokenFrom(r.Context()).Subject, chain(r))
+	})))
+	mux.Handle("POST /refunds/preview", v.Require("refunds:preview", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "refund preview for invoice INV-1001: 42.00 EUR, asked by %s for user %s\n", chain(r), resource.TokenFrom(r.Context()).Subject)
+	})))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return &billingAPI{Server: srv, URL: "http://" + ln.Addr().String()}, nil
-}
-
-// verify checks a JWT access token against the issuer's published keys.
-func (p *player) verify(ctx context.Context, raw string) (map[string]any, error) {
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA})
-	if err != nil {
-		return nil, err
-	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.issuer+"/jwks.json", nil)
-	resp, err := p.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		return nil, err
-	}
-	var claims map[string]any
-	var std jwt.Claims
-	if err := tok.Claims(set, &claims, &std); err != nil {
-		return nil, err
-	}
-	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: p.issuer, Time: time.Now()}, 0); err != nil {
-		return nil, err
-	}
-	return claims, nil
 }

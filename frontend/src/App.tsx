@@ -2,6 +2,8 @@ import { Navigate, Route, Routes } from 'react-router';
 import { getSession } from './auth/session';
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { AccountPage } from './pages/AccountPage';
+import { AgentPage } from './pages/AgentPage';
+import { AgentsPage } from './pages/AgentsPage';
 import { ApplicationsPage } from './pages/ApplicationsPage';
 import { AuditPage } from './pages/AuditPage';
 import { ConfirmEmailPage } from './pages/ConfirmEmailPage';
@@ -49,6 +51,8 @@ export function App() {
         <Route index element={<OverviewPage />} />
         <Route path="members" element={<MembersPage />} />
         <Route path="tokens" element={<TokensPage />} />
+        <Route path="agents" element={<AgentsPage />} />
+        <Route path="agents/:id" element={<AgentPage />} />
         <Route path="applications" element={<ApplicationsPage />} />
         <Route path="signing-keys" element={<SigningKeysPage />} />
         <Route path="scopes" element={<ScopesPage />} />

@@ -75,6 +75,16 @@ type ComplexityRoot struct {
 		Tools        func(childComplexity int) int
 	}
 
+	AgentTraceNode struct {
+		Actions   func(childComplexity int) int
+		Agent     func(childComplexity int) int
+		Approval  func(childComplexity int) int
+		Children  func(childComplexity int) int
+		ParentRun func(childComplexity int) int
+		Run       func(childComplexity int) int
+		Scope     func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action           func(childComplexity int) int
 		ActorID          func(childComplexity int) int
@@ -252,6 +262,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APITokens        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		AgentTrace       func(childComplexity int, run string) int
 		Agents           func(childComplexity int) int
 		AuditEvents      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		ConnectedApps    func(childComplexity int) int
@@ -530,6 +541,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.Tools(childComplexity), true
+
+	case "AgentTraceNode.actions":
+		if e.ComplexityRoot.AgentTraceNode.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentTraceNode.Actions(childComplexity), true
+	case "AgentTraceNode.agent":
+		if e.ComplexityRoot.AgentTraceNode.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentTraceNode.Agent(childComplexity), true
+	case "AgentTraceNode.approval":
+		if e.ComplexityRoot.AgentTraceNode.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentTraceNode.Approval(childComplexity), true
+	case "AgentTraceNode.children":
+		if e.ComplexityRoot.AgentTraceNode.Children == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentTraceNode.Children(childComplexity), true
+	case "AgentTraceNode.parentRun":
+		if e.ComplexityRoot.AgentTraceNode.ParentRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentTraceNode.ParentRun(childComplexity), true
+	case "AgentTraceNode.run":
+		if e.ComplexityRoot.AgentTraceNode.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentTraceNode.Run(childComplexity), true
+	case "AgentTraceNode.scope":
+		if e.ComplexityRoot.AgentTraceNode.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentTraceNode.Scope(childComplexity), true
 
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
@@ -1411,6 +1465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder), args["where"].(*ent.APITokenWhereInput)), true
+	case "Query.agentTrace":
+		if e.ComplexityRoot.Query.AgentTrace == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agentTrace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AgentTrace(childComplexity, args["run"].(string)), true
 	case "Query.agents":
 		if e.ComplexityRoot.Query.Agents == nil {
 			break
@@ -1979,7 +2044,7 @@ type Agent {
   """
   depth: Int!
   """
-  The parent agent's id; null for a top-level agent.
+  The parent agent's id; 0 for a top-level agent.
   """
   parentID: ID
   parentRun: String!
@@ -2021,6 +2086,10 @@ input CreateAgentInput {
   Redirect URIs for delegation in the browser.
   """
   redirectUris: [String!]
+  """
+  Resources (RFC 8707) the agent may ask tokens for.
+  """
+  audience: [String!]
 }
 
 input RegisterSubagentInput {
@@ -2040,6 +2109,10 @@ input RegisterSubagentInput {
   The parent's run that registers this subagent.
   """
   parentRun: String
+  """
+  Resources (RFC 8707), within the parent's.
+  """
+  audience: [String!]
 }
 
 type CreateAgentPayload {
@@ -2086,6 +2159,38 @@ extend type Mutation {
   Revoke a delegation grant: the person who gave it, the agent's sponsor, or an admin.
   """
   revokeDelegationGrant(id: ID!): DelegationGrant!
+}
+
+"""
+One run of an agent in a trace.
+"""
+type AgentTraceNode {
+  run: String!
+  parentRun: String!
+  """
+  The agent that ran it (null if it was an application).
+  """
+  agent: Agent
+  """
+  The scope its tokens carried.
+  """
+  scope: [String!]!
+  """
+  Whether a human approved an action of the run: none, approved or denied.
+  """
+  approval: String!
+  """
+  What happened in the run, oldest first (from the audit trail).
+  """
+  actions: [AuditEvent!]!
+  children: [AgentTraceNode!]!
+}
+
+extend type Query {
+  """
+  The tree of a run: each agent's run below it, with scope, tools (on the agent), approval state and actions. Admins only.
+  """
+  agentTrace(run: String!): AgentTraceNode
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -3940,6 +4045,26 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Agent", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentTraceNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "run":
+		return ec.fieldContext_AgentTraceNode_run(ctx, field)
+	case "parentRun":
+		return ec.fieldContext_AgentTraceNode_parentRun(ctx, field)
+	case "agent":
+		return ec.fieldContext_AgentTraceNode_agent(ctx, field)
+	case "scope":
+		return ec.fieldContext_AgentTraceNode_scope(ctx, field)
+	case "approval":
+		return ec.fieldContext_AgentTraceNode_approval(ctx, field)
+	case "actions":
+		return ec.fieldContext_AgentTraceNode_actions(ctx, field)
+	case "children":
+		return ec.fieldContext_AgentTraceNode_children(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentTraceNode", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -49,6 +49,8 @@ type CreateAgentInput struct {
 	JwksURI *string `json:"jwksURI,omitempty"`
 	// Redirect URIs for delegation in the browser.
 	RedirectUris []string `json:"redirectUris,omitempty"`
+	// Resources (RFC 8707) the agent may ask tokens for.
+	Audience []string `json:"audience,omitempty"`
 }
 
 type CreateAgentPayload struct {
@@ -120,6 +122,8 @@ type RegisterSubagentInput struct {
 	JwksURI *string  `json:"jwksURI,omitempty"`
 	// The parent's run that registers this subagent.
 	ParentRun *string `json:"parentRun,omitempty"`
+	// Resources (RFC 8707), within the parent's.
+	Audience []string `json:"audience,omitempty"`
 }
 
 type RemoveMemberPayload struct {

@@ -8,7 +8,10 @@
 // JSON file named by MANDATE_INTEROP_CONFIG:
 //   { issuer, slug, user: {email, password},
 //     web: {client_id, client_secret, redirect_uri},
-//     service: {client_id, private_jwk}, device: {client_id} }
+//     service: {client_id, private_jwk}, device: {client_id},
+//     agents: { planner: {client_id, private_jwk}, support: {client_id, private_jwk} } }
+// The planner is an agent ann sponsors, with the web client's callback;
+// support is the planner's subagent.
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -33,6 +36,12 @@ const web = { client_id: config.web.client_id }
 const webAuth = oauth.ClientSecretBasic(config.web.client_secret)
 const service = { client_id: config.service.client_id }
 const device = { client_id: config.device.client_id }
+const planner = { client_id: config.agents.planner.client_id }
+const support = { client_id: config.agents.support.client_id }
+
+// RFC 8693 section 3.
+const tokenExchange = 'urn:ietf:params:oauth:grant-type:token-exchange'
+const accessTokenType = 'urn:ietf:params:oauth:token-type:access_token'
 
 // ---------------------------------------------------------------- helpers
 
@@ -384,6 +393,99 @@ test('device authorization grant (RFC 8628)', { timeout: 90_000 }, async () => {
 
   // The device code is single-use.
   assert.equal((await oauthError(poll())).error, 'invalid_grant')
+})
+
+// RFC 8693: ann delegates to the planner in the browser (an agent's consent
+// page asks for how long), and the planner's subagent support exchanges
+// the planner's token for one of its own, for ann, with the chain in act.
+test('agents: delegation and token exchange (RFC 8693)', async (t) => {
+  const as = await metadata()
+  const plannerAuth = oauth.PrivateKeyJwt(await importPrivateJWK(config.agents.planner.private_jwk))
+  const supportAuth = oauth.PrivateKeyJwt(await importPrivateJWK(config.agents.support.private_jwk))
+
+  // ann delegates invoices:read (not refunds:preview, which both agents'
+  // ceilings allow) to the planner.
+  const codeVerifier = oauth.generateRandomCodeVerifier()
+  const state = oauth.generateRandomState()
+  const nonce = oauth.generateRandomNonce()
+  const b = await browser()
+  const page = await b.navigate(authorizationURL(as, {
+    client_id: planner.client_id,
+    redirect_uri: config.web.redirect_uri,
+    response_type: 'code',
+    scope: 'openid invoices:read',
+    state,
+    nonce,
+    code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+  }))
+  assert.ok(page.location === undefined && page.status === 200 && page.body.includes('name="consent"'),
+    `no consent page for the agent: ${page.status} ${page.location ?? ''}\n${page.body ?? ''}`)
+  const fields = hiddenFields(page.body)
+  assert.equal(fields.client_id, planner.client_id)
+  assert.ok(fields.request_uri?.startsWith('urn:ietf:params:oauth:request_uri:'), `request_uri ${fields.request_uri}`)
+  assert.ok(fields.csrf, 'consent page lacks csrf')
+  assert.match(page.body, /<select[^>]*name="expiry"/, 'an agent\'s consent page asks for how long')
+  const done = await b.submit(`/t/${slug}/oauth2/authorize`, { ...fields, consent: 'approve', expiry: '0' })
+  assert.ok(done.location, `the consent ended on the server: ${done.status}\n${done.body ?? ''}`)
+  assert.equal(`${done.location.origin}${done.location.pathname}`, config.web.redirect_uri)
+  const params = oauth.validateAuthResponse(as, planner, done.location, state)
+  let delegated
+  try {
+    delegated = await oauth.processAuthorizationCodeResponse(as, planner,
+      await oauth.authorizationCodeGrantRequest(as, planner, plannerAuth, params, config.web.redirect_uri, codeVerifier, http),
+      { expectedNonce: nonce, requireIdToken: true })
+  } catch (err) {
+    assert.fail(`the planner's code redemption (private_key_jwt) was refused: ${await explain(err)}`)
+  }
+  const person = oauth.getValidatedIdTokenClaims(delegated).sub
+  const mine = await oauth.processIntrospectionResponse(as, planner,
+    await oauth.introspectionRequest(as, planner, plannerAuth, delegated.access_token, http))
+  assert.equal(mine.active, true)
+  assert.equal(mine.sub, person, 'the delegated token is for ann')
+  assert.equal(mine.client_id, planner.client_id)
+  assert.deepEqual(mine.act, { sub: planner.client_id })
+
+  // exchange is support's token request: the planner's token as the subject.
+  const exchange = async (scope) => oauth.processGenericTokenEndpointResponse(as, support,
+    await oauth.genericTokenEndpointRequest(as, support, supportAuth, tokenExchange, {
+      subject_token: delegated.access_token,
+      subject_token_type: accessTokenType,
+      scope,
+    }, http))
+
+  let exchanged
+  try {
+    exchanged = await exchange('invoices:read')
+  } catch (err) {
+    assert.fail(`support's token exchange was refused: ${await explain(err)}`)
+  }
+  assert.equal(exchanged.issued_token_type, accessTokenType)
+  assert.equal(exchanged.token_type, 'bearer')
+  assert.notEqual(exchanged.access_token, delegated.access_token)
+  const info = await oauth.processIntrospectionResponse(as, support,
+    await oauth.introspectionRequest(as, support, supportAuth, exchanged.access_token, http))
+  assert.equal(info.active, true)
+  assert.equal(info.sub, mine.sub, 'the exchanged token is still for ann')
+  assert.equal(info.client_id, support.client_id)
+  assert.deepEqual(info.act, { sub: support.client_id, act: { sub: planner.client_id } })
+  assert.equal(info.scope, 'invoices:read')
+
+  // Nothing widens down the chain: a scope the workspace does not know, and
+  // one support's ceiling allows but ann did not delegate.
+  for (const scope of ['invoices:read refunds:execute', 'refunds:preview']) {
+    await t.test(`widening to ${scope} gives invalid_scope`, async () => {
+      let err
+      try {
+        await exchange(scope)
+      } catch (e) {
+        err = e
+      }
+      assert.ok(err instanceof oauth.ResponseBodyError, `want the library's ResponseBodyError, got ${err}`)
+      assert.equal(err.error, 'invalid_scope', `${err.status} ${err.error}: ${err.error_description ?? ''}`)
+      assert.equal(err.status, 400)
+    })
+  }
 })
 
 test('refusals', async (t) => {

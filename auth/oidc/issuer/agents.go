@@ -28,6 +28,17 @@ type Authority interface {
 	// HumanScopes are the scopes a person may hold now; nil when they are
 	// no longer an active member.
 	HumanScopes(ctx context.Context, userID int) ([]string, error)
+	// RegisterSubagent registers a subagent of the agent ctx's viewer is,
+	// and returns its client_id.
+	RegisterSubagent(ctx context.Context, req SubagentRequest) (string, error)
+}
+
+// SubagentRequest is a subagent registered through RFC 7591 by its parent.
+type SubagentRequest struct {
+	Name, Role, ParentRun   string
+	Scopes, Tools, Audience []string
+	JWKS                    []byte
+	JWKSURI                 string
 }
 
 // AgentInfo is an agent as the issuer needs it.

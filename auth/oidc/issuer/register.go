@@ -13,6 +13,7 @@ import (
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -75,6 +76,17 @@ func metadataError(w http.ResponseWriter, err error) {
 func (i *Issuer) register(w http.ResponseWriter, r *http.Request) {
 	p, ctx, ok := i.bind(w, r)
 	if !ok {
+		return
+	}
+	// An agent registering a subagent with its own access token: always
+	// allowed, within the registry's rules (ceiling, tools, depth).
+	if tok := bearer(r); tok != "" && !strings.HasPrefix(tok, tenants.TokenPrefix) {
+		v, err := i.AgentViewer(ctx, p.slug, tok)
+		if err != nil {
+			registrationError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, or not an agent's own")
+			return
+		}
+		i.registerSubagent(w, r, p, viewer.NewContext(ctx, v))
 		return
 	}
 	switch p.settings.ClientRegistration {
@@ -289,4 +301,51 @@ func sorted(s []string) []string {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
+}
+
+// subagentMetadata is RFC 7591 metadata plus what a subagent needs.
+type subagentMetadata struct {
+	clientMetadata
+	Role      string   `json:"role,omitempty"`
+	Tools     []string `json:"tools,omitempty"`
+	Audience  []string `json:"audience,omitempty"`
+	ParentRun string   `json:"parent_run,omitempty"`
+}
+
+func (i *Issuer) registerSubagent(w http.ResponseWriter, r *http.Request, p *provider, ctx context.Context) {
+	var md subagentMetadata
+	if err := json.NewDecoder(r.Body).Decode(&md); err != nil {
+		registrationError(w, http.StatusBadRequest, "invalid_client_metadata", "the body must be a JSON object of client metadata")
+		return
+	}
+	if md.TokenEndpointAuth != "" && md.TokenEndpointAuth != clients.AuthPrivateKeyJWT {
+		registrationError(w, http.StatusBadRequest, "invalid_client_metadata", "a subagent authenticates with private_key_jwt")
+		return
+	}
+	req := SubagentRequest{Name: md.ClientName, Role: md.Role, ParentRun: md.ParentRun, Scopes: strings.Fields(md.Scope),
+		Tools: md.Tools, Audience: md.Audience, JWKSURI: md.JWKSURI}
+	if len(md.JWKS) > 0 && string(md.JWKS) != "null" {
+		req.JWKS = md.JWKS
+	}
+	clientID, err := i.cfg.Authority.RegisterSubagent(ctx, req)
+	if err != nil {
+		var ae *apperr.Error
+		if errors.As(err, &ae) && ae.Kind == apperr.Forbidden {
+			registrationError(w, http.StatusForbidden, "access_denied", ae.Message)
+			return
+		}
+		metadataError(w, err)
+		return
+	}
+	c, err := i.cfg.Client.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(viewer.AsSystem(ctx, "subagent metadata"))
+	if err != nil {
+		registrationError(w, http.StatusInternalServerError, "server_error", "registration failed")
+		return
+	}
+	out := i.metadataOf(p, c)
+	delete(out, "registration_client_uri") // an agent's client is the registry's, not RFC 7592's
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(out)
 }

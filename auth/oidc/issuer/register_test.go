@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/internal/database"
 	"github.com/mandatehq/mandate/internal/testdb"
 	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/settings"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -145,6 +149,56 @@ func TestDynamicClientRegistration(t *testing.T) {
 		}
 		if n := countAudit(t, w, "acme", "oauth_client.created"); n != 2 {
 			t.Fatalf("oauth_client.created events: %d", n)
+		}
+	})
+}
+
+// An agent registers a subagent through RFC 7591 with its own access
+// token, whatever the workspace's registration policy, and only within
+// its own ceiling.
+func TestAgentRegistersSubagentByDynamicRegistration(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		w := newWorld(t, db)
+		catalog := []settings.Scope{{Name: "invoices:read", Description: "Read invoices"}, {Name: "refunds:preview", Description: "Preview"}}
+		if _, err := w.ts.UpdateSettings(w.sys("acme"), tenants.SettingsUpdate{Scopes: &catalog}); err != nil {
+			t.Fatal(err)
+		}
+		key := newClientKey(t)
+		parent, err := w.agents.Create(w.sys("acme"), registry.NewAgent{Name: "planner", SponsorEmail: "ann@acme.test",
+			Ceiling: []string{"invoices:read", "refunds:preview"}, Tools: []string{"billing"}, JWKS: key.publicJWKS(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokenURL := w.issuerURL("acme") + "/oauth2/token"
+		status, body, _ := postForm(t, tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {parent.Client.ClientID},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion":      {key.assertion(t, parent.Client.ClientID, tokenURL, randomJTI(), time.Now().Add(time.Minute))}}, "", "")
+		if status != 200 {
+			t.Fatalf("the planner's own token: %d %v", status, body)
+		}
+		own := body["access_token"].(string)
+		reg := w.issuerURL("acme") + "/oauth2/register"
+		child := newClientKey(t)
+		var jwks map[string]any
+		_ = json.Unmarshal(child.publicJWKS(t), &jwks)
+		st, out := sendJSON(t, "POST", reg, own, map[string]any{"client_name": "support", "scope": "invoices:read",
+			"jwks": jwks, "tools": []string{"billing"}, "parent_run": "run-7"})
+		if st != http.StatusCreated || out["token_endpoint_auth_method"] != "private_key_jwt" || out["client_secret"] != nil {
+			t.Fatalf("register a subagent: %d %v", st, out)
+		}
+		sub, err := w.agents.ByClient(w.sys("acme"), out["client_id"].(string))
+		if err != nil || sub == nil || sub.ParentID != parent.Agent.ID || sub.Depth != 1 || sub.SponsorID != parent.Agent.SponsorID || sub.ParentRun != "run-7" {
+			t.Fatalf("the subagent: %+v, %v", sub, err)
+		}
+		if st, out := sendJSON(t, "POST", reg, own, map[string]any{"client_name": "wide", "scope": "invoices:read refunds:execute",
+			"jwks": jwks}); st != http.StatusBadRequest || out["error"] != "invalid_client_metadata" {
+			t.Fatalf("a wider ceiling: %d %v", st, out)
+		}
+		if st, _ := sendJSON(t, "POST", reg, "mnd_at_not-a-token", map[string]any{"client_name": "x", "jwks": jwks}); st != http.StatusUnauthorized {
+			t.Fatalf("a bad token: %d", st)
+		}
+		if st, _ := sendJSON(t, "POST", w.issuerURL("other")+"/oauth2/register", own, map[string]any{"client_name": "x", "jwks": jwks}); st != http.StatusUnauthorized {
+			t.Fatalf("the planner's token at another workspace: %d", st)
 		}
 	})
 }

@@ -283,6 +283,9 @@ func (s *Store) CreateAccessTokenSession(ctx context.Context, signature string, 
 		if sess.GrantID != 0 {
 			ev.GrantID = strconv.Itoa(sess.GrantID)
 		}
+		if sess.ParentRun != "" {
+			ev.Details["parent_run"] = sess.ParentRun
+		}
 		_, err := s.audit.Record(auditContext(ctx, r), tx, ev)
 		return err
 	})

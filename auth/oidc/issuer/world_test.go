@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
@@ -41,6 +42,7 @@ type world struct {
 	iss     *issuer.Issuer
 	keys    *keys.Manager
 	clients *clients.Service
+	agents  *registry.Service
 	tenants map[string]int
 }
 
@@ -75,8 +77,10 @@ func newWorld(t testing.TB, db *database.DB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.agents = registry.NewService(db.Client, rec, w.clients)
 	w.iss = issuer.New(issuer.Config{Client: db.Client, Tenants: w.ts, Keys: w.keys, Flows: flows, Audit: rec,
-		BaseURL: w.srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log})
+		BaseURL: w.srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: w.agents}})
+	w.clients.OnChange = w.iss.ForgetClient
 	w.ts.OnSettingsChange = w.iss.ForgetWorkspace
 	mux := http.NewServeMux()
 	signin.NewHandler(flows, w.ts).Mount(mux)

@@ -15,6 +15,14 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query Agents {\n    agents {\n      id\n      clientID\n      name\n      role\n      sponsorID\n      status\n      scopeCeiling\n      tools\n      depth\n      parentID\n      parentRun\n      createdAt\n    }\n  }\n": typeof types.AgentsDocument,
+    "\n  query DelegationGrants {\n    delegationGrants {\n      id\n      userID\n      agentID\n      scopes\n      expiresAt\n      status\n      revokedAt\n      createdAt\n    }\n  }\n": typeof types.DelegationGrantsDocument,
+    "\n  query MemberEmails($userIDs: [ID!]!) {\n    members(first: 500, where: { userIDIn: $userIDs }) {\n      edges {\n        node {\n          id\n          userID\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": typeof types.MemberEmailsDocument,
+    "\n  mutation CreateAgent($input: CreateAgentInput!) {\n    createAgent(input: $input) {\n      clientID\n      agent {\n        id\n        name\n        status\n      }\n    }\n  }\n": typeof types.CreateAgentDocument,
+    "\n  mutation SuspendAgent($id: ID!) {\n    suspendAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": typeof types.SuspendAgentDocument,
+    "\n  mutation ResumeAgent($id: ID!) {\n    resumeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": typeof types.ResumeAgentDocument,
+    "\n  mutation RevokeAgent($id: ID!) {\n    revokeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": typeof types.RevokeAgentDocument,
+    "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n": typeof types.RevokeDelegationGrantDocument,
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": typeof types.SignInViewerDocument,
     "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": typeof types.ConnectedAppsDocument,
     "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": typeof types.RevokeConnectedAppDocument,
@@ -48,6 +56,14 @@ type Documents = {
     "\n  query WorkspaceViewer {\n    viewer {\n      kind\n      id\n      label\n      role\n      tenant {\n        id\n        slug\n        name\n      }\n    }\n  }\n": typeof types.WorkspaceViewerDocument,
 };
 const documents: Documents = {
+    "\n  query Agents {\n    agents {\n      id\n      clientID\n      name\n      role\n      sponsorID\n      status\n      scopeCeiling\n      tools\n      depth\n      parentID\n      parentRun\n      createdAt\n    }\n  }\n": types.AgentsDocument,
+    "\n  query DelegationGrants {\n    delegationGrants {\n      id\n      userID\n      agentID\n      scopes\n      expiresAt\n      status\n      revokedAt\n      createdAt\n    }\n  }\n": types.DelegationGrantsDocument,
+    "\n  query MemberEmails($userIDs: [ID!]!) {\n    members(first: 500, where: { userIDIn: $userIDs }) {\n      edges {\n        node {\n          id\n          userID\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n": types.MemberEmailsDocument,
+    "\n  mutation CreateAgent($input: CreateAgentInput!) {\n    createAgent(input: $input) {\n      clientID\n      agent {\n        id\n        name\n        status\n      }\n    }\n  }\n": types.CreateAgentDocument,
+    "\n  mutation SuspendAgent($id: ID!) {\n    suspendAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": types.SuspendAgentDocument,
+    "\n  mutation ResumeAgent($id: ID!) {\n    resumeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": types.ResumeAgentDocument,
+    "\n  mutation RevokeAgent($id: ID!) {\n    revokeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": types.RevokeAgentDocument,
+    "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n": types.RevokeDelegationGrantDocument,
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": types.SignInViewerDocument,
     "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": types.ConnectedAppsDocument,
     "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": types.RevokeConnectedAppDocument,
@@ -81,6 +97,38 @@ const documents: Documents = {
     "\n  query WorkspaceViewer {\n    viewer {\n      kind\n      id\n      label\n      role\n      tenant {\n        id\n        slug\n        name\n      }\n    }\n  }\n": types.WorkspaceViewerDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Agents {\n    agents {\n      id\n      clientID\n      name\n      role\n      sponsorID\n      status\n      scopeCeiling\n      tools\n      depth\n      parentID\n      parentRun\n      createdAt\n    }\n  }\n"): typeof import('./graphql').AgentsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DelegationGrants {\n    delegationGrants {\n      id\n      userID\n      agentID\n      scopes\n      expiresAt\n      status\n      revokedAt\n      createdAt\n    }\n  }\n"): typeof import('./graphql').DelegationGrantsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MemberEmails($userIDs: [ID!]!) {\n    members(first: 500, where: { userIDIn: $userIDs }) {\n      edges {\n        node {\n          id\n          userID\n          user {\n            id\n            email\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').MemberEmailsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateAgent($input: CreateAgentInput!) {\n    createAgent(input: $input) {\n      clientID\n      agent {\n        id\n        name\n        status\n      }\n    }\n  }\n"): typeof import('./graphql').CreateAgentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SuspendAgent($id: ID!) {\n    suspendAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n"): typeof import('./graphql').SuspendAgentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResumeAgent($id: ID!) {\n    resumeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n"): typeof import('./graphql').ResumeAgentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeAgent($id: ID!) {\n    revokeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n"): typeof import('./graphql').RevokeAgentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeDelegationGrantDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

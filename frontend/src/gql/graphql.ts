@@ -326,6 +326,22 @@ export type CreateApiTokenInput = {
   role: ApiTokenRole;
 };
 
+export type CreateAgentInput = {
+  /** Resources (RFC 8707) the agent may ask tokens for. */
+  audience?: Array<string> | null | undefined;
+  /** The agent's public JWK set (JSON), or jwksURI. */
+  jwks?: string | null | undefined;
+  jwksURI?: string | null | undefined;
+  name: string;
+  /** Redirect URIs for delegation in the browser. */
+  redirectUris?: Array<string> | null | undefined;
+  role?: string | null | undefined;
+  scopes: Array<string>;
+  /** The email of the member accountable for the agent. */
+  sponsorEmail: string;
+  tools?: Array<string> | null | undefined;
+};
+
 export type CreateOAuthClientInput = {
   accessTokenTTL?: number | null | undefined;
   audience?: Array<string> | null | undefined;
@@ -389,6 +405,58 @@ export type UpdateTenantSettingsInput = {
   sessionLifetimeMinutes?: number | null | undefined;
   signUpMode?: string | null | undefined;
 };
+
+export type AgentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AgentsQuery = { agents: Array<{ id: string, clientID: string, name: string, role: string, sponsorID: string, status: string, scopeCeiling: Array<string>, tools: Array<string>, depth: number, parentID: string | null, parentRun: string, createdAt: string }> };
+
+export type DelegationGrantsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DelegationGrantsQuery = { delegationGrants: Array<{ id: string, userID: string, agentID: string, scopes: Array<string>, expiresAt: string, status: string, revokedAt: string | null, createdAt: string }> };
+
+export type MemberEmailsQueryVariables = Exact<{
+  userIDs: Array<string | number> | string | number;
+}>;
+
+
+export type MemberEmailsQuery = { members: { edges: Array<{ node: { id: string, userID: string, user: { id: string, email: string } } | null } | null> | null } };
+
+export type CreateAgentMutationVariables = Exact<{
+  input: CreateAgentInput;
+}>;
+
+
+export type CreateAgentMutation = { createAgent: { clientID: string, agent: { id: string, name: string, status: string } } };
+
+export type SuspendAgentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SuspendAgentMutation = { suspendAgent: Array<{ id: string, name: string, status: string, depth: number, parentID: string | null }> };
+
+export type ResumeAgentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeAgentMutation = { resumeAgent: Array<{ id: string, name: string, status: string, depth: number, parentID: string | null }> };
+
+export type RevokeAgentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeAgentMutation = { revokeAgent: Array<{ id: string, name: string, status: string, depth: number, parentID: string | null }> };
+
+export type RevokeDelegationGrantMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeDelegationGrantMutation = { revokeDelegationGrant: { id: string, status: string, revokedAt: string | null } };
 
 export type SignInViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -617,6 +685,108 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const AgentsDocument = new TypedDocumentString(`
+    query Agents {
+  agents {
+    id
+    clientID
+    name
+    role
+    sponsorID
+    status
+    scopeCeiling
+    tools
+    depth
+    parentID
+    parentRun
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<AgentsQuery, AgentsQueryVariables>;
+export const DelegationGrantsDocument = new TypedDocumentString(`
+    query DelegationGrants {
+  delegationGrants {
+    id
+    userID
+    agentID
+    scopes
+    expiresAt
+    status
+    revokedAt
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<DelegationGrantsQuery, DelegationGrantsQueryVariables>;
+export const MemberEmailsDocument = new TypedDocumentString(`
+    query MemberEmails($userIDs: [ID!]!) {
+  members(first: 500, where: {userIDIn: $userIDs}) {
+    edges {
+      node {
+        id
+        userID
+        user {
+          id
+          email
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MemberEmailsQuery, MemberEmailsQueryVariables>;
+export const CreateAgentDocument = new TypedDocumentString(`
+    mutation CreateAgent($input: CreateAgentInput!) {
+  createAgent(input: $input) {
+    clientID
+    agent {
+      id
+      name
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateAgentMutation, CreateAgentMutationVariables>;
+export const SuspendAgentDocument = new TypedDocumentString(`
+    mutation SuspendAgent($id: ID!) {
+  suspendAgent(id: $id) {
+    id
+    name
+    status
+    depth
+    parentID
+  }
+}
+    `) as unknown as TypedDocumentString<SuspendAgentMutation, SuspendAgentMutationVariables>;
+export const ResumeAgentDocument = new TypedDocumentString(`
+    mutation ResumeAgent($id: ID!) {
+  resumeAgent(id: $id) {
+    id
+    name
+    status
+    depth
+    parentID
+  }
+}
+    `) as unknown as TypedDocumentString<ResumeAgentMutation, ResumeAgentMutationVariables>;
+export const RevokeAgentDocument = new TypedDocumentString(`
+    mutation RevokeAgent($id: ID!) {
+  revokeAgent(id: $id) {
+    id
+    name
+    status
+    depth
+    parentID
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeAgentMutation, RevokeAgentMutationVariables>;
+export const RevokeDelegationGrantDocument = new TypedDocumentString(`
+    mutation RevokeDelegationGrant($id: ID!) {
+  revokeDelegationGrant(id: $id) {
+    id
+    status
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeDelegationGrantMutation, RevokeDelegationGrantMutationVariables>;
 export const SignInViewerDocument = new TypedDocumentString(`
     query SignInViewer {
   viewer {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionRow } from '../api/auth';
 import { getSession } from '../auth/session';
 import { annSignedIn, graphQLError, mockServer, problem, renderApp, signedIn, type AuthAnswer } from '../test/server';
+import { annID, fleet, grant, samID } from '../test/agents';
 import { describeAgent } from './AccountPage';
 
 const chromeLinux =
@@ -32,7 +33,12 @@ function annAccount(
   graphql: Record<string, (variables: Record<string, unknown>) => unknown> = {},
 ) {
   let sessions = [row('42', true, chromeLinux, '127.0.0.1'), row('57', false, firefoxMac, '192.0.2.7')];
-  const server = mockServer({ ConnectedApps: () => ({ data: { connectedApps: [notes] } }), ...graphql }, {
+  const server = mockServer({
+    ConnectedApps: () => ({ data: { connectedApps: [notes] } }),
+    DelegationGrants: () => ({ data: { delegationGrants: [] } }),
+    Agents: () => ({ data: { agents: fleet() } }),
+    ...graphql,
+  }, {
     'GET session': () => ({ status: 200, body: annSignedIn('csrf-1') }),
     'GET sessions': () => ({ status: 200, body: { sessions } }),
     'POST sessions/revoke': (body) => {
@@ -211,6 +217,55 @@ describe('my account', () => {
     await user.click(section.getByRole('button', { name: 'Cancel' }));
     expect(section.queryByRole('alert')).not.toBeInTheDocument();
     expect(section.getByRole('row', { name: /^Notes/ })).toBeInTheDocument();
+  });
+
+  it('lists the agents acting for me and revokes one after confirmation', async () => {
+    let grants = [
+      grant({ id: '301', userID: annID, agentID: '102', scopes: ['invoices:read', 'invoices:write'], expiresAt: '2099-01-01T00:00:00Z' }),
+      grant({ id: '302', userID: annID, agentID: '101', status: 'revoked', revokedAt: '2026-11-26T10:00:00Z' }),
+      // Sam's grant to an agent Ann sponsors: the server lists it, but it is not Ann's own.
+      grant({ id: '303', userID: samID, agentID: '103' }),
+    ];
+    const server = annAccount({}, {
+      DelegationGrants: () => ({ data: { delegationGrants: grants } }),
+      RevokeDelegationGrant: (v) => {
+        grants = grants.map((g) => (g.id === v.id ? { ...g, status: 'revoked', revokedAt: '2026-11-27T08:00:00Z' } : g));
+        return { data: { revokeDelegationGrant: { id: v.id, status: 'revoked', revokedAt: '2026-11-27T08:00:00Z' } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const section = within(await screen.findByRole('region', { name: 'Agents acting for me' }));
+    expect(await section.findByText('2 grants to agents')).toBeInTheDocument();
+    expect(section.queryByText('Scraper')).not.toBeInTheDocument();
+    const researcher = within(await section.findByRole('row', { name: /^Researcher/ }));
+    expect(researcher.getByText('invoices:write')).toBeInTheDocument();
+    expect(researcher.getByText('active')).toBeInTheDocument();
+    expect(researcher.getAllByRole('time')[1]).toHaveAttribute('datetime', '2099-01-01T00:00:00.000Z');
+    const planner = within(section.getByRole('row', { name: /^Planner/ }));
+    expect(planner.getByText('revoked')).toBeInTheDocument();
+    expect(planner.queryByRole('button')).not.toBeInTheDocument();
+
+    await user.click(researcher.getByRole('button', { name: 'Revoke Researcher' }));
+    expect(server.callsTo('RevokeDelegationGrant')).toHaveLength(0);
+    const confirm = within(section.getByRole('group', { name: 'Confirm revoking Researcher' }));
+    expect(confirm.getByText('Stop Researcher acting for you? Its tokens for you stop working at once.')).toBeInTheDocument();
+    expect(confirm.getByRole('button', { name: 'Confirm revoke' })).toHaveFocus();
+    await user.click(confirm.getByRole('button', { name: 'Confirm revoke' }));
+
+    expect(await section.findByText('Revoked Researcher: it can no longer act for you.')).toBeInTheDocument();
+    await waitFor(() => expect(researcher.getByText('revoked')).toBeInTheDocument());
+    expect(researcher.queryByRole('button', { name: /Revoke/ })).not.toBeInTheDocument();
+    const [call] = server.callsTo('RevokeDelegationGrant');
+    expect(call?.variables).toEqual({ id: '301' });
+    expect(call?.csrfToken).toBe('csrf-1');
+  });
+
+  it('says when no agent acts for me', async () => {
+    annAccount();
+    renderApp('/t/acme/account');
+    const section = within(await screen.findByRole('region', { name: 'Agents acting for me' }));
+    expect(await section.findByText('No agent can act for you.')).toBeInTheDocument();
   });
 
   it('goes to sign-in when the session has ended elsewhere', async () => {

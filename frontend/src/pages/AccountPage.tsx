@@ -7,6 +7,8 @@ import { DateTime } from '../components/DateTime';
 import { Field, passwordHint } from '../components/Field';
 import { Alert, Status } from '../components/Feedback';
 import { HostedFrame } from '../components/HostedFrame';
+import { AgentsQueryDocument, count, DelegationGrantsQueryDocument } from '../agents/api';
+import { DelegationGrantsTable } from '../agents/DelegationGrantsTable';
 import { graphql } from '../gql';
 import type { ConnectedAppsQuery } from '../gql/graphql';
 
@@ -134,6 +136,7 @@ function Account({ session }: { session: PasswordSession }) {
 
       <SessionsSection session={session} />
       <ConnectedAppsSection />
+      <AgentsActingForMeSection userID={user.id} />
       <div className="account-forms">
         <ChangePasswordForm session={session} />
         <ChangeEmailForm session={session} />
@@ -425,6 +428,45 @@ function ConnectedAppsSection() {
           </tbody>
         </table>
       </div>
+    </section>
+  );
+}
+
+/**
+ * The delegation grants the person gave agents: which agent may act for
+ * them, with which scopes, until when; each can be revoked. The server also
+ * lists grants to agents the person sponsors: only their own are shown here.
+ */
+function AgentsActingForMeSection({ userID }: { userID: string }) {
+  const grants = useQuery(DelegationGrantsQueryDocument, {});
+  const agents = useQuery(AgentsQueryDocument, {});
+  const [notice, setNotice] = useState('');
+  const mine = (grants.data?.delegationGrants ?? []).filter((g) => g.userID === userID);
+  const agentName = (agentID: string) => agents.data?.agents.find((a) => a.id === agentID)?.name ?? `Agent ${agentID}`;
+
+  return (
+    <section aria-labelledby="delegations-title">
+      <h2 id="delegations-title">Agents acting for me</h2>
+      <p className="muted">AI agents you let act for you. Revoke any you no longer want to.</p>
+      <Alert>{grants.error ?? agents.error}</Alert>
+      <Status>{notice}</Status>
+      <DelegationGrantsTable
+        grants={mine}
+        caption={
+          grants.loading && !grants.data
+            ? 'Loading agents acting for you…'
+            : mine.length === 0
+              ? 'No agent can act for you.'
+              : count(mine.length, 'grant to agents', 'grants to agents')
+        }
+        partyHeader="Agent"
+        party={(g) => agentName(g.agentID)}
+        question={(agent) => `Stop ${agent} acting for you? Its tokens for you stop working at once.`}
+        onRevoked={async (_grant, agent) => {
+          setNotice(`Revoked ${agent}: it can no longer act for you.`);
+          await grants.refetch();
+        }}
+      />
     </section>
   );
 }

@@ -1,8 +1,10 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage, useApi, useQuery } from '../api/hooks';
+import { Check, toggle } from '../components/Check';
 import { DateTime } from '../components/DateTime';
 import { Field, TextAreaField } from '../components/Field';
 import { Alert, Problems, Status } from '../components/Feedback';
+import { ResultPanel } from '../components/ResultPanel';
 import { SecretOnce } from '../components/SecretOnce';
 import { graphql } from '../gql';
 import type { CreateOAuthClientInput, OAuthClientsQuery, UpdateOAuthClientInput } from '../gql/graphql';
@@ -329,33 +331,14 @@ function ShownOnceBox({ shown, onDone }: { shown: ShownOnce; onDone: () => void 
       </SecretOnce>
     );
   }
-  return <RegisteredWithoutSecret shown={shown} onDone={onDone} clientID={clientID} />;
-}
-
-/** A public or key-authenticated app: there is no secret to show. */
-function RegisteredWithoutSecret({
-  shown,
-  clientID,
-  onDone,
-}: {
-  shown: ShownOnce;
-  clientID: ReactNode;
-  onDone: () => void;
-}) {
-  const headingId = useId();
-  const doneRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => doneRef.current?.focus(), []);
+  // A public or key-authenticated app: there is no secret to show.
   return (
-    <div className="card" role="region" aria-labelledby={headingId}>
-      <h2 id={headingId}>{shown.title}</h2>
+    <ResultPanel title={shown.title} onDone={onDone}>
       {clientID}
       <p className="muted">
         It has no client secret: a public app proves itself with PKCE, and a private_key_jwt app with its own keys.
       </p>
-      <button ref={doneRef} type="button" className="secondary" onClick={onDone}>
-        Done
-      </button>
-    </div>
+    </ResultPanel>
   );
 }
 
@@ -402,10 +385,6 @@ function ApplicationForm({ client, catalog, catalogError, onCancel, onCreated, o
       .filter((s) => !catalog?.some((c) => c.name === s))
       .map((s) => ({ name: s, description: 'Not in the scope catalog', standard: false })),
   ];
-
-  function toggle(list: string[], value: string, on: boolean): string[] {
-    return on ? [...list, value] : list.filter((v) => v !== value);
-  }
 
   /** What the browser can tell before asking the server; the server checks everything again. */
   function check(): string[] {
@@ -694,42 +673,6 @@ function ApplicationForm({ client, catalog, catalogError, onCancel, onCreated, o
         </button>
       </div>
     </form>
-  );
-}
-
-/** A checkbox with its label and a hint read out with it. */
-function Check({
-  id,
-  label,
-  hint,
-  code = false,
-  checked,
-  onChange,
-}: {
-  id: string;
-  label: string;
-  hint?: string;
-  /** Show the label as code (a scope name). */
-  code?: boolean;
-  checked: boolean;
-  onChange: (checked: boolean) => void;
-}) {
-  return (
-    <div className="check">
-      <input
-        id={id}
-        type="checkbox"
-        checked={checked}
-        aria-describedby={hint ? `${id}-hint` : undefined}
-        onChange={(e) => onChange(e.target.checked)}
-      />
-      <label htmlFor={id}>{code ? <code>{label}</code> : label}</label>
-      {hint && (
-        <small id={`${id}-hint`} className="muted">
-          {hint}
-        </small>
-      )}
-    </div>
   );
 }
 

@@ -91,6 +91,9 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
             <li>
               <NavLink to={`${base}/tokens`}>API tokens</NavLink>
             </li>
+            <li>
+              <NavLink to={`${base}/agents`}>Agents</NavLink>
+            </li>
             {admin && (
               <>
                 <li>

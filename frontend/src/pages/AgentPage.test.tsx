@@ -1,0 +1,116 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { agentsServer, annID, fleet, grant, samID, setStatus } from '../test/agents';
+import { graphQLError, renderApp, signedIn } from '../test/server';
+
+function grants() {
+  return [
+    grant({ id: '301', userID: annID, agentID: '102', scopes: ['invoices:read'] }),
+    grant({ id: '302', userID: samID, agentID: '102', status: 'revoked', revokedAt: '2026-11-26T10:00:00Z' }),
+    grant({ id: '303', userID: samID, agentID: '102', expiresAt: '2020-01-01T00:00:00Z' }),
+    // To another agent: not shown here.
+    grant({ id: '304', userID: annID, agentID: '101', scopes: ['invoices:write'] }),
+  ];
+}
+
+describe('agent page', { timeout: 15_000 }, () => {
+  it('shows the agent’s fields, its subagents and the grants people gave it', async () => {
+    signedIn();
+    agentsServer({ agents: fleet(), grants: grants() });
+    renderApp('/w/acme/agents/102');
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Researcher' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: '← All agents' })).toHaveAttribute('href', '/w/acme/agents');
+    // The agent's own facts come first; its subagents' follow in their tree.
+    const facts = (term: string) => screen.getAllByText(term, { selector: 'dt' })[0]!.nextElementSibling;
+    expect(facts('Client ID')).toHaveTextContent('researcher-id');
+    expect(facts('Status')).toHaveTextContent('active');
+    expect(facts('Scope ceiling')).toHaveTextContent('invoices:read');
+    expect(facts('Tools')).toHaveTextContent('search');
+    expect(facts('Depth')).toHaveTextContent('1');
+    expect(facts('Registered by run')).toHaveTextContent('run-7');
+    expect(within(facts('Parent') as HTMLElement).getByRole('link', { name: 'Planner' })).toHaveAttribute('href', '/w/acme/agents/101');
+    await waitFor(() => expect(facts('Sponsor')).toHaveTextContent('ann@acme.test'));
+    expect(screen.getByRole('button', { name: 'Suspend Researcher' })).toBeInTheDocument();
+
+    const subagents = within(screen.getByRole('region', { name: 'Subagents' }));
+    expect(subagents.getByText('1 subagent below Researcher.')).toBeInTheDocument();
+    expect(subagents.getByRole('list', { name: 'Subagents of Researcher' })).toBeInTheDocument();
+    expect(subagents.getByRole('article', { name: 'Scraper' })).toBeInTheDocument();
+
+    const section = within(screen.getByRole('region', { name: 'Delegation grants' }));
+    expect(section.getByText('3 grants')).toBeInTheDocument();
+    const rows = section.getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.getAttribute('data-grant-id'))).toEqual(['301', '302', '303']);
+    const ann = within(await section.findByRole('row', { name: /^ann@acme\.test/ }));
+    expect(ann.getByText('active')).toBeInTheDocument();
+    expect(ann.getByRole('button', { name: 'Revoke ann@acme.test' })).toBeInTheDocument();
+    expect(within(rows[1]!).getByText('revoked')).toBeInTheDocument();
+    expect(within(rows[2]!).getByText('expired')).toBeInTheDocument();
+    expect(within(rows[1]!).queryByRole('button')).not.toBeInTheDocument();
+    expect(within(rows[2]!).queryByRole('button')).not.toBeInTheDocument();
+  });
+
+  it('revokes a grant after confirmation', async () => {
+    signedIn();
+    const state = { agents: fleet(), grants: grants() };
+    const server = agentsServer(state, {
+      RevokeDelegationGrant: (v) => {
+        state.grants = state.grants.map((g) => (g.id === v.id ? { ...g, status: 'revoked', revokedAt: '2026-11-27T08:00:00Z' } : g));
+        return { data: { revokeDelegationGrant: { id: v.id, status: 'revoked', revokedAt: '2026-11-27T08:00:00Z' } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/agents/102');
+    const section = within(await screen.findByRole('region', { name: 'Delegation grants' }));
+    await user.click(await section.findByRole('button', { name: 'Revoke ann@acme.test' }));
+    expect(server.callsTo('RevokeDelegationGrant')).toHaveLength(0);
+    const confirm = within(section.getByRole('group', { name: 'Confirm revoking ann@acme.test' }));
+    expect(confirm.getByText('Revoke the grant ann@acme.test gave Researcher? Its tokens acting for them stop working at once.')).toBeInTheDocument();
+    expect(confirm.getByRole('button', { name: 'Confirm revoke' })).toHaveFocus();
+    await user.click(confirm.getByRole('button', { name: 'Confirm revoke' }));
+
+    expect(await section.findByText('Revoked the grant ann@acme.test gave Researcher.')).toBeInTheDocument();
+    expect(server.callsTo('RevokeDelegationGrant')[0]?.variables).toEqual({ id: '301' });
+    const row = within(section.getByRole('row', { name: /^ann@acme\.test/ }));
+    await waitFor(() => expect(row.getByText('revoked')).toBeInTheDocument());
+    expect(row.queryByRole('button', { name: /Revoke/ })).not.toBeInTheDocument();
+  });
+
+  it('shows a refused revocation in its row', async () => {
+    signedIn();
+    agentsServer(
+      { agents: fleet(), grants: grants() },
+      { RevokeDelegationGrant: () => graphQLError('only the person who gave the grant, the agent’s sponsor or an admin may revoke it', 'FORBIDDEN') },
+    );
+    const user = userEvent.setup();
+    renderApp('/w/acme/agents/102');
+    const section = within(await screen.findByRole('region', { name: 'Delegation grants' }));
+    await user.click(await section.findByRole('button', { name: 'Revoke ann@acme.test' }));
+    await user.click(section.getByRole('button', { name: 'Confirm revoke' }));
+    expect(await within(section.getByRole('row', { name: /^ann@acme\.test/ })).findByRole('alert')).toHaveTextContent('may revoke it');
+  });
+
+  it('suspends from the detail page and shows the cascade', async () => {
+    signedIn();
+    const state = { agents: fleet(), grants: grants() };
+    agentsServer(state, { SuspendAgent: () => ({ data: { suspendAgent: setStatus(state, ['102', '103'], 'suspended') } }) });
+    const user = userEvent.setup();
+    renderApp('/w/acme/agents/102');
+    await user.click(await screen.findByRole('button', { name: 'Suspend Researcher' }));
+    await user.click(screen.getByRole('button', { name: 'Confirm suspend' }));
+    const result = await screen.findByRole('region', { name: 'Suspended “Researcher”' });
+    expect(within(result).getByRole('list', { name: 'Affected agents' })).toHaveTextContent('Scraper suspended (subagent of Researcher)');
+    await waitFor(() => expect(screen.getByText('Status', { selector: 'dt' }).nextElementSibling).toHaveTextContent('suspended'));
+    expect(within(screen.getByRole('article', { name: 'Scraper' })).getByText('suspended')).toBeInTheDocument();
+  });
+
+  it('says when there is no such agent', async () => {
+    signedIn();
+    agentsServer({ agents: fleet() });
+    renderApp('/w/acme/agents/999');
+    expect(await screen.findByText('There is no agent with this id in the workspace.')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: '← All agents' })).toBeInTheDocument();
+  });
+});
