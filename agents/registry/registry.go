@@ -391,17 +391,32 @@ func (s *Service) mayControl(ctx context.Context, tx *ent.Tx, v viewer.Viewer, a
 	return apperr.New(apperr.Forbidden, "only an admin, the agent's sponsor or an ancestor agent may change its status")
 }
 
-// ActiveChain reports whether every agent named (by client_id) is active.
+// ActiveChain reports whether every agent named (by client_id) is active
+// and every one of their sponsors is still an active member: an agent
+// stops with the person accountable for it.
 func (s *Service) ActiveChain(ctx context.Context, clientIDs []string) (bool, error) {
 	if len(clientIDs) == 0 {
 		return true, nil
 	}
-	n, err := s.client.Agent.Query().Where(agent.ClientIDIn(clientIDs...), agent.StatusEQ(agent.StatusActive)).
-		Count(viewer.AsSystem(ctx, "agent chain status"))
+	sys := viewer.AsSystem(ctx, "agent chain status")
+	as, err := s.client.Agent.Query().Where(agent.ClientIDIn(clientIDs...), agent.StatusEQ(agent.StatusActive)).All(sys)
 	if err != nil {
 		return false, err
 	}
-	return n == len(uniq(clientIDs)), nil
+	if len(as) != len(uniq(clientIDs)) {
+		return false, nil
+	}
+	sponsors := make([]int, 0, len(as))
+	for _, a := range as {
+		if !slices.Contains(sponsors, a.SponsorID) {
+			sponsors = append(sponsors, a.SponsorID)
+		}
+	}
+	n, err := s.client.User.Query().Where(user.IDIn(sponsors...), user.Disabled(false), user.HasMembership()).Count(sys)
+	if err != nil {
+		return false, err
+	}
+	return n == len(sponsors), nil
 }
 
 func uniq(s []string) []string {
