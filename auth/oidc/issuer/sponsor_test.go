@@ -1,0 +1,57 @@
+package issuer_test
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/mandatehq/mandate/agents/registry"
+	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/internal/database"
+	"github.com/mandatehq/mandate/internal/testdb"
+)
+
+// An agent answers to its sponsor: once the sponsor's account is disabled,
+// the agent's tokens are inactive and it gets no new ones.
+func TestAgentStopsWithItsSponsor(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		w := newWorld(t, db)
+		key := newClientKey(t)
+		made, err := w.agents.Create(w.sys("acme"), registry.NewAgent{Name: "planner", SponsorEmail: "ann@acme.test",
+			Ceiling: []string{"openid"}, JWKS: key.publicJWKS(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := made.Client.ClientID
+		tokenURL := w.issuerURL("acme") + "/oauth2/token"
+		token := func() (int, map[string]any) {
+			st, body, _ := postForm(t, tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {id},
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+				"client_assertion":      {key.assertion(t, id, tokenURL, randomJTI(), time.Now().Add(time.Minute))}}, "", "")
+			return st, body
+		}
+		st, body := token()
+		if st != 200 {
+			t.Fatalf("the agent's own token: %d %v", st, body)
+		}
+		// The agent introspects its own token with a fresh assertion.
+		ownIntrospect := func() map[string]any {
+			_, out, _ := postForm(t, w.issuerURL("acme")+"/oauth2/introspect", url.Values{"token": {body["access_token"].(string)},
+				"client_id": {id}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+				"client_assertion": {key.assertion(t, id, w.issuerURL("acme")+"/oauth2/token", randomJTI(), time.Now().Add(time.Minute))}}, "", "")
+			return out
+		}
+		if out := ownIntrospect(); out["active"] != true {
+			t.Fatalf("before: %v", out)
+		}
+		if _, err := w.db.Client.User.Update().Where(user.Email("ann@acme.test")).SetDisabled(true).Save(w.sys("acme")); err != nil {
+			t.Fatal(err)
+		}
+		if out := ownIntrospect(); out["active"] != false {
+			t.Fatalf("after the sponsor is disabled: %v", out)
+		}
+		if st, out := token(); st != 401 || out["error"] != "invalid_client" {
+			t.Fatalf("a token for an agent whose sponsor is gone: %d %v", st, out)
+		}
+	})
+}
