@@ -74,6 +74,19 @@ func (r *mutationResolver) RevokeDelegationGrant(ctx context.Context, id int) (*
 	return is.Grants.Revoke(ctx, id)
 }
 
+// SetAgentKeys is the resolver for the setAgentKeys field.
+func (r *mutationResolver) SetAgentKeys(ctx context.Context, id int, jwks *string, jwksURI *string) (*ent.Agent, error) {
+	ag, err := r.agentsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	var set []byte
+	if jwks != nil {
+		set = []byte(*jwks)
+	}
+	return ag.SetKeys(ctx, id, set, deref(jwksURI))
+}
+
 // Agents is the resolver for the agents field.
 func (r *queryResolver) Agents(ctx context.Context) ([]*ent.Agent, error) {
 	ag, err := r.agentsOrErr()

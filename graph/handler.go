@@ -264,14 +264,14 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, visi
 // subagents, and the status of agents below it. Everything about people
 // (members, sessions, audit, tokens) stays out of an agent's reach.
 var agentFields = map[string]bool{
-	"viewer": true, "registerSubagent": true, "suspendAgent": true, "resumeAgent": true, "revokeAgent": true,
+	"viewer": true, "registerSubagent": true, "suspendAgent": true, "resumeAgent": true, "revokeAgent": true, "setAgentKeys": true,
 	"__typename": true, "__schema": true, "__type": true,
 }
 
 func agentFieldsOnly(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	if viewer.FromContext(ctx).Kind == viewer.Agent {
 		if f := graphql.GetRootFieldContext(ctx); f != nil && !agentFields[f.Field.Name] {
-			graphql.AddError(ctx, apperr.New(apperr.Forbidden, "an agent's token may call only viewer, registerSubagent, suspendAgent, resumeAgent and revokeAgent"))
+			graphql.AddError(ctx, apperr.New(apperr.Forbidden, "an agent's token may call only viewer, registerSubagent, setAgentKeys, suspendAgent, resumeAgent and revokeAgent"))
 			return graphql.Null
 		}
 	}

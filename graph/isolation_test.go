@@ -1389,6 +1389,13 @@ func gqlCases() []gqlCase {
 				t.Errorf("suspendAgent(A's own agent) left it %s", got.Status)
 			}
 		}},
+		{field: "Mutation.setAgentKeys", name: "B's agent is not found", run: func(t *testing.T, e *env) {
+			op := `mutation($id: ID!, $jwks: String) { setAgentKeys(id: $id, jwks: $jwks) { id } }`
+			own, _ := newAgent(t, e.fx, e.a.system, "rekey me", "owner@a.example", "a:read")
+			fresh := newAgentKey(t).jwks(t)
+			mutationOnB(t, e, op, "setAgentKeys", map[string]any{"id": id(e.b.agent.ID), "jwks": fresh},
+				map[string]any{"id": id(own.ID), "jwks": fresh}, map[string]any{"id": id(e.b.agent.ID + 1_000_000), "jwks": fresh})
+		}},
 		{field: "Mutation.resumeAgent", name: "B's agent is not found", run: func(t *testing.T, e *env) {
 			op := `mutation($id: ID!) { resumeAgent(id: $id) { id status } }`
 			own, _ := newAgent(t, e.fx, e.a.system, "resume me", "owner@a.example", "a:read")

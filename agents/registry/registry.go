@@ -8,6 +8,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -487,4 +488,66 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 		return err
 	}
 	return apperr.Wrap(tx.Commit(), "commit")
+}
+
+// SetKeys replaces an agent's public keys: to rotate without downtime,
+// publish the old and the new key together, switch the agent to the new
+// one, then publish the new one alone. The agent itself, an ancestor, its
+// sponsor or an admin may do it.
+func (s *Service) SetKeys(ctx context.Context, id int, jwks []byte, jwksURI string) (*ent.Agent, error) {
+	if err := clients.ValidateKeys(jwks, jwksURI); err != nil {
+		return nil, err
+	}
+	v := viewer.FromContext(ctx)
+	sys := viewer.AsSystem(ctx, "agent keys")
+	var a *ent.Agent
+	err := s.inTx(ctx, func(tx *ent.Tx) error {
+		var err error
+		if a, err = tx.Agent.Get(sys, id); err != nil {
+			return apperr.Wrap(err, "agent")
+		}
+		if !(v.Kind == viewer.Agent && v.ID == a.ID) {
+			if err := s.mayControl(ctx, tx, v, a); err != nil {
+				return err
+			}
+		}
+		if a.Status == agent.StatusRevoked {
+			return apperr.New(apperr.Conflict, "the agent is revoked")
+		}
+		if _, err := tx.OAuthClient.Update().Where(oauthclient.ClientID(a.ClientID)).
+			SetJwks(string(jwks)).SetJwksURI(jwksURI).Save(sys); err != nil {
+			return apperr.Wrap(err, "agent client")
+		}
+		chain, err := s.chainIn(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		details := map[string]string{"kids": strings.Join(kids(jwks), " ")}
+		if jwksURI != "" {
+			details["jwks_uri"] = jwksURI
+		}
+		_, err = s.audit.Record(ctx, tx, audit.Event{Action: "agent.keys_changed", TargetType: "agent", TargetID: strconv.Itoa(a.ID),
+			ClientID: a.ClientID, AgentChain: chain, Details: details})
+		return apperr.Wrap(err, "audit event")
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.clients.Forget(ctx, a.ClientID)
+	return a, nil
+}
+
+// kids lists the key ids of a JWK set, for the audit trail.
+func kids(jwks []byte) []string {
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	_ = json.Unmarshal(jwks, &set)
+	out := make([]string, 0, len(set.Keys))
+	for _, k := range set.Keys {
+		out = append(out, k.Kid)
+	}
+	return out
 }

@@ -216,6 +216,7 @@ type ComplexityRoot struct {
 		RevokeUserSessions      func(childComplexity int, userID int) int
 		RotateOAuthClientSecret func(childComplexity int, clientID string) int
 		RotateSigningKey        func(childComplexity int, alg string, publishForMinutes *int) int
+		SetAgentKeys            func(childComplexity int, id int, jwks *string, jwksURI *string) int
 		SuspendAgent            func(childComplexity int, id int) int
 		UpdateOAuthClient       func(childComplexity int, clientID string, input model.UpdateOAuthClientInput) int
 		UpdateScopeCatalog      func(childComplexity int, scopes []*model.ScopeDefinitionInput) int
@@ -1232,6 +1233,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateSigningKey(childComplexity, args["alg"].(string), args["publishForMinutes"].(*int)), true
+	case "Mutation.setAgentKeys":
+		if e.ComplexityRoot.Mutation.SetAgentKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAgentKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAgentKeys(childComplexity, args["id"].(int), args["jwks"].(*string), args["jwksURI"].(*string)), true
 	case "Mutation.suspendAgent":
 		if e.ComplexityRoot.Mutation.SuspendAgent == nil {
 			break
@@ -2191,6 +2203,13 @@ extend type Query {
   The tree of a run: each agent's run below it, with scope, tools (on the agent), approval state and actions. Admins only.
   """
   agentTrace(run: String!): AgentTraceNode
+}
+
+extend type Mutation {
+  """
+  Replace an agent's public keys (jwks or jwksURI). To rotate without downtime: publish old and new together, switch, then the new alone. The agent itself (with its own token), an ancestor, its sponsor or an admin.
+  """
+  setAgentKeys(id: ID!, jwks: String, jwksURI: String): Agent!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION

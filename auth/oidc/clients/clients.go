@@ -133,6 +133,21 @@ func ValidateRedirectURI(raw string, public bool) error {
 	}
 }
 
+// ValidateKeys checks a client's keys as registration does: an inline JWK
+// set of public signing keys, or an https jwks_uri; exactly one.
+func ValidateKeys(jwks []byte, jwksURI string) error {
+	if (len(jwks) > 0) == (jwksURI != "") {
+		return apperr.InvalidField("jwks", "give jwks or jwks_uri, exactly one")
+	}
+	if len(jwks) > 0 {
+		return parseJWKS(jwks)
+	}
+	if u, err := url.Parse(jwksURI); err != nil || u.Scheme != "https" || u.Host == "" {
+		return apperr.InvalidField("jwks_uri", "jwks_uri must be an https URL")
+	}
+	return nil
+}
+
 // parseJWKS accepts a set of public, asymmetric signing keys.
 func parseJWKS(raw []byte) error {
 	var set jose.JSONWebKeySet

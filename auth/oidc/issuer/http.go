@@ -272,7 +272,12 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 // jti_known, and an expired one as a bare error (a 500).
 func asInvalidClient(err error) error {
 	var e *fosite.RFC6749Error
-	if errors.As(err, &e) && e.ErrorField != fosite.ErrJTIKnown.ErrorField {
+	switch {
+	case errors.As(err, &e) && e.ErrorField == "invalid_request" && strings.Contains(e.DebugField+e.HintField, "could not be found"):
+		// An assertion signed by a key the client does not (or no longer)
+		// publish: its authentication failed (RFC 7523 section 3.2).
+		return fosite.ErrInvalidClient.WithHint("The client assertion is signed with a key the client has not registered.").WithWrap(err)
+	case errors.As(err, &e) && e.ErrorField != fosite.ErrJTIKnown.ErrorField:
 		return err
 	}
 	return fosite.ErrInvalidClient.WithHint("The client assertion expired or was already used.").WithWrap(err)
