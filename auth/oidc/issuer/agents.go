@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func (i *Issuer) delegate(ctx context.Context, tx *ent.Tx, p *provider, a *Agent
 	}
 	exp := i.cfg.Now().Add(d).UTC().Truncate(time.Second)
 	g, err := tx.DelegationGrant.Create().SetUserID(userID).SetAgentID(a.ID).SetScopes(scopes).SetExpiresAt(exp).
-		Save(viewer.AsSystem(ctx, "delegation grant"))
+		SetAuthorizationDetails(string(sess.AuthorizationDetails)).Save(viewer.AsSystem(ctx, "delegation grant"))
 	if err != nil {
 		return err
 	}
@@ -299,4 +300,29 @@ func (i *Issuer) AgentViewer(ctx context.Context, slug, token string) (viewer.Vi
 		return viewer.Viewer{}, bad
 	}
 	return viewer.Viewer{TenantID: p.tenantID, Kind: viewer.Agent, ID: a.ID, Label: a.Name}, nil
+}
+
+// maxDetails bounds an authorization_details parameter.
+const maxDetails = 8 << 10
+
+// parseDetails validates RFC 9396 authorization_details: a JSON array of
+// objects, each with a non-empty string type. Empty input is none.
+func parseDetails(raw string) (json.RawMessage, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	if len(raw) > maxDetails {
+		return nil, rfcError("invalid_authorization_details", 400, "authorization_details is too long.")
+	}
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(raw), &items); err != nil || len(items) == 0 {
+		return nil, rfcError("invalid_authorization_details", 400, "authorization_details must be a JSON array of objects.")
+	}
+	for _, it := range items {
+		if t, ok := it["type"].(string); !ok || t == "" {
+			return nil, rfcError("invalid_authorization_details", 400, "Every authorization_details object needs a type.")
+		}
+	}
+	out, _ := json.Marshal(items)
+	return out, nil
 }

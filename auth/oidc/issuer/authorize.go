@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -172,6 +173,7 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 	scopes := []string(ar.GetRequestedScopes())
 	var agentInfo *AgentInfo
 	var grant *ent.DelegationGrant
+	var agentDetails json.RawMessage
 	if c.Agent {
 		if agentInfo, err = i.agentFor(ctx, c); err != nil {
 			i.authorizeError(ctx, w, p, ar, err)
@@ -181,9 +183,18 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 			i.authorizeError(ctx, w, p, ar, err)
 			return
 		}
-		if grant, err = i.activeGrant(ctx, u.ID, agentInfo.ID, scopes); err != nil {
-			i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
+		details, derr := parseDetails(form.Get("authorization_details"))
+		if derr != nil {
+			i.authorizeError(ctx, w, p, ar, derr)
 			return
+		}
+		agentDetails = details
+		// A grant with constraints is always asked for anew.
+		if details == nil {
+			if grant, err = i.activeGrant(ctx, u.ID, agentInfo.ID, scopes); err != nil {
+				i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
+				return
+			}
 		}
 	}
 	needConsent := slices.Contains(pr, "consent")
@@ -216,6 +227,7 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 			if n, err := strconv.Atoi(r.PostForm.Get("expiry")); err == nil && n >= 0 && n < len(grantDurations) {
 				d = grantDurations[n].D
 			}
+			sess.AuthorizationDetails = agentDetails
 			err = i.store.inTx(uctx, func(tx *ent.Tx) error { return i.delegate(uctx, tx, p, agentInfo, u.ID, scopes, d, sess) })
 			grant = nil
 		} else {
@@ -239,7 +251,7 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 			i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
 			return
 		}
-		i.renderConsent(w, p, c, u, scopes, ar.GetRequestedAudience(), uri, session.CSRFFor(tok), agentInfo)
+		i.renderConsent(w, p, c, u, scopes, ar.GetRequestedAudience(), uri, session.CSRFFor(tok), agentInfo, agentDetails)
 		return
 	}
 	if grant != nil {

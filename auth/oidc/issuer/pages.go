@@ -1,8 +1,11 @@
 package issuer
 
 import (
+	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/internal/httpx"
@@ -41,6 +44,7 @@ input[type=text]{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;let
 <p class="muted">Signed in as <strong>{{.User}}</strong></p>
 <p>It will be able to:</p>{{end}}
 <ul>{{range .Scopes}}<li><strong>{{.Name}}</strong>{{if .Description}}: {{.Description}}{{end}}</li>{{end}}</ul>
+{{if .Details}}<p>Only for:</p><ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Audience}}<p class="muted">For use with: {{range $i, $a := .Audience}}{{if $i}}, {{end}}{{$a}}{{end}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="client_id" value="{{.ClientID}}">
@@ -100,7 +104,7 @@ func renderPage(w http.ResponseWriter, status int, name string, formTarget strin
 	_ = pageTemplates.ExecuteTemplate(w, name, data)
 }
 
-func (i *Issuer) renderConsent(w http.ResponseWriter, p *provider, c *Client, u *ent.User, scopes, audience []string, requestURI, csrf string, agent *AgentInfo) {
+func (i *Issuer) renderConsent(w http.ResponseWriter, p *provider, c *Client, u *ent.User, scopes, audience []string, requestURI, csrf string, agent *AgentInfo, details json.RawMessage) {
 	target := ""
 	if len(c.RedirectURIs) > 0 {
 		for _, ru := range c.RedirectURIs {
@@ -111,7 +115,7 @@ func (i *Issuer) renderConsent(w http.ResponseWriter, p *provider, c *Client, u 
 		"Title": "Allow " + c.Name + "?", "Client": c.Name, "Workspace": p.slug, "User": u.Email,
 		"Scopes": p.describe(scopes), "Audience": audience,
 		"Action": "/t/" + p.slug + "/oauth2/authorize", "ClientID": c.ID, "RequestURI": requestURI, "CSRF": csrf,
-		"Agent": agent, "Expiries": p.expiries(),
+		"Agent": agent, "Expiries": p.expiries(), "Details": detailLines(details),
 	})
 }
 
@@ -129,6 +133,32 @@ func (p *provider) expiries() []expiryOption {
 		if g.D <= p.settings.GrantLimit() {
 			out = append(out, expiryOption{Index: n, Label: g.Label, Default: n == 0})
 		}
+	}
+	return out
+}
+
+// detailLines renders authorization_details for the consent page, one
+// line per object: its type, then its fields.
+func detailLines(raw json.RawMessage) []string {
+	var items []map[string]any
+	if json.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		line := fmt.Sprint(it["type"])
+		keys := make([]string, 0, len(it))
+		for k := range it {
+			if k != "type" {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			v, _ := json.Marshal(it[k])
+			line += ", " + k + " " + string(v)
+		}
+		out = append(out, line)
 	}
 	return out
 }

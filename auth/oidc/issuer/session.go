@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/mohae/deepcopy"
@@ -32,6 +33,9 @@ type Session struct {
 	// Chain is, for an agent's own token, the agent and its ancestors (by
 	// client_id): the token stops when any of them is suspended.
 	Chain []string `json:"chain,omitempty"`
+	// AuthorizationDetails are the RFC 9396 constraints of the grant, as
+	// JSON (an array of objects, each with a type).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 	// Run and ParentRun name the agent run a token serves.
 	Run       string `json:"run,omitempty"`
 	ParentRun string `json:"parent_run,omitempty"`

@@ -275,6 +275,9 @@ func accessTokenClaims(iss string, r fosite.Requester, sess *Session, now time.T
 	if sess.Run != "" {
 		claims["run"] = sess.Run
 	}
+	if len(sess.AuthorizationDetails) > 0 {
+		claims["authorization_details"] = sess.AuthorizationDetails
+	}
 	return claims
 }
 
