@@ -17,6 +17,7 @@ import { ScopesPage } from './pages/ScopesPage';
 import { SignInPage } from './pages/SignInPage';
 import { SigningKeysPage } from './pages/SigningKeysPage';
 import { SignUpPage } from './pages/SignUpPage';
+import { TracePage } from './pages/TracePage';
 import { TokenSignInPage } from './pages/TokenSignInPage';
 import { TokensPage } from './pages/TokensPage';
 import { VerifyEmailPage } from './pages/VerifyEmailPage';
@@ -53,6 +54,7 @@ export function App() {
         <Route path="tokens" element={<TokensPage />} />
         <Route path="agents" element={<AgentsPage />} />
         <Route path="agents/:id" element={<AgentPage />} />
+        <Route path="trace" element={<TracePage />} />
         <Route path="applications" element={<ApplicationsPage />} />
         <Route path="signing-keys" element={<SigningKeysPage />} />
         <Route path="scopes" element={<ScopesPage />} />

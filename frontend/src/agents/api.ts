@@ -116,6 +116,16 @@ export const RevokeDelegationGrantMutation = graphql(`
   }
 `);
 
+/** Replaces the agent's public keys (its private keys never reach the server). */
+export const SetAgentKeysMutation = graphql(`
+  mutation SetAgentKeys($id: ID!, $jwks: String) {
+    setAgentKeys(id: $id, jwks: $jwks) {
+      id
+      name
+    }
+  }
+`);
+
 export type Agent = AgentsQuery['agents'][number];
 export type DelegationGrant = DelegationGrantsQuery['delegationGrants'][number];
 /** An agent a status change touched, as the mutations return it. */

@@ -23,6 +23,9 @@ type Documents = {
     "\n  mutation ResumeAgent($id: ID!) {\n    resumeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": typeof types.ResumeAgentDocument,
     "\n  mutation RevokeAgent($id: ID!) {\n    revokeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": typeof types.RevokeAgentDocument,
     "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n": typeof types.RevokeDelegationGrantDocument,
+    "\n  mutation SetAgentKeys($id: ID!, $jwks: String) {\n    setAgentKeys(id: $id, jwks: $jwks) {\n      id\n      name\n    }\n  }\n": typeof types.SetAgentKeysDocument,
+    "\n  fragment AgentTraceNodeFields on AgentTraceNode {\n    run\n    parentRun\n    agent {\n      id\n      name\n      role\n      tools\n      status\n    }\n    scope\n    approval\n    actions {\n      id\n      occurredAt\n      action\n      outcome\n      actorType\n      actorID\n      actorLabel\n      clientID\n      grantID\n      runID\n    }\n  }\n": typeof types.AgentTraceNodeFieldsFragmentDoc,
+    "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.AgentTraceDocument,
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": typeof types.SignInViewerDocument,
     "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": typeof types.ConnectedAppsDocument,
     "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": typeof types.RevokeConnectedAppDocument,
@@ -64,6 +67,9 @@ const documents: Documents = {
     "\n  mutation ResumeAgent($id: ID!) {\n    resumeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": types.ResumeAgentDocument,
     "\n  mutation RevokeAgent($id: ID!) {\n    revokeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": types.RevokeAgentDocument,
     "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n": types.RevokeDelegationGrantDocument,
+    "\n  mutation SetAgentKeys($id: ID!, $jwks: String) {\n    setAgentKeys(id: $id, jwks: $jwks) {\n      id\n      name\n    }\n  }\n": types.SetAgentKeysDocument,
+    "\n  fragment AgentTraceNodeFields on AgentTraceNode {\n    run\n    parentRun\n    agent {\n      id\n      name\n      role\n      tools\n      status\n    }\n    scope\n    approval\n    actions {\n      id\n      occurredAt\n      action\n      outcome\n      actorType\n      actorID\n      actorLabel\n      clientID\n      grantID\n      runID\n    }\n  }\n": types.AgentTraceNodeFieldsFragmentDoc,
+    "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.AgentTraceDocument,
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": types.SignInViewerDocument,
     "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": types.ConnectedAppsDocument,
     "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": types.RevokeConnectedAppDocument,
@@ -129,6 +135,18 @@ export function graphql(source: "\n  mutation RevokeAgent($id: ID!) {\n    revok
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeDelegationGrantDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetAgentKeys($id: ID!, $jwks: String) {\n    setAgentKeys(id: $id, jwks: $jwks) {\n      id\n      name\n    }\n  }\n"): typeof import('./graphql').SetAgentKeysDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment AgentTraceNodeFields on AgentTraceNode {\n    run\n    parentRun\n    agent {\n      id\n      name\n      role\n      tools\n      status\n    }\n    scope\n    approval\n    actions {\n      id\n      occurredAt\n      action\n      outcome\n      actorType\n      actorID\n      actorLabel\n      clientID\n      grantID\n      runID\n    }\n  }\n"): typeof import('./graphql').AgentTraceNodeFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').AgentTraceDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -458,6 +458,23 @@ export type RevokeDelegationGrantMutationVariables = Exact<{
 
 export type RevokeDelegationGrantMutation = { revokeDelegationGrant: { id: string, status: string, revokedAt: string | null } };
 
+export type SetAgentKeysMutationVariables = Exact<{
+  id: string | number;
+  jwks?: string | null | undefined;
+}>;
+
+
+export type SetAgentKeysMutation = { setAgentKeys: { id: string, name: string } };
+
+export type AgentTraceNodeFieldsFragment = { run: string, parentRun: string, scope: Array<string>, approval: string, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> };
+
+export type AgentTraceQueryVariables = Exact<{
+  run: string;
+}>;
+
+
+export type AgentTraceQuery = { agentTrace: { run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> } | null };
+
 export type SignInViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -684,7 +701,33 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const AgentTraceNodeFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AgentTraceNodeFields on AgentTraceNode {
+  run
+  parentRun
+  agent {
+    id
+    name
+    role
+    tools
+    status
+  }
+  scope
+  approval
+  actions {
+    id
+    occurredAt
+    action
+    outcome
+    actorType
+    actorID
+    actorLabel
+    clientID
+    grantID
+    runID
+  }
+}
+    `, {"fragmentName":"AgentTraceNodeFields"}) as unknown as TypedDocumentString<AgentTraceNodeFieldsFragment, unknown>;
 export const AgentsDocument = new TypedDocumentString(`
     query Agents {
   agents {
@@ -787,6 +830,60 @@ export const RevokeDelegationGrantDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeDelegationGrantMutation, RevokeDelegationGrantMutationVariables>;
+export const SetAgentKeysDocument = new TypedDocumentString(`
+    mutation SetAgentKeys($id: ID!, $jwks: String) {
+  setAgentKeys(id: $id, jwks: $jwks) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<SetAgentKeysMutation, SetAgentKeysMutationVariables>;
+export const AgentTraceDocument = new TypedDocumentString(`
+    query AgentTrace($run: String!) {
+  agentTrace(run: $run) {
+    ...AgentTraceNodeFields
+    children {
+      ...AgentTraceNodeFields
+      children {
+        ...AgentTraceNodeFields
+        children {
+          ...AgentTraceNodeFields
+          children {
+            ...AgentTraceNodeFields
+            children {
+              run
+            }
+          }
+        }
+      }
+    }
+  }
+}
+    fragment AgentTraceNodeFields on AgentTraceNode {
+  run
+  parentRun
+  agent {
+    id
+    name
+    role
+    tools
+    status
+  }
+  scope
+  approval
+  actions {
+    id
+    occurredAt
+    action
+    outcome
+    actorType
+    actorID
+    actorLabel
+    clientID
+    grantID
+    runID
+  }
+}`) as unknown as TypedDocumentString<AgentTraceQuery, AgentTraceQueryVariables>;
 export const SignInViewerDocument = new TypedDocumentString(`
     query SignInViewer {
   viewer {

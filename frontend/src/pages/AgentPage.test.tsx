@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { agentsServer, annID, fleet, grant, samID, setStatus } from '../test/agents';
-import { graphQLError, renderApp, signedIn } from '../test/server';
+import { acmeOwner, graphQLError, renderApp, signedIn } from '../test/server';
 
 function grants() {
   return [
@@ -112,5 +112,72 @@ describe('agent page', { timeout: 15_000 }, () => {
     renderApp('/w/acme/agents/999');
     expect(await screen.findByText('There is no agent with this id in the workspace.')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: '← All agents' })).toBeInTheDocument();
+  });
+
+  describe('keys', () => {
+    const oldAndNew =
+      '{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"old"},{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"new"}]}';
+
+    async function pasteKeys(user: ReturnType<typeof userEvent.setup>, text: string) {
+      const keys = within(await screen.findByRole('region', { name: 'Keys' }));
+      await user.click(keys.getByLabelText('New public JWK set'));
+      await user.paste(text);
+      await user.click(keys.getByRole('button', { name: 'Save keys' }));
+      return keys;
+    }
+
+    it('replaces the agent’s public keys, and says how to rotate without downtime', async () => {
+      signedIn();
+      const server = agentsServer({ agents: fleet() }, { SetAgentKeys: (v) => ({ data: { setAgentKeys: { id: v.id, name: 'Researcher' } } }) });
+      const user = userEvent.setup();
+      renderApp('/w/acme/agents/102');
+      const keys = within(await screen.findByRole('region', { name: 'Keys' }));
+      expect(keys.getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+        'Save the old and the new public keys together.',
+        'Switch the agent to sign with the new private key.',
+        'Save the new public key alone.',
+      ]);
+
+      await pasteKeys(user, ` ${oldAndNew}\n`);
+      expect(await keys.findByRole('status')).toHaveTextContent('Saved: Researcher’s tokens are now checked against the keys you pasted.');
+      expect(server.callsTo('SetAgentKeys')[0]?.variables).toEqual({ id: '102', jwks: oldAndNew });
+      expect(keys.getByLabelText('New public JWK set')).toHaveValue('');
+      expect(keys.queryByRole('alert')).not.toBeInTheDocument();
+    });
+
+    it('refuses private key material before it leaves the browser', async () => {
+      signedIn();
+      const server = agentsServer({ agents: fleet() });
+      const user = userEvent.setup();
+      renderApp('/w/acme/agents/102');
+      const keys = await pasteKeys(user, '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y","d":"the-private-part"}]}');
+      expect(keys.getByRole('alert')).toHaveTextContent('Key 1 holds private key material ("d"): paste only the public key.');
+      expect(server.callsTo('SetAgentKeys')).toHaveLength(0);
+      expect(keys.queryByRole('status')).toHaveTextContent('');
+    });
+
+    it('shows the server’s refusal', async () => {
+      signedIn();
+      agentsServer({ agents: fleet() }, { SetAgentKeys: () => graphQLError('jwks must hold asymmetric keys (RSA or EC)', 'INVALID_ARGUMENT') });
+      const user = userEvent.setup();
+      renderApp('/w/acme/agents/102');
+      const keys = await pasteKeys(user, oldAndNew);
+      expect(await keys.findByRole('alert')).toHaveTextContent('jwks must hold asymmetric keys (RSA or EC)');
+      expect(keys.getByLabelText('New public JWK set')).toHaveValue(oldAndNew);
+    });
+
+    it('is not offered to a member who does not sponsor the agent, nor for a revoked agent', async () => {
+      signedIn();
+      agentsServer({ agents: fleet() }, {}, { ...acmeOwner, kind: 'human', id: samID, label: 'sam@acme.test', role: 'member' });
+      const { unmount } = renderApp('/w/acme/agents/102');
+      expect(await screen.findByRole('heading', { level: 1, name: 'Researcher' })).toBeInTheDocument();
+      expect(screen.queryByRole('region', { name: 'Keys' })).not.toBeInTheDocument();
+      unmount();
+
+      agentsServer({ agents: fleet().map((a) => (a.id === '102' ? { ...a, status: 'revoked' } : a)) });
+      renderApp('/w/acme/agents/102');
+      expect(await screen.findByRole('heading', { level: 1, name: 'Researcher' })).toBeInTheDocument();
+      expect(screen.queryByRole('region', { name: 'Keys' })).not.toBeInTheDocument();
+    });
   });
 });

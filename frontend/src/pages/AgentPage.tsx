@@ -19,11 +19,13 @@ import {
   findNode,
   mayControl,
 } from '../agents/api';
+import { AgentKeys } from '../agents/AgentKeys';
 import { DelegationGrantsTable } from '../agents/DelegationGrantsTable';
+import { tracePath } from '../agents/trace';
 import { useMemberEmails } from '../agents/useMemberEmails';
 import { DateTime } from '../components/DateTime';
 import { Alert, Status } from '../components/Feedback';
-import { useViewer } from '../workspace/viewer';
+import { canAdminister, useViewer } from '../workspace/viewer';
 
 /**
  * /w/:slug/agents/:id: one agent, its subagents, and the delegation grants
@@ -135,7 +137,13 @@ export function AgentPage() {
           <div>
             <dt>Registered by run</dt>
             <dd>
-              <code>{agent.parentRun}</code>
+              {canAdminister(viewer) ? (
+                <Link to={tracePath(base, agent.parentRun)} aria-label={`Trace run ${agent.parentRun}`}>
+                  <code>{agent.parentRun}</code>
+                </Link>
+              ) : (
+                <code>{agent.parentRun}</code>
+              )}
             </dd>
           </div>
         )}
@@ -167,6 +175,8 @@ export function AgentPage() {
           </>
         )}
       </section>
+
+      {mayControl(viewer, agent) && agent.status !== 'revoked' && <AgentKeys key={agent.id} agent={agent} />}
 
       <section aria-labelledby="grants-title">
         <h2 id="grants-title">Delegation grants</h2>

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { errorMessage, useApi, useQuery } from '../api/hooks';
 import { AgentOutcomePanel, AgentTree, type AgentOutcome } from '../agents/AgentTree';
 import { agentForest, AgentsQueryDocument, count, CreateAgentMutation } from '../agents/api';
@@ -90,6 +91,11 @@ export function AgentsPage() {
         AI agents that act in this workspace. Each signs in with its own keys, never gets more than its scope ceiling, and
         has a member accountable for it. A subagent sits under the agent that registered it.
       </p>
+      {admin && (
+        <p>
+          <Link to={`${base}/trace`}>Trace a run</Link>: what an agent and its subagents did in one task.
+        </p>
+      )}
 
       {registered && (
         <ResultPanel
