@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,15 @@ var (
 	MailAccountPolicy = Policy{MaxFailures: 5, Window: 15 * time.Minute, BaseLock: 15 * time.Minute, MaxLock: time.Hour}
 	MailIPPolicy      = Policy{MaxFailures: 20, Window: 15 * time.Minute, BaseLock: 15 * time.Minute, MaxLock: time.Hour}
 )
+
+// DeviceCodePolicy bounds wrong user codes on the device page: guessing
+// someone else's code must not be a matter of patience.
+var DeviceCodePolicy = Policy{MaxFailures: 10, Window: 15 * time.Minute, BaseLock: 5 * time.Minute, MaxLock: time.Hour}
+
+// DeviceCodeKey counts a signed-in user's wrong user codes.
+func DeviceCodeKey(userID int) Key {
+	return Key{Name: "device-code:user:" + strconv.Itoa(userID), Policy: DeviceCodePolicy}
+}
 
 // MailIPKey counts mail-sending requests from a client address.
 func MailIPKey(ip string) Key { return Key{Name: "mail-ip:" + ip, Policy: MailIPPolicy} }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
 
+	"github.com/mandatehq/mandate/auth/ratelimit"
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
@@ -153,9 +155,19 @@ func (i *Issuer) devicePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sys := viewer.AsSystem(ctx, "device verification")
+	limiter := ratelimit.New(i.cfg.Client, i.cfg.Now)
+	throttle := ratelimit.DeviceCodeKey(v.ID)
+	if wait, err := limiter.Locked(sys, throttle); err == nil && wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		data["AskCode"], data["Message"], data["MessageClass"] = true,
+			"Too many wrong codes. Try again in "+wait.Round(time.Minute).String()+".", "error"
+		renderPage(w, http.StatusTooManyRequests, "device", "", data)
+		return
+	}
 	row, err := i.cfg.Client.DeviceAuthorization.Query().
 		Where(deviceauthorization.UserCodeHash(p.codeHash("user_code", code))).Only(sys)
 	if err != nil || row.Status != deviceauthorization.StatusPending || !row.ExpiresAt.After(i.cfg.Now()) {
+		_, _ = limiter.Fail(sys, throttle)
 		data["AskCode"], data["Message"], data["MessageClass"] = true, "That code is not valid or has expired. Check the code on your device.", "error"
 		renderPage(w, http.StatusBadRequest, "device", "", data)
 		return
