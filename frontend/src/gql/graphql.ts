@@ -540,7 +540,7 @@ export type AuditEventsQueryVariables = Exact<{
 }>;
 
 
-export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, seq: number, occurredAt: string, actorType: string, actorID: string, actorLabel: string, agentID: string, agentChain: Array<string> | null, action: string, targetType: string, targetID: string, outcome: AuditEventOutcome, details: Record<string, string> | null, ip: string, userAgent: string } | null } | null> | null } };
+export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, seq: number, occurredAt: string, actorType: string, actorID: string, actorLabel: string, agentID: string, agentChain: Array<string> | null, clientID: string, runID: string, scope: Array<string> | null, action: string, targetType: string, targetID: string, outcome: AuditEventOutcome, details: Record<string, string> | null, ip: string, userAgent: string } | null } | null> | null } };
 
 export type MembersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1014,6 +1014,9 @@ export const AuditEventsDocument = new TypedDocumentString(`
         actorLabel
         agentID
         agentChain
+        clientID
+        runID
+        scope
         action
         targetType
         targetID

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { agentsServer, annID, fleet, grant, samID, setStatus } from '../test/agents';
-import { acmeOwner, graphQLError, renderApp, signedIn } from '../test/server';
+import { acmeOwner, connection, graphQLError, renderApp, signedIn } from '../test/server';
 
 function grants() {
   return [
@@ -112,6 +112,92 @@ describe('agent page', { timeout: 15_000 }, () => {
     renderApp('/w/acme/agents/999');
     expect(await screen.findByText('There is no agent with this id in the workspace.')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: '← All agents' })).toBeInTheDocument();
+  });
+
+  describe('recent actions', () => {
+    function auditEvent(seq: number, action: string, extra: Record<string, unknown> = {}) {
+      return {
+        id: String(30064771072 + seq),
+        seq,
+        occurredAt: '2026-11-26T09:00:00Z',
+        actorType: 'agent',
+        actorID: '102',
+        actorLabel: 'Researcher',
+        agentID: '102',
+        agentChain: ['101', '102'],
+        clientID: 'researcher-id',
+        runID: '',
+        scope: null,
+        action,
+        targetType: '',
+        targetID: '',
+        outcome: 'success',
+        details: null,
+        ip: '',
+        userAgent: '',
+        ...extra,
+      };
+    }
+
+    it('lists the agent’s latest audit events, newest first, with a link to each run’s trace', async () => {
+      signedIn();
+      const server = agentsServer(
+        { agents: fleet() },
+        {
+          AuditEvents: () => ({
+            data: {
+              auditEvents: connection(
+                [
+                  auditEvent(9, 'token.exchanged', { runID: 'run-9', scope: ['invoices:read', 'openid'] }),
+                  auditEvent(8, 'tool.called', { outcome: 'denied', actorLabel: '', actorID: 'researcher-id' }),
+                ],
+                { hasNextPage: true, endCursor: 'c1' },
+                31,
+              ),
+            },
+          }),
+        },
+      );
+      renderApp('/w/acme/agents/102');
+      const section = within(await screen.findByRole('region', { name: 'Recent actions' }));
+      expect(await section.findByText('The latest 2 of 31 actions, newest first')).toBeInTheDocument();
+      const rows = section.getAllByRole('row').slice(1);
+      expect(rows.map((r) => r.getAttribute('data-action'))).toEqual(['token.exchanged', 'tool.called']);
+
+      const first = within(rows[0]!);
+      expect(first.getByText('success')).toBeInTheDocument();
+      expect(first.getByText('Researcher')).toBeInTheDocument();
+      expect(first.getByRole('time')).toHaveAttribute('dateTime', '2026-11-26T09:00:00.000Z');
+      expect(first.getByRole('link', { name: 'Trace run run-9' })).toHaveAttribute('href', '/w/acme/trace?run=run-9');
+      expect(first.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['invoices:read', 'openid']);
+
+      const second = within(rows[1]!);
+      expect(second.getByText('denied')).toBeInTheDocument();
+      expect(second.getByText('researcher-id')).toBeInTheDocument();
+      expect(second.queryByRole('link')).not.toBeInTheDocument();
+
+      const call = server.callsTo('AuditEvents')[0]!;
+      expect(call.query).toMatch(/orderBy:\s*\{\s*field:\s*SEQ,\s*direction:\s*DESC\s*\}/);
+      expect(call.variables).toEqual({ first: 20, where: { clientID: 'researcher-id' } });
+    });
+
+    it('says when the agent has done nothing yet', async () => {
+      signedIn();
+      agentsServer({ agents: fleet() });
+      renderApp('/w/acme/agents/103');
+      const section = within(await screen.findByRole('region', { name: 'Recent actions' }));
+      expect(await section.findByText('No actions recorded for Scraper.')).toBeInTheDocument();
+    });
+
+    it('tells a member who is no admin that the audit log is not theirs to read, without asking for it', async () => {
+      signedIn();
+      const server = agentsServer({ agents: fleet() }, {}, { ...acmeOwner, kind: 'human', id: samID, label: 'sam@acme.test', role: 'member' });
+      renderApp('/w/acme/agents/102');
+      const section = within(await screen.findByRole('region', { name: 'Recent actions' }));
+      expect(section.getByText('Only workspace admins can read the audit log, so Researcher’s actions are not shown.')).toBeInTheDocument();
+      expect(section.queryByRole('table')).not.toBeInTheDocument();
+      expect(server.callsTo('AuditEvents')).toHaveLength(0);
+    });
   });
 
   describe('keys', () => {

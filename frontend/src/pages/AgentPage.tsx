@@ -20,6 +20,7 @@ import {
   mayControl,
 } from '../agents/api';
 import { AgentKeys } from '../agents/AgentKeys';
+import { AgentRecentActions } from '../agents/AgentRecentActions';
 import { DelegationGrantsTable } from '../agents/DelegationGrantsTable';
 import { tracePath } from '../agents/trace';
 import { useMemberEmails } from '../agents/useMemberEmails';
@@ -28,8 +29,8 @@ import { Alert, Status } from '../components/Feedback';
 import { canAdminister, useViewer } from '../workspace/viewer';
 
 /**
- * /w/:slug/agents/:id: one agent, its subagents, and the delegation grants
- * people gave it, each of which can be revoked.
+ * /w/:slug/agents/:id: one agent, its subagents, the delegation grants
+ * people gave it (each of which can be revoked), and its latest actions.
  */
 export function AgentPage() {
   const { id = '' } = useParams();
@@ -201,6 +202,8 @@ export function AgentPage() {
           }}
         />
       </section>
+
+      <AgentRecentActions agent={agent} base={base} mayReadAudit={canAdminister(viewer)} />
     </section>
   );
 }

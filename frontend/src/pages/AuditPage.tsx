@@ -23,6 +23,9 @@ export const AuditEventsQueryDocument = graphql(`
           actorLabel
           agentID
           agentChain
+          clientID
+          runID
+          scope
           action
           targetType
           targetID

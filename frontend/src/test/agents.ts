@@ -1,6 +1,6 @@
 // A small agent fleet and its delegation grants, as the server answers
 // them, for the agents pages and the account page.
-import { acmeOwner, mockServer, viewerHandler } from './server';
+import { acmeOwner, connection, mockServer, viewerHandler } from './server';
 
 export const annID = '8589934593';
 export const samID = '8589934594';
@@ -95,6 +95,7 @@ export function agentsServer(
     DelegationGrants: () => ({ data: { delegationGrants: state.grants ?? [] } }),
     MemberEmails: memberEmails,
     ScopeCatalog: () => ({ data: { scopeCatalog: catalog } }),
+    AuditEvents: () => ({ data: { auditEvents: connection([], { hasNextPage: false, endCursor: null }) } }),
     ...handlers,
   });
 }
