@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
@@ -86,11 +87,8 @@ func (s *Service) Revoke(ctx context.Context, id int) (*ent.DelegationGrant, err
 		return nil, apperr.Wrap(err, "grant")
 	}
 	sys := viewer.AsSystem(ctx, "revoke grant tokens")
-	if _, err := tx.OAuthToken.Delete().Where(oauthtoken.GrantID(g.ID), oauthtoken.KindIn(oauthtoken.KindAccess, oauthtoken.KindCode)).Exec(sys); err != nil {
-		return nil, apperr.Wrap(err, "tokens")
-	}
-	if _, err := tx.OAuthToken.Update().Where(oauthtoken.GrantID(g.ID), oauthtoken.KindEQ(oauthtoken.KindRefresh)).SetActive(false).Save(sys); err != nil {
-		return nil, apperr.Wrap(err, "tokens")
+	if _, err := clients.EndTokens(sys, tx, oauthtoken.GrantID(g.ID)); err != nil {
+		return nil, err
 	}
 	if _, err := s.audit.Record(ctx, tx, audit.Event{Action: "grant.revoked", TargetType: "delegation_grant",
 		TargetID: strconv.Itoa(g.ID), ClientID: a.ClientID, GrantID: strconv.Itoa(g.ID), AgentChain: []string{a.ClientID},

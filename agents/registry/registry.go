@@ -247,19 +247,9 @@ func (s *Service) create(ctx context.Context, in NewAgent, sponsorID int, parent
 	return &out, nil
 }
 
-// chainIn names an agent and its ancestors, the agent first, by client_id.
+// chainIn is Chain inside tx.
 func (s *Service) chainIn(ctx context.Context, tx *ent.Tx, a *ent.Agent) ([]string, error) {
-	sys := viewer.AsSystem(ctx, "agent chain")
-	chain := []string{a.ClientID}
-	for cur := a; cur.ParentID != 0; {
-		p, err := tx.Agent.Get(sys, cur.ParentID)
-		if err != nil {
-			return nil, apperr.Wrap(err, "parent agent")
-		}
-		chain = append(chain, p.ClientID)
-		cur = p
-	}
-	return chain, nil
+	return chainOf(ctx, tx.Client(), a)
 }
 
 // Descendants returns every agent below a (not a itself).
@@ -323,13 +313,8 @@ func (s *Service) SetStatus(ctx context.Context, id int, status string) ([]*ent.
 				cu.ClearDisabledAt()
 			} else {
 				cu.SetDisabledAt(now)
-				if _, err := tx.OAuthToken.Delete().Where(oauthtoken.ClientID(x.ClientID),
-					oauthtoken.KindIn(oauthtoken.KindAccess, oauthtoken.KindCode, oauthtoken.KindPar)).Exec(sys); err != nil {
-					return apperr.Wrap(err, "tokens")
-				}
-				if _, err := tx.OAuthToken.Update().Where(oauthtoken.ClientID(x.ClientID), oauthtoken.KindEQ(oauthtoken.KindRefresh)).
-					SetActive(false).Save(sys); err != nil {
-					return apperr.Wrap(err, "tokens")
+				if _, err := clients.EndTokens(sys, tx, oauthtoken.ClientID(x.ClientID)); err != nil {
+					return err
 				}
 			}
 			if _, err := cu.Save(sys); err != nil {
@@ -437,10 +422,14 @@ func (s *Service) ByClient(ctx context.Context, clientID string) (*ent.Agent, er
 
 // Chain names an agent and its ancestors by client_id, the agent first.
 func (s *Service) Chain(ctx context.Context, a *ent.Agent) ([]string, error) {
+	return chainOf(ctx, s.client, a)
+}
+
+func chainOf(ctx context.Context, c *ent.Client, a *ent.Agent) ([]string, error) {
 	sys := viewer.AsSystem(ctx, "agent chain")
 	chain := []string{a.ClientID}
 	for cur := a; cur.ParentID != 0; {
-		p, err := s.client.Agent.Get(sys, cur.ParentID)
+		p, err := c.Agent.Get(sys, cur.ParentID)
 		if err != nil {
 			return nil, apperr.Wrap(err, "parent agent")
 		}

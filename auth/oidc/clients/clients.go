@@ -27,6 +27,7 @@ import (
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthtoken"
+	"github.com/mandatehq/mandate/ent/predicate"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -386,11 +387,8 @@ func (s *Service) Update(ctx context.Context, clientID string, ch Change) (*ent.
 	}
 	var out *ent.OAuthClient
 	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+		c, err := managed(ctx, tx, clientID)
 		if err != nil {
-			return apperr.Wrap(err, "client")
-		}
-		if err := notAgent(c); err != nil {
 			return err
 		}
 		u := tx.OAuthClient.UpdateOne(c)
@@ -507,11 +505,8 @@ func (s *Service) RotateSecret(ctx context.Context, clientID string) (*ent.OAuth
 	}
 	var out *ent.OAuthClient
 	err = s.inTx(ctx, func(tx *ent.Tx) error {
-		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+		c, err := managed(ctx, tx, clientID)
 		if err != nil {
-			return apperr.Wrap(err, "client")
-		}
-		if err := notAgent(c); err != nil {
 			return err
 		}
 		if c.SecretHash == "" {
@@ -539,11 +534,8 @@ func (s *Service) SetDisabled(ctx context.Context, clientID string, disabled boo
 	}
 	var out *ent.OAuthClient
 	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+		c, err := managed(ctx, tx, clientID)
 		if err != nil {
-			return apperr.Wrap(err, "client")
-		}
-		if err := notAgent(c); err != nil {
 			return err
 		}
 		u := tx.OAuthClient.UpdateOne(c)
@@ -551,13 +543,8 @@ func (s *Service) SetDisabled(ctx context.Context, clientID string, disabled boo
 		if disabled {
 			u.SetDisabledAt(time.Now().UTC())
 			action = "oauth_client.disabled"
-			if _, err := tx.OAuthToken.Delete().Where(oauthtoken.ClientID(clientID),
-				oauthtoken.KindIn(oauthtoken.KindAccess, oauthtoken.KindCode, oauthtoken.KindPar)).Exec(ctx); err != nil {
-				return apperr.Wrap(err, "tokens")
-			}
-			if _, err := tx.OAuthToken.Update().Where(oauthtoken.ClientID(clientID), oauthtoken.KindEQ(oauthtoken.KindRefresh)).
-				SetActive(false).Save(ctx); err != nil {
-				return apperr.Wrap(err, "tokens")
+			if _, err := EndTokens(ctx, tx, oauthtoken.ClientID(clientID)); err != nil {
+				return err
 			}
 		} else {
 			u.ClearDisabledAt()
@@ -596,13 +583,18 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	return apperr.Wrap(tx.Commit(), "commit")
 }
 
-// notAgent refuses to manage an agent's credentials as an application:
-// the agent registry owns them (ceiling, status, subtree).
-func notAgent(c *ent.OAuthClient) error {
-	if c.Kind == oauthclient.KindAgent {
-		return apperr.New(apperr.Forbidden, "this client is an agent's: manage it through the agent (suspend, resume, revoke)")
+// managed loads an application for a change, inside tx. An agent's
+// credentials are refused: the agent registry owns them (ceiling, status,
+// subtree).
+func managed(ctx context.Context, tx *ent.Tx, clientID string) (*ent.OAuthClient, error) {
+	c, err := tx.OAuthClient.Query().Where(oauthclient.ClientID(clientID)).Only(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "client")
 	}
-	return nil
+	if c.Kind == oauthclient.KindAgent {
+		return nil, apperr.New(apperr.Forbidden, "this client is an agent's: manage it through the agent (suspend, resume, revoke)")
+	}
+	return c, nil
 }
 
 // scopeName is what a scope may be called.
@@ -641,4 +633,20 @@ func validBackchannel(raw string) error {
 		return apperr.InvalidField("backchannel_logout_uri", "backchannel_logout_uri must be an https URL")
 	}
 	return nil
+}
+
+// EndTokens ends, inside tx, every token that where selects: codes,
+// access tokens and pushed requests are deleted (introspection finds
+// nothing), refresh tokens are kept inactive (a later use is seen as
+// reuse). It returns how many live refresh tokens it ended. Disabling a
+// client, suspending an agent, revoking a grant or a connected app, and
+// logging out all end tokens this way.
+func EndTokens(ctx context.Context, tx *ent.Tx, where ...predicate.OAuthToken) (int, error) {
+	if _, err := tx.OAuthToken.Delete().Where(append(slices.Clone(where),
+		oauthtoken.KindIn(oauthtoken.KindAccess, oauthtoken.KindCode, oauthtoken.KindPar))...).Exec(ctx); err != nil {
+		return 0, apperr.Wrap(err, "tokens")
+	}
+	n, err := tx.OAuthToken.Update().Where(append(slices.Clone(where),
+		oauthtoken.KindEQ(oauthtoken.KindRefresh), oauthtoken.Active(true))...).SetActive(false).Save(ctx)
+	return n, apperr.Wrap(err, "tokens")
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
@@ -102,15 +103,9 @@ func (i *Issuer) RevokeConnectedApp(ctx context.Context, clientID string) error 
 		if n == 0 {
 			return apperr.New(apperr.NotFound, "you have not connected that app")
 		}
-		sub := subject(v.ID)
-		if _, err := tx.OAuthToken.Delete().Where(oauthtoken.ClientID(clientID), oauthtoken.Subject(sub),
-			oauthtoken.KindIn(oauthtoken.KindAccess, oauthtoken.KindCode)).Exec(sys); err != nil {
-			return apperr.Wrap(err, "tokens")
-		}
-		revoked, err := tx.OAuthToken.Update().Where(oauthtoken.ClientID(clientID), oauthtoken.Subject(sub),
-			oauthtoken.KindEQ(oauthtoken.KindRefresh), oauthtoken.Active(true)).SetActive(false).Save(sys)
+		revoked, err := clients.EndTokens(sys, tx, oauthtoken.ClientID(clientID), oauthtoken.Subject(subject(v.ID)))
 		if err != nil {
-			return apperr.Wrap(err, "tokens")
+			return err
 		}
 		_, err = i.cfg.Audit.Record(ctx, tx, auditEvent("consent.revoked", "oauth_client", clientID, clientID,
 			map[string]string{"revoked_refresh_tokens": strconv.Itoa(revoked)}))

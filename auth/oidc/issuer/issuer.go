@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/hkdf"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
@@ -65,7 +66,8 @@ type Issuer struct {
 	cfg       Config
 	store     *Store
 	signer    *jwtSigner
-	providers sync.Map // tenant id → *provider
+	clients   *clients.Service // dynamic registration's
+	providers sync.Map         // tenant id → *provider
 }
 
 // provider is one workspace's composed fosite provider.
@@ -101,6 +103,8 @@ func New(cfg Config) *Issuer {
 		signer: &jwtSigner{keys: cfg.Keys},
 	}
 	i.store.valid = i.stillValid
+	i.clients = clients.NewService(cfg.Client, cfg.Audit)
+	i.clients.OnChange = i.ForgetClient
 	return i
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/oauthtoken"
@@ -141,10 +142,7 @@ func (i *Issuer) logout(ctx context.Context, p *provider, s *ent.Session) error 
 		return err
 	}
 	err = i.store.inTx(ctx, func(tx *ent.Tx) error {
-		if _, err := tx.OAuthToken.Delete().Where(oauthtoken.Sid(sid), oauthtoken.KindIn(oauthtoken.KindAccess, oauthtoken.KindCode)).Exec(sys); err != nil {
-			return err
-		}
-		if _, err := tx.OAuthToken.Update().Where(oauthtoken.Sid(sid), oauthtoken.KindEQ(oauthtoken.KindRefresh)).SetActive(false).Save(sys); err != nil {
+		if _, err := clients.EndTokens(sys, tx, oauthtoken.Sid(sid)); err != nil {
 			return err
 		}
 		_, err := i.cfg.Audit.Record(ctx, tx, auditEvent("oauth.logout", "session", sid, "",

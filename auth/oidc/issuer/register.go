@@ -134,11 +134,7 @@ func (i *Issuer) register(w http.ResponseWriter, r *http.Request) {
 
 const prefixRegistration = "mnd_reg_"
 
-func (i *Issuer) clientService() *clients.Service {
-	s := clients.NewService(i.cfg.Client, i.cfg.Audit)
-	s.OnChange = i.ForgetClient
-	return s
-}
+func (i *Issuer) clientService() *clients.Service { return i.clients }
 
 // newClientFrom validates metadata into a registration.
 func (p *provider) newClientFrom(md clientMetadata) (clients.NewClient, error) {
