@@ -231,7 +231,9 @@ async function main() {
   await node.getByRole('link', { name: agentSpec.name, exact: true }).click();
   await page.waitForURL(`${base}/w/${workspace.slug}/agents/${onServer.id}`);
   await page.getByRole('heading', { level: 1, name: agentSpec.name }).waitFor();
-  await page.getByText(clientID, { exact: true }).waitFor();
+  // The client id shows in the agent's facts (and again in its recent
+  // actions once they load): wait for the facts.
+  await page.locator('code.client-id', { hasText: clientID }).waitFor();
   await page.getByText(`1 subagent below ${agentSpec.name}.`).waitFor();
   await page.getByRole('article', { name: subagentSpec.name }).waitFor();
   await page.getByText(`Nobody has given ${agentSpec.name} a grant you can see.`).waitFor();
