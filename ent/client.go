@@ -16,21 +16,28 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/authchallenge"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
+	"github.com/mandatehq/mandate/ent/federatedidentity"
+	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/passkey"
+	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 )
 
@@ -43,14 +50,22 @@ type Client struct {
 	APIToken *APITokenClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentRun is the client for interacting with the AgentRun builders.
+	AgentRun *AgentRunClient
 	// AuditChain is the client for interacting with the AuditChain builders.
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// AuthChallenge is the client for interacting with the AuthChallenge builders.
+	AuthChallenge *AuthChallengeClient
 	// DelegationGrant is the client for interacting with the DelegationGrant builders.
 	DelegationGrant *DelegationGrantClient
 	// DeviceAuthorization is the client for interacting with the DeviceAuthorization builders.
 	DeviceAuthorization *DeviceAuthorizationClient
+	// FederatedIdentity is the client for interacting with the FederatedIdentity builders.
+	FederatedIdentity *FederatedIdentityClient
+	// IdentityProvider is the client for interacting with the IdentityProvider builders.
+	IdentityProvider *IdentityProviderClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// OAuthClient is the client for interacting with the OAuthClient builders.
@@ -63,10 +78,16 @@ type Client struct {
 	OneTimeToken *OneTimeTokenClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// Passkey is the client for interacting with the Passkey builders.
+	Passkey *PasskeyClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// SigningKey is the client for interacting with the SigningKey builders.
 	SigningKey *SigningKeyClient
+	// TOTPFactor is the client for interacting with the TOTPFactor builders.
+	TOTPFactor *TOTPFactorClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
 	// Throttle is the client for interacting with the Throttle builders.
@@ -86,18 +107,25 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Agent = NewAgentClient(c.config)
+	c.AgentRun = NewAgentRunClient(c.config)
 	c.AuditChain = NewAuditChainClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.AuthChallenge = NewAuthChallengeClient(c.config)
 	c.DelegationGrant = NewDelegationGrantClient(c.config)
 	c.DeviceAuthorization = NewDeviceAuthorizationClient(c.config)
+	c.FederatedIdentity = NewFederatedIdentityClient(c.config)
+	c.IdentityProvider = NewIdentityProviderClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.OAuthClient = NewOAuthClientClient(c.config)
 	c.OAuthConsent = NewOAuthConsentClient(c.config)
 	c.OAuthToken = NewOAuthTokenClient(c.config)
 	c.OneTimeToken = NewOneTimeTokenClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
+	c.Passkey = NewPasskeyClient(c.config)
+	c.RecoveryCode = NewRecoveryCodeClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
+	c.TOTPFactor = NewTOTPFactorClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.Throttle = NewThrottleClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -195,18 +223,25 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:              cfg,
 		APIToken:            NewAPITokenClient(cfg),
 		Agent:               NewAgentClient(cfg),
+		AgentRun:            NewAgentRunClient(cfg),
 		AuditChain:          NewAuditChainClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
+		AuthChallenge:       NewAuthChallengeClient(cfg),
 		DelegationGrant:     NewDelegationGrantClient(cfg),
 		DeviceAuthorization: NewDeviceAuthorizationClient(cfg),
+		FederatedIdentity:   NewFederatedIdentityClient(cfg),
+		IdentityProvider:    NewIdentityProviderClient(cfg),
 		Membership:          NewMembershipClient(cfg),
 		OAuthClient:         NewOAuthClientClient(cfg),
 		OAuthConsent:        NewOAuthConsentClient(cfg),
 		OAuthToken:          NewOAuthTokenClient(cfg),
 		OneTimeToken:        NewOneTimeTokenClient(cfg),
 		OutboxMessage:       NewOutboxMessageClient(cfg),
+		Passkey:             NewPasskeyClient(cfg),
+		RecoveryCode:        NewRecoveryCodeClient(cfg),
 		Session:             NewSessionClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
+		TOTPFactor:          NewTOTPFactorClient(cfg),
 		Tenant:              NewTenantClient(cfg),
 		Throttle:            NewThrottleClient(cfg),
 		User:                NewUserClient(cfg),
@@ -231,18 +266,25 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:              cfg,
 		APIToken:            NewAPITokenClient(cfg),
 		Agent:               NewAgentClient(cfg),
+		AgentRun:            NewAgentRunClient(cfg),
 		AuditChain:          NewAuditChainClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
+		AuthChallenge:       NewAuthChallengeClient(cfg),
 		DelegationGrant:     NewDelegationGrantClient(cfg),
 		DeviceAuthorization: NewDeviceAuthorizationClient(cfg),
+		FederatedIdentity:   NewFederatedIdentityClient(cfg),
+		IdentityProvider:    NewIdentityProviderClient(cfg),
 		Membership:          NewMembershipClient(cfg),
 		OAuthClient:         NewOAuthClientClient(cfg),
 		OAuthConsent:        NewOAuthConsentClient(cfg),
 		OAuthToken:          NewOAuthTokenClient(cfg),
 		OneTimeToken:        NewOneTimeTokenClient(cfg),
 		OutboxMessage:       NewOutboxMessageClient(cfg),
+		Passkey:             NewPasskeyClient(cfg),
+		RecoveryCode:        NewRecoveryCodeClient(cfg),
 		Session:             NewSessionClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
+		TOTPFactor:          NewTOTPFactorClient(cfg),
 		Tenant:              NewTenantClient(cfg),
 		Throttle:            NewThrottleClient(cfg),
 		User:                NewUserClient(cfg),
@@ -275,10 +317,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Agent, c.AuditChain, c.AuditEvent, c.DelegationGrant,
-		c.DeviceAuthorization, c.Membership, c.OAuthClient, c.OAuthConsent,
-		c.OAuthToken, c.OneTimeToken, c.OutboxMessage, c.Session, c.SigningKey,
-		c.Tenant, c.Throttle, c.User,
+		c.APIToken, c.Agent, c.AgentRun, c.AuditChain, c.AuditEvent, c.AuthChallenge,
+		c.DelegationGrant, c.DeviceAuthorization, c.FederatedIdentity,
+		c.IdentityProvider, c.Membership, c.OAuthClient, c.OAuthConsent, c.OAuthToken,
+		c.OneTimeToken, c.OutboxMessage, c.Passkey, c.RecoveryCode, c.Session,
+		c.SigningKey, c.TOTPFactor, c.Tenant, c.Throttle, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -288,10 +331,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Agent, c.AuditChain, c.AuditEvent, c.DelegationGrant,
-		c.DeviceAuthorization, c.Membership, c.OAuthClient, c.OAuthConsent,
-		c.OAuthToken, c.OneTimeToken, c.OutboxMessage, c.Session, c.SigningKey,
-		c.Tenant, c.Throttle, c.User,
+		c.APIToken, c.Agent, c.AgentRun, c.AuditChain, c.AuditEvent, c.AuthChallenge,
+		c.DelegationGrant, c.DeviceAuthorization, c.FederatedIdentity,
+		c.IdentityProvider, c.Membership, c.OAuthClient, c.OAuthConsent, c.OAuthToken,
+		c.OneTimeToken, c.OutboxMessage, c.Passkey, c.RecoveryCode, c.Session,
+		c.SigningKey, c.TOTPFactor, c.Tenant, c.Throttle, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -304,14 +348,22 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIToken.mutate(ctx, m)
 	case *AgentMutation:
 		return c.Agent.mutate(ctx, m)
+	case *AgentRunMutation:
+		return c.AgentRun.mutate(ctx, m)
 	case *AuditChainMutation:
 		return c.AuditChain.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *AuthChallengeMutation:
+		return c.AuthChallenge.mutate(ctx, m)
 	case *DelegationGrantMutation:
 		return c.DelegationGrant.mutate(ctx, m)
 	case *DeviceAuthorizationMutation:
 		return c.DeviceAuthorization.mutate(ctx, m)
+	case *FederatedIdentityMutation:
+		return c.FederatedIdentity.mutate(ctx, m)
+	case *IdentityProviderMutation:
+		return c.IdentityProvider.mutate(ctx, m)
 	case *MembershipMutation:
 		return c.Membership.mutate(ctx, m)
 	case *OAuthClientMutation:
@@ -324,10 +376,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OneTimeToken.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
+	case *PasskeyMutation:
+		return c.Passkey.mutate(ctx, m)
+	case *RecoveryCodeMutation:
+		return c.RecoveryCode.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SigningKeyMutation:
 		return c.SigningKey.mutate(ctx, m)
+	case *TOTPFactorMutation:
+		return c.TOTPFactor.mutate(ctx, m)
 	case *TenantMutation:
 		return c.Tenant.mutate(ctx, m)
 	case *ThrottleMutation:
@@ -639,6 +697,156 @@ func (c *AgentClient) mutate(ctx context.Context, m *AgentMutation) (Value, erro
 	}
 }
 
+// AgentRunClient is a client for the AgentRun schema.
+type AgentRunClient struct {
+	config
+}
+
+// NewAgentRunClient returns a client for the AgentRun from the given config.
+func NewAgentRunClient(c config) *AgentRunClient {
+	return &AgentRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `agentrun.Hooks(f(g(h())))`.
+func (c *AgentRunClient) Use(hooks ...Hook) {
+	c.hooks.AgentRun = append(c.hooks.AgentRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `agentrun.Intercept(f(g(h())))`.
+func (c *AgentRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AgentRun = append(c.inters.AgentRun, interceptors...)
+}
+
+// Create returns a builder for creating a AgentRun entity.
+func (c *AgentRunClient) Create() *AgentRunCreate {
+	mutation := newAgentRunMutation(c.config, OpCreate)
+	return &AgentRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AgentRun entities.
+func (c *AgentRunClient) CreateBulk(builders ...*AgentRunCreate) *AgentRunCreateBulk {
+	return &AgentRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AgentRunClient) MapCreateBulk(slice any, setFunc func(*AgentRunCreate, int)) *AgentRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AgentRunCreateBulk{err: fmt.Errorf("calling to AgentRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AgentRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AgentRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AgentRun.
+func (c *AgentRunClient) Update() *AgentRunUpdate {
+	mutation := newAgentRunMutation(c.config, OpUpdate)
+	return &AgentRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AgentRunClient) UpdateOne(_m *AgentRun) *AgentRunUpdateOne {
+	mutation := newAgentRunMutation(c.config, OpUpdateOne, withAgentRun(_m))
+	return &AgentRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AgentRunClient) UpdateOneID(id int) *AgentRunUpdateOne {
+	mutation := newAgentRunMutation(c.config, OpUpdateOne, withAgentRunID(id))
+	return &AgentRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AgentRun.
+func (c *AgentRunClient) Delete() *AgentRunDelete {
+	mutation := newAgentRunMutation(c.config, OpDelete)
+	return &AgentRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AgentRunClient) DeleteOne(_m *AgentRun) *AgentRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AgentRunClient) DeleteOneID(id int) *AgentRunDeleteOne {
+	builder := c.Delete().Where(agentrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AgentRunDeleteOne{builder}
+}
+
+// Query returns a query builder for AgentRun.
+func (c *AgentRunClient) Query() *AgentRunQuery {
+	return &AgentRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAgentRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AgentRun entity by its id.
+func (c *AgentRunClient) Get(ctx context.Context, id int) (*AgentRun, error) {
+	return c.Query().Where(agentrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AgentRunClient) GetX(ctx context.Context, id int) *AgentRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AgentRun.
+func (c *AgentRunClient) QueryTenant(_m *AgentRun) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(agentrun.Table, agentrun.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, agentrun.TenantTable, agentrun.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AgentRunClient) Hooks() []Hook {
+	hooks := c.hooks.AgentRun
+	return append(hooks[:len(hooks):len(hooks)], agentrun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AgentRunClient) Interceptors() []Interceptor {
+	return c.inters.AgentRun
+}
+
+func (c *AgentRunClient) mutate(ctx context.Context, m *AgentRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AgentRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AgentRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AgentRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AgentRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AgentRun mutation op: %q", m.Op())
+	}
+}
+
 // AuditChainClient is a client for the AuditChain schema.
 type AuditChainClient struct {
 	config
@@ -939,6 +1147,156 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 	}
 }
 
+// AuthChallengeClient is a client for the AuthChallenge schema.
+type AuthChallengeClient struct {
+	config
+}
+
+// NewAuthChallengeClient returns a client for the AuthChallenge from the given config.
+func NewAuthChallengeClient(c config) *AuthChallengeClient {
+	return &AuthChallengeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `authchallenge.Hooks(f(g(h())))`.
+func (c *AuthChallengeClient) Use(hooks ...Hook) {
+	c.hooks.AuthChallenge = append(c.hooks.AuthChallenge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `authchallenge.Intercept(f(g(h())))`.
+func (c *AuthChallengeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuthChallenge = append(c.inters.AuthChallenge, interceptors...)
+}
+
+// Create returns a builder for creating a AuthChallenge entity.
+func (c *AuthChallengeClient) Create() *AuthChallengeCreate {
+	mutation := newAuthChallengeMutation(c.config, OpCreate)
+	return &AuthChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuthChallenge entities.
+func (c *AuthChallengeClient) CreateBulk(builders ...*AuthChallengeCreate) *AuthChallengeCreateBulk {
+	return &AuthChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuthChallengeClient) MapCreateBulk(slice any, setFunc func(*AuthChallengeCreate, int)) *AuthChallengeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuthChallengeCreateBulk{err: fmt.Errorf("calling to AuthChallengeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuthChallengeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuthChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuthChallenge.
+func (c *AuthChallengeClient) Update() *AuthChallengeUpdate {
+	mutation := newAuthChallengeMutation(c.config, OpUpdate)
+	return &AuthChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuthChallengeClient) UpdateOne(_m *AuthChallenge) *AuthChallengeUpdateOne {
+	mutation := newAuthChallengeMutation(c.config, OpUpdateOne, withAuthChallenge(_m))
+	return &AuthChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuthChallengeClient) UpdateOneID(id int) *AuthChallengeUpdateOne {
+	mutation := newAuthChallengeMutation(c.config, OpUpdateOne, withAuthChallengeID(id))
+	return &AuthChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuthChallenge.
+func (c *AuthChallengeClient) Delete() *AuthChallengeDelete {
+	mutation := newAuthChallengeMutation(c.config, OpDelete)
+	return &AuthChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuthChallengeClient) DeleteOne(_m *AuthChallenge) *AuthChallengeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuthChallengeClient) DeleteOneID(id int) *AuthChallengeDeleteOne {
+	builder := c.Delete().Where(authchallenge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuthChallengeDeleteOne{builder}
+}
+
+// Query returns a query builder for AuthChallenge.
+func (c *AuthChallengeClient) Query() *AuthChallengeQuery {
+	return &AuthChallengeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuthChallenge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuthChallenge entity by its id.
+func (c *AuthChallengeClient) Get(ctx context.Context, id int) (*AuthChallenge, error) {
+	return c.Query().Where(authchallenge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuthChallengeClient) GetX(ctx context.Context, id int) *AuthChallenge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AuthChallenge.
+func (c *AuthChallengeClient) QueryTenant(_m *AuthChallenge) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(authchallenge.Table, authchallenge.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, authchallenge.TenantTable, authchallenge.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AuthChallengeClient) Hooks() []Hook {
+	hooks := c.hooks.AuthChallenge
+	return append(hooks[:len(hooks):len(hooks)], authchallenge.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuthChallengeClient) Interceptors() []Interceptor {
+	return c.inters.AuthChallenge
+}
+
+func (c *AuthChallengeClient) mutate(ctx context.Context, m *AuthChallengeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuthChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuthChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuthChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuthChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuthChallenge mutation op: %q", m.Op())
+	}
+}
+
 // DelegationGrantClient is a client for the DelegationGrant schema.
 type DelegationGrantClient struct {
 	config
@@ -1236,6 +1594,306 @@ func (c *DeviceAuthorizationClient) mutate(ctx context.Context, m *DeviceAuthori
 		return (&DeviceAuthorizationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DeviceAuthorization mutation op: %q", m.Op())
+	}
+}
+
+// FederatedIdentityClient is a client for the FederatedIdentity schema.
+type FederatedIdentityClient struct {
+	config
+}
+
+// NewFederatedIdentityClient returns a client for the FederatedIdentity from the given config.
+func NewFederatedIdentityClient(c config) *FederatedIdentityClient {
+	return &FederatedIdentityClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `federatedidentity.Hooks(f(g(h())))`.
+func (c *FederatedIdentityClient) Use(hooks ...Hook) {
+	c.hooks.FederatedIdentity = append(c.hooks.FederatedIdentity, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `federatedidentity.Intercept(f(g(h())))`.
+func (c *FederatedIdentityClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FederatedIdentity = append(c.inters.FederatedIdentity, interceptors...)
+}
+
+// Create returns a builder for creating a FederatedIdentity entity.
+func (c *FederatedIdentityClient) Create() *FederatedIdentityCreate {
+	mutation := newFederatedIdentityMutation(c.config, OpCreate)
+	return &FederatedIdentityCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FederatedIdentity entities.
+func (c *FederatedIdentityClient) CreateBulk(builders ...*FederatedIdentityCreate) *FederatedIdentityCreateBulk {
+	return &FederatedIdentityCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FederatedIdentityClient) MapCreateBulk(slice any, setFunc func(*FederatedIdentityCreate, int)) *FederatedIdentityCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FederatedIdentityCreateBulk{err: fmt.Errorf("calling to FederatedIdentityClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FederatedIdentityCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FederatedIdentityCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FederatedIdentity.
+func (c *FederatedIdentityClient) Update() *FederatedIdentityUpdate {
+	mutation := newFederatedIdentityMutation(c.config, OpUpdate)
+	return &FederatedIdentityUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FederatedIdentityClient) UpdateOne(_m *FederatedIdentity) *FederatedIdentityUpdateOne {
+	mutation := newFederatedIdentityMutation(c.config, OpUpdateOne, withFederatedIdentity(_m))
+	return &FederatedIdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FederatedIdentityClient) UpdateOneID(id int) *FederatedIdentityUpdateOne {
+	mutation := newFederatedIdentityMutation(c.config, OpUpdateOne, withFederatedIdentityID(id))
+	return &FederatedIdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FederatedIdentity.
+func (c *FederatedIdentityClient) Delete() *FederatedIdentityDelete {
+	mutation := newFederatedIdentityMutation(c.config, OpDelete)
+	return &FederatedIdentityDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FederatedIdentityClient) DeleteOne(_m *FederatedIdentity) *FederatedIdentityDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FederatedIdentityClient) DeleteOneID(id int) *FederatedIdentityDeleteOne {
+	builder := c.Delete().Where(federatedidentity.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FederatedIdentityDeleteOne{builder}
+}
+
+// Query returns a query builder for FederatedIdentity.
+func (c *FederatedIdentityClient) Query() *FederatedIdentityQuery {
+	return &FederatedIdentityQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFederatedIdentity},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FederatedIdentity entity by its id.
+func (c *FederatedIdentityClient) Get(ctx context.Context, id int) (*FederatedIdentity, error) {
+	return c.Query().Where(federatedidentity.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FederatedIdentityClient) GetX(ctx context.Context, id int) *FederatedIdentity {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a FederatedIdentity.
+func (c *FederatedIdentityClient) QueryTenant(_m *FederatedIdentity) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(federatedidentity.Table, federatedidentity.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, federatedidentity.TenantTable, federatedidentity.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FederatedIdentityClient) Hooks() []Hook {
+	hooks := c.hooks.FederatedIdentity
+	return append(hooks[:len(hooks):len(hooks)], federatedidentity.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FederatedIdentityClient) Interceptors() []Interceptor {
+	return c.inters.FederatedIdentity
+}
+
+func (c *FederatedIdentityClient) mutate(ctx context.Context, m *FederatedIdentityMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FederatedIdentityCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FederatedIdentityUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FederatedIdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FederatedIdentityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FederatedIdentity mutation op: %q", m.Op())
+	}
+}
+
+// IdentityProviderClient is a client for the IdentityProvider schema.
+type IdentityProviderClient struct {
+	config
+}
+
+// NewIdentityProviderClient returns a client for the IdentityProvider from the given config.
+func NewIdentityProviderClient(c config) *IdentityProviderClient {
+	return &IdentityProviderClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `identityprovider.Hooks(f(g(h())))`.
+func (c *IdentityProviderClient) Use(hooks ...Hook) {
+	c.hooks.IdentityProvider = append(c.hooks.IdentityProvider, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `identityprovider.Intercept(f(g(h())))`.
+func (c *IdentityProviderClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdentityProvider = append(c.inters.IdentityProvider, interceptors...)
+}
+
+// Create returns a builder for creating a IdentityProvider entity.
+func (c *IdentityProviderClient) Create() *IdentityProviderCreate {
+	mutation := newIdentityProviderMutation(c.config, OpCreate)
+	return &IdentityProviderCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdentityProvider entities.
+func (c *IdentityProviderClient) CreateBulk(builders ...*IdentityProviderCreate) *IdentityProviderCreateBulk {
+	return &IdentityProviderCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdentityProviderClient) MapCreateBulk(slice any, setFunc func(*IdentityProviderCreate, int)) *IdentityProviderCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdentityProviderCreateBulk{err: fmt.Errorf("calling to IdentityProviderClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdentityProviderCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdentityProviderCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdentityProvider.
+func (c *IdentityProviderClient) Update() *IdentityProviderUpdate {
+	mutation := newIdentityProviderMutation(c.config, OpUpdate)
+	return &IdentityProviderUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdentityProviderClient) UpdateOne(_m *IdentityProvider) *IdentityProviderUpdateOne {
+	mutation := newIdentityProviderMutation(c.config, OpUpdateOne, withIdentityProvider(_m))
+	return &IdentityProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdentityProviderClient) UpdateOneID(id int) *IdentityProviderUpdateOne {
+	mutation := newIdentityProviderMutation(c.config, OpUpdateOne, withIdentityProviderID(id))
+	return &IdentityProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdentityProvider.
+func (c *IdentityProviderClient) Delete() *IdentityProviderDelete {
+	mutation := newIdentityProviderMutation(c.config, OpDelete)
+	return &IdentityProviderDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdentityProviderClient) DeleteOne(_m *IdentityProvider) *IdentityProviderDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdentityProviderClient) DeleteOneID(id int) *IdentityProviderDeleteOne {
+	builder := c.Delete().Where(identityprovider.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdentityProviderDeleteOne{builder}
+}
+
+// Query returns a query builder for IdentityProvider.
+func (c *IdentityProviderClient) Query() *IdentityProviderQuery {
+	return &IdentityProviderQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdentityProvider},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdentityProvider entity by its id.
+func (c *IdentityProviderClient) Get(ctx context.Context, id int) (*IdentityProvider, error) {
+	return c.Query().Where(identityprovider.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdentityProviderClient) GetX(ctx context.Context, id int) *IdentityProvider {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a IdentityProvider.
+func (c *IdentityProviderClient) QueryTenant(_m *IdentityProvider) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(identityprovider.Table, identityprovider.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, identityprovider.TenantTable, identityprovider.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *IdentityProviderClient) Hooks() []Hook {
+	hooks := c.hooks.IdentityProvider
+	return append(hooks[:len(hooks):len(hooks)], identityprovider.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdentityProviderClient) Interceptors() []Interceptor {
+	return c.inters.IdentityProvider
+}
+
+func (c *IdentityProviderClient) mutate(ctx context.Context, m *IdentityProviderMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdentityProviderCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdentityProviderUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdentityProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdentityProviderDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdentityProvider mutation op: %q", m.Op())
 	}
 }
 
@@ -2155,6 +2813,306 @@ func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutati
 	}
 }
 
+// PasskeyClient is a client for the Passkey schema.
+type PasskeyClient struct {
+	config
+}
+
+// NewPasskeyClient returns a client for the Passkey from the given config.
+func NewPasskeyClient(c config) *PasskeyClient {
+	return &PasskeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `passkey.Hooks(f(g(h())))`.
+func (c *PasskeyClient) Use(hooks ...Hook) {
+	c.hooks.Passkey = append(c.hooks.Passkey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `passkey.Intercept(f(g(h())))`.
+func (c *PasskeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Passkey = append(c.inters.Passkey, interceptors...)
+}
+
+// Create returns a builder for creating a Passkey entity.
+func (c *PasskeyClient) Create() *PasskeyCreate {
+	mutation := newPasskeyMutation(c.config, OpCreate)
+	return &PasskeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Passkey entities.
+func (c *PasskeyClient) CreateBulk(builders ...*PasskeyCreate) *PasskeyCreateBulk {
+	return &PasskeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PasskeyClient) MapCreateBulk(slice any, setFunc func(*PasskeyCreate, int)) *PasskeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PasskeyCreateBulk{err: fmt.Errorf("calling to PasskeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PasskeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PasskeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Passkey.
+func (c *PasskeyClient) Update() *PasskeyUpdate {
+	mutation := newPasskeyMutation(c.config, OpUpdate)
+	return &PasskeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PasskeyClient) UpdateOne(_m *Passkey) *PasskeyUpdateOne {
+	mutation := newPasskeyMutation(c.config, OpUpdateOne, withPasskey(_m))
+	return &PasskeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PasskeyClient) UpdateOneID(id int) *PasskeyUpdateOne {
+	mutation := newPasskeyMutation(c.config, OpUpdateOne, withPasskeyID(id))
+	return &PasskeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Passkey.
+func (c *PasskeyClient) Delete() *PasskeyDelete {
+	mutation := newPasskeyMutation(c.config, OpDelete)
+	return &PasskeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PasskeyClient) DeleteOne(_m *Passkey) *PasskeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PasskeyClient) DeleteOneID(id int) *PasskeyDeleteOne {
+	builder := c.Delete().Where(passkey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PasskeyDeleteOne{builder}
+}
+
+// Query returns a query builder for Passkey.
+func (c *PasskeyClient) Query() *PasskeyQuery {
+	return &PasskeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePasskey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Passkey entity by its id.
+func (c *PasskeyClient) Get(ctx context.Context, id int) (*Passkey, error) {
+	return c.Query().Where(passkey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PasskeyClient) GetX(ctx context.Context, id int) *Passkey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Passkey.
+func (c *PasskeyClient) QueryTenant(_m *Passkey) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(passkey.Table, passkey.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, passkey.TenantTable, passkey.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PasskeyClient) Hooks() []Hook {
+	hooks := c.hooks.Passkey
+	return append(hooks[:len(hooks):len(hooks)], passkey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PasskeyClient) Interceptors() []Interceptor {
+	return c.inters.Passkey
+}
+
+func (c *PasskeyClient) mutate(ctx context.Context, m *PasskeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PasskeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PasskeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PasskeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PasskeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Passkey mutation op: %q", m.Op())
+	}
+}
+
+// RecoveryCodeClient is a client for the RecoveryCode schema.
+type RecoveryCodeClient struct {
+	config
+}
+
+// NewRecoveryCodeClient returns a client for the RecoveryCode from the given config.
+func NewRecoveryCodeClient(c config) *RecoveryCodeClient {
+	return &RecoveryCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `recoverycode.Hooks(f(g(h())))`.
+func (c *RecoveryCodeClient) Use(hooks ...Hook) {
+	c.hooks.RecoveryCode = append(c.hooks.RecoveryCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `recoverycode.Intercept(f(g(h())))`.
+func (c *RecoveryCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RecoveryCode = append(c.inters.RecoveryCode, interceptors...)
+}
+
+// Create returns a builder for creating a RecoveryCode entity.
+func (c *RecoveryCodeClient) Create() *RecoveryCodeCreate {
+	mutation := newRecoveryCodeMutation(c.config, OpCreate)
+	return &RecoveryCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RecoveryCode entities.
+func (c *RecoveryCodeClient) CreateBulk(builders ...*RecoveryCodeCreate) *RecoveryCodeCreateBulk {
+	return &RecoveryCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RecoveryCodeClient) MapCreateBulk(slice any, setFunc func(*RecoveryCodeCreate, int)) *RecoveryCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RecoveryCodeCreateBulk{err: fmt.Errorf("calling to RecoveryCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RecoveryCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RecoveryCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RecoveryCode.
+func (c *RecoveryCodeClient) Update() *RecoveryCodeUpdate {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdate)
+	return &RecoveryCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RecoveryCodeClient) UpdateOne(_m *RecoveryCode) *RecoveryCodeUpdateOne {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdateOne, withRecoveryCode(_m))
+	return &RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RecoveryCodeClient) UpdateOneID(id int) *RecoveryCodeUpdateOne {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdateOne, withRecoveryCodeID(id))
+	return &RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RecoveryCode.
+func (c *RecoveryCodeClient) Delete() *RecoveryCodeDelete {
+	mutation := newRecoveryCodeMutation(c.config, OpDelete)
+	return &RecoveryCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RecoveryCodeClient) DeleteOne(_m *RecoveryCode) *RecoveryCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RecoveryCodeClient) DeleteOneID(id int) *RecoveryCodeDeleteOne {
+	builder := c.Delete().Where(recoverycode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RecoveryCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for RecoveryCode.
+func (c *RecoveryCodeClient) Query() *RecoveryCodeQuery {
+	return &RecoveryCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRecoveryCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RecoveryCode entity by its id.
+func (c *RecoveryCodeClient) Get(ctx context.Context, id int) (*RecoveryCode, error) {
+	return c.Query().Where(recoverycode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RecoveryCodeClient) GetX(ctx context.Context, id int) *RecoveryCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a RecoveryCode.
+func (c *RecoveryCodeClient) QueryTenant(_m *RecoveryCode) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(recoverycode.Table, recoverycode.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, recoverycode.TenantTable, recoverycode.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RecoveryCodeClient) Hooks() []Hook {
+	hooks := c.hooks.RecoveryCode
+	return append(hooks[:len(hooks):len(hooks)], recoverycode.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RecoveryCodeClient) Interceptors() []Interceptor {
+	return c.inters.RecoveryCode
+}
+
+func (c *RecoveryCodeClient) mutate(ctx context.Context, m *RecoveryCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RecoveryCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RecoveryCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RecoveryCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RecoveryCode mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -2468,6 +3426,156 @@ func (c *SigningKeyClient) mutate(ctx context.Context, m *SigningKeyMutation) (V
 		return (&SigningKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown SigningKey mutation op: %q", m.Op())
+	}
+}
+
+// TOTPFactorClient is a client for the TOTPFactor schema.
+type TOTPFactorClient struct {
+	config
+}
+
+// NewTOTPFactorClient returns a client for the TOTPFactor from the given config.
+func NewTOTPFactorClient(c config) *TOTPFactorClient {
+	return &TOTPFactorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `totpfactor.Hooks(f(g(h())))`.
+func (c *TOTPFactorClient) Use(hooks ...Hook) {
+	c.hooks.TOTPFactor = append(c.hooks.TOTPFactor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `totpfactor.Intercept(f(g(h())))`.
+func (c *TOTPFactorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TOTPFactor = append(c.inters.TOTPFactor, interceptors...)
+}
+
+// Create returns a builder for creating a TOTPFactor entity.
+func (c *TOTPFactorClient) Create() *TOTPFactorCreate {
+	mutation := newTOTPFactorMutation(c.config, OpCreate)
+	return &TOTPFactorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TOTPFactor entities.
+func (c *TOTPFactorClient) CreateBulk(builders ...*TOTPFactorCreate) *TOTPFactorCreateBulk {
+	return &TOTPFactorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TOTPFactorClient) MapCreateBulk(slice any, setFunc func(*TOTPFactorCreate, int)) *TOTPFactorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TOTPFactorCreateBulk{err: fmt.Errorf("calling to TOTPFactorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TOTPFactorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TOTPFactorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TOTPFactor.
+func (c *TOTPFactorClient) Update() *TOTPFactorUpdate {
+	mutation := newTOTPFactorMutation(c.config, OpUpdate)
+	return &TOTPFactorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TOTPFactorClient) UpdateOne(_m *TOTPFactor) *TOTPFactorUpdateOne {
+	mutation := newTOTPFactorMutation(c.config, OpUpdateOne, withTOTPFactor(_m))
+	return &TOTPFactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TOTPFactorClient) UpdateOneID(id int) *TOTPFactorUpdateOne {
+	mutation := newTOTPFactorMutation(c.config, OpUpdateOne, withTOTPFactorID(id))
+	return &TOTPFactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TOTPFactor.
+func (c *TOTPFactorClient) Delete() *TOTPFactorDelete {
+	mutation := newTOTPFactorMutation(c.config, OpDelete)
+	return &TOTPFactorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TOTPFactorClient) DeleteOne(_m *TOTPFactor) *TOTPFactorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TOTPFactorClient) DeleteOneID(id int) *TOTPFactorDeleteOne {
+	builder := c.Delete().Where(totpfactor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TOTPFactorDeleteOne{builder}
+}
+
+// Query returns a query builder for TOTPFactor.
+func (c *TOTPFactorClient) Query() *TOTPFactorQuery {
+	return &TOTPFactorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTOTPFactor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TOTPFactor entity by its id.
+func (c *TOTPFactorClient) Get(ctx context.Context, id int) (*TOTPFactor, error) {
+	return c.Query().Where(totpfactor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TOTPFactorClient) GetX(ctx context.Context, id int) *TOTPFactor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a TOTPFactor.
+func (c *TOTPFactorClient) QueryTenant(_m *TOTPFactor) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(totpfactor.Table, totpfactor.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, totpfactor.TenantTable, totpfactor.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TOTPFactorClient) Hooks() []Hook {
+	hooks := c.hooks.TOTPFactor
+	return append(hooks[:len(hooks):len(hooks)], totpfactor.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TOTPFactorClient) Interceptors() []Interceptor {
+	return c.inters.TOTPFactor
+}
+
+func (c *TOTPFactorClient) mutate(ctx context.Context, m *TOTPFactorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TOTPFactorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TOTPFactorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TOTPFactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TOTPFactorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TOTPFactor mutation op: %q", m.Op())
 	}
 }
 
@@ -2940,13 +4048,17 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Agent, AuditChain, AuditEvent, DelegationGrant, DeviceAuthorization,
+		APIToken, Agent, AgentRun, AuditChain, AuditEvent, AuthChallenge,
+		DelegationGrant, DeviceAuthorization, FederatedIdentity, IdentityProvider,
 		Membership, OAuthClient, OAuthConsent, OAuthToken, OneTimeToken, OutboxMessage,
-		Session, SigningKey, Tenant, Throttle, User []ent.Hook
+		Passkey, RecoveryCode, Session, SigningKey, TOTPFactor, Tenant, Throttle,
+		User []ent.Hook
 	}
 	inters struct {
-		APIToken, Agent, AuditChain, AuditEvent, DelegationGrant, DeviceAuthorization,
+		APIToken, Agent, AgentRun, AuditChain, AuditEvent, AuthChallenge,
+		DelegationGrant, DeviceAuthorization, FederatedIdentity, IdentityProvider,
 		Membership, OAuthClient, OAuthConsent, OAuthToken, OneTimeToken, OutboxMessage,
-		Session, SigningKey, Tenant, Throttle, User []ent.Interceptor
+		Passkey, RecoveryCode, Session, SigningKey, TOTPFactor, Tenant, Throttle,
+		User []ent.Interceptor
 	}
 )

@@ -13,21 +13,28 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/authchallenge"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
+	"github.com/mandatehq/mandate/ent/federatedidentity"
+	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/passkey"
+	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 )
 
@@ -91,18 +98,25 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:            apitoken.ValidColumn,
 			agent.Table:               agent.ValidColumn,
+			agentrun.Table:            agentrun.ValidColumn,
 			auditchain.Table:          auditchain.ValidColumn,
 			auditevent.Table:          auditevent.ValidColumn,
+			authchallenge.Table:       authchallenge.ValidColumn,
 			delegationgrant.Table:     delegationgrant.ValidColumn,
 			deviceauthorization.Table: deviceauthorization.ValidColumn,
+			federatedidentity.Table:   federatedidentity.ValidColumn,
+			identityprovider.Table:    identityprovider.ValidColumn,
 			membership.Table:          membership.ValidColumn,
 			oauthclient.Table:         oauthclient.ValidColumn,
 			oauthconsent.Table:        oauthconsent.ValidColumn,
 			oauthtoken.Table:          oauthtoken.ValidColumn,
 			onetimetoken.Table:        onetimetoken.ValidColumn,
 			outboxmessage.Table:       outboxmessage.ValidColumn,
+			passkey.Table:             passkey.ValidColumn,
+			recoverycode.Table:        recoverycode.ValidColumn,
 			session.Table:             session.ValidColumn,
 			signingkey.Table:          signingkey.ValidColumn,
+			totpfactor.Table:          totpfactor.ValidColumn,
 			tenant.Table:              tenant.ValidColumn,
 			throttle.Table:            throttle.ValidColumn,
 			user.Table:                user.ValidColumn,

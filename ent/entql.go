@@ -4,22 +4,29 @@ package ent
 
 import (
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/authchallenge"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
+	"github.com/mandatehq/mandate/ent/federatedidentity"
+	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/passkey"
 	"github.com/mandatehq/mandate/ent/predicate"
+	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 
 	"entgo.io/ent/dialect/sql"
@@ -30,7 +37,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -86,6 +93,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   agentrun.Table,
+			Columns: agentrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: agentrun.FieldID,
+			},
+		},
+		Type: "AgentRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			agentrun.FieldTenantID:   {Type: field.TypeInt, Column: agentrun.FieldTenantID},
+			agentrun.FieldCreatedAt:  {Type: field.TypeTime, Column: agentrun.FieldCreatedAt},
+			agentrun.FieldUpdatedAt:  {Type: field.TypeTime, Column: agentrun.FieldUpdatedAt},
+			agentrun.FieldRunID:      {Type: field.TypeString, Column: agentrun.FieldRunID},
+			agentrun.FieldParentRun:  {Type: field.TypeString, Column: agentrun.FieldParentRun},
+			agentrun.FieldAgentID:    {Type: field.TypeInt, Column: agentrun.FieldAgentID},
+			agentrun.FieldClientID:   {Type: field.TypeString, Column: agentrun.FieldClientID},
+			agentrun.FieldUserID:     {Type: field.TypeInt, Column: agentrun.FieldUserID},
+			agentrun.FieldGrantID:    {Type: field.TypeInt, Column: agentrun.FieldGrantID},
+			agentrun.FieldScopes:     {Type: field.TypeJSON, Column: agentrun.FieldScopes},
+			agentrun.FieldLastSeenAt: {Type: field.TypeTime, Column: agentrun.FieldLastSeenAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditchain.Table,
 			Columns: auditchain.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -100,7 +131,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditchain.FieldHead:     {Type: field.TypeString, Column: auditchain.FieldHead},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -139,7 +170,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldHash:             {Type: field.TypeString, Column: auditevent.FieldHash},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   authchallenge.Table,
+			Columns: authchallenge.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: authchallenge.FieldID,
+			},
+		},
+		Type: "AuthChallenge",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			authchallenge.FieldTenantID:  {Type: field.TypeInt, Column: authchallenge.FieldTenantID},
+			authchallenge.FieldCreatedAt: {Type: field.TypeTime, Column: authchallenge.FieldCreatedAt},
+			authchallenge.FieldUpdatedAt: {Type: field.TypeTime, Column: authchallenge.FieldUpdatedAt},
+			authchallenge.FieldKind:      {Type: field.TypeString, Column: authchallenge.FieldKind},
+			authchallenge.FieldTokenHash: {Type: field.TypeString, Column: authchallenge.FieldTokenHash},
+			authchallenge.FieldUserID:    {Type: field.TypeInt, Column: authchallenge.FieldUserID},
+			authchallenge.FieldSessionID: {Type: field.TypeInt, Column: authchallenge.FieldSessionID},
+			authchallenge.FieldData:      {Type: field.TypeString, Column: authchallenge.FieldData},
+			authchallenge.FieldAmr:       {Type: field.TypeJSON, Column: authchallenge.FieldAmr},
+			authchallenge.FieldExpiresAt: {Type: field.TypeTime, Column: authchallenge.FieldExpiresAt},
+			authchallenge.FieldUsedAt:    {Type: field.TypeTime, Column: authchallenge.FieldUsedAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   delegationgrant.Table,
 			Columns: delegationgrant.Columns,
@@ -163,7 +218,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			delegationgrant.FieldRevokedBy:            {Type: field.TypeString, Column: delegationgrant.FieldRevokedBy},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deviceauthorization.Table,
 			Columns: deviceauthorization.Columns,
@@ -190,7 +245,55 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deviceauthorization.FieldLastPolledAt:   {Type: field.TypeTime, Column: deviceauthorization.FieldLastPolledAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   federatedidentity.Table,
+			Columns: federatedidentity.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: federatedidentity.FieldID,
+			},
+		},
+		Type: "FederatedIdentity",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			federatedidentity.FieldTenantID:      {Type: field.TypeInt, Column: federatedidentity.FieldTenantID},
+			federatedidentity.FieldCreatedAt:     {Type: field.TypeTime, Column: federatedidentity.FieldCreatedAt},
+			federatedidentity.FieldUpdatedAt:     {Type: field.TypeTime, Column: federatedidentity.FieldUpdatedAt},
+			federatedidentity.FieldUserID:        {Type: field.TypeInt, Column: federatedidentity.FieldUserID},
+			federatedidentity.FieldProviderID:    {Type: field.TypeInt, Column: federatedidentity.FieldProviderID},
+			federatedidentity.FieldSubject:       {Type: field.TypeString, Column: federatedidentity.FieldSubject},
+			federatedidentity.FieldEmail:         {Type: field.TypeString, Column: federatedidentity.FieldEmail},
+			federatedidentity.FieldEmailVerified: {Type: field.TypeBool, Column: federatedidentity.FieldEmailVerified},
+			federatedidentity.FieldLastUsedAt:    {Type: field.TypeTime, Column: federatedidentity.FieldLastUsedAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   identityprovider.Table,
+			Columns: identityprovider.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: identityprovider.FieldID,
+			},
+		},
+		Type: "IdentityProvider",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			identityprovider.FieldTenantID:           {Type: field.TypeInt, Column: identityprovider.FieldTenantID},
+			identityprovider.FieldCreatedAt:          {Type: field.TypeTime, Column: identityprovider.FieldCreatedAt},
+			identityprovider.FieldUpdatedAt:          {Type: field.TypeTime, Column: identityprovider.FieldUpdatedAt},
+			identityprovider.FieldSlug:               {Type: field.TypeString, Column: identityprovider.FieldSlug},
+			identityprovider.FieldKind:               {Type: field.TypeEnum, Column: identityprovider.FieldKind},
+			identityprovider.FieldDisplayName:        {Type: field.TypeString, Column: identityprovider.FieldDisplayName},
+			identityprovider.FieldClientID:           {Type: field.TypeString, Column: identityprovider.FieldClientID},
+			identityprovider.FieldClientSecretSealed: {Type: field.TypeBytes, Column: identityprovider.FieldClientSecretSealed},
+			identityprovider.FieldIssuer:             {Type: field.TypeString, Column: identityprovider.FieldIssuer},
+			identityprovider.FieldScopes:             {Type: field.TypeJSON, Column: identityprovider.FieldScopes},
+			identityprovider.FieldEnabled:            {Type: field.TypeBool, Column: identityprovider.FieldEnabled},
+			identityprovider.FieldLinkVerifiedEmail:  {Type: field.TypeBool, Column: identityprovider.FieldLinkVerifiedEmail},
+			identityprovider.FieldAllowSignUp:        {Type: field.TypeBool, Column: identityprovider.FieldAllowSignUp},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -208,7 +311,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthclient.Table,
 			Columns: oauthclient.Columns,
@@ -246,7 +349,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthclient.FieldDisabledAt:              {Type: field.TypeTime, Column: oauthclient.FieldDisabledAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthconsent.Table,
 			Columns: oauthconsent.Columns,
@@ -265,7 +368,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthconsent.FieldScopes:    {Type: field.TypeJSON, Column: oauthconsent.FieldScopes},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthtoken.Table,
 			Columns: oauthtoken.Columns,
@@ -290,7 +393,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthtoken.FieldData:        {Type: field.TypeBytes, Column: oauthtoken.FieldData},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   onetimetoken.Table,
 			Columns: onetimetoken.Columns,
@@ -313,7 +416,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			onetimetoken.FieldUsedAt:    {Type: field.TypeTime, Column: onetimetoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -333,7 +436,56 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHTML:      {Type: field.TypeString, Column: outboxmessage.FieldHTML},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   passkey.Table,
+			Columns: passkey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: passkey.FieldID,
+			},
+		},
+		Type: "Passkey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			passkey.FieldTenantID:        {Type: field.TypeInt, Column: passkey.FieldTenantID},
+			passkey.FieldCreatedAt:       {Type: field.TypeTime, Column: passkey.FieldCreatedAt},
+			passkey.FieldUpdatedAt:       {Type: field.TypeTime, Column: passkey.FieldUpdatedAt},
+			passkey.FieldUserID:          {Type: field.TypeInt, Column: passkey.FieldUserID},
+			passkey.FieldName:            {Type: field.TypeString, Column: passkey.FieldName},
+			passkey.FieldCredentialID:    {Type: field.TypeBytes, Column: passkey.FieldCredentialID},
+			passkey.FieldPublicKey:       {Type: field.TypeBytes, Column: passkey.FieldPublicKey},
+			passkey.FieldAttestationType: {Type: field.TypeString, Column: passkey.FieldAttestationType},
+			passkey.FieldAaguid:          {Type: field.TypeBytes, Column: passkey.FieldAaguid},
+			passkey.FieldSignCount:       {Type: field.TypeUint32, Column: passkey.FieldSignCount},
+			passkey.FieldCloneWarning:    {Type: field.TypeBool, Column: passkey.FieldCloneWarning},
+			passkey.FieldBackupEligible:  {Type: field.TypeBool, Column: passkey.FieldBackupEligible},
+			passkey.FieldBackupState:     {Type: field.TypeBool, Column: passkey.FieldBackupState},
+			passkey.FieldUserVerified:    {Type: field.TypeBool, Column: passkey.FieldUserVerified},
+			passkey.FieldTransports:      {Type: field.TypeJSON, Column: passkey.FieldTransports},
+			passkey.FieldAttachment:      {Type: field.TypeString, Column: passkey.FieldAttachment},
+			passkey.FieldLastUsedAt:      {Type: field.TypeTime, Column: passkey.FieldLastUsedAt},
+		},
+	}
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   recoverycode.Table,
+			Columns: recoverycode.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: recoverycode.FieldID,
+			},
+		},
+		Type: "RecoveryCode",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			recoverycode.FieldTenantID:  {Type: field.TypeInt, Column: recoverycode.FieldTenantID},
+			recoverycode.FieldCreatedAt: {Type: field.TypeTime, Column: recoverycode.FieldCreatedAt},
+			recoverycode.FieldUpdatedAt: {Type: field.TypeTime, Column: recoverycode.FieldUpdatedAt},
+			recoverycode.FieldUserID:    {Type: field.TypeInt, Column: recoverycode.FieldUserID},
+			recoverycode.FieldCodeHash:  {Type: field.TypeString, Column: recoverycode.FieldCodeHash},
+			recoverycode.FieldUsedAt:    {Type: field.TypeTime, Column: recoverycode.FieldUsedAt},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -360,7 +512,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokeReason: {Type: field.TypeString, Column: session.FieldRevokeReason},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -383,7 +535,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldUnpublishAt:   {Type: field.TypeTime, Column: signingkey.FieldUnpublishAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   totpfactor.Table,
+			Columns: totpfactor.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: totpfactor.FieldID,
+			},
+		},
+		Type: "TOTPFactor",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			totpfactor.FieldTenantID:     {Type: field.TypeInt, Column: totpfactor.FieldTenantID},
+			totpfactor.FieldCreatedAt:    {Type: field.TypeTime, Column: totpfactor.FieldCreatedAt},
+			totpfactor.FieldUpdatedAt:    {Type: field.TypeTime, Column: totpfactor.FieldUpdatedAt},
+			totpfactor.FieldUserID:       {Type: field.TypeInt, Column: totpfactor.FieldUserID},
+			totpfactor.FieldSecretSealed: {Type: field.TypeBytes, Column: totpfactor.FieldSecretSealed},
+			totpfactor.FieldConfirmedAt:  {Type: field.TypeTime, Column: totpfactor.FieldConfirmedAt},
+			totpfactor.FieldLastUsedStep: {Type: field.TypeInt64, Column: totpfactor.FieldLastUsedStep},
+			totpfactor.FieldLastUsedAt:   {Type: field.TypeTime, Column: totpfactor.FieldLastUsedAt},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -401,7 +574,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   throttle.Table,
 			Columns: throttle.Columns,
@@ -421,7 +594,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -432,14 +605,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldTenantID:      {Type: field.TypeInt, Column: user.FieldTenantID},
-			user.FieldCreatedAt:     {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:     {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:         {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldName:          {Type: field.TypeString, Column: user.FieldName},
-			user.FieldEmailVerified: {Type: field.TypeBool, Column: user.FieldEmailVerified},
-			user.FieldDisabled:      {Type: field.TypeBool, Column: user.FieldDisabled},
-			user.FieldPasswordHash:  {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldTenantID:       {Type: field.TypeInt, Column: user.FieldTenantID},
+			user.FieldCreatedAt:      {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:      {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldEmail:          {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldName:           {Type: field.TypeString, Column: user.FieldName},
+			user.FieldEmailVerified:  {Type: field.TypeBool, Column: user.FieldEmailVerified},
+			user.FieldDisabled:       {Type: field.TypeBool, Column: user.FieldDisabled},
+			user.FieldPasswordHash:   {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldWebauthnHandle: {Type: field.TypeBytes, Column: user.FieldWebauthnHandle},
 		},
 	}
 	graph.MustAddE(
@@ -471,6 +645,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   agentrun.TenantTable,
+			Columns: []string{agentrun.TenantColumn},
+			Bidi:    false,
+		},
+		"AgentRun",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   auditchain.TenantTable,
 			Columns: []string{auditchain.TenantColumn},
 			Bidi:    false,
@@ -495,6 +681,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   authchallenge.TenantTable,
+			Columns: []string{authchallenge.TenantColumn},
+			Bidi:    false,
+		},
+		"AuthChallenge",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   delegationgrant.TenantTable,
 			Columns: []string{delegationgrant.TenantColumn},
 			Bidi:    false,
@@ -512,6 +710,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"DeviceAuthorization",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   federatedidentity.TenantTable,
+			Columns: []string{federatedidentity.TenantColumn},
+			Bidi:    false,
+		},
+		"FederatedIdentity",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   identityprovider.TenantTable,
+			Columns: []string{identityprovider.TenantColumn},
+			Bidi:    false,
+		},
+		"IdentityProvider",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -603,6 +825,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   passkey.TenantTable,
+			Columns: []string{passkey.TenantColumn},
+			Bidi:    false,
+		},
+		"Passkey",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   recoverycode.TenantTable,
+			Columns: []string{recoverycode.TenantColumn},
+			Bidi:    false,
+		},
+		"RecoveryCode",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   session.TenantTable,
 			Columns: []string{session.TenantColumn},
 			Bidi:    false,
@@ -632,6 +878,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"SigningKey",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   totpfactor.TenantTable,
+			Columns: []string{totpfactor.TenantColumn},
+			Bidi:    false,
+		},
+		"TOTPFactor",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -935,6 +1193,115 @@ func (f *AgentFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AgentRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AgentRunQuery builder.
+func (_q *AgentRunQuery) Filter() *AgentRunFilter {
+	return &AgentRunFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AgentRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AgentRunMutation builder.
+func (m *AgentRunMutation) Filter() *AgentRunFilter {
+	return &AgentRunFilter{config: m.config, predicateAdder: m}
+}
+
+// AgentRunFilter provides a generic filtering capability at runtime for AgentRunQuery.
+type AgentRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AgentRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AgentRunFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(agentrun.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *AgentRunFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(agentrun.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AgentRunFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(agentrun.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AgentRunFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(agentrun.FieldUpdatedAt))
+}
+
+// WhereRunID applies the entql string predicate on the run_id field.
+func (f *AgentRunFilter) WhereRunID(p entql.StringP) {
+	f.Where(p.Field(agentrun.FieldRunID))
+}
+
+// WhereParentRun applies the entql string predicate on the parent_run field.
+func (f *AgentRunFilter) WhereParentRun(p entql.StringP) {
+	f.Where(p.Field(agentrun.FieldParentRun))
+}
+
+// WhereAgentID applies the entql int predicate on the agent_id field.
+func (f *AgentRunFilter) WhereAgentID(p entql.IntP) {
+	f.Where(p.Field(agentrun.FieldAgentID))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *AgentRunFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(agentrun.FieldClientID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *AgentRunFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(agentrun.FieldUserID))
+}
+
+// WhereGrantID applies the entql int predicate on the grant_id field.
+func (f *AgentRunFilter) WhereGrantID(p entql.IntP) {
+	f.Where(p.Field(agentrun.FieldGrantID))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *AgentRunFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(agentrun.FieldScopes))
+}
+
+// WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
+func (f *AgentRunFilter) WhereLastSeenAt(p entql.TimeP) {
+	f.Where(p.Field(agentrun.FieldLastSeenAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AgentRunFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AgentRunFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditChainQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -963,7 +1330,7 @@ type AuditChainFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditChainFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1032,7 +1399,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1188,6 +1555,115 @@ func (f *AuditEventFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AuthChallengeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuthChallengeQuery builder.
+func (_q *AuthChallengeQuery) Filter() *AuthChallengeFilter {
+	return &AuthChallengeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuthChallengeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuthChallengeMutation builder.
+func (m *AuthChallengeMutation) Filter() *AuthChallengeFilter {
+	return &AuthChallengeFilter{config: m.config, predicateAdder: m}
+}
+
+// AuthChallengeFilter provides a generic filtering capability at runtime for AuthChallengeQuery.
+type AuthChallengeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuthChallengeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AuthChallengeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(authchallenge.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *AuthChallengeFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(authchallenge.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AuthChallengeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(authchallenge.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AuthChallengeFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(authchallenge.FieldUpdatedAt))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *AuthChallengeFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(authchallenge.FieldKind))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *AuthChallengeFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(authchallenge.FieldTokenHash))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *AuthChallengeFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(authchallenge.FieldUserID))
+}
+
+// WhereSessionID applies the entql int predicate on the session_id field.
+func (f *AuthChallengeFilter) WhereSessionID(p entql.IntP) {
+	f.Where(p.Field(authchallenge.FieldSessionID))
+}
+
+// WhereData applies the entql string predicate on the data field.
+func (f *AuthChallengeFilter) WhereData(p entql.StringP) {
+	f.Where(p.Field(authchallenge.FieldData))
+}
+
+// WhereAmr applies the entql json.RawMessage predicate on the amr field.
+func (f *AuthChallengeFilter) WhereAmr(p entql.BytesP) {
+	f.Where(p.Field(authchallenge.FieldAmr))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *AuthChallengeFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(authchallenge.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *AuthChallengeFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(authchallenge.FieldUsedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AuthChallengeFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AuthChallengeFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DelegationGrantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1216,7 +1692,7 @@ type DelegationGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DelegationGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1325,7 +1801,7 @@ type DeviceAuthorizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeviceAuthorizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1421,6 +1897,224 @@ func (f *DeviceAuthorizationFilter) WhereHasTenantWith(preds ...predicate.Tenant
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FederatedIdentityQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FederatedIdentityQuery builder.
+func (_q *FederatedIdentityQuery) Filter() *FederatedIdentityFilter {
+	return &FederatedIdentityFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FederatedIdentityMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FederatedIdentityMutation builder.
+func (m *FederatedIdentityMutation) Filter() *FederatedIdentityFilter {
+	return &FederatedIdentityFilter{config: m.config, predicateAdder: m}
+}
+
+// FederatedIdentityFilter provides a generic filtering capability at runtime for FederatedIdentityQuery.
+type FederatedIdentityFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FederatedIdentityFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *FederatedIdentityFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(federatedidentity.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *FederatedIdentityFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(federatedidentity.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FederatedIdentityFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(federatedidentity.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FederatedIdentityFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(federatedidentity.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *FederatedIdentityFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(federatedidentity.FieldUserID))
+}
+
+// WhereProviderID applies the entql int predicate on the provider_id field.
+func (f *FederatedIdentityFilter) WhereProviderID(p entql.IntP) {
+	f.Where(p.Field(federatedidentity.FieldProviderID))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *FederatedIdentityFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(federatedidentity.FieldSubject))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *FederatedIdentityFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(federatedidentity.FieldEmail))
+}
+
+// WhereEmailVerified applies the entql bool predicate on the email_verified field.
+func (f *FederatedIdentityFilter) WhereEmailVerified(p entql.BoolP) {
+	f.Where(p.Field(federatedidentity.FieldEmailVerified))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *FederatedIdentityFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(federatedidentity.FieldLastUsedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *FederatedIdentityFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *FederatedIdentityFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *IdentityProviderQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the IdentityProviderQuery builder.
+func (_q *IdentityProviderQuery) Filter() *IdentityProviderFilter {
+	return &IdentityProviderFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *IdentityProviderMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the IdentityProviderMutation builder.
+func (m *IdentityProviderMutation) Filter() *IdentityProviderFilter {
+	return &IdentityProviderFilter{config: m.config, predicateAdder: m}
+}
+
+// IdentityProviderFilter provides a generic filtering capability at runtime for IdentityProviderQuery.
+type IdentityProviderFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *IdentityProviderFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *IdentityProviderFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(identityprovider.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *IdentityProviderFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(identityprovider.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *IdentityProviderFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(identityprovider.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *IdentityProviderFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(identityprovider.FieldUpdatedAt))
+}
+
+// WhereSlug applies the entql string predicate on the slug field.
+func (f *IdentityProviderFilter) WhereSlug(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldSlug))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *IdentityProviderFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldKind))
+}
+
+// WhereDisplayName applies the entql string predicate on the display_name field.
+func (f *IdentityProviderFilter) WhereDisplayName(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldDisplayName))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *IdentityProviderFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldClientID))
+}
+
+// WhereClientSecretSealed applies the entql []byte predicate on the client_secret_sealed field.
+func (f *IdentityProviderFilter) WhereClientSecretSealed(p entql.BytesP) {
+	f.Where(p.Field(identityprovider.FieldClientSecretSealed))
+}
+
+// WhereIssuer applies the entql string predicate on the issuer field.
+func (f *IdentityProviderFilter) WhereIssuer(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldIssuer))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *IdentityProviderFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(identityprovider.FieldScopes))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *IdentityProviderFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(identityprovider.FieldEnabled))
+}
+
+// WhereLinkVerifiedEmail applies the entql bool predicate on the link_verified_email field.
+func (f *IdentityProviderFilter) WhereLinkVerifiedEmail(p entql.BoolP) {
+	f.Where(p.Field(identityprovider.FieldLinkVerifiedEmail))
+}
+
+// WhereAllowSignUp applies the entql bool predicate on the allow_sign_up field.
+func (f *IdentityProviderFilter) WhereAllowSignUp(p entql.BoolP) {
+	f.Where(p.Field(identityprovider.FieldAllowSignUp))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *IdentityProviderFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *IdentityProviderFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MembershipQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1449,7 +2143,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1542,7 +2236,7 @@ type OAuthClientFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthClientFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1721,7 +2415,7 @@ type OAuthConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1805,7 +2499,7 @@ type OAuthTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1919,7 +2613,7 @@ type OneTimeTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OneTimeTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2023,7 +2717,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2084,6 +2778,229 @@ func (f *OutboxMessageFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PasskeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PasskeyQuery builder.
+func (_q *PasskeyQuery) Filter() *PasskeyFilter {
+	return &PasskeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PasskeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PasskeyMutation builder.
+func (m *PasskeyMutation) Filter() *PasskeyFilter {
+	return &PasskeyFilter{config: m.config, predicateAdder: m}
+}
+
+// PasskeyFilter provides a generic filtering capability at runtime for PasskeyQuery.
+type PasskeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PasskeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PasskeyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(passkey.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *PasskeyFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(passkey.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PasskeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(passkey.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PasskeyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(passkey.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *PasskeyFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(passkey.FieldUserID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *PasskeyFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldName))
+}
+
+// WhereCredentialID applies the entql []byte predicate on the credential_id field.
+func (f *PasskeyFilter) WhereCredentialID(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldCredentialID))
+}
+
+// WherePublicKey applies the entql []byte predicate on the public_key field.
+func (f *PasskeyFilter) WherePublicKey(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldPublicKey))
+}
+
+// WhereAttestationType applies the entql string predicate on the attestation_type field.
+func (f *PasskeyFilter) WhereAttestationType(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldAttestationType))
+}
+
+// WhereAaguid applies the entql []byte predicate on the aaguid field.
+func (f *PasskeyFilter) WhereAaguid(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldAaguid))
+}
+
+// WhereSignCount applies the entql uint32 predicate on the sign_count field.
+func (f *PasskeyFilter) WhereSignCount(p entql.Uint32P) {
+	f.Where(p.Field(passkey.FieldSignCount))
+}
+
+// WhereCloneWarning applies the entql bool predicate on the clone_warning field.
+func (f *PasskeyFilter) WhereCloneWarning(p entql.BoolP) {
+	f.Where(p.Field(passkey.FieldCloneWarning))
+}
+
+// WhereBackupEligible applies the entql bool predicate on the backup_eligible field.
+func (f *PasskeyFilter) WhereBackupEligible(p entql.BoolP) {
+	f.Where(p.Field(passkey.FieldBackupEligible))
+}
+
+// WhereBackupState applies the entql bool predicate on the backup_state field.
+func (f *PasskeyFilter) WhereBackupState(p entql.BoolP) {
+	f.Where(p.Field(passkey.FieldBackupState))
+}
+
+// WhereUserVerified applies the entql bool predicate on the user_verified field.
+func (f *PasskeyFilter) WhereUserVerified(p entql.BoolP) {
+	f.Where(p.Field(passkey.FieldUserVerified))
+}
+
+// WhereTransports applies the entql json.RawMessage predicate on the transports field.
+func (f *PasskeyFilter) WhereTransports(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldTransports))
+}
+
+// WhereAttachment applies the entql string predicate on the attachment field.
+func (f *PasskeyFilter) WhereAttachment(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldAttachment))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *PasskeyFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(passkey.FieldLastUsedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *PasskeyFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *PasskeyFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RecoveryCodeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RecoveryCodeQuery builder.
+func (_q *RecoveryCodeQuery) Filter() *RecoveryCodeFilter {
+	return &RecoveryCodeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RecoveryCodeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RecoveryCodeMutation builder.
+func (m *RecoveryCodeMutation) Filter() *RecoveryCodeFilter {
+	return &RecoveryCodeFilter{config: m.config, predicateAdder: m}
+}
+
+// RecoveryCodeFilter provides a generic filtering capability at runtime for RecoveryCodeQuery.
+type RecoveryCodeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RecoveryCodeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RecoveryCodeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(recoverycode.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *RecoveryCodeFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(recoverycode.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RecoveryCodeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(recoverycode.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RecoveryCodeFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(recoverycode.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *RecoveryCodeFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(recoverycode.FieldUserID))
+}
+
+// WhereCodeHash applies the entql string predicate on the code_hash field.
+func (f *RecoveryCodeFilter) WhereCodeHash(p entql.StringP) {
+	f.Where(p.Field(recoverycode.FieldCodeHash))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *RecoveryCodeFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(recoverycode.FieldUsedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *RecoveryCodeFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *RecoveryCodeFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2112,7 +3029,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2250,7 +3167,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2326,6 +3243,100 @@ func (f *SigningKeyFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *TOTPFactorQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TOTPFactorQuery builder.
+func (_q *TOTPFactorQuery) Filter() *TOTPFactorFilter {
+	return &TOTPFactorFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TOTPFactorMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TOTPFactorMutation builder.
+func (m *TOTPFactorMutation) Filter() *TOTPFactorFilter {
+	return &TOTPFactorFilter{config: m.config, predicateAdder: m}
+}
+
+// TOTPFactorFilter provides a generic filtering capability at runtime for TOTPFactorQuery.
+type TOTPFactorFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TOTPFactorFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TOTPFactorFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(totpfactor.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *TOTPFactorFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(totpfactor.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TOTPFactorFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(totpfactor.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *TOTPFactorFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(totpfactor.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *TOTPFactorFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(totpfactor.FieldUserID))
+}
+
+// WhereSecretSealed applies the entql []byte predicate on the secret_sealed field.
+func (f *TOTPFactorFilter) WhereSecretSealed(p entql.BytesP) {
+	f.Where(p.Field(totpfactor.FieldSecretSealed))
+}
+
+// WhereConfirmedAt applies the entql time.Time predicate on the confirmed_at field.
+func (f *TOTPFactorFilter) WhereConfirmedAt(p entql.TimeP) {
+	f.Where(p.Field(totpfactor.FieldConfirmedAt))
+}
+
+// WhereLastUsedStep applies the entql int64 predicate on the last_used_step field.
+func (f *TOTPFactorFilter) WhereLastUsedStep(p entql.Int64P) {
+	f.Where(p.Field(totpfactor.FieldLastUsedStep))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *TOTPFactorFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(totpfactor.FieldLastUsedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *TOTPFactorFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *TOTPFactorFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TenantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2354,7 +3365,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2419,7 +3430,7 @@ type ThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2508,7 +3519,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2557,6 +3568,11 @@ func (f *UserFilter) WhereDisabled(p entql.BoolP) {
 // WherePasswordHash applies the entql string predicate on the password_hash field.
 func (f *UserFilter) WherePasswordHash(p entql.StringP) {
 	f.Where(p.Field(user.FieldPasswordHash))
+}
+
+// WhereWebauthnHandle applies the entql []byte predicate on the webauthn_handle field.
+func (f *UserFilter) WhereWebauthnHandle(p entql.BytesP) {
+	f.Where(p.Field(user.FieldWebauthnHandle))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.

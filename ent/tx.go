@@ -16,14 +16,22 @@ type Tx struct {
 	APIToken *APITokenClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentRun is the client for interacting with the AgentRun builders.
+	AgentRun *AgentRunClient
 	// AuditChain is the client for interacting with the AuditChain builders.
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// AuthChallenge is the client for interacting with the AuthChallenge builders.
+	AuthChallenge *AuthChallengeClient
 	// DelegationGrant is the client for interacting with the DelegationGrant builders.
 	DelegationGrant *DelegationGrantClient
 	// DeviceAuthorization is the client for interacting with the DeviceAuthorization builders.
 	DeviceAuthorization *DeviceAuthorizationClient
+	// FederatedIdentity is the client for interacting with the FederatedIdentity builders.
+	FederatedIdentity *FederatedIdentityClient
+	// IdentityProvider is the client for interacting with the IdentityProvider builders.
+	IdentityProvider *IdentityProviderClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// OAuthClient is the client for interacting with the OAuthClient builders.
@@ -36,10 +44,16 @@ type Tx struct {
 	OneTimeToken *OneTimeTokenClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// Passkey is the client for interacting with the Passkey builders.
+	Passkey *PasskeyClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// SigningKey is the client for interacting with the SigningKey builders.
 	SigningKey *SigningKeyClient
+	// TOTPFactor is the client for interacting with the TOTPFactor builders.
+	TOTPFactor *TOTPFactorClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
 	// Throttle is the client for interacting with the Throttle builders.
@@ -179,18 +193,25 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
+	tx.AgentRun = NewAgentRunClient(tx.config)
 	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.AuthChallenge = NewAuthChallengeClient(tx.config)
 	tx.DelegationGrant = NewDelegationGrantClient(tx.config)
 	tx.DeviceAuthorization = NewDeviceAuthorizationClient(tx.config)
+	tx.FederatedIdentity = NewFederatedIdentityClient(tx.config)
+	tx.IdentityProvider = NewIdentityProviderClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.OAuthClient = NewOAuthClientClient(tx.config)
 	tx.OAuthConsent = NewOAuthConsentClient(tx.config)
 	tx.OAuthToken = NewOAuthTokenClient(tx.config)
 	tx.OneTimeToken = NewOneTimeTokenClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
+	tx.Passkey = NewPasskeyClient(tx.config)
+	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
+	tx.TOTPFactor = NewTOTPFactorClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.Throttle = NewThrottleClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -35,6 +35,8 @@ type User struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// PasswordHash holds the value of the "password_hash" field.
 	PasswordHash string `json:"-"`
+	// WebauthnHandle holds the value of the "webauthn_handle" field.
+	WebauthnHandle *[]byte `json:"webauthn_handle,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -94,6 +96,8 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case user.FieldWebauthnHandle:
+			values[i] = new([]byte)
 		case user.FieldEmailVerified, user.FieldDisabled:
 			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldTenantID:
@@ -171,6 +175,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PasswordHash = value.String
 			}
+		case user.FieldWebauthnHandle:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field webauthn_handle", values[i])
+			} else if value != nil {
+				_m.WebauthnHandle = value
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -244,6 +254,11 @@ func (_m *User) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.Disabled))
 	builder.WriteString(", ")
 	builder.WriteString("password_hash=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.WebauthnHandle; v != nil {
+		builder.WriteString("webauthn_handle=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -119,6 +119,12 @@ func (_c *UserCreate) SetNillablePasswordHash(v *string) *UserCreate {
 	return _c
 }
 
+// SetWebauthnHandle sets the "webauthn_handle" field.
+func (_c *UserCreate) SetWebauthnHandle(v []byte) *UserCreate {
+	_c.mutation.SetWebauthnHandle(v)
+	return _c
+}
+
 // SetTenant sets the "tenant" edge to the Tenant entity.
 func (_c *UserCreate) SetTenant(v *Tenant) *UserCreate {
 	return _c.SetTenantID(v.ID)
@@ -264,6 +270,11 @@ func (_c *UserCreate) check() error {
 	if _, ok := _c.mutation.PasswordHash(); !ok {
 		return &ValidationError{Name: "password_hash", err: errors.New(`ent: missing required field "User.password_hash"`)}
 	}
+	if v, ok := _c.mutation.WebauthnHandle(); ok {
+		if err := user.WebauthnHandleValidator(v); err != nil {
+			return &ValidationError{Name: "webauthn_handle", err: fmt.Errorf(`ent: validator failed for field "User.webauthn_handle": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "User.tenant"`)}
 	}
@@ -320,6 +331,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PasswordHash(); ok {
 		_spec.SetField(user.FieldPasswordHash, field.TypeString, value)
 		_node.PasswordHash = value
+	}
+	if value, ok := _c.mutation.WebauthnHandle(); ok {
+		_spec.SetField(user.FieldWebauthnHandle, field.TypeBytes, value)
+		_node.WebauthnHandle = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -106,6 +106,18 @@ func (_u *UserUpdate) SetNillablePasswordHash(v *string) *UserUpdate {
 	return _u
 }
 
+// SetWebauthnHandle sets the "webauthn_handle" field.
+func (_u *UserUpdate) SetWebauthnHandle(v []byte) *UserUpdate {
+	_u.mutation.SetWebauthnHandle(v)
+	return _u
+}
+
+// ClearWebauthnHandle clears the value of the "webauthn_handle" field.
+func (_u *UserUpdate) ClearWebauthnHandle() *UserUpdate {
+	_u.mutation.ClearWebauthnHandle()
+	return _u
+}
+
 // SetMembershipID sets the "membership" edge to the Membership entity by ID.
 func (_u *UserUpdate) SetMembershipID(id int) *UserUpdate {
 	_u.mutation.SetMembershipID(id)
@@ -226,6 +238,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "User.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.WebauthnHandle(); ok {
+		if err := user.WebauthnHandleValidator(v); err != nil {
+			return &ValidationError{Name: "webauthn_handle", err: fmt.Errorf(`ent: validator failed for field "User.webauthn_handle": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "User.tenant"`)
 	}
@@ -261,6 +278,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.PasswordHash(); ok {
 		_spec.SetField(user.FieldPasswordHash, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.WebauthnHandle(); ok {
+		_spec.SetField(user.FieldWebauthnHandle, field.TypeBytes, value)
+	}
+	if _u.mutation.WebauthnHandleCleared() {
+		_spec.ClearField(user.FieldWebauthnHandle, field.TypeBytes)
 	}
 	if _u.mutation.MembershipCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -432,6 +455,18 @@ func (_u *UserUpdateOne) SetNillablePasswordHash(v *string) *UserUpdateOne {
 	return _u
 }
 
+// SetWebauthnHandle sets the "webauthn_handle" field.
+func (_u *UserUpdateOne) SetWebauthnHandle(v []byte) *UserUpdateOne {
+	_u.mutation.SetWebauthnHandle(v)
+	return _u
+}
+
+// ClearWebauthnHandle clears the value of the "webauthn_handle" field.
+func (_u *UserUpdateOne) ClearWebauthnHandle() *UserUpdateOne {
+	_u.mutation.ClearWebauthnHandle()
+	return _u
+}
+
 // SetMembershipID sets the "membership" edge to the Membership entity by ID.
 func (_u *UserUpdateOne) SetMembershipID(id int) *UserUpdateOne {
 	_u.mutation.SetMembershipID(id)
@@ -565,6 +600,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "User.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.WebauthnHandle(); ok {
+		if err := user.WebauthnHandleValidator(v); err != nil {
+			return &ValidationError{Name: "webauthn_handle", err: fmt.Errorf(`ent: validator failed for field "User.webauthn_handle": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "User.tenant"`)
 	}
@@ -617,6 +657,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.PasswordHash(); ok {
 		_spec.SetField(user.FieldPasswordHash, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.WebauthnHandle(); ok {
+		_spec.SetField(user.FieldWebauthnHandle, field.TypeBytes, value)
+	}
+	if _u.mutation.WebauthnHandleCleared() {
+		_spec.ClearField(user.FieldWebauthnHandle, field.TypeBytes)
 	}
 	if _u.mutation.MembershipCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -13,11 +13,15 @@ import (
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/authchallenge"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
+	"github.com/mandatehq/mandate/ent/federatedidentity"
+	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/migrate"
 	"github.com/mandatehq/mandate/ent/oauthclient"
@@ -25,11 +29,14 @@ import (
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/passkey"
 	"github.com/mandatehq/mandate/ent/privacy"
+	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/internal/database"
@@ -70,6 +77,13 @@ type side struct {
 	device     *ent.DeviceAuthorization
 	agent      *ent.Agent
 	grant      *ent.DelegationGrant
+	run        *ent.AgentRun
+	totp       *ent.TOTPFactor
+	recovery   *ent.RecoveryCode
+	passkey    *ent.Passkey
+	provider   *ent.IdentityProvider
+	federated  *ent.FederatedIdentity
+	challenge  *ent.AuthChallenge
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -266,6 +280,62 @@ func agentRows(as []*ent.Agent, err error) ([]row, error) {
 func grantRows(gs []*ent.DelegationGrant, err error) ([]row, error) {
 	out := make([]row, len(gs))
 	for i, x := range gs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func agentRunRows(xs []*ent.AgentRun, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func totpRows(xs []*ent.TOTPFactor, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func recoveryCodeRows(xs []*ent.RecoveryCode, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func passkeyRows(xs []*ent.Passkey, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func providerRows(xs []*ent.IdentityProvider, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func federatedRows(xs []*ent.FederatedIdentity, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func challengeRows(xs []*ent.AuthChallenge, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
 		out[i] = row{x.ID, x.TenantID, x.String()}
 	}
 	return out, err
@@ -943,6 +1013,265 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "AgentRun", table: agentrun.Table,
+			of: func(s side) int { return s.run.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return agentRunRows(c.AgentRun.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.AgentRun.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AgentRun.Query().Where(agentrun.ID(id)).Count(ctx)
+			},
+			// Rewriting another workspace's trace.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AgentRun.Update().Where(agentrun.ID(id)).SetLastSeenAt(forgedTime).SetScopes([]string{"admin"}).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AgentRun.UpdateOneID(id).SetLastSeenAt(forgedTime).SetScopes([]string{"admin"}).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AgentRun.Delete().Where(agentrun.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AgentRun.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.AgentRun.Create().SetTenantID(tid).SetRunID("planted").SetAgentID(1).SetClientID("planted").SetLastSeenAt(forgedTime).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(agentrun.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.AgentRun.Query().Where(agentrun.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.AgentRun.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "TOTPFactor", table: totpfactor.Table,
+			of: func(s side) int { return s.totp.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return totpRows(c.TOTPFactor.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.TOTPFactor.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.TOTPFactor.Query().Where(totpfactor.ID(id)).Count(ctx)
+			},
+			// Confirming another workspace's authenticator app, or burning its time steps.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.TOTPFactor.Update().Where(totpfactor.ID(id)).SetConfirmedAt(forgedTime).SetLastUsedStep(1 << 40).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.TOTPFactor.UpdateOneID(id).SetConfirmedAt(forgedTime).SetLastUsedStep(1 << 40).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.TOTPFactor.Delete().Where(totpfactor.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.TOTPFactor.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.TOTPFactor.Create().SetTenantID(tid).SetUserID(1).SetSecretSealed([]byte("planted")).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(totpfactor.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.TOTPFactor.Query().Where(totpfactor.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.TOTPFactor.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "RecoveryCode", table: recoverycode.Table,
+			of: func(s side) int { return s.recovery.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return recoveryCodeRows(c.RecoveryCode.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.RecoveryCode.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.RecoveryCode.Query().Where(recoverycode.ID(id)).Count(ctx)
+			},
+			// Spending another workspace's recovery code.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.RecoveryCode.Update().Where(recoverycode.ID(id)).SetUsedAt(forgedTime).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.RecoveryCode.UpdateOneID(id).SetUsedAt(forgedTime).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.RecoveryCode.Delete().Where(recoverycode.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.RecoveryCode.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.RecoveryCode.Create().SetTenantID(tid).SetUserID(1).SetCodeHash(fmt.Sprintf("planted-%d", tid)).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(recoverycode.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.RecoveryCode.Query().Where(recoverycode.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.RecoveryCode.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "Passkey", table: passkey.Table,
+			of: func(s side) int { return s.passkey.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return passkeyRows(c.Passkey.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Passkey.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Passkey.Query().Where(passkey.ID(id)).Count(ctx)
+			},
+			// Renaming another workspace's passkey, or flagging it as cloned.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Passkey.Update().Where(passkey.ID(id)).SetName("pwned").SetCloneWarning(true).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Passkey.UpdateOneID(id).SetName("pwned").SetCloneWarning(true).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Passkey.Delete().Where(passkey.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Passkey.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.Passkey.Create().SetTenantID(tid).SetUserID(1).SetName("planted").SetCredentialID([]byte(fmt.Sprintf("planted-%d", tid))).
+					SetPublicKey([]byte("planted")).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(passkey.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Passkey.Query().Where(passkey.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.Passkey.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "IdentityProvider", table: identityprovider.Table,
+			of: func(s side) int { return s.provider.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return providerRows(c.IdentityProvider.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error {
+				return errOnly(c.IdentityProvider.Get(ctx, id))
+			},
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.IdentityProvider.Query().Where(identityprovider.ID(id)).Count(ctx)
+			},
+			// Pointing another workspace's sign-in at a client of one's own.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.IdentityProvider.Update().Where(identityprovider.ID(id)).SetClientID("pwned").SetAllowSignUp(true).SetLinkVerifiedEmail(true).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.IdentityProvider.UpdateOneID(id).SetClientID("pwned").SetAllowSignUp(true).SetLinkVerifiedEmail(true).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.IdentityProvider.Delete().Where(identityprovider.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.IdentityProvider.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.IdentityProvider.Create().SetTenantID(tid).SetSlug("planted").SetKind(identityprovider.KindOidc).SetDisplayName("planted").
+					SetClientID("planted").SetIssuer("https://intruder.example").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(identityprovider.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.IdentityProvider.Query().Where(identityprovider.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.IdentityProvider.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "FederatedIdentity", table: federatedidentity.Table,
+			of: func(s side) int { return s.federated.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return federatedRows(c.FederatedIdentity.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error {
+				return errOnly(c.FederatedIdentity.Get(ctx, id))
+			},
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.FederatedIdentity.Query().Where(federatedidentity.ID(id)).Count(ctx)
+			},
+			// Changing the address another workspace's linked identity reported.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.FederatedIdentity.Update().Where(federatedidentity.ID(id)).SetEmail("intruder@example.com").SetEmailVerified(true).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.FederatedIdentity.UpdateOneID(id).SetEmail("intruder@example.com").SetEmailVerified(true).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.FederatedIdentity.Delete().Where(federatedidentity.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.FederatedIdentity.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.FederatedIdentity.Create().SetTenantID(tid).SetUserID(1).SetProviderID(1).SetSubject("planted").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(federatedidentity.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.FederatedIdentity.Query().Where(federatedidentity.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.FederatedIdentity.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "AuthChallenge", table: authchallenge.Table,
+			of: func(s side) int { return s.challenge.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return challengeRows(c.AuthChallenge.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.AuthChallenge.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuthChallenge.Query().Where(authchallenge.ID(id)).Count(ctx)
+			},
+			// Spending another workspace's sign-in in progress.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuthChallenge.Update().Where(authchallenge.ID(id)).SetUsedAt(forgedTime).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AuthChallenge.UpdateOneID(id).SetUsedAt(forgedTime).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.AuthChallenge.Delete().Where(authchallenge.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.AuthChallenge.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.AuthChallenge.Create().SetTenantID(tid).SetKind("mfa").SetTokenHash(fmt.Sprintf("planted-%d", tid)).SetUserID(1).
+					SetAmr([]string{"pwd"}).SetExpiresAt(forgedTime).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(authchallenge.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.AuthChallenge.Query().Where(authchallenge.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.AuthChallenge.Get(ctx, id)
+					}),
+			},
+		},
 	}
 }
 
@@ -1036,13 +1365,45 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetExpiresAt(now.Add(time.Hour)).Save(sys); err != nil {
 		t.Fatalf("create grant in %s: %v", slug, err)
 	}
+	if s.run, err = c.AgentRun.Create().SetRunID("run-" + slug).SetAgentID(s.agent.ID).SetClientID("agent-" + slug).
+		SetUserID(s.owner.ID).SetGrantID(s.grant.ID).SetScopes([]string{"openid"}).SetLastSeenAt(now).Save(sys); err != nil {
+		t.Fatalf("create agent run in %s: %v", slug, err)
+	}
+	if s.totp, err = c.TOTPFactor.Create().SetUserID(s.owner.ID).SetSecretSealed([]byte("sealed-" + slug)).
+		SetConfirmedAt(now).Save(sys); err != nil {
+		t.Fatalf("create TOTP factor in %s: %v", slug, err)
+	}
+	if s.recovery, err = c.RecoveryCode.Create().SetUserID(s.owner.ID).SetCodeHash("recovery-" + slug).Save(sys); err != nil {
+		t.Fatalf("create recovery code in %s: %v", slug, err)
+	}
+	if s.passkey, err = c.Passkey.Create().SetUserID(s.owner.ID).SetName("Key " + slug).
+		SetCredentialID([]byte("cred-" + slug)).SetPublicKey([]byte("pk-" + slug)).
+		SetBackupEligible(true).SetTransports([]string{"internal"}).Save(sys); err != nil {
+		t.Fatalf("create passkey in %s: %v", slug, err)
+	}
+	// The same slug in both workspaces: it is unique per tenant only.
+	if s.provider, err = c.IdentityProvider.Create().SetSlug("github").SetKind(identityprovider.KindGithub).
+		SetDisplayName("GitHub").SetClientID("gh-" + slug).SetClientSecretSealed([]byte("sealed-" + slug)).Save(sys); err != nil {
+		t.Fatalf("create identity provider in %s: %v", slug, err)
+	}
+	if s.federated, err = c.FederatedIdentity.Create().SetUserID(s.owner.ID).SetProviderID(s.provider.ID).
+		SetSubject("subject-" + slug).SetEmail(s.owner.Email).SetEmailVerified(true).Save(sys); err != nil {
+		t.Fatalf("create federated identity in %s: %v", slug, err)
+	}
+	if s.challenge, err = c.AuthChallenge.Create().SetKind("mfa").SetTokenHash("challenge-" + slug).
+		SetUserID(s.owner.ID).SetAmr([]string{"pwd"}).SetExpiresAt(now.Add(5 * time.Minute)).Save(sys); err != nil {
+		t.Fatalf("create auth challenge in %s: %v", slug, err)
+	}
 	for name, tid := range map[string]int{
 		"agent": s.agent.TenantID, "grant": s.grant.TenantID,
 		"oauth client": s.oauthApp.TenantID, "oauth token": s.oauthToken.TenantID,
 		"consent": s.consent.TenantID, "device authorization": s.device.TenantID,
 		"session": s.session.TenantID, "one-time token": s.ott.TenantID,
 		"throttle": s.throttle.TenantID, "outbox message": s.outbox.TenantID,
-		"signing key": s.signingKey.TenantID,
+		"signing key": s.signingKey.TenantID, "agent run": s.run.TenantID,
+		"TOTP factor": s.totp.TenantID, "recovery code": s.recovery.TenantID,
+		"passkey": s.passkey.TenantID, "identity provider": s.provider.TenantID,
+		"federated identity": s.federated.TenantID, "auth challenge": s.challenge.TenantID,
 	} {
 		if tid != tn.ID {
 			t.Fatalf("%s created as the system in %s has tenant %d, want %d", name, slug, tid, tn.ID)

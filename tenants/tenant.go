@@ -118,6 +118,10 @@ type SettingsUpdate struct {
 	RefreshTokenDays       *int
 	IDTokenMinutes         *int
 	ClientRegistration     *string
+	MFAPolicy              *string
+	StepUpMinutes          *int
+	PasskeyRPID            *string
+	PasskeyOrigins         *[]string
 	// Scopes replaces the scope catalog.
 	Scopes *[]settings.Scope
 }
@@ -171,6 +175,22 @@ func (s *Service) UpdateSettings(ctx context.Context, in SettingsUpdate) (*ent.T
 		if in.ClientRegistration != nil {
 			next.ClientRegistration = *in.ClientRegistration
 			changed["clientRegistration"] = *in.ClientRegistration
+		}
+		if in.MFAPolicy != nil {
+			next.MFAPolicy = settings.MFAPolicy(*in.MFAPolicy)
+			changed["mfaPolicy"] = *in.MFAPolicy
+		}
+		if in.StepUpMinutes != nil {
+			next.StepUpMinutes = *in.StepUpMinutes
+			changed["stepUpMinutes"] = strconv.Itoa(*in.StepUpMinutes)
+		}
+		if in.PasskeyRPID != nil {
+			next.PasskeyRPID = strings.TrimSpace(*in.PasskeyRPID)
+			changed["passkeyRpId"] = next.PasskeyRPID
+		}
+		if in.PasskeyOrigins != nil {
+			next.PasskeyOrigins = *in.PasskeyOrigins
+			changed["passkeyOrigins"] = strings.Join(next.PasskeyOrigins, " ")
 		}
 		if in.Scopes != nil {
 			next.Scopes = *in.Scopes

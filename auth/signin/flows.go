@@ -69,6 +69,7 @@ type Flows struct {
 	// of growing the heap by 19 MiB a request.
 	hashSlots chan struct{}
 	now       func() time.Time
+	factors   Factors
 	// sendAsync delivers mail after answering, so the answer takes the same
 	// time whether or not a message goes out. Tests may turn it off.
 	sendAsync bool
@@ -346,11 +347,13 @@ func (f *Flows) SignUp(ctx context.Context, in SignUpInput) error {
 	return nil
 }
 
-// SignInResult is an opened session.
+// SignInResult is an opened session, or a sign-in waiting for a second
+// step (Pending set, no session yet).
 type SignInResult struct {
 	User    *ent.User
 	Role    membership.Role
 	Session session.Started
+	Pending *Pending
 }
 
 // SignIn checks an address and password and opens a session. Unknown
@@ -410,31 +413,17 @@ func (f *Flows) SignIn(ctx context.Context, emailIn, pw string) (*SignInResult, 
 		return nil, ErrEmailNotVerified
 	}
 	_ = f.limiter.Reset(ctx, keys[0])
-	uctx := viewer.NewContext(ctx, viewer.Viewer{TenantID: t.ID, Kind: viewer.Human, ID: u.ID, Label: u.Email, Role: viewer.Role(u.Edges.Membership.Role)})
-	var res SignInResult
-	err = f.inTx(uctx, func(tx *ent.Tx) error {
-		if password.NeedsRehash(u.PasswordHash, f.hashing) {
-			h, err := f.hash(pw)
-			if err != nil {
-				return apperr.Wrap(err, "password")
-			}
-			if err := tx.User.UpdateOneID(u.ID).SetPasswordHash(h).Exec(uctx); err != nil {
-				return apperr.Wrap(err, "user")
-			}
-		}
-		st, err := f.sessions.Start(uctx, tx, u, []string{"pwd"}, time.Duration(t.Settings.SessionLifetimeMinutes)*time.Minute)
+	if password.NeedsRehash(u.PasswordHash, f.hashing) {
+		uctx := viewer.NewContext(ctx, viewer.Viewer{TenantID: t.ID, Kind: viewer.Human, ID: u.ID, Label: u.Email, Role: viewer.Role(u.Edges.Membership.Role)})
+		h, err := f.hash(pw)
 		if err != nil {
-			return apperr.Wrap(err, "session")
+			return nil, apperr.Wrap(err, "password")
 		}
-		res = SignInResult{User: u, Role: u.Edges.Membership.Role, Session: st}
-		_, err = f.audit.Record(uctx, tx, audit.Event{Action: "signin.succeeded", TargetType: "session", TargetID: strconv.Itoa(st.Session.ID),
-			CredentialType: "password", Details: map[string]string{"amr": "pwd"}})
-		return apperr.Wrap(err, "audit event")
-	})
-	if err != nil {
-		return nil, err
+		if err := f.client.User.UpdateOneID(u.ID).SetPasswordHash(h).Exec(uctx); err != nil {
+			return nil, apperr.Wrap(err, "user")
+		}
 	}
-	return &res, nil
+	return f.FirstFactor(ctx, u, []string{"pwd"}, "password")
 }
 
 // Authenticate returns the viewer behind a session cookie value.

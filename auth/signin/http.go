@@ -48,6 +48,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	p := "/t/{slug}/auth/"
 	mux.HandleFunc("POST "+p+"signup", h.public(h.signUp))
 	mux.HandleFunc("POST "+p+"signin", h.public(h.signIn))
+	mux.HandleFunc("GET "+p+"pending", h.public(h.pending))
 	mux.HandleFunc("POST "+p+"verify-email", h.public(h.verifyEmail))
 	mux.HandleFunc("POST "+p+"resend-verification", h.public(h.resend))
 	mux.HandleFunc("POST "+p+"forgot-password", h.public(h.forgot))
@@ -143,6 +144,18 @@ type signedInFunc func(w http.ResponseWriter, r *http.Request, s *ent.Session, f
 // signedIn wraps an endpoint that needs the session cookie; any request but
 // GET must also carry the session's CSRF token and come from our origin.
 func (h *Handler) signedIn(fn signedInFunc) http.HandlerFunc {
+	return h.signedInRaw(func(w http.ResponseWriter, r *http.Request, s *ent.Session) {
+		f, err := decodeForm(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		fn(w, r, s, f)
+	})
+}
+
+// signedInRaw authenticates the session and checks CSRF, leaving the body.
+func (h *Handler) signedInRaw(fn func(w http.ResponseWriter, r *http.Request, s *ent.Session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r, ok := h.bind(w, r)
 		if !ok {
@@ -163,12 +176,7 @@ func (h *Handler) signedIn(fn signedInFunc) http.HandlerFunc {
 			httpx.WriteCodedProblem(w, r, http.StatusForbidden, "csrf", errCSRF.Message)
 			return
 		}
-		f, err := decodeForm(r)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		fn(w, r.WithContext(viewer.NewContext(r.Context(), v)), s, f)
+		fn(w, r.WithContext(viewer.NewContext(r.Context(), v)), s)
 	}
 }
 
@@ -247,6 +255,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusForbidden, "invite_only"
 	case errors.Is(err, ErrBadLink):
 		status, code = http.StatusBadRequest, "invalid_link"
+	case errors.Is(err, ErrStepUp):
+		status, code = http.StatusForbidden, "step_up_required"
+	case errors.Is(err, ErrNoPending):
+		status, code = http.StatusUnauthorized, "no_pending_signin"
 	default:
 		switch apperr.KindOf(err) {
 		case apperr.Invalid:
@@ -293,8 +305,84 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, f form) {
 		h.fail(w, r, err)
 		return
 	}
-	h.flows.sessions.SetCookie(w, r.PathValue("slug"), res.Session)
+	h.signedInAs(w, r, res)
+}
+
+// signedInAs answers a first or second sign-in step: the session, or the
+// pending sign-in and what completes it.
+func (h *Handler) signedInAs(w http.ResponseWriter, r *http.Request, res *SignInResult) {
+	slug := r.PathValue("slug")
+	if res.Pending != nil {
+		h.flows.SetPendingCookie(w, slug, res.Pending)
+		writeJSON(w, http.StatusOK, pendingJSON(res.Pending))
+		return
+	}
+	h.flows.sessions.SetCookie(w, slug, res.Session)
+	if h.flows.PendingFromRequest(r, slug) != "" {
+		h.flows.ClearPendingCookie(w, slug)
+	}
 	writeJSON(w, http.StatusOK, sessionJSON(res.Session.Session, res.User.ID, res.User.Email, res.User.Name, string(res.Role), res.Session.CSRF))
+}
+
+// pendingJSON tells the sign-in page what the second step is.
+func pendingJSON(p *Pending) map[string]any {
+	status := "mfa_required"
+	if p.Kind == PendingEnroll {
+		status = "enrollment_required"
+	}
+	methods := p.Methods
+	if methods == nil {
+		methods = []string{}
+	}
+	return map[string]any{"status": status, "methods": methods, "amr": p.AMR, "email": p.User.Email}
+}
+
+// pending answers GET /auth/pending: the pending sign-in of this browser.
+func (h *Handler) pending(w http.ResponseWriter, r *http.Request, _ form) {
+	p, err := h.flows.PendingSignIn(r.Context(), h.flows.PendingFromRequest(r, r.PathValue("slug")))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pendingJSON(p))
+}
+
+// SignedInAs writes the answer of a sign-in step for the factor packages'
+// endpoints: the session cookie and JSON, or the pending sign-in.
+func (h *Handler) SignedInAs(w http.ResponseWriter, r *http.Request, res *SignInResult) {
+	h.signedInAs(w, r, res)
+}
+
+// Fail writes err as problem JSON, the way every auth endpoint does.
+func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) { h.fail(w, r, err) }
+
+// Public wraps an endpoint of a factor package that needs no session: the
+// workspace bound, cross-site posts refused. The body is left unread.
+func (h *Handler) Public(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, ok := h.bind(w, r)
+		if !ok {
+			return
+		}
+		if r.Method != http.MethodGet && !h.sameOrigin(r) {
+			httpx.WriteCodedProblem(w, r, http.StatusForbidden, "csrf", "cross-site request refused")
+			return
+		}
+		fn(w, r)
+	}
+}
+
+// SignedIn wraps an endpoint of a factor package that needs the session:
+// the viewer in the context, the CSRF token and origin checked for
+// anything but GET. The body is left unread.
+func (h *Handler) SignedIn(fn func(w http.ResponseWriter, r *http.Request, s *ent.Session)) http.HandlerFunc {
+	return h.signedInRaw(fn)
+}
+
+// StepUpRequired answers a sensitive operation on a session that is not
+// recent enough: 403 with code step_up_required.
+func (h *Handler) StepUpRequired(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteCodedProblem(w, r, http.StatusForbidden, "step_up_required", ErrStepUp.Message)
 }
 
 func (h *Handler) verifyEmail(w http.ResponseWriter, r *http.Request, f form) {
@@ -448,8 +536,7 @@ func (h *Handler) acceptInvitation(w http.ResponseWriter, r *http.Request, f for
 		writeJSON(w, http.StatusOK, map[string]string{"status": "joined"})
 		return
 	}
-	h.flows.sessions.SetCookie(w, r.PathValue("slug"), res.Session)
-	writeJSON(w, http.StatusOK, sessionJSON(res.Session.Session, res.User.ID, res.User.Email, res.User.Name, string(res.Role), res.Session.CSRF))
+	h.signedInAs(w, r, res)
 }
 
 func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, _ *ent.Session, f form) {

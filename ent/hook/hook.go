@@ -33,6 +33,18 @@ func (f AgentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentMutation", m)
 }
 
+// The AgentRunFunc type is an adapter to allow the use of ordinary
+// function as AgentRun mutator.
+type AgentRunFunc func(context.Context, *ent.AgentRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AgentRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AgentRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentRunMutation", m)
+}
+
 // The AuditChainFunc type is an adapter to allow the use of ordinary
 // function as AuditChain mutator.
 type AuditChainFunc func(context.Context, *ent.AuditChainMutation) (ent.Value, error)
@@ -57,6 +69,18 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
 }
 
+// The AuthChallengeFunc type is an adapter to allow the use of ordinary
+// function as AuthChallenge mutator.
+type AuthChallengeFunc func(context.Context, *ent.AuthChallengeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AuthChallengeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AuthChallengeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuthChallengeMutation", m)
+}
+
 // The DelegationGrantFunc type is an adapter to allow the use of ordinary
 // function as DelegationGrant mutator.
 type DelegationGrantFunc func(context.Context, *ent.DelegationGrantMutation) (ent.Value, error)
@@ -79,6 +103,30 @@ func (f DeviceAuthorizationFunc) Mutate(ctx context.Context, m ent.Mutation) (en
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceAuthorizationMutation", m)
+}
+
+// The FederatedIdentityFunc type is an adapter to allow the use of ordinary
+// function as FederatedIdentity mutator.
+type FederatedIdentityFunc func(context.Context, *ent.FederatedIdentityMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FederatedIdentityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FederatedIdentityMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FederatedIdentityMutation", m)
+}
+
+// The IdentityProviderFunc type is an adapter to allow the use of ordinary
+// function as IdentityProvider mutator.
+type IdentityProviderFunc func(context.Context, *ent.IdentityProviderMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f IdentityProviderFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.IdentityProviderMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdentityProviderMutation", m)
 }
 
 // The MembershipFunc type is an adapter to allow the use of ordinary
@@ -153,6 +201,30 @@ func (f OutboxMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxMessageMutation", m)
 }
 
+// The PasskeyFunc type is an adapter to allow the use of ordinary
+// function as Passkey mutator.
+type PasskeyFunc func(context.Context, *ent.PasskeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PasskeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PasskeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PasskeyMutation", m)
+}
+
+// The RecoveryCodeFunc type is an adapter to allow the use of ordinary
+// function as RecoveryCode mutator.
+type RecoveryCodeFunc func(context.Context, *ent.RecoveryCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RecoveryCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RecoveryCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RecoveryCodeMutation", m)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary
 // function as Session mutator.
 type SessionFunc func(context.Context, *ent.SessionMutation) (ent.Value, error)
@@ -175,6 +247,18 @@ func (f SigningKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SigningKeyMutation", m)
+}
+
+// The TOTPFactorFunc type is an adapter to allow the use of ordinary
+// function as TOTPFactor mutator.
+type TOTPFactorFunc func(context.Context, *ent.TOTPFactorMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TOTPFactorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TOTPFactorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TOTPFactorMutation", m)
 }
 
 // The TenantFunc type is an adapter to allow the use of ordinary

@@ -9,22 +9,29 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/authchallenge"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
+	"github.com/mandatehq/mandate/ent/federatedidentity"
+	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/passkey"
 	"github.com/mandatehq/mandate/ent/predicate"
+	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 )
 
@@ -138,6 +145,33 @@ func (f TraverseAgent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AgentQuery", q)
 }
 
+// The AgentRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AgentRunFunc func(context.Context, *ent.AgentRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AgentRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AgentRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AgentRunQuery", q)
+}
+
+// The TraverseAgentRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAgentRun func(context.Context, *ent.AgentRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAgentRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAgentRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AgentRunQuery", q)
+}
+
 // The AuditChainFunc type is an adapter to allow the use of ordinary function as a Querier.
 type AuditChainFunc func(context.Context, *ent.AuditChainQuery) (ent.Value, error)
 
@@ -192,6 +226,33 @@ func (f TraverseAuditEvent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
 }
 
+// The AuthChallengeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuthChallengeFunc func(context.Context, *ent.AuthChallengeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuthChallengeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuthChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuthChallengeQuery", q)
+}
+
+// The TraverseAuthChallenge type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuthChallenge func(context.Context, *ent.AuthChallengeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuthChallenge) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuthChallenge) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuthChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuthChallengeQuery", q)
+}
+
 // The DelegationGrantFunc type is an adapter to allow the use of ordinary function as a Querier.
 type DelegationGrantFunc func(context.Context, *ent.DelegationGrantQuery) (ent.Value, error)
 
@@ -244,6 +305,60 @@ func (f TraverseDeviceAuthorization) Traverse(ctx context.Context, q ent.Query) 
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceAuthorizationQuery", q)
+}
+
+// The FederatedIdentityFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FederatedIdentityFunc func(context.Context, *ent.FederatedIdentityQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FederatedIdentityFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FederatedIdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FederatedIdentityQuery", q)
+}
+
+// The TraverseFederatedIdentity type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFederatedIdentity func(context.Context, *ent.FederatedIdentityQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFederatedIdentity) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFederatedIdentity) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FederatedIdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FederatedIdentityQuery", q)
+}
+
+// The IdentityProviderFunc type is an adapter to allow the use of ordinary function as a Querier.
+type IdentityProviderFunc func(context.Context, *ent.IdentityProviderQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f IdentityProviderFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.IdentityProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.IdentityProviderQuery", q)
+}
+
+// The TraverseIdentityProvider type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseIdentityProvider func(context.Context, *ent.IdentityProviderQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseIdentityProvider) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseIdentityProvider) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdentityProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.IdentityProviderQuery", q)
 }
 
 // The MembershipFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -408,6 +523,60 @@ func (f TraverseOutboxMessage) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
 }
 
+// The PasskeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PasskeyFunc func(context.Context, *ent.PasskeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PasskeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PasskeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PasskeyQuery", q)
+}
+
+// The TraversePasskey type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePasskey func(context.Context, *ent.PasskeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePasskey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePasskey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PasskeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PasskeyQuery", q)
+}
+
+// The RecoveryCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RecoveryCodeFunc func(context.Context, *ent.RecoveryCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RecoveryCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RecoveryCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RecoveryCodeQuery", q)
+}
+
+// The TraverseRecoveryCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRecoveryCode func(context.Context, *ent.RecoveryCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRecoveryCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRecoveryCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RecoveryCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RecoveryCodeQuery", q)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SessionFunc func(context.Context, *ent.SessionQuery) (ent.Value, error)
 
@@ -460,6 +629,33 @@ func (f TraverseSigningKey) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.SigningKeyQuery", q)
+}
+
+// The TOTPFactorFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TOTPFactorFunc func(context.Context, *ent.TOTPFactorQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TOTPFactorFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TOTPFactorQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TOTPFactorQuery", q)
+}
+
+// The TraverseTOTPFactor type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTOTPFactor func(context.Context, *ent.TOTPFactorQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTOTPFactor) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTOTPFactor) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TOTPFactorQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TOTPFactorQuery", q)
 }
 
 // The TenantFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -550,14 +746,22 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
 	case *ent.AgentQuery:
 		return &query[*ent.AgentQuery, predicate.Agent, agent.OrderOption]{typ: ent.TypeAgent, tq: q}, nil
+	case *ent.AgentRunQuery:
+		return &query[*ent.AgentRunQuery, predicate.AgentRun, agentrun.OrderOption]{typ: ent.TypeAgentRun, tq: q}, nil
 	case *ent.AuditChainQuery:
 		return &query[*ent.AuditChainQuery, predicate.AuditChain, auditchain.OrderOption]{typ: ent.TypeAuditChain, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
+	case *ent.AuthChallengeQuery:
+		return &query[*ent.AuthChallengeQuery, predicate.AuthChallenge, authchallenge.OrderOption]{typ: ent.TypeAuthChallenge, tq: q}, nil
 	case *ent.DelegationGrantQuery:
 		return &query[*ent.DelegationGrantQuery, predicate.DelegationGrant, delegationgrant.OrderOption]{typ: ent.TypeDelegationGrant, tq: q}, nil
 	case *ent.DeviceAuthorizationQuery:
 		return &query[*ent.DeviceAuthorizationQuery, predicate.DeviceAuthorization, deviceauthorization.OrderOption]{typ: ent.TypeDeviceAuthorization, tq: q}, nil
+	case *ent.FederatedIdentityQuery:
+		return &query[*ent.FederatedIdentityQuery, predicate.FederatedIdentity, federatedidentity.OrderOption]{typ: ent.TypeFederatedIdentity, tq: q}, nil
+	case *ent.IdentityProviderQuery:
+		return &query[*ent.IdentityProviderQuery, predicate.IdentityProvider, identityprovider.OrderOption]{typ: ent.TypeIdentityProvider, tq: q}, nil
 	case *ent.MembershipQuery:
 		return &query[*ent.MembershipQuery, predicate.Membership, membership.OrderOption]{typ: ent.TypeMembership, tq: q}, nil
 	case *ent.OAuthClientQuery:
@@ -570,10 +774,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OneTimeTokenQuery, predicate.OneTimeToken, onetimetoken.OrderOption]{typ: ent.TypeOneTimeToken, tq: q}, nil
 	case *ent.OutboxMessageQuery:
 		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
+	case *ent.PasskeyQuery:
+		return &query[*ent.PasskeyQuery, predicate.Passkey, passkey.OrderOption]{typ: ent.TypePasskey, tq: q}, nil
+	case *ent.RecoveryCodeQuery:
+		return &query[*ent.RecoveryCodeQuery, predicate.RecoveryCode, recoverycode.OrderOption]{typ: ent.TypeRecoveryCode, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.SigningKeyQuery:
 		return &query[*ent.SigningKeyQuery, predicate.SigningKey, signingkey.OrderOption]{typ: ent.TypeSigningKey, tq: q}, nil
+	case *ent.TOTPFactorQuery:
+		return &query[*ent.TOTPFactorQuery, predicate.TOTPFactor, totpfactor.OrderOption]{typ: ent.TypeTOTPFactor, tq: q}, nil
 	case *ent.TenantQuery:
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
 	case *ent.ThrottleQuery:

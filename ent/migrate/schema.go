@@ -91,6 +91,52 @@ var (
 			},
 		},
 	}
+	// AgentRunsColumns holds the columns for the "agent_runs" table.
+	AgentRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "run_id", Type: field.TypeString, Size: 128},
+		{Name: "parent_run", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "agent_id", Type: field.TypeInt},
+		{Name: "client_id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeInt, Default: 0},
+		{Name: "grant_id", Type: field.TypeInt, Default: 0},
+		{Name: "scopes", Type: field.TypeJSON, Nullable: true},
+		{Name: "last_seen_at", Type: field.TypeTime},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// AgentRunsTable holds the schema information for the "agent_runs" table.
+	AgentRunsTable = &schema.Table{
+		Name:       "agent_runs",
+		Columns:    AgentRunsColumns,
+		PrimaryKey: []*schema.Column{AgentRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "agent_runs_tenants_tenant",
+				Columns:    []*schema.Column{AgentRunsColumns[11]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "agentrun_tenant_id_run_id",
+				Unique:  true,
+				Columns: []*schema.Column{AgentRunsColumns[11], AgentRunsColumns[3]},
+			},
+			{
+				Name:    "agentrun_tenant_id_parent_run",
+				Unique:  false,
+				Columns: []*schema.Column{AgentRunsColumns[11], AgentRunsColumns[4]},
+			},
+			{
+				Name:    "agentrun_tenant_id_agent_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentRunsColumns[11], AgentRunsColumns[5]},
+			},
+		},
+	}
 	// AuditChainsColumns holds the columns for the "audit_chains" table.
 	AuditChainsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -190,6 +236,42 @@ var (
 			},
 		},
 	}
+	// AuthChallengesColumns holds the columns for the "auth_challenges" table.
+	AuthChallengesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeString, Size: 40},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "user_id", Type: field.TypeInt, Default: 0},
+		{Name: "session_id", Type: field.TypeInt, Default: 0},
+		{Name: "data", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "amr", Type: field.TypeJSON, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// AuthChallengesTable holds the schema information for the "auth_challenges" table.
+	AuthChallengesTable = &schema.Table{
+		Name:       "auth_challenges",
+		Columns:    AuthChallengesColumns,
+		PrimaryKey: []*schema.Column{AuthChallengesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "auth_challenges_tenants_tenant",
+				Columns:    []*schema.Column{AuthChallengesColumns[11]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "authchallenge_tenant_id_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuthChallengesColumns[11], AuthChallengesColumns[9]},
+			},
+		},
+	}
 	// DelegationGrantsColumns holds the columns for the "delegation_grants" table.
 	DelegationGrantsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -267,6 +349,83 @@ var (
 				Name:    "deviceauthorization_expires_at",
 				Unique:  false,
 				Columns: []*schema.Column{DeviceAuthorizationsColumns[11]},
+			},
+		},
+	}
+	// FederatedIdentitiesColumns holds the columns for the "federated_identities" table.
+	FederatedIdentitiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "provider_id", Type: field.TypeInt},
+		{Name: "subject", Type: field.TypeString, Size: 255},
+		{Name: "email", Type: field.TypeString, Size: 320, Default: ""},
+		{Name: "email_verified", Type: field.TypeBool, Default: false},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// FederatedIdentitiesTable holds the schema information for the "federated_identities" table.
+	FederatedIdentitiesTable = &schema.Table{
+		Name:       "federated_identities",
+		Columns:    FederatedIdentitiesColumns,
+		PrimaryKey: []*schema.Column{FederatedIdentitiesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "federated_identities_tenants_tenant",
+				Columns:    []*schema.Column{FederatedIdentitiesColumns[9]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "federatedidentity_tenant_id_provider_id_subject",
+				Unique:  true,
+				Columns: []*schema.Column{FederatedIdentitiesColumns[9], FederatedIdentitiesColumns[4], FederatedIdentitiesColumns[5]},
+			},
+			{
+				Name:    "federatedidentity_tenant_id_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{FederatedIdentitiesColumns[9], FederatedIdentitiesColumns[3]},
+			},
+		},
+	}
+	// IdentityProvidersColumns holds the columns for the "identity_providers" table.
+	IdentityProvidersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "slug", Type: field.TypeString, Size: 40},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"github", "google", "microsoft", "gitlab", "oidc"}},
+		{Name: "display_name", Type: field.TypeString, Size: 100},
+		{Name: "client_id", Type: field.TypeString, Size: 500},
+		{Name: "client_secret_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "issuer", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "scopes", Type: field.TypeJSON, Nullable: true},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "link_verified_email", Type: field.TypeBool, Default: false},
+		{Name: "allow_sign_up", Type: field.TypeBool, Default: false},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// IdentityProvidersTable holds the schema information for the "identity_providers" table.
+	IdentityProvidersTable = &schema.Table{
+		Name:       "identity_providers",
+		Columns:    IdentityProvidersColumns,
+		PrimaryKey: []*schema.Column{IdentityProvidersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "identity_providers_tenants_tenant",
+				Columns:    []*schema.Column{IdentityProvidersColumns[13]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "identityprovider_tenant_id_slug",
+				Unique:  true,
+				Columns: []*schema.Column{IdentityProvidersColumns[13], IdentityProvidersColumns[3]},
 			},
 		},
 	}
@@ -504,6 +663,89 @@ var (
 			},
 		},
 	}
+	// PasskeysColumns holds the columns for the "passkeys" table.
+	PasskeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "credential_id", Type: field.TypeBytes, Size: 1023},
+		{Name: "public_key", Type: field.TypeBytes},
+		{Name: "attestation_type", Type: field.TypeString, Default: ""},
+		{Name: "aaguid", Type: field.TypeBytes, Nullable: true},
+		{Name: "sign_count", Type: field.TypeUint32, Default: 0},
+		{Name: "clone_warning", Type: field.TypeBool, Default: false},
+		{Name: "backup_eligible", Type: field.TypeBool, Default: false},
+		{Name: "backup_state", Type: field.TypeBool, Default: false},
+		{Name: "user_verified", Type: field.TypeBool, Default: false},
+		{Name: "transports", Type: field.TypeJSON, Nullable: true},
+		{Name: "attachment", Type: field.TypeString, Default: ""},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// PasskeysTable holds the schema information for the "passkeys" table.
+	PasskeysTable = &schema.Table{
+		Name:       "passkeys",
+		Columns:    PasskeysColumns,
+		PrimaryKey: []*schema.Column{PasskeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "passkeys_tenants_tenant",
+				Columns:    []*schema.Column{PasskeysColumns[17]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passkey_tenant_id_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{PasskeysColumns[17], PasskeysColumns[3]},
+			},
+			{
+				Name:    "passkey_tenant_id_credential_id",
+				Unique:  true,
+				Columns: []*schema.Column{PasskeysColumns[17], PasskeysColumns[5]},
+			},
+		},
+	}
+	// RecoveryCodesColumns holds the columns for the "recovery_codes" table.
+	RecoveryCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "code_hash", Type: field.TypeString},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// RecoveryCodesTable holds the schema information for the "recovery_codes" table.
+	RecoveryCodesTable = &schema.Table{
+		Name:       "recovery_codes",
+		Columns:    RecoveryCodesColumns,
+		PrimaryKey: []*schema.Column{RecoveryCodesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "recovery_codes_tenants_tenant",
+				Columns:    []*schema.Column{RecoveryCodesColumns[6]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "recoverycode_tenant_id_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[6], RecoveryCodesColumns[3]},
+			},
+			{
+				Name:    "recoverycode_tenant_id_code_hash",
+				Unique:  true,
+				Columns: []*schema.Column{RecoveryCodesColumns[6], RecoveryCodesColumns[4]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -584,6 +826,39 @@ var (
 			},
 		},
 	}
+	// TotpFactorsColumns holds the columns for the "totp_factors" table.
+	TotpFactorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "secret_sealed", Type: field.TypeBytes},
+		{Name: "confirmed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_step", Type: field.TypeInt64, Default: 0},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// TotpFactorsTable holds the schema information for the "totp_factors" table.
+	TotpFactorsTable = &schema.Table{
+		Name:       "totp_factors",
+		Columns:    TotpFactorsColumns,
+		PrimaryKey: []*schema.Column{TotpFactorsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "totp_factors_tenants_tenant",
+				Columns:    []*schema.Column{TotpFactorsColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "totpfactor_tenant_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{TotpFactorsColumns[8], TotpFactorsColumns[3]},
+			},
+		},
+	}
 	// TenantsColumns holds the columns for the "tenants" table.
 	TenantsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -641,6 +916,7 @@ var (
 		{Name: "email_verified", Type: field.TypeBool, Default: false},
 		{Name: "disabled", Type: field.TypeBool, Default: false},
 		{Name: "password_hash", Type: field.TypeString, Default: ""},
+		{Name: "webauthn_handle", Type: field.TypeBytes, Nullable: true, Size: 64},
 		{Name: "tenant_id", Type: field.TypeInt},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -651,7 +927,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_tenants_tenant",
-				Columns:    []*schema.Column{UsersColumns[8]},
+				Columns:    []*schema.Column{UsersColumns[9]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -660,7 +936,12 @@ var (
 			{
 				Name:    "user_tenant_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{UsersColumns[8], UsersColumns[3]},
+				Columns: []*schema.Column{UsersColumns[9], UsersColumns[3]},
+			},
+			{
+				Name:    "user_tenant_id_webauthn_handle",
+				Unique:  true,
+				Columns: []*schema.Column{UsersColumns[9], UsersColumns[8]},
 			},
 		},
 	}
@@ -668,18 +949,25 @@ var (
 	Tables = []*schema.Table{
 		APITokensTable,
 		AgentsTable,
+		AgentRunsTable,
 		AuditChainsTable,
 		AuditEventsTable,
+		AuthChallengesTable,
 		DelegationGrantsTable,
 		DeviceAuthorizationsTable,
+		FederatedIdentitiesTable,
+		IdentityProvidersTable,
 		MembershipsTable,
 		OauthClientsTable,
 		OauthConsentsTable,
 		OauthTokensTable,
 		OneTimeTokensTable,
 		OutboxMessagesTable,
+		PasskeysTable,
+		RecoveryCodesTable,
 		SessionsTable,
 		SigningKeysTable,
+		TotpFactorsTable,
 		TenantsTable,
 		ThrottlesTable,
 		UsersTable,
@@ -695,6 +983,10 @@ func init() {
 	AgentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
+	AgentRunsTable.ForeignKeys[0].RefTable = TenantsTable
+	AgentRunsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
 	AuditChainsTable.ForeignKeys[0].RefTable = TenantsTable
 	AuditChainsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
@@ -703,6 +995,10 @@ func init() {
 	AuditEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
+	AuthChallengesTable.ForeignKeys[0].RefTable = TenantsTable
+	AuthChallengesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
 	DelegationGrantsTable.ForeignKeys[0].RefTable = TenantsTable
 	DelegationGrantsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
@@ -710,6 +1006,14 @@ func init() {
 	DeviceAuthorizationsTable.ForeignKeys[0].RefTable = TenantsTable
 	DeviceAuthorizationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	FederatedIdentitiesTable.ForeignKeys[0].RefTable = TenantsTable
+	FederatedIdentitiesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
+	}
+	IdentityProvidersTable.ForeignKeys[0].RefTable = TenantsTable
+	IdentityProvidersTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
 	}
 	MembershipsTable.ForeignKeys[0].RefTable = TenantsTable
 	MembershipsTable.ForeignKeys[1].RefTable = UsersTable
@@ -736,6 +1040,14 @@ func init() {
 	OutboxMessagesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(30064771072),
 	}
+	PasskeysTable.ForeignKeys[0].RefTable = TenantsTable
+	PasskeysTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
+	}
+	RecoveryCodesTable.ForeignKeys[0].RefTable = TenantsTable
+	RecoveryCodesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(94489280512),
+	}
 	SessionsTable.ForeignKeys[0].RefTable = TenantsTable
 	SessionsTable.ForeignKeys[1].RefTable = UsersTable
 	SessionsTable.Annotation = &entsql.Annotation{
@@ -744,6 +1056,10 @@ func init() {
 	SigningKeysTable.ForeignKeys[0].RefTable = TenantsTable
 	SigningKeysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
+	TotpFactorsTable.ForeignKeys[0].RefTable = TenantsTable
+	TotpFactorsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(98784247808),
 	}
 	TenantsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),

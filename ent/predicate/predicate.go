@@ -12,17 +12,29 @@ type APIToken func(*sql.Selector)
 // Agent is the predicate function for agent builders.
 type Agent func(*sql.Selector)
 
+// AgentRun is the predicate function for agentrun builders.
+type AgentRun func(*sql.Selector)
+
 // AuditChain is the predicate function for auditchain builders.
 type AuditChain func(*sql.Selector)
 
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// AuthChallenge is the predicate function for authchallenge builders.
+type AuthChallenge func(*sql.Selector)
+
 // DelegationGrant is the predicate function for delegationgrant builders.
 type DelegationGrant func(*sql.Selector)
 
 // DeviceAuthorization is the predicate function for deviceauthorization builders.
 type DeviceAuthorization func(*sql.Selector)
+
+// FederatedIdentity is the predicate function for federatedidentity builders.
+type FederatedIdentity func(*sql.Selector)
+
+// IdentityProvider is the predicate function for identityprovider builders.
+type IdentityProvider func(*sql.Selector)
 
 // Membership is the predicate function for membership builders.
 type Membership func(*sql.Selector)
@@ -42,11 +54,20 @@ type OneTimeToken func(*sql.Selector)
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)
 
+// Passkey is the predicate function for passkey builders.
+type Passkey func(*sql.Selector)
+
+// RecoveryCode is the predicate function for recoverycode builders.
+type RecoveryCode func(*sql.Selector)
+
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 
 // SigningKey is the predicate function for signingkey builders.
 type SigningKey func(*sql.Selector)
+
+// TOTPFactor is the predicate function for totpfactor builders.
+type TOTPFactor func(*sql.Selector)
 
 // Tenant is the predicate function for tenant builders.
 type Tenant func(*sql.Selector)

@@ -159,6 +159,30 @@ func (f AgentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentMutation", m)
 }
 
+// The AgentRunQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AgentRunQueryRuleFunc func(context.Context, *ent.AgentRunQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AgentRunQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AgentRunQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AgentRunQuery", q)
+}
+
+// The AgentRunMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AgentRunMutationRuleFunc func(context.Context, *ent.AgentRunMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AgentRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AgentRunMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentRunMutation", m)
+}
+
 // The AuditChainQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditChainQueryRuleFunc func(context.Context, *ent.AuditChainQuery) error
@@ -207,6 +231,30 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The AuthChallengeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuthChallengeQueryRuleFunc func(context.Context, *ent.AuthChallengeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuthChallengeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuthChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuthChallengeQuery", q)
+}
+
+// The AuthChallengeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuthChallengeMutationRuleFunc func(context.Context, *ent.AuthChallengeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuthChallengeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuthChallengeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuthChallengeMutation", m)
+}
+
 // The DelegationGrantQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DelegationGrantQueryRuleFunc func(context.Context, *ent.DelegationGrantQuery) error
@@ -253,6 +301,54 @@ func (f DeviceAuthorizationMutationRuleFunc) EvalMutation(ctx context.Context, m
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeviceAuthorizationMutation", m)
+}
+
+// The FederatedIdentityQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FederatedIdentityQueryRuleFunc func(context.Context, *ent.FederatedIdentityQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FederatedIdentityQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FederatedIdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FederatedIdentityQuery", q)
+}
+
+// The FederatedIdentityMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FederatedIdentityMutationRuleFunc func(context.Context, *ent.FederatedIdentityMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FederatedIdentityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FederatedIdentityMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FederatedIdentityMutation", m)
+}
+
+// The IdentityProviderQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type IdentityProviderQueryRuleFunc func(context.Context, *ent.IdentityProviderQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f IdentityProviderQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdentityProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.IdentityProviderQuery", q)
+}
+
+// The IdentityProviderMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type IdentityProviderMutationRuleFunc func(context.Context, *ent.IdentityProviderMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f IdentityProviderMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.IdentityProviderMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IdentityProviderMutation", m)
 }
 
 // The MembershipQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -399,6 +495,54 @@ func (f OutboxMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMessageMutation", m)
 }
 
+// The PasskeyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PasskeyQueryRuleFunc func(context.Context, *ent.PasskeyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PasskeyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PasskeyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PasskeyQuery", q)
+}
+
+// The PasskeyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PasskeyMutationRuleFunc func(context.Context, *ent.PasskeyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PasskeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PasskeyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PasskeyMutation", m)
+}
+
+// The RecoveryCodeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RecoveryCodeQueryRuleFunc func(context.Context, *ent.RecoveryCodeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RecoveryCodeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RecoveryCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RecoveryCodeQuery", q)
+}
+
+// The RecoveryCodeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RecoveryCodeMutationRuleFunc func(context.Context, *ent.RecoveryCodeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RecoveryCodeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RecoveryCodeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RecoveryCodeMutation", m)
+}
+
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -445,6 +589,30 @@ func (f SigningKeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SigningKeyMutation", m)
+}
+
+// The TOTPFactorQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TOTPFactorQueryRuleFunc func(context.Context, *ent.TOTPFactorQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TOTPFactorQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TOTPFactorQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TOTPFactorQuery", q)
+}
+
+// The TOTPFactorMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TOTPFactorMutationRuleFunc func(context.Context, *ent.TOTPFactorMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TOTPFactorMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TOTPFactorMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TOTPFactorMutation", m)
 }
 
 // The TenantQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -558,13 +726,21 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AgentQuery:
 		return q.Filter(), nil
+	case *ent.AgentRunQuery:
+		return q.Filter(), nil
 	case *ent.AuditChainQuery:
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.AuthChallengeQuery:
+		return q.Filter(), nil
 	case *ent.DelegationGrantQuery:
 		return q.Filter(), nil
 	case *ent.DeviceAuthorizationQuery:
+		return q.Filter(), nil
+	case *ent.FederatedIdentityQuery:
+		return q.Filter(), nil
+	case *ent.IdentityProviderQuery:
 		return q.Filter(), nil
 	case *ent.MembershipQuery:
 		return q.Filter(), nil
@@ -578,9 +754,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.OutboxMessageQuery:
 		return q.Filter(), nil
+	case *ent.PasskeyQuery:
+		return q.Filter(), nil
+	case *ent.RecoveryCodeQuery:
+		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.SigningKeyQuery:
+		return q.Filter(), nil
+	case *ent.TOTPFactorQuery:
 		return q.Filter(), nil
 	case *ent.TenantQuery:
 		return q.Filter(), nil
@@ -599,13 +781,21 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AgentMutation:
 		return m.Filter(), nil
+	case *ent.AgentRunMutation:
+		return m.Filter(), nil
 	case *ent.AuditChainMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
+	case *ent.AuthChallengeMutation:
+		return m.Filter(), nil
 	case *ent.DelegationGrantMutation:
 		return m.Filter(), nil
 	case *ent.DeviceAuthorizationMutation:
+		return m.Filter(), nil
+	case *ent.FederatedIdentityMutation:
+		return m.Filter(), nil
+	case *ent.IdentityProviderMutation:
 		return m.Filter(), nil
 	case *ent.MembershipMutation:
 		return m.Filter(), nil
@@ -619,9 +809,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.OutboxMessageMutation:
 		return m.Filter(), nil
+	case *ent.PasskeyMutation:
+		return m.Filter(), nil
+	case *ent.RecoveryCodeMutation:
+		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil
 	case *ent.SigningKeyMutation:
+		return m.Filter(), nil
+	case *ent.TOTPFactorMutation:
 		return m.Filter(), nil
 	case *ent.TenantMutation:
 		return m.Filter(), nil

@@ -7,22 +7,29 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/authchallenge"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
+	"github.com/mandatehq/mandate/ent/federatedidentity"
+	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/passkey"
+	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/schema"
 	"github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/tenants/settings"
 
@@ -152,6 +159,65 @@ func init() {
 	agentDescParentRun := agentFields[10].Descriptor()
 	// agent.DefaultParentRun holds the default value on creation for the parent_run field.
 	agent.DefaultParentRun = agentDescParentRun.Default.(string)
+	agentrunMixin := schema.AgentRun{}.Mixin()
+	agentrun.Policy = privacy.NewPolicies(agentrunMixin[0], schema.AgentRun{})
+	agentrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := agentrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	agentrunMixinHooks0 := agentrunMixin[0].Hooks()
+
+	agentrun.Hooks[1] = agentrunMixinHooks0[0]
+	agentrunMixinFields1 := agentrunMixin[1].Fields()
+	_ = agentrunMixinFields1
+	agentrunFields := schema.AgentRun{}.Fields()
+	_ = agentrunFields
+	// agentrunDescCreatedAt is the schema descriptor for created_at field.
+	agentrunDescCreatedAt := agentrunMixinFields1[0].Descriptor()
+	// agentrun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	agentrun.DefaultCreatedAt = agentrunDescCreatedAt.Default.(func() time.Time)
+	// agentrunDescUpdatedAt is the schema descriptor for updated_at field.
+	agentrunDescUpdatedAt := agentrunMixinFields1[1].Descriptor()
+	// agentrun.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	agentrun.DefaultUpdatedAt = agentrunDescUpdatedAt.Default.(func() time.Time)
+	// agentrun.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	agentrun.UpdateDefaultUpdatedAt = agentrunDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// agentrunDescRunID is the schema descriptor for run_id field.
+	agentrunDescRunID := agentrunFields[0].Descriptor()
+	// agentrun.RunIDValidator is a validator for the "run_id" field. It is called by the builders before save.
+	agentrun.RunIDValidator = func() func(string) error {
+		validators := agentrunDescRunID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(run_id string) error {
+			for _, fn := range fns {
+				if err := fn(run_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// agentrunDescParentRun is the schema descriptor for parent_run field.
+	agentrunDescParentRun := agentrunFields[1].Descriptor()
+	// agentrun.DefaultParentRun holds the default value on creation for the parent_run field.
+	agentrun.DefaultParentRun = agentrunDescParentRun.Default.(string)
+	// agentrun.ParentRunValidator is a validator for the "parent_run" field. It is called by the builders before save.
+	agentrun.ParentRunValidator = agentrunDescParentRun.Validators[0].(func(string) error)
+	// agentrunDescUserID is the schema descriptor for user_id field.
+	agentrunDescUserID := agentrunFields[4].Descriptor()
+	// agentrun.DefaultUserID holds the default value on creation for the user_id field.
+	agentrun.DefaultUserID = agentrunDescUserID.Default.(int)
+	// agentrunDescGrantID is the schema descriptor for grant_id field.
+	agentrunDescGrantID := agentrunFields[5].Descriptor()
+	// agentrun.DefaultGrantID holds the default value on creation for the grant_id field.
+	agentrun.DefaultGrantID = agentrunDescGrantID.Default.(int)
 	auditchainMixin := schema.AuditChain{}.Mixin()
 	auditchain.Policy = privacy.NewPolicies(auditchainMixin[0], schema.AuditChain{})
 	auditchain.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -257,6 +323,63 @@ func init() {
 	auditeventDescRequestID := auditeventFields[22].Descriptor()
 	// auditevent.DefaultRequestID holds the default value on creation for the request_id field.
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
+	authchallengeMixin := schema.AuthChallenge{}.Mixin()
+	authchallenge.Policy = privacy.NewPolicies(authchallengeMixin[0], schema.AuthChallenge{})
+	authchallenge.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := authchallenge.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	authchallengeMixinHooks0 := authchallengeMixin[0].Hooks()
+
+	authchallenge.Hooks[1] = authchallengeMixinHooks0[0]
+	authchallengeMixinFields1 := authchallengeMixin[1].Fields()
+	_ = authchallengeMixinFields1
+	authchallengeFields := schema.AuthChallenge{}.Fields()
+	_ = authchallengeFields
+	// authchallengeDescCreatedAt is the schema descriptor for created_at field.
+	authchallengeDescCreatedAt := authchallengeMixinFields1[0].Descriptor()
+	// authchallenge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	authchallenge.DefaultCreatedAt = authchallengeDescCreatedAt.Default.(func() time.Time)
+	// authchallengeDescUpdatedAt is the schema descriptor for updated_at field.
+	authchallengeDescUpdatedAt := authchallengeMixinFields1[1].Descriptor()
+	// authchallenge.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	authchallenge.DefaultUpdatedAt = authchallengeDescUpdatedAt.Default.(func() time.Time)
+	// authchallenge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	authchallenge.UpdateDefaultUpdatedAt = authchallengeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// authchallengeDescKind is the schema descriptor for kind field.
+	authchallengeDescKind := authchallengeFields[0].Descriptor()
+	// authchallenge.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	authchallenge.KindValidator = func() func(string) error {
+		validators := authchallengeDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// authchallengeDescUserID is the schema descriptor for user_id field.
+	authchallengeDescUserID := authchallengeFields[2].Descriptor()
+	// authchallenge.DefaultUserID holds the default value on creation for the user_id field.
+	authchallenge.DefaultUserID = authchallengeDescUserID.Default.(int)
+	// authchallengeDescSessionID is the schema descriptor for session_id field.
+	authchallengeDescSessionID := authchallengeFields[3].Descriptor()
+	// authchallenge.DefaultSessionID holds the default value on creation for the session_id field.
+	authchallenge.DefaultSessionID = authchallengeDescSessionID.Default.(int)
+	// authchallengeDescData is the schema descriptor for data field.
+	authchallengeDescData := authchallengeFields[4].Descriptor()
+	// authchallenge.DefaultData holds the default value on creation for the data field.
+	authchallenge.DefaultData = authchallengeDescData.Default.(string)
 	delegationgrantMixin := schema.DelegationGrant{}.Mixin()
 	delegationgrant.Policy = privacy.NewPolicies(delegationgrantMixin[0], schema.DelegationGrant{})
 	delegationgrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -319,6 +442,160 @@ func init() {
 	deviceauthorization.DefaultUpdatedAt = deviceauthorizationDescUpdatedAt.Default.(func() time.Time)
 	// deviceauthorization.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	deviceauthorization.UpdateDefaultUpdatedAt = deviceauthorizationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	federatedidentityMixin := schema.FederatedIdentity{}.Mixin()
+	federatedidentity.Policy = privacy.NewPolicies(federatedidentityMixin[0], schema.FederatedIdentity{})
+	federatedidentity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := federatedidentity.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	federatedidentityMixinHooks0 := federatedidentityMixin[0].Hooks()
+
+	federatedidentity.Hooks[1] = federatedidentityMixinHooks0[0]
+	federatedidentityMixinFields1 := federatedidentityMixin[1].Fields()
+	_ = federatedidentityMixinFields1
+	federatedidentityFields := schema.FederatedIdentity{}.Fields()
+	_ = federatedidentityFields
+	// federatedidentityDescCreatedAt is the schema descriptor for created_at field.
+	federatedidentityDescCreatedAt := federatedidentityMixinFields1[0].Descriptor()
+	// federatedidentity.DefaultCreatedAt holds the default value on creation for the created_at field.
+	federatedidentity.DefaultCreatedAt = federatedidentityDescCreatedAt.Default.(func() time.Time)
+	// federatedidentityDescUpdatedAt is the schema descriptor for updated_at field.
+	federatedidentityDescUpdatedAt := federatedidentityMixinFields1[1].Descriptor()
+	// federatedidentity.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	federatedidentity.DefaultUpdatedAt = federatedidentityDescUpdatedAt.Default.(func() time.Time)
+	// federatedidentity.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	federatedidentity.UpdateDefaultUpdatedAt = federatedidentityDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// federatedidentityDescSubject is the schema descriptor for subject field.
+	federatedidentityDescSubject := federatedidentityFields[2].Descriptor()
+	// federatedidentity.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	federatedidentity.SubjectValidator = func() func(string) error {
+		validators := federatedidentityDescSubject.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject string) error {
+			for _, fn := range fns {
+				if err := fn(subject); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// federatedidentityDescEmail is the schema descriptor for email field.
+	federatedidentityDescEmail := federatedidentityFields[3].Descriptor()
+	// federatedidentity.DefaultEmail holds the default value on creation for the email field.
+	federatedidentity.DefaultEmail = federatedidentityDescEmail.Default.(string)
+	// federatedidentity.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	federatedidentity.EmailValidator = federatedidentityDescEmail.Validators[0].(func(string) error)
+	// federatedidentityDescEmailVerified is the schema descriptor for email_verified field.
+	federatedidentityDescEmailVerified := federatedidentityFields[4].Descriptor()
+	// federatedidentity.DefaultEmailVerified holds the default value on creation for the email_verified field.
+	federatedidentity.DefaultEmailVerified = federatedidentityDescEmailVerified.Default.(bool)
+	identityproviderMixin := schema.IdentityProvider{}.Mixin()
+	identityprovider.Policy = privacy.NewPolicies(identityproviderMixin[0], schema.IdentityProvider{})
+	identityprovider.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := identityprovider.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	identityproviderMixinHooks0 := identityproviderMixin[0].Hooks()
+
+	identityprovider.Hooks[1] = identityproviderMixinHooks0[0]
+	identityproviderMixinFields1 := identityproviderMixin[1].Fields()
+	_ = identityproviderMixinFields1
+	identityproviderFields := schema.IdentityProvider{}.Fields()
+	_ = identityproviderFields
+	// identityproviderDescCreatedAt is the schema descriptor for created_at field.
+	identityproviderDescCreatedAt := identityproviderMixinFields1[0].Descriptor()
+	// identityprovider.DefaultCreatedAt holds the default value on creation for the created_at field.
+	identityprovider.DefaultCreatedAt = identityproviderDescCreatedAt.Default.(func() time.Time)
+	// identityproviderDescUpdatedAt is the schema descriptor for updated_at field.
+	identityproviderDescUpdatedAt := identityproviderMixinFields1[1].Descriptor()
+	// identityprovider.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	identityprovider.DefaultUpdatedAt = identityproviderDescUpdatedAt.Default.(func() time.Time)
+	// identityprovider.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	identityprovider.UpdateDefaultUpdatedAt = identityproviderDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// identityproviderDescSlug is the schema descriptor for slug field.
+	identityproviderDescSlug := identityproviderFields[0].Descriptor()
+	// identityprovider.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
+	identityprovider.SlugValidator = func() func(string) error {
+		validators := identityproviderDescSlug.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(slug string) error {
+			for _, fn := range fns {
+				if err := fn(slug); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityproviderDescDisplayName is the schema descriptor for display_name field.
+	identityproviderDescDisplayName := identityproviderFields[2].Descriptor()
+	// identityprovider.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	identityprovider.DisplayNameValidator = func() func(string) error {
+		validators := identityproviderDescDisplayName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(display_name string) error {
+			for _, fn := range fns {
+				if err := fn(display_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityproviderDescClientID is the schema descriptor for client_id field.
+	identityproviderDescClientID := identityproviderFields[3].Descriptor()
+	// identityprovider.ClientIDValidator is a validator for the "client_id" field. It is called by the builders before save.
+	identityprovider.ClientIDValidator = func() func(string) error {
+		validators := identityproviderDescClientID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(client_id string) error {
+			for _, fn := range fns {
+				if err := fn(client_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityproviderDescIssuer is the schema descriptor for issuer field.
+	identityproviderDescIssuer := identityproviderFields[5].Descriptor()
+	// identityprovider.DefaultIssuer holds the default value on creation for the issuer field.
+	identityprovider.DefaultIssuer = identityproviderDescIssuer.Default.(string)
+	// identityprovider.IssuerValidator is a validator for the "issuer" field. It is called by the builders before save.
+	identityprovider.IssuerValidator = identityproviderDescIssuer.Validators[0].(func(string) error)
+	// identityproviderDescEnabled is the schema descriptor for enabled field.
+	identityproviderDescEnabled := identityproviderFields[7].Descriptor()
+	// identityprovider.DefaultEnabled holds the default value on creation for the enabled field.
+	identityprovider.DefaultEnabled = identityproviderDescEnabled.Default.(bool)
+	// identityproviderDescLinkVerifiedEmail is the schema descriptor for link_verified_email field.
+	identityproviderDescLinkVerifiedEmail := identityproviderFields[8].Descriptor()
+	// identityprovider.DefaultLinkVerifiedEmail holds the default value on creation for the link_verified_email field.
+	identityprovider.DefaultLinkVerifiedEmail = identityproviderDescLinkVerifiedEmail.Default.(bool)
+	// identityproviderDescAllowSignUp is the schema descriptor for allow_sign_up field.
+	identityproviderDescAllowSignUp := identityproviderFields[9].Descriptor()
+	// identityprovider.DefaultAllowSignUp holds the default value on creation for the allow_sign_up field.
+	identityprovider.DefaultAllowSignUp = identityproviderDescAllowSignUp.Default.(bool)
 	membershipMixin := schema.Membership{}.Mixin()
 	membership.Policy = privacy.NewPolicies(membershipMixin[0], schema.Membership{})
 	membership.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -557,6 +834,128 @@ func init() {
 	outboxmessage.DefaultUpdatedAt = outboxmessageDescUpdatedAt.Default.(func() time.Time)
 	// outboxmessage.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	outboxmessage.UpdateDefaultUpdatedAt = outboxmessageDescUpdatedAt.UpdateDefault.(func() time.Time)
+	passkeyMixin := schema.Passkey{}.Mixin()
+	passkey.Policy = privacy.NewPolicies(passkeyMixin[0], schema.Passkey{})
+	passkey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := passkey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	passkeyMixinHooks0 := passkeyMixin[0].Hooks()
+
+	passkey.Hooks[1] = passkeyMixinHooks0[0]
+	passkeyMixinFields1 := passkeyMixin[1].Fields()
+	_ = passkeyMixinFields1
+	passkeyFields := schema.Passkey{}.Fields()
+	_ = passkeyFields
+	// passkeyDescCreatedAt is the schema descriptor for created_at field.
+	passkeyDescCreatedAt := passkeyMixinFields1[0].Descriptor()
+	// passkey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	passkey.DefaultCreatedAt = passkeyDescCreatedAt.Default.(func() time.Time)
+	// passkeyDescUpdatedAt is the schema descriptor for updated_at field.
+	passkeyDescUpdatedAt := passkeyMixinFields1[1].Descriptor()
+	// passkey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	passkey.DefaultUpdatedAt = passkeyDescUpdatedAt.Default.(func() time.Time)
+	// passkey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	passkey.UpdateDefaultUpdatedAt = passkeyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// passkeyDescName is the schema descriptor for name field.
+	passkeyDescName := passkeyFields[1].Descriptor()
+	// passkey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	passkey.NameValidator = func() func(string) error {
+		validators := passkeyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// passkeyDescCredentialID is the schema descriptor for credential_id field.
+	passkeyDescCredentialID := passkeyFields[2].Descriptor()
+	// passkey.CredentialIDValidator is a validator for the "credential_id" field. It is called by the builders before save.
+	passkey.CredentialIDValidator = func() func([]byte) error {
+		validators := passkeyDescCredentialID.Validators
+		fns := [...]func([]byte) error{
+			validators[0].(func([]byte) error),
+			validators[1].(func([]byte) error),
+		}
+		return func(credential_id []byte) error {
+			for _, fn := range fns {
+				if err := fn(credential_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// passkeyDescPublicKey is the schema descriptor for public_key field.
+	passkeyDescPublicKey := passkeyFields[3].Descriptor()
+	// passkey.PublicKeyValidator is a validator for the "public_key" field. It is called by the builders before save.
+	passkey.PublicKeyValidator = passkeyDescPublicKey.Validators[0].(func([]byte) error)
+	// passkeyDescAttestationType is the schema descriptor for attestation_type field.
+	passkeyDescAttestationType := passkeyFields[4].Descriptor()
+	// passkey.DefaultAttestationType holds the default value on creation for the attestation_type field.
+	passkey.DefaultAttestationType = passkeyDescAttestationType.Default.(string)
+	// passkeyDescSignCount is the schema descriptor for sign_count field.
+	passkeyDescSignCount := passkeyFields[6].Descriptor()
+	// passkey.DefaultSignCount holds the default value on creation for the sign_count field.
+	passkey.DefaultSignCount = passkeyDescSignCount.Default.(uint32)
+	// passkeyDescCloneWarning is the schema descriptor for clone_warning field.
+	passkeyDescCloneWarning := passkeyFields[7].Descriptor()
+	// passkey.DefaultCloneWarning holds the default value on creation for the clone_warning field.
+	passkey.DefaultCloneWarning = passkeyDescCloneWarning.Default.(bool)
+	// passkeyDescBackupEligible is the schema descriptor for backup_eligible field.
+	passkeyDescBackupEligible := passkeyFields[8].Descriptor()
+	// passkey.DefaultBackupEligible holds the default value on creation for the backup_eligible field.
+	passkey.DefaultBackupEligible = passkeyDescBackupEligible.Default.(bool)
+	// passkeyDescBackupState is the schema descriptor for backup_state field.
+	passkeyDescBackupState := passkeyFields[9].Descriptor()
+	// passkey.DefaultBackupState holds the default value on creation for the backup_state field.
+	passkey.DefaultBackupState = passkeyDescBackupState.Default.(bool)
+	// passkeyDescUserVerified is the schema descriptor for user_verified field.
+	passkeyDescUserVerified := passkeyFields[10].Descriptor()
+	// passkey.DefaultUserVerified holds the default value on creation for the user_verified field.
+	passkey.DefaultUserVerified = passkeyDescUserVerified.Default.(bool)
+	// passkeyDescAttachment is the schema descriptor for attachment field.
+	passkeyDescAttachment := passkeyFields[12].Descriptor()
+	// passkey.DefaultAttachment holds the default value on creation for the attachment field.
+	passkey.DefaultAttachment = passkeyDescAttachment.Default.(string)
+	recoverycodeMixin := schema.RecoveryCode{}.Mixin()
+	recoverycode.Policy = privacy.NewPolicies(recoverycodeMixin[0], schema.RecoveryCode{})
+	recoverycode.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := recoverycode.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	recoverycodeMixinHooks0 := recoverycodeMixin[0].Hooks()
+
+	recoverycode.Hooks[1] = recoverycodeMixinHooks0[0]
+	recoverycodeMixinFields1 := recoverycodeMixin[1].Fields()
+	_ = recoverycodeMixinFields1
+	recoverycodeFields := schema.RecoveryCode{}.Fields()
+	_ = recoverycodeFields
+	// recoverycodeDescCreatedAt is the schema descriptor for created_at field.
+	recoverycodeDescCreatedAt := recoverycodeMixinFields1[0].Descriptor()
+	// recoverycode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	recoverycode.DefaultCreatedAt = recoverycodeDescCreatedAt.Default.(func() time.Time)
+	// recoverycodeDescUpdatedAt is the schema descriptor for updated_at field.
+	recoverycodeDescUpdatedAt := recoverycodeMixinFields1[1].Descriptor()
+	// recoverycode.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	recoverycode.DefaultUpdatedAt = recoverycodeDescUpdatedAt.Default.(func() time.Time)
+	// recoverycode.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	recoverycode.UpdateDefaultUpdatedAt = recoverycodeDescUpdatedAt.UpdateDefault.(func() time.Time)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(sessionMixin[0], schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -626,6 +1025,37 @@ func init() {
 	signingkey.DefaultUpdatedAt = signingkeyDescUpdatedAt.Default.(func() time.Time)
 	// signingkey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	signingkey.UpdateDefaultUpdatedAt = signingkeyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	totpfactorMixin := schema.TOTPFactor{}.Mixin()
+	totpfactor.Policy = privacy.NewPolicies(totpfactorMixin[0], schema.TOTPFactor{})
+	totpfactor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := totpfactor.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	totpfactorMixinHooks0 := totpfactorMixin[0].Hooks()
+
+	totpfactor.Hooks[1] = totpfactorMixinHooks0[0]
+	totpfactorMixinFields1 := totpfactorMixin[1].Fields()
+	_ = totpfactorMixinFields1
+	totpfactorFields := schema.TOTPFactor{}.Fields()
+	_ = totpfactorFields
+	// totpfactorDescCreatedAt is the schema descriptor for created_at field.
+	totpfactorDescCreatedAt := totpfactorMixinFields1[0].Descriptor()
+	// totpfactor.DefaultCreatedAt holds the default value on creation for the created_at field.
+	totpfactor.DefaultCreatedAt = totpfactorDescCreatedAt.Default.(func() time.Time)
+	// totpfactorDescUpdatedAt is the schema descriptor for updated_at field.
+	totpfactorDescUpdatedAt := totpfactorMixinFields1[1].Descriptor()
+	// totpfactor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	totpfactor.DefaultUpdatedAt = totpfactorDescUpdatedAt.Default.(func() time.Time)
+	// totpfactor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	totpfactor.UpdateDefaultUpdatedAt = totpfactorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// totpfactorDescLastUsedStep is the schema descriptor for last_used_step field.
+	totpfactorDescLastUsedStep := totpfactorFields[3].Descriptor()
+	// totpfactor.DefaultLastUsedStep holds the default value on creation for the last_used_step field.
+	totpfactor.DefaultLastUsedStep = totpfactorDescLastUsedStep.Default.(int64)
 	tenantMixin := schema.Tenant{}.Mixin()
 	tenant.Policy = privacy.NewPolicies(schema.Tenant{})
 	tenant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -770,6 +1200,10 @@ func init() {
 	userDescPasswordHash := userFields[4].Descriptor()
 	// user.DefaultPasswordHash holds the default value on creation for the password_hash field.
 	user.DefaultPasswordHash = userDescPasswordHash.Default.(string)
+	// userDescWebauthnHandle is the schema descriptor for webauthn_handle field.
+	userDescWebauthnHandle := userFields[5].Descriptor()
+	// user.WebauthnHandleValidator is a validator for the "webauthn_handle" field. It is called by the builders before save.
+	user.WebauthnHandleValidator = userDescWebauthnHandle.Validators[0].(func([]byte) error)
 }
 
 const (

@@ -27,6 +27,10 @@ func (User) Fields() []ent.Field {
 		// for an account with no password (invited, or passkey-only).
 		field.String("password_hash").Default("").Sensitive().
 			Annotations(entgql.Skip()),
+		// The WebAuthn user handle: random, so a passkey reveals no
+		// account id; set when the first passkey is registered.
+		field.Bytes("webauthn_handle").Optional().Nillable().MaxLen(64).
+			Annotations(entgql.Skip()),
 	}
 }
 
@@ -42,7 +46,7 @@ func (User) Edges() []ent.Edge {
 
 // Indexes of the User.
 func (User) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "email").Unique()}
+	return []ent.Index{index.Fields("tenant_id", "email").Unique(), index.Fields("tenant_id", "webauthn_handle").Unique()}
 }
 
 // Mixin of the User.

@@ -31,6 +31,8 @@ const (
 	FieldDisabled = "disabled"
 	// FieldPasswordHash holds the string denoting the password_hash field in the database.
 	FieldPasswordHash = "password_hash"
+	// FieldWebauthnHandle holds the string denoting the webauthn_handle field in the database.
+	FieldWebauthnHandle = "webauthn_handle"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeMembership holds the string denoting the membership edge name in mutations.
@@ -73,6 +75,7 @@ var Columns = []string{
 	FieldEmailVerified,
 	FieldDisabled,
 	FieldPasswordHash,
+	FieldWebauthnHandle,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -111,6 +114,8 @@ var (
 	DefaultDisabled bool
 	// DefaultPasswordHash holds the default value on creation for the "password_hash" field.
 	DefaultPasswordHash string
+	// WebauthnHandleValidator is a validator for the "webauthn_handle" field. It is called by the builders before save.
+	WebauthnHandleValidator func([]byte) error
 )
 
 // OrderOption defines the ordering options for the User queries.

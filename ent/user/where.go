@@ -95,6 +95,11 @@ func PasswordHash(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldPasswordHash, v))
 }
 
+// WebauthnHandle applies equality check predicate on the "webauthn_handle" field. It's identical to WebauthnHandleEQ.
+func WebauthnHandle(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldWebauthnHandle, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v int) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldTenantID, v))
@@ -408,6 +413,56 @@ func PasswordHashEqualFold(v string) predicate.User {
 // PasswordHashContainsFold applies the ContainsFold predicate on the "password_hash" field.
 func PasswordHashContainsFold(v string) predicate.User {
 	return predicate.User(sql.FieldContainsFold(FieldPasswordHash, v))
+}
+
+// WebauthnHandleEQ applies the EQ predicate on the "webauthn_handle" field.
+func WebauthnHandleEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldWebauthnHandle, v))
+}
+
+// WebauthnHandleNEQ applies the NEQ predicate on the "webauthn_handle" field.
+func WebauthnHandleNEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldWebauthnHandle, v))
+}
+
+// WebauthnHandleIn applies the In predicate on the "webauthn_handle" field.
+func WebauthnHandleIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldIn(FieldWebauthnHandle, vs...))
+}
+
+// WebauthnHandleNotIn applies the NotIn predicate on the "webauthn_handle" field.
+func WebauthnHandleNotIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldWebauthnHandle, vs...))
+}
+
+// WebauthnHandleGT applies the GT predicate on the "webauthn_handle" field.
+func WebauthnHandleGT(v []byte) predicate.User {
+	return predicate.User(sql.FieldGT(FieldWebauthnHandle, v))
+}
+
+// WebauthnHandleGTE applies the GTE predicate on the "webauthn_handle" field.
+func WebauthnHandleGTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldWebauthnHandle, v))
+}
+
+// WebauthnHandleLT applies the LT predicate on the "webauthn_handle" field.
+func WebauthnHandleLT(v []byte) predicate.User {
+	return predicate.User(sql.FieldLT(FieldWebauthnHandle, v))
+}
+
+// WebauthnHandleLTE applies the LTE predicate on the "webauthn_handle" field.
+func WebauthnHandleLTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldWebauthnHandle, v))
+}
+
+// WebauthnHandleIsNil applies the IsNil predicate on the "webauthn_handle" field.
+func WebauthnHandleIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldWebauthnHandle))
+}
+
+// WebauthnHandleNotNil applies the NotNil predicate on the "webauthn_handle" field.
+func WebauthnHandleNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldWebauthnHandle))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -49,6 +49,48 @@ type Tenant struct {
 	// (RFC 7591): off (the default), token (an admin's API token serves as
 	// the initial access token) or open.
 	ClientRegistration string `json:"clientRegistration,omitempty"`
+	// MFAPolicy says who must use a second factor: off (the default),
+	// admins (admins and owners) or everyone.
+	MFAPolicy MFAPolicy `json:"mfaPolicy,omitempty"`
+	// StepUpMinutes is how recent an authentication must be for sensitive
+	// operations (change password or email, add or remove a factor,
+	// approve an agent's action); 0 means the default of 10.
+	StepUpMinutes int `json:"stepUpMinutes,omitempty"`
+	// PasskeyRPID is the WebAuthn relying-party id ("" means the base
+	// URL's host) and PasskeyOrigins the origins allowed in ceremonies
+	// (empty means the base URL's origin).
+	PasskeyRPID    string   `json:"passkeyRpId,omitempty"`
+	PasskeyOrigins []string `json:"passkeyOrigins,omitempty"`
+}
+
+// MFAPolicy is a workspace's second-factor rule.
+type MFAPolicy string
+
+// The MFA policies.
+const (
+	MFAOff      MFAPolicy = "off"
+	MFAAdmins   MFAPolicy = "admins"
+	MFAEveryone MFAPolicy = "everyone"
+)
+
+// MFARequired says whether a member with role must use a second factor.
+func (s Tenant) MFARequired(role string) bool {
+	switch s.MFAPolicy {
+	case MFAEveryone:
+		return true
+	case MFAAdmins:
+		return role == "admin" || role == "owner"
+	}
+	return false
+}
+
+// StepUpWindow is how recent an authentication must be for a sensitive
+// operation.
+func (s Tenant) StepUpWindow() time.Duration {
+	if s.StepUpMinutes == 0 {
+		return 10 * time.Minute
+	}
+	return time.Duration(s.StepUpMinutes) * time.Minute
 }
 
 // Default is the policy of a new workspace: secure by default.
@@ -101,6 +143,25 @@ func (s Tenant) Validate() error {
 	case "", "off", "token", "open":
 	default:
 		problems = append(problems, fmt.Sprintf("clientRegistration must be off, token or open, not %q", s.ClientRegistration))
+	}
+	switch s.MFAPolicy {
+	case "", MFAOff, MFAAdmins, MFAEveryone:
+	default:
+		problems = append(problems, fmt.Sprintf("mfaPolicy must be off, admins or everyone, not %q", s.MFAPolicy))
+	}
+	if s.StepUpMinutes < 0 || s.StepUpMinutes > 24*60 {
+		problems = append(problems, "stepUpMinutes must be between 1 and 1440 (0 for the default)")
+	}
+	if s.PasskeyRPID != "" && !rpID.MatchString(s.PasskeyRPID) {
+		problems = append(problems, fmt.Sprintf("passkeyRpId %q must be a host name (no scheme, port or path)", s.PasskeyRPID))
+	}
+	if len(s.PasskeyOrigins) > 20 {
+		problems = append(problems, "at most 20 passkeyOrigins")
+	}
+	for _, o := range s.PasskeyOrigins {
+		if !origin.MatchString(o) {
+			problems = append(problems, fmt.Sprintf("passkeyOrigins: %q must be an origin such as https://id.example.com", o))
+		}
 	}
 	seen := map[string]bool{}
 	if len(s.Scopes) > 500 {
@@ -185,6 +246,11 @@ type Scope struct {
 	// a person can delegate to an agent only scopes their role holds.
 	MinRole string `json:"minRole,omitempty"`
 }
+
+var (
+	rpID   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$`)
+	origin = regexp.MustCompile(`^https?://[a-z0-9.-]+(:[0-9]{1,5})?$`)
+)
 
 var scopeName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.:/-]{0,99}$`)
 

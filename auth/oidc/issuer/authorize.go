@@ -159,6 +159,32 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// acr_values=2 asks for a second factor (OIDC Core 3.1.2.1: voluntary,
+	// so a person with no second factor goes on at acr 1, and the ID token
+	// says so). A session without one is sent to step up.
+	if slices.Contains(strings.Fields(form.Get("acr_values")), "2") && !slices.Contains(s.Amr, "mfa") {
+		methods, err := i.cfg.Flows.SecondFactorsOf(viewer.AsSystem(ctx, "acr step-up"), v.ID)
+		if err != nil {
+			i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+		if len(methods) > 0 {
+			if none {
+				i.authorizeError(ctx, w, p, ar, fosite.ErrInteractionRequired.WithHint("The user must confirm with a second factor."))
+				return
+			}
+			uri, err := i.push(ctx, ar, func(f url.Values) {})
+			if err != nil {
+				i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
+				return
+			}
+			back := "/t/" + url.PathEscape(p.slug) + "/oauth2/authorize?" + url.Values{"client_id": {c.ID}, "request_uri": {uri}}.Encode()
+			q := url.Values{"return_to": {back}, "step_up": {"mfa"}, "methods": {strings.Join(methods, " ")}}
+			http.Redirect(w, r, "/t/"+url.PathEscape(p.slug)+"/signin?"+q.Encode(), http.StatusSeeOther)
+			return
+		}
+	}
+
 	u, err := i.cfg.Client.User.Get(viewer.AsSystem(ctx, "authorize"), v.ID)
 	if err != nil {
 		i.authorizeError(ctx, w, p, ar, fosite.ErrServerError.WithWrap(err))
