@@ -7,11 +7,11 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/graph/model"
-	"github.com/mandatehq/mandate/internal/apperr"
 )
 
 // CreateAgent is the resolver for the createAgent field.
@@ -67,11 +67,20 @@ func (r *mutationResolver) RevokeAgent(ctx context.Context, id int) ([]*ent.Agen
 
 // RevokeDelegationGrant is the resolver for the revokeDelegationGrant field.
 func (r *mutationResolver) RevokeDelegationGrant(ctx context.Context, id int) (*ent.DelegationGrant, error) {
-	is, err := r.issuerOrErr()
-	if err != nil || is.Grants == nil {
-		return nil, apperr.New(apperr.Internal, "agents are not configured")
+	grants, err := r.grantsOrErr()
+	if err != nil {
+		return nil, err
 	}
-	return is.Grants.Revoke(ctx, id)
+	return grants.Revoke(ctx, id)
+}
+
+// NarrowDelegationGrant is the resolver for the narrowDelegationGrant field.
+func (r *mutationResolver) NarrowDelegationGrant(ctx context.Context, id int, scopes []string, expiresAt *time.Time) (*ent.DelegationGrant, error) {
+	grants, err := r.grantsOrErr()
+	if err != nil {
+		return nil, err
+	}
+	return grants.Narrow(ctx, id, scopes, expiresAt)
 }
 
 // SetAgentKeys is the resolver for the setAgentKeys field.
@@ -98,11 +107,11 @@ func (r *queryResolver) Agents(ctx context.Context) ([]*ent.Agent, error) {
 
 // DelegationGrants is the resolver for the delegationGrants field.
 func (r *queryResolver) DelegationGrants(ctx context.Context) ([]*ent.DelegationGrant, error) {
-	is, err := r.issuerOrErr()
-	if err != nil || is.Grants == nil {
-		return nil, apperr.New(apperr.Internal, "agents are not configured")
+	grants, err := r.grantsOrErr()
+	if err != nil {
+		return nil, err
 	}
-	return is.Grants.List(ctx)
+	return grants.List(ctx)
 }
 
 // AgentTrace is the resolver for the agentTrace field.

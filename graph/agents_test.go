@@ -273,10 +273,13 @@ func TestGraphQLAgents(t *testing.T) {
 		t.Run("an agent registers a subagent with its own token", func(t *testing.T) {
 			tok := e.mustAgentToken(t, e.a.slug, parent.ClientID, parentKey)
 			self := e.asAgent(e.a.slug, tok)
-			r := self(t, `{ viewer { kind id label } }`, nil)
-			var v struct{ Kind, ID, Label string }
+			r := self(t, `{ viewer { kind id label role } }`, nil)
+			var v struct {
+				Kind, ID, Label string
+				Role            *string
+			}
 			r.field(t, "viewer", &v)
-			if len(r.Errors) != 0 || v.Kind != "agent" || v.ID != parent.ID || v.Label != parent.Name {
+			if len(r.Errors) != 0 || v.Kind != "agent" || v.ID != parent.ID || v.Label != parent.Name || v.Role != nil {
 				t.Errorf("viewer with the agent's token = %+v, errors %+v; want the agent", v, r.Errors)
 			}
 
@@ -530,6 +533,165 @@ func TestGraphQLAgents(t *testing.T) {
 			e.mutateA(t, op, "revokeDelegationGrant", map[string]any{"id": id(theirs.ID)}, &sponsored)
 			if sponsored.Status != "revoked" || e.audited(t, "grant.revoked", id(theirs.ID)) != 1 {
 				t.Errorf("revokeDelegationGrant by an owner token = %+v; want it revoked and audited", sponsored)
+			}
+		})
+	})
+}
+
+// narrowDelegationGrant: who may narrow a grant (the person who gave it,
+// the agent's sponsor, an admin; nobody else), what counts as narrowing
+// (fewer scopes, an earlier expiry still in the future), and the
+// grant.narrowed event each change writes. What narrowing does to the
+// grant's tokens is tested with real tokens at the issuer
+// (auth/oidc/issuer/narrow_test.go).
+func TestGraphQLNarrowDelegationGrant(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		person := actor(e.asAMember) // A's member, who gives the grant
+		admin := e.tokenIn(t, "admin", viewer.RoleAdmin)
+		member := e.tokenIn(t, "member", viewer.RoleMember)
+		sponsorship := freshMember(t, e, "sponsor@a.example")
+		sponsor := e.asLogin(sponsorship.UserID)(t)
+		bystander := e.asLogin(freshMember(t, e, "bystander@a.example").UserID)(t)
+		assistant, assistantKey := newAgent(t, e.fx, e.a.system, "Assistant", "sponsor@a.example", "a:read")
+		g := giveGrant(t, e.fx, e.a.system, e.a.member.UserID, assistant.ID, "a:read", "a:write", "a:delete")
+		gid := id(g.ID)
+
+		op := `mutation($id: ID!, $scopes: [String!], $expiresAt: Time) {
+			narrowDelegationGrant(id: $id, scopes: $scopes, expiresAt: $expiresAt) { ` + grantFields + ` } }`
+		narrow := func(t *testing.T, by actor, vars map[string]any) (gqlGrant, gqlResponse) {
+			t.Helper()
+			r := by(t, op, vars)
+			var out gqlGrant
+			if len(r.Errors) == 0 {
+				r.field(t, "narrowDelegationGrant", &out)
+			}
+			return out, r
+		}
+		stored := func(t *testing.T) *ent.DelegationGrant {
+			t.Helper()
+			got, err := e.c.DelegationGrant.Get(e.sysAll, g.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		event := func(t *testing.T, n int) *ent.AuditEvent {
+			t.Helper()
+			evs, err := e.c.AuditEvent.Query().Where(auditevent.TenantID(e.a.tenant.ID), auditevent.Action("grant.narrowed"),
+				auditevent.TargetID(gid)).Order(ent.Asc(auditevent.FieldID)).All(e.sysAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != n {
+				t.Fatalf("%d grant.narrowed events; want %d", len(evs), n)
+			}
+			return evs[n-1]
+		}
+		exp := g.ExpiresAt
+
+		t.Run("refused: not theirs to narrow, or not narrowing", func(t *testing.T) {
+			tok := e.mustAgentToken(t, e.a.slug, assistant.ClientID, assistantKey)
+			rows, events := e.agentRows(t), e.auditCount(t)
+			keep := map[string]any{"id": gid, "scopes": []string{"a:read"}}
+			for _, tc := range []struct {
+				who string
+				by  actor
+			}{{"a bystander", bystander}, {"a member token", member}, {"the agent", e.asAgent(e.a.slug, tok)}} {
+				_, r := narrow(t, tc.by, keep)
+				wantCode(t, "narrowDelegationGrant("+tc.who+")", r, "FORBIDDEN", "")
+			}
+			for _, tc := range []struct {
+				what  string
+				vars  map[string]any
+				field string
+			}{
+				{"a scope the grant lacks", map[string]any{"id": gid, "scopes": []string{"a:read", "a:admin"}}, "scopes"},
+				{"no scope at all", map[string]any{"id": gid, "scopes": []string{}}, "scopes"},
+				{"nothing to narrow", map[string]any{"id": gid}, "scopes"},
+				{"a later expiry", map[string]any{"id": gid, "expiresAt": exp.Add(time.Hour)}, "expiresAt"},
+				{"an expiry in the past", map[string]any{"id": gid, "expiresAt": time.Now().Add(-time.Minute)}, "expiresAt"},
+				{"fewer scopes but a later expiry", map[string]any{"id": gid, "scopes": []string{"a:read"}, "expiresAt": exp.Add(time.Second)}, "expiresAt"},
+			} {
+				_, r := narrow(t, person, tc.vars)
+				wantCode(t, "narrowDelegationGrant("+tc.what+")", r, "BAD_USER_INPUT", tc.field)
+				if len(r.Errors) == 1 && !strings.Contains(r.Errors[0].Message, "narrow") && !strings.Contains(r.Errors[0].Message, "future") &&
+					!strings.Contains(r.Errors[0].Message, "scope") {
+					t.Errorf("narrowDelegationGrant(%s): message %q does not say what is wrong", tc.what, r.Errors[0].Message)
+				}
+			}
+			if after := e.agentRows(t); !slices.Equal(rows, after) {
+				t.Errorf("refused narrowings changed A:\nbefore %q\nafter  %q", rows, after)
+			}
+			if n := e.auditCount(t); n != events {
+				t.Errorf("refused narrowings wrote %d audit events", n-events)
+			}
+		})
+
+		t.Run("the person who gave it drops a scope", func(t *testing.T) {
+			// Duplicates and order do not matter: the grant keeps its own order.
+			out, r := narrow(t, person, map[string]any{"id": gid, "scopes": []string{"a:write", "a:read", "a:write"}})
+			if len(r.Errors) != 0 || out.ID != gid || !slices.Equal(out.Scopes, []string{"a:read", "a:write"}) ||
+				!out.ExpiresAt.Equal(exp) || out.Status != "active" {
+				t.Fatalf("narrowDelegationGrant = %+v, errors %+v; want a:read a:write until %s", out, r.Errors, exp)
+			}
+			if got := stored(t); !slices.Equal(got.Scopes, []string{"a:read", "a:write"}) || !got.ExpiresAt.Equal(exp) {
+				t.Errorf("the stored grant: %v", got)
+			}
+			ev := event(t, 1)
+			if ev.ActorType != string(viewer.Human) || ev.ActorID != id(e.a.member.UserID) || ev.TargetType != "delegation_grant" ||
+				ev.GrantID != gid || ev.ClientID != assistant.ClientID || !slices.Equal(ev.AgentChain, []string{assistant.ClientID}) ||
+				!slices.Equal(ev.Scope, []string{"a:read", "a:write"}) || ev.Details["old_scopes"] != "a:read a:write a:delete" ||
+				ev.Details["old_expires_at"] != exp.Format(time.RFC3339) || ev.Details["expires_at"] != exp.Format(time.RFC3339) {
+				t.Errorf("grant.narrowed event %+v; want the member acting, the agent, the new scope and the old one", ev)
+			}
+			// The same values again: nothing changes, nothing is recorded.
+			events := e.auditCount(t)
+			if _, r := narrow(t, person, map[string]any{"id": gid, "scopes": []string{"a:read", "a:write"}, "expiresAt": exp}); len(r.Errors) != 0 {
+				t.Errorf("narrowing to the same values: %+v", r.Errors)
+			}
+			if n := e.auditCount(t); n != events {
+				t.Errorf("narrowing to the same values wrote %d audit events", n-events)
+			}
+		})
+
+		t.Run("the agent's sponsor shortens it", func(t *testing.T) {
+			sooner := time.Now().Add(30 * time.Minute).UTC().Truncate(time.Second)
+			out, r := narrow(t, sponsor, map[string]any{"id": gid, "expiresAt": sooner})
+			if len(r.Errors) != 0 || !out.ExpiresAt.Equal(sooner) || !slices.Equal(out.Scopes, []string{"a:read", "a:write"}) {
+				t.Fatalf("narrowDelegationGrant(expiry) = %+v, errors %+v; want a:read a:write until %s", out, r.Errors, sooner)
+			}
+			if got := stored(t); !got.ExpiresAt.Equal(sooner) {
+				t.Errorf("the stored grant expires %s; want %s", got.ExpiresAt, sooner)
+			}
+			ev := event(t, 2)
+			if ev.ActorID != id(sponsorship.UserID) || ev.Details["old_expires_at"] != exp.Format(time.RFC3339) ||
+				ev.Details["expires_at"] != sooner.Format(time.RFC3339) || ev.Details["old_scopes"] != "a:read a:write" {
+				t.Errorf("grant.narrowed event %+v; want the sponsor acting and both expiries", ev)
+			}
+			exp = sooner
+		})
+
+		t.Run("an admin narrows both", func(t *testing.T) {
+			sooner := exp.Add(-time.Minute)
+			out, r := narrow(t, admin, map[string]any{"id": gid, "scopes": []string{"a:read"}, "expiresAt": sooner.Format(time.RFC3339)})
+			if len(r.Errors) != 0 || !slices.Equal(out.Scopes, []string{"a:read"}) || !out.ExpiresAt.Equal(sooner) {
+				t.Fatalf("narrowDelegationGrant(admin) = %+v, errors %+v", out, r.Errors)
+			}
+			if ev := event(t, 3); ev.ActorType != string(viewer.APIToken) || !slices.Equal(ev.Scope, []string{"a:read"}) {
+				t.Errorf("grant.narrowed event %+v; want the admin's token acting", ev)
+			}
+		})
+
+		t.Run("a revoked grant is not narrowed", func(t *testing.T) {
+			if _, err := e.fx.grants.Revoke(e.a.system, g.ID); err != nil {
+				t.Fatal(err)
+			}
+			rows, events := e.agentRows(t), e.auditCount(t)
+			_, r := narrow(t, person, map[string]any{"id": gid, "expiresAt": time.Now().Add(time.Minute)})
+			wantCode(t, "narrowDelegationGrant(revoked)", r, "CONFLICT", "")
+			if after := e.agentRows(t); !slices.Equal(rows, after) || e.auditCount(t) != events {
+				t.Errorf("narrowing a revoked grant changed A")
 			}
 		})
 	})

@@ -1442,6 +1442,20 @@ func gqlCases() []gqlCase {
 				t.Errorf("revokeDelegationGrant(A's member's own grant) left it %v (%v)", got, err)
 			}
 		}},
+		{field: "Mutation.narrowDelegationGrant", name: "B's grant is not found", run: func(t *testing.T, e *env) {
+			// An earlier expiry would narrow B's grants if they were found.
+			op := `mutation($id: ID!, $expiresAt: Time) { narrowDelegationGrant(id: $id, expiresAt: $expiresAt) { id expiresAt } }`
+			sooner := time.Now().Add(30 * time.Minute).UTC().Truncate(time.Second)
+			own := giveGrant(t, e.fx, e.a.system, e.a.member.UserID, e.a.agent.ID, "a:read")
+			mutationOnB(t, e, op, "narrowDelegationGrant", map[string]any{"id": id(e.b.grant.ID), "expiresAt": sooner}, nil,
+				map[string]any{"id": id(e.b.grant.ID + 1_000_000), "expiresAt": sooner})
+			// B's stray grant names A's member's user id: only its tenant differs.
+			mutationOnBBy(t, e, e.asAMember, op, "narrowDelegationGrant", map[string]any{"id": id(e.strayGrant.ID), "expiresAt": sooner},
+				map[string]any{"id": id(own.ID), "expiresAt": sooner}, map[string]any{"id": id(e.strayGrant.ID + 1_000_000), "expiresAt": sooner})
+			if got, err := e.c.DelegationGrant.Get(e.sysAll, own.ID); err != nil || !got.ExpiresAt.Equal(sooner) {
+				t.Errorf("narrowDelegationGrant(A's member's own grant) left it %v (%v)", got, err)
+			}
+		}},
 	}
 }
 

@@ -60,3 +60,12 @@ func NewResolver(client *ent.Client, ts *tenants.Service, accounts ...*signin.Fl
 	}
 	return r
 }
+
+// optStrings turns an optional GraphQL list into a pointer: nil when the
+// field was not sent.
+func optStrings(in []string) *[]string {
+	if in == nil {
+		return nil
+	}
+	return &in
+}

@@ -29,6 +29,10 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input model
 		RefreshTokenDays:       input.RefreshTokenDays,
 		IDTokenMinutes:         input.IDTokenMinutes,
 		ClientRegistration:     input.ClientRegistration,
+		MFAPolicy:              input.MfaPolicy,
+		StepUpMinutes:          input.StepUpMinutes,
+		PasskeyRPID:            input.PasskeyRpID,
+		PasskeyOrigins:         optStrings(input.PasskeyOrigins),
 	})
 }
 
@@ -133,7 +137,11 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &model.Viewer{Kind: string(v.Kind), Label: v.Label, Role: membership.Role(v.Role), Tenant: t}
+	out := &model.Viewer{Kind: string(v.Kind), Label: v.Label, Tenant: t}
+	if v.Role != "" {
+		role := membership.Role(v.Role)
+		out.Role = &role
+	}
 	if v.ID != 0 {
 		out.ID = &v.ID
 	}
@@ -168,6 +176,14 @@ func (r *queryResolver) DevOutbox(ctx context.Context, first *int) (*model.DevOu
 // SignUpMode is the resolver for the signUpMode field.
 func (r *tenantSettingsResolver) SignUpMode(ctx context.Context, obj *settings.Tenant) (string, error) {
 	return string(obj.SignUpMode), nil
+}
+
+// MfaPolicy is the resolver for the mfaPolicy field.
+func (r *tenantSettingsResolver) MfaPolicy(ctx context.Context, obj *settings.Tenant) (string, error) {
+	if obj.MFAPolicy == "" {
+		return string(settings.MFAOff), nil
+	}
+	return string(obj.MFAPolicy), nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

@@ -76,6 +76,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.clientCmd(),
 		a.scopesCmd(),
 		a.agentCmd(),
+		a.grantCmd(),
 	)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -206,6 +207,7 @@ type ComplexityRoot struct {
 		EnableOAuthClient       func(childComplexity int, clientID string) int
 		EnableUser              func(childComplexity int, id int) int
 		InviteMember            func(childComplexity int, input model.InviteMemberInput) int
+		NarrowDelegationGrant   func(childComplexity int, id int, scopes []string, expiresAt *time.Time) int
 		RegisterSubagent        func(childComplexity int, input model.RegisterSubagentInput) int
 		RemoveMember            func(childComplexity int, id int) int
 		ResumeAgent             func(childComplexity int, id int) int
@@ -337,10 +339,14 @@ type ComplexityRoot struct {
 		AuditRetentionDays     func(childComplexity int) int
 		ClientRegistration     func(childComplexity int) int
 		IDTokenMinutes         func(childComplexity int) int
+		MfaPolicy              func(childComplexity int) int
+		PasskeyOrigins         func(childComplexity int) int
+		PasskeyRPID            func(childComplexity int) int
 		RefreshTokenDays       func(childComplexity int) int
 		SessionIdleMinutes     func(childComplexity int) int
 		SessionLifetimeMinutes func(childComplexity int) int
 		SignUpMode             func(childComplexity int) int
+		StepUpMinutes          func(childComplexity int) int
 	}
 
 	User struct {
@@ -1123,6 +1129,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.InviteMember(childComplexity, args["input"].(model.InviteMemberInput)), true
+	case "Mutation.narrowDelegationGrant":
+		if e.ComplexityRoot.Mutation.NarrowDelegationGrant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_narrowDelegationGrant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NarrowDelegationGrant(childComplexity, args["id"].(int), args["scopes"].([]string), args["expiresAt"].(*time.Time)), true
 	case "Mutation.registerSubagent":
 		if e.ComplexityRoot.Mutation.RegisterSubagent == nil {
 			break
@@ -1816,6 +1833,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TenantSettings.IDTokenMinutes(childComplexity), true
+	case "TenantSettings.mfaPolicy":
+		if e.ComplexityRoot.TenantSettings.MfaPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.MfaPolicy(childComplexity), true
+	case "TenantSettings.passkeyOrigins":
+		if e.ComplexityRoot.TenantSettings.PasskeyOrigins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.PasskeyOrigins(childComplexity), true
+	case "TenantSettings.passkeyRpId":
+		if e.ComplexityRoot.TenantSettings.PasskeyRPID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.PasskeyRPID(childComplexity), true
 	case "TenantSettings.refreshTokenDays":
 		if e.ComplexityRoot.TenantSettings.RefreshTokenDays == nil {
 			break
@@ -1840,6 +1875,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TenantSettings.SignUpMode(childComplexity), true
+	case "TenantSettings.stepUpMinutes":
+		if e.ComplexityRoot.TenantSettings.StepUpMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.StepUpMinutes(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -2171,6 +2212,14 @@ extend type Mutation {
   Revoke a delegation grant: the person who gave it, the agent's sponsor, or an admin.
   """
   revokeDelegationGrant(id: ID!): DelegationGrant!
+  """
+  Narrow an active delegation grant: the person who gave it, the agent's sponsor, or an admin.
+  scopes, when given, must be a non-empty subset of the grant's scopes; expiresAt, when given, must be in the future
+  and no later than the grant's expiry. Nothing widens. Tokens of the grant that carry a scope no longer in it
+  stop working at once (introspection, refresh, exchange); those within the new scopes keep working.
+  Narrowing to the grant's current values changes nothing.
+  """
+  narrowDelegationGrant(id: ID!, scopes: [String!], expiresAt: Time): DelegationGrant!
 }
 
 """
@@ -3801,6 +3850,22 @@ type TenantSettings {
   Dynamic client registration (RFC 7591): off, token (an admin's API token is the initial access token) or open.
   """
   clientRegistration: String!
+  """
+  Who must use a second factor: off, admins (admins and owners) or everyone.
+  """
+  mfaPolicy: String!
+  """
+  How recent an authentication must be for sensitive operations, in minutes; 0 means the default (10).
+  """
+  stepUpMinutes: Int!
+  """
+  The WebAuthn relying-party id for passkeys; empty means the base URL's host.
+  """
+  passkeyRpId: String!
+  """
+  Origins allowed in passkey ceremonies; empty means the base URL's origin.
+  """
+  passkeyOrigins: [String!]!
 }
 
 """
@@ -3819,7 +3884,10 @@ type Viewer {
   A readable name: an email address or a token's name.
   """
   label: String!
-  role: MembershipRole!
+  """
+  The role of a member or an API token; null for an agent, which holds no membership (its authority is its scope ceiling and grants).
+  """
+  role: MembershipRole
   tenant: Tenant!
 }
 
@@ -3844,6 +3912,10 @@ input UpdateTenantSettingsInput {
   refreshTokenDays: Int
   idTokenMinutes: Int
   clientRegistration: String
+  mfaPolicy: String
+  stepUpMinutes: Int
+  passkeyRpId: String
+  passkeyOrigins: [String!]
 }
 
 input AddMemberInput {
@@ -4472,6 +4544,14 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_idTokenMinutes(ctx, field)
 	case "clientRegistration":
 		return ec.fieldContext_TenantSettings_clientRegistration(ctx, field)
+	case "mfaPolicy":
+		return ec.fieldContext_TenantSettings_mfaPolicy(ctx, field)
+	case "stepUpMinutes":
+		return ec.fieldContext_TenantSettings_stepUpMinutes(ctx, field)
+	case "passkeyRpId":
+		return ec.fieldContext_TenantSettings_passkeyRpId(ctx, field)
+	case "passkeyOrigins":
+		return ec.fieldContext_TenantSettings_passkeyOrigins(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
 }

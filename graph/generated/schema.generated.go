@@ -34,6 +34,7 @@ type MutationResolver interface {
 	ResumeAgent(ctx context.Context, id int) ([]*ent.Agent, error)
 	RevokeAgent(ctx context.Context, id int) ([]*ent.Agent, error)
 	RevokeDelegationGrant(ctx context.Context, id int) (*ent.DelegationGrant, error)
+	NarrowDelegationGrant(ctx context.Context, id int, scopes []string, expiresAt *time.Time) (*ent.DelegationGrant, error)
 	SetAgentKeys(ctx context.Context, id int, jwks *string, jwksURI *string) (*ent.Agent, error)
 	CreateOAuthClient(ctx context.Context, input model.CreateOAuthClientInput) (*model.CreateOAuthClientPayload, error)
 	UpdateOAuthClient(ctx context.Context, clientID string, input model.UpdateOAuthClientInput) (*ent.OAuthClient, error)
@@ -51,6 +52,8 @@ type MutationResolver interface {
 }
 type TenantSettingsResolver interface {
 	SignUpMode(ctx context.Context, obj *settings.Tenant) (string, error)
+
+	MfaPolicy(ctx context.Context, obj *settings.Tenant) (string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -216,6 +219,36 @@ func (ec *executionContext) field_Mutation_inviteMember_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_narrowDelegationGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scopes",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scopes"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "expiresAt",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expiresAt"] = arg2
 	return args, nil
 }
 
@@ -1218,6 +1251,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeDelegationGrant(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_narrowDelegationGrant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_narrowDelegationGrant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().NarrowDelegationGrant(ctx, fc.Args["id"].(int), fc.Args["scopes"].([]string), fc.Args["expiresAt"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DelegationGrant) graphql.Marshaler {
+			return ec.marshalNDelegationGrant2ᚖgithubᚗcomᚋmandatehqᚋmandateᚋentᚐDelegationGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_narrowDelegationGrant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DelegationGrant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_narrowDelegationGrant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setAgentKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2179,6 +2256,98 @@ func (ec *executionContext) fieldContext_TenantSettings_clientRegistration(_ con
 	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, "String")
 }
 
+func (ec *executionContext) _TenantSettings_mfaPolicy(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantSettings_mfaPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TenantSettings().MfaPolicy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantSettings_mfaPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantSettings", field, true, true, "String")
+}
+
+func (ec *executionContext) _TenantSettings_stepUpMinutes(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantSettings_stepUpMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StepUpMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantSettings_stepUpMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TenantSettings_passkeyRpId(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantSettings_passkeyRpId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasskeyRPID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantSettings_passkeyRpId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _TenantSettings_passkeyOrigins(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantSettings_passkeyOrigins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasskeyOrigins, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantSettings_passkeyOrigins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, "String")
+}
+
 func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2260,11 +2429,11 @@ func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.Coll
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v membership.Role) graphql.Marshaler {
-			return ec.marshalNMembershipRole2githubᚗcomᚋmandatehqᚋmandateᚋentᚋmembershipᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *membership.Role) graphql.Marshaler {
+			return ec.marshalOMembershipRole2ᚖgithubᚗcomᚋmandatehqᚋmandateᚋentᚋmembershipᚐRole(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2487,7 +2656,7 @@ func (ec *executionContext) unmarshalInputUpdateTenantSettingsInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "signUpMode", "sessionLifetimeMinutes", "sessionIdleMinutes", "auditRetentionDays", "accessTokenMinutes", "refreshTokenDays", "idTokenMinutes", "clientRegistration"}
+	fieldsInOrder := [...]string{"name", "signUpMode", "sessionLifetimeMinutes", "sessionIdleMinutes", "auditRetentionDays", "accessTokenMinutes", "refreshTokenDays", "idTokenMinutes", "clientRegistration", "mfaPolicy", "stepUpMinutes", "passkeyRpId", "passkeyOrigins"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2557,6 +2726,34 @@ func (ec *executionContext) unmarshalInputUpdateTenantSettingsInput(ctx context.
 				return it, err
 			}
 			it.ClientRegistration = data
+		case "mfaPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaPolicy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MfaPolicy = data
+		case "stepUpMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepUpMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepUpMinutes = data
+		case "passkeyRpId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passkeyRpId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasskeyRpID = data
+		case "passkeyOrigins":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passkeyOrigins"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasskeyOrigins = data
 		}
 	}
 	return it, nil
@@ -2838,6 +3035,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeDelegationGrant":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeDelegationGrant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "narrowDelegationGrant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_narrowDelegationGrant(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -3128,6 +3332,27 @@ func (ec *executionContext) _TenantSettings(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "mfaPolicy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TenantSettings_mfaPolicy(ctx, field, obj)
+				})
+		case "stepUpMinutes":
+			out.Values[i] = ec._TenantSettings_stepUpMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "passkeyRpId":
+			out.Values[i] = ec._TenantSettings_passkeyRpId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "passkeyOrigins":
+			out.Values[i] = ec._TenantSettings_passkeyOrigins(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3173,7 +3398,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "role":
 			out.Values[i] = ec._Viewer_role(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "tenant":

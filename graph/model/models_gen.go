@@ -170,15 +170,19 @@ type UpdateOAuthClientInput struct {
 }
 
 type UpdateTenantSettingsInput struct {
-	Name                   *string `json:"name,omitempty"`
-	SignUpMode             *string `json:"signUpMode,omitempty"`
-	SessionLifetimeMinutes *int    `json:"sessionLifetimeMinutes,omitempty"`
-	SessionIdleMinutes     *int    `json:"sessionIdleMinutes,omitempty"`
-	AuditRetentionDays     *int    `json:"auditRetentionDays,omitempty"`
-	AccessTokenMinutes     *int    `json:"accessTokenMinutes,omitempty"`
-	RefreshTokenDays       *int    `json:"refreshTokenDays,omitempty"`
-	IDTokenMinutes         *int    `json:"idTokenMinutes,omitempty"`
-	ClientRegistration     *string `json:"clientRegistration,omitempty"`
+	Name                   *string  `json:"name,omitempty"`
+	SignUpMode             *string  `json:"signUpMode,omitempty"`
+	SessionLifetimeMinutes *int     `json:"sessionLifetimeMinutes,omitempty"`
+	SessionIdleMinutes     *int     `json:"sessionIdleMinutes,omitempty"`
+	AuditRetentionDays     *int     `json:"auditRetentionDays,omitempty"`
+	AccessTokenMinutes     *int     `json:"accessTokenMinutes,omitempty"`
+	RefreshTokenDays       *int     `json:"refreshTokenDays,omitempty"`
+	IDTokenMinutes         *int     `json:"idTokenMinutes,omitempty"`
+	ClientRegistration     *string  `json:"clientRegistration,omitempty"`
+	MfaPolicy              *string  `json:"mfaPolicy,omitempty"`
+	StepUpMinutes          *int     `json:"stepUpMinutes,omitempty"`
+	PasskeyRpID            *string  `json:"passkeyRpId,omitempty"`
+	PasskeyOrigins         []string `json:"passkeyOrigins,omitempty"`
 }
 
 // Who is making this request.
@@ -188,7 +192,8 @@ type Viewer struct {
 	// The principal's id (a user, an agent or an API token).
 	ID *int `json:"id,omitempty"`
 	// A readable name: an email address or a token's name.
-	Label  string          `json:"label"`
-	Role   membership.Role `json:"role"`
-	Tenant *ent.Tenant     `json:"tenant"`
+	Label string `json:"label"`
+	// The role of a member or an API token; null for an agent, which holds no membership (its authority is its scope ceiling and grants).
+	Role   *membership.Role `json:"role,omitempty"`
+	Tenant *ent.Tenant      `json:"tenant"`
 }

@@ -116,6 +116,21 @@ export const RevokeDelegationGrantMutation = graphql(`
   }
 `);
 
+/**
+ * Narrows a grant: fewer scopes and/or an earlier expiry (graph/agents.graphqls).
+ * Leave out what does not change; the server refuses anything that widens.
+ */
+export const NarrowDelegationGrantMutation = graphql(`
+  mutation NarrowDelegationGrant($id: ID!, $scopes: [String!], $expiresAt: Time) {
+    narrowDelegationGrant(id: $id, scopes: $scopes, expiresAt: $expiresAt) {
+      id
+      scopes
+      expiresAt
+      status
+    }
+  }
+`);
+
 /** Replaces the agent's public keys (its private keys never reach the server). */
 export const SetAgentKeysMutation = graphql(`
   mutation SetAgentKeys($id: ID!, $jwks: String) {
@@ -182,6 +197,51 @@ export function mayControl(viewer: Viewer, agent: Pick<Agent, 'sponsorID'>): boo
 export function grantState(grant: Pick<DelegationGrant, 'status' | 'expiresAt'>, now: number): string {
   if (grant.status !== 'active') return grant.status;
   return new Date(grant.expiresAt).getTime() <= now ? 'expired' : 'active';
+}
+
+/** What narrowing a grant sends: only what changes. */
+export interface Narrowing {
+  scopes?: string[];
+  expiresAt?: string;
+}
+
+/**
+ * Checks a narrowing of grant as the server will (agents/delegation Narrow):
+ * keep a non-empty subset of its scopes, and an expiry in the future no
+ * later than the current one. Returns every problem, and what to send
+ * (only what changed) when there are none. expiresAt is an RFC 3339 time or
+ * undefined for "unchanged".
+ */
+export function checkNarrowing(
+  grant: Pick<DelegationGrant, 'scopes' | 'expiresAt'>,
+  keep: readonly string[],
+  expiresAt: string | undefined,
+  now: number,
+): { problems: string[]; narrowing?: Narrowing } {
+  const problems: string[] = [];
+  const kept = grant.scopes.filter((scope) => keep.includes(scope));
+  if (kept.length === 0) problems.push('Keep at least one scope. To take them all back, revoke the grant instead.');
+  if (expiresAt !== undefined) {
+    const at = new Date(expiresAt).getTime();
+    if (Number.isNaN(at)) problems.push('The new expiry is not a valid date.');
+    else if (at <= now) problems.push('The new expiry must be in the future. To end the grant now, revoke it.');
+    else if (at > new Date(grant.expiresAt).getTime())
+      problems.push('The new expiry cannot be later than the current one: a grant can only be narrowed.');
+  }
+  if (problems.length) return { problems };
+  const narrowing: Narrowing = {};
+  if (kept.length < grant.scopes.length) narrowing.scopes = kept;
+  if (expiresAt !== undefined) narrowing.expiresAt = expiresAt;
+  if (!narrowing.scopes && !narrowing.expiresAt) return { problems: ['Nothing to narrow: untick a scope or pick an earlier expiry.'] };
+  return { problems, narrowing };
+}
+
+/** An RFC 3339 time as an <input type="datetime-local"> value (local time, to the minute). */
+export function isoToLocalInput(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 /** The distinct ids, sorted, so a query keyed on them does not run again for the same set. */

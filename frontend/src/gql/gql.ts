@@ -23,6 +23,7 @@ type Documents = {
     "\n  mutation ResumeAgent($id: ID!) {\n    resumeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": typeof types.ResumeAgentDocument,
     "\n  mutation RevokeAgent($id: ID!) {\n    revokeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": typeof types.RevokeAgentDocument,
     "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n": typeof types.RevokeDelegationGrantDocument,
+    "\n  mutation NarrowDelegationGrant($id: ID!, $scopes: [String!], $expiresAt: Time) {\n    narrowDelegationGrant(id: $id, scopes: $scopes, expiresAt: $expiresAt) {\n      id\n      scopes\n      expiresAt\n      status\n    }\n  }\n": typeof types.NarrowDelegationGrantDocument,
     "\n  mutation SetAgentKeys($id: ID!, $jwks: String) {\n    setAgentKeys(id: $id, jwks: $jwks) {\n      id\n      name\n    }\n  }\n": typeof types.SetAgentKeysDocument,
     "\n  fragment AgentTraceNodeFields on AgentTraceNode {\n    run\n    parentRun\n    agent {\n      id\n      name\n      role\n      tools\n      status\n    }\n    scope\n    approval\n    actions {\n      id\n      occurredAt\n      action\n      outcome\n      actorType\n      actorID\n      actorLabel\n      clientID\n      grantID\n      runID\n    }\n  }\n": typeof types.AgentTraceNodeFieldsFragmentDoc,
     "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.AgentTraceDocument,
@@ -67,6 +68,7 @@ const documents: Documents = {
     "\n  mutation ResumeAgent($id: ID!) {\n    resumeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": types.ResumeAgentDocument,
     "\n  mutation RevokeAgent($id: ID!) {\n    revokeAgent(id: $id) {\n      id\n      name\n      status\n      depth\n      parentID\n    }\n  }\n": types.RevokeAgentDocument,
     "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n": types.RevokeDelegationGrantDocument,
+    "\n  mutation NarrowDelegationGrant($id: ID!, $scopes: [String!], $expiresAt: Time) {\n    narrowDelegationGrant(id: $id, scopes: $scopes, expiresAt: $expiresAt) {\n      id\n      scopes\n      expiresAt\n      status\n    }\n  }\n": types.NarrowDelegationGrantDocument,
     "\n  mutation SetAgentKeys($id: ID!, $jwks: String) {\n    setAgentKeys(id: $id, jwks: $jwks) {\n      id\n      name\n    }\n  }\n": types.SetAgentKeysDocument,
     "\n  fragment AgentTraceNodeFields on AgentTraceNode {\n    run\n    parentRun\n    agent {\n      id\n      name\n      role\n      tools\n      status\n    }\n    scope\n    approval\n    actions {\n      id\n      occurredAt\n      action\n      outcome\n      actorType\n      actorID\n      actorLabel\n      clientID\n      grantID\n      runID\n    }\n  }\n": types.AgentTraceNodeFieldsFragmentDoc,
     "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.AgentTraceDocument,
@@ -135,6 +137,10 @@ export function graphql(source: "\n  mutation RevokeAgent($id: ID!) {\n    revok
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeDelegationGrant($id: ID!) {\n    revokeDelegationGrant(id: $id) {\n      id\n      status\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeDelegationGrantDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation NarrowDelegationGrant($id: ID!, $scopes: [String!], $expiresAt: Time) {\n    narrowDelegationGrant(id: $id, scopes: $scopes, expiresAt: $expiresAt) {\n      id\n      scopes\n      expiresAt\n      status\n    }\n  }\n"): typeof import('./graphql').NarrowDelegationGrantDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

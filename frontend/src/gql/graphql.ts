@@ -399,11 +399,15 @@ export type UpdateTenantSettingsInput = {
   auditRetentionDays?: number | null | undefined;
   clientRegistration?: string | null | undefined;
   idTokenMinutes?: number | null | undefined;
+  mfaPolicy?: string | null | undefined;
   name?: string | null | undefined;
+  passkeyOrigins?: Array<string> | null | undefined;
+  passkeyRpId?: string | null | undefined;
   refreshTokenDays?: number | null | undefined;
   sessionIdleMinutes?: number | null | undefined;
   sessionLifetimeMinutes?: number | null | undefined;
   signUpMode?: string | null | undefined;
+  stepUpMinutes?: number | null | undefined;
 };
 
 export type AgentsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -458,6 +462,15 @@ export type RevokeDelegationGrantMutationVariables = Exact<{
 
 export type RevokeDelegationGrantMutation = { revokeDelegationGrant: { id: string, status: string, revokedAt: string | null } };
 
+export type NarrowDelegationGrantMutationVariables = Exact<{
+  id: string | number;
+  scopes?: Array<string> | string | null | undefined;
+  expiresAt?: string | null | undefined;
+}>;
+
+
+export type NarrowDelegationGrantMutation = { narrowDelegationGrant: { id: string, scopes: Array<string>, expiresAt: string, status: string } };
+
 export type SetAgentKeysMutationVariables = Exact<{
   id: string | number;
   jwks?: string | null | undefined;
@@ -478,7 +491,7 @@ export type AgentTraceQuery = { agentTrace: { run: string, parentRun: string, sc
 export type SignInViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SignInViewerQuery = { viewer: { kind: string, label: string, role: MembershipRole, tenant: { slug: string, name: string } } };
+export type SignInViewerQuery = { viewer: { kind: string, label: string, role: MembershipRole | null, tenant: { slug: string, name: string } } };
 
 export type ConnectedAppsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -681,7 +694,7 @@ export type RevokeApiTokenMutation = { revokeAPIToken: { id: string, revokedAt: 
 export type WorkspaceViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type WorkspaceViewerQuery = { viewer: { kind: string, id: string | null, label: string, role: MembershipRole, tenant: { id: string, slug: string, name: string } } };
+export type WorkspaceViewerQuery = { viewer: { kind: string, id: string | null, label: string, role: MembershipRole | null, tenant: { id: string, slug: string, name: string } } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -830,6 +843,16 @@ export const RevokeDelegationGrantDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeDelegationGrantMutation, RevokeDelegationGrantMutationVariables>;
+export const NarrowDelegationGrantDocument = new TypedDocumentString(`
+    mutation NarrowDelegationGrant($id: ID!, $scopes: [String!], $expiresAt: Time) {
+  narrowDelegationGrant(id: $id, scopes: $scopes, expiresAt: $expiresAt) {
+    id
+    scopes
+    expiresAt
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<NarrowDelegationGrantMutation, NarrowDelegationGrantMutationVariables>;
 export const SetAgentKeysDocument = new TypedDocumentString(`
     mutation SetAgentKeys($id: ID!, $jwks: String) {
   setAgentKeys(id: $id, jwks: $jwks) {

@@ -261,6 +261,84 @@ describe('my account', () => {
     expect(call?.csrfToken).toBe('csrf-1');
   });
 
+  it('narrows what an agent may do for me: fewer scopes and an earlier expiry', async () => {
+    let grants = [grant({ id: '301', userID: annID, agentID: '102', scopes: ['invoices:read', 'invoices:write'], expiresAt: '2099-01-01T00:00:00Z' })];
+    const server = annAccount({}, {
+      DelegationGrants: () => ({ data: { delegationGrants: grants } }),
+      NarrowDelegationGrant: (v) => {
+        grants = grants.map((g) =>
+          g.id === v.id ? { ...g, scopes: (v.scopes as string[] | null) ?? g.scopes, expiresAt: (v.expiresAt as string | null) ?? g.expiresAt } : g,
+        );
+        const { id, scopes, expiresAt, status } = grants[0]!;
+        return { data: { narrowDelegationGrant: { id, scopes, expiresAt, status } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const section = within(await screen.findByRole('region', { name: 'Agents acting for me' }));
+    const researcher = within(await section.findByRole('row', { name: /^Researcher/ }));
+    const open = researcher.getByRole('button', { name: 'Narrow Researcher' });
+    expect(open).toHaveAttribute('aria-expanded', 'false');
+    await user.click(open);
+    expect(open).toHaveAttribute('aria-expanded', 'true');
+    const form = within(section.getByRole('form', { name: 'Narrow Researcher' }));
+    const read = form.getByRole('checkbox', { name: 'invoices:read' });
+    const write = form.getByRole('checkbox', { name: 'invoices:write' });
+    expect(read).toBeChecked();
+    expect(write).toBeChecked();
+    expect(read).toHaveFocus();
+    const expires = form.getByLabelText('Expires');
+    expect(new Date((expires as HTMLInputElement).value).toISOString()).toBe('2099-01-01T00:00:00.000Z');
+
+    // Mistakes are explained before anything is sent.
+    await user.click(form.getByRole('button', { name: 'Save narrowing' }));
+    expect(form.getByRole('alert')).toHaveTextContent('Nothing to narrow: untick a scope or pick an earlier expiry.');
+    await user.click(read);
+    await user.click(write);
+    await user.clear(expires);
+    await user.type(expires, '2099-06-01T12:00');
+    await user.click(form.getByRole('button', { name: 'Save narrowing' }));
+    const problems = form.getByRole('alert');
+    expect(problems).toHaveTextContent('Keep at least one scope. To take them all back, revoke the grant instead.');
+    expect(problems).toHaveTextContent('The new expiry cannot be later than the current one: a grant can only be narrowed.');
+    expect(server.callsTo('NarrowDelegationGrant')).toHaveLength(0);
+
+    await user.click(read);
+    await user.clear(expires);
+    await user.type(expires, '2098-06-01T12:00');
+    await user.click(form.getByRole('button', { name: 'Save narrowing' }));
+    expect(await section.findByText('Narrowed what Researcher may do for you.')).toBeInTheDocument();
+    const [call] = server.callsTo('NarrowDelegationGrant');
+    expect(call?.variables).toEqual({ id: '301', scopes: ['invoices:read'], expiresAt: new Date('2098-06-01T12:00').toISOString() });
+    expect(call?.csrfToken).toBe('csrf-1');
+    expect(section.queryByRole('form', { name: 'Narrow Researcher' })).not.toBeInTheDocument();
+    await waitFor(() => expect(researcher.queryByText('invoices:write')).not.toBeInTheDocument());
+    expect(researcher.getByText('invoices:read')).toBeInTheDocument();
+    expect(researcher.getAllByRole('time')[1]).toHaveAttribute('datetime', new Date('2098-06-01T12:00').toISOString());
+  });
+
+  it('shows a refused narrowing in its form, and cancels', async () => {
+    const server = annAccount({}, {
+      DelegationGrants: () => ({
+        data: { delegationGrants: [grant({ id: '301', userID: annID, agentID: '102', scopes: ['invoices:read', 'invoices:write'] })] },
+      }),
+      NarrowDelegationGrant: () => graphQLError('the grant is revoked: there is nothing left to narrow', 'CONFLICT'),
+    });
+    const user = userEvent.setup();
+    renderApp('/t/acme/account');
+    const section = within(await screen.findByRole('region', { name: 'Agents acting for me' }));
+    const researcher = within(await section.findByRole('row', { name: /^Researcher/ }));
+    await user.click(researcher.getByRole('button', { name: 'Narrow Researcher' }));
+    const form = within(section.getByRole('form', { name: 'Narrow Researcher' }));
+    await user.click(form.getByRole('checkbox', { name: 'invoices:write' }));
+    await user.click(form.getByRole('button', { name: 'Save narrowing' }));
+    expect(await form.findByRole('alert')).toHaveTextContent('the grant is revoked: there is nothing left to narrow');
+    expect(server.callsTo('NarrowDelegationGrant')[0]?.variables).toEqual({ id: '301', scopes: ['invoices:read'], expiresAt: null });
+    await user.click(form.getByRole('button', { name: 'Cancel' }));
+    expect(section.queryByRole('form', { name: 'Narrow Researcher' })).not.toBeInTheDocument();
+    expect(researcher.getByRole('button', { name: 'Narrow Researcher' })).toHaveFocus();
+  });
+
   it('says when no agent acts for me', async () => {
     annAccount();
     renderApp('/t/acme/account');

@@ -434,8 +434,9 @@ function ConnectedAppsSection() {
 
 /**
  * The delegation grants the person gave agents: which agent may act for
- * them, with which scopes, until when; each can be revoked. The server also
- * lists grants to agents the person sponsors: only their own are shown here.
+ * them, with which scopes, until when; each can be narrowed or revoked. The
+ * server also lists grants to agents the person sponsors: only their own are
+ * shown here.
  */
 function AgentsActingForMeSection({ userID }: { userID: string }) {
   const grants = useQuery(DelegationGrantsQueryDocument, {});
@@ -447,7 +448,7 @@ function AgentsActingForMeSection({ userID }: { userID: string }) {
   return (
     <section aria-labelledby="delegations-title">
       <h2 id="delegations-title">Agents acting for me</h2>
-      <p className="muted">AI agents you let act for you. Revoke any you no longer want to.</p>
+      <p className="muted">AI agents you let act for you. Narrow what any of them may do, or revoke it.</p>
       <Alert>{grants.error ?? agents.error}</Alert>
       <Status>{notice}</Status>
       <DelegationGrantsTable
@@ -464,6 +465,10 @@ function AgentsActingForMeSection({ userID }: { userID: string }) {
         question={(agent) => `Stop ${agent} acting for you? Its tokens for you stop working at once.`}
         onRevoked={async (_grant, agent) => {
           setNotice(`Revoked ${agent}: it can no longer act for you.`);
+          await grants.refetch();
+        }}
+        onNarrowed={async (_grant, agent) => {
+          setNotice(`Narrowed what ${agent} may do for you.`);
           await grants.refetch();
         }}
       />

@@ -92,6 +92,32 @@ describe('agent page', { timeout: 15_000 }, () => {
     expect(await within(section.getByRole('row', { name: /^ann@acme\.test/ })).findByRole('alert')).toHaveTextContent('may revoke it');
   });
 
+  it('narrows a grant from the agent’s page', async () => {
+    signedIn();
+    const state = {
+      agents: fleet(),
+      grants: [grant({ id: '301', userID: annID, agentID: '102', scopes: ['invoices:read', 'refunds:preview'] })],
+    };
+    const server = agentsServer(state, {
+      NarrowDelegationGrant: (v) => {
+        state.grants = state.grants.map((g) => (g.id === v.id ? { ...g, scopes: v.scopes as string[] } : g));
+        const { id, scopes, expiresAt, status } = state.grants[0]!;
+        return { data: { narrowDelegationGrant: { id, scopes, expiresAt, status } } };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/agents/102');
+    const section = within(await screen.findByRole('region', { name: 'Delegation grants' }));
+    await user.click(await section.findByRole('button', { name: 'Narrow ann@acme.test' }));
+    const form = within(section.getByRole('form', { name: 'Narrow ann@acme.test' }));
+    await user.click(form.getByRole('checkbox', { name: 'refunds:preview' }));
+    await user.click(form.getByRole('button', { name: 'Save narrowing' }));
+    expect(await section.findByText('Narrowed the grant ann@acme.test gave Researcher.')).toBeInTheDocument();
+    expect(server.callsTo('NarrowDelegationGrant')[0]?.variables).toEqual({ id: '301', scopes: ['invoices:read'], expiresAt: null });
+    const row = within(section.getByRole('row', { name: /^ann@acme\.test/ }));
+    await waitFor(() => expect(row.queryByText('refunds:preview')).not.toBeInTheDocument());
+  });
+
   it('suspends from the detail page and shows the cascade', async () => {
     signedIn();
     const state = { agents: fleet(), grants: grants() };

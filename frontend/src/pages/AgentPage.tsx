@@ -200,6 +200,10 @@ export function AgentPage() {
             setNotice(`Revoked the grant ${person} gave ${agent.name}.`);
             await grants.refetch();
           }}
+          onNarrowed={async (_grant, person) => {
+            setNotice(`Narrowed the grant ${person} gave ${agent.name}.`);
+            await grants.refetch();
+          }}
         />
       </section>
 

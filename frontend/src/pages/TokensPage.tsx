@@ -87,7 +87,7 @@ export function TokensPage() {
         />
       ) : (
         <CreateTokenForm
-          maxRole={viewer.role}
+          maxRole={viewer.role ?? 'member'}
           onCreated={async (token) => {
             setNotice('');
             setCreated(token);

@@ -125,7 +125,7 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
         <div className="whoami">
           {viewer && (
             <span>
-              {viewer.label} <span className="badge">{viewer.role}</span>
+              {viewer.label} <span className="badge">{viewer.role ?? viewer.kind}</span>
             </span>
           )}
           <button type="button" className="secondary" onClick={() => void handleSignOut()}>
