@@ -26,6 +26,7 @@ import (
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/mfa"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/issuer"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
@@ -33,6 +34,7 @@ import (
 	"github.com/mandatehq/mandate/auth/ratelimit"
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/auth/signin"
+	"github.com/mandatehq/mandate/auth/social"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/apitoken"
@@ -45,8 +47,11 @@ import (
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/onetimetoken"
 	"github.com/mandatehq/mandate/ent/outboxmessage"
+	"github.com/mandatehq/mandate/ent/passkey"
+	"github.com/mandatehq/mandate/ent/recoverycode"
 	entsession "github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/signingkey"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/graph/generated"
@@ -117,6 +122,7 @@ type fixtures struct {
 	keys     *keys.Manager
 	agents   *registry.Service
 	grants   *delegation.Service
+	social   *social.Service
 }
 
 func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
@@ -169,6 +175,12 @@ func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
 	}
 	if _, err := audit.NewRecorder().Record(w.system, rtx, audit.Event{Action: "token.issued", RunID: "run-of-" + slug,
 		Scope: []string{"openid"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Traces are read from the recorded runs (the issuer writes the row with
+	// a run's first token).
+	if err := rtx.AgentRun.Create().SetRunID("run-of-" + slug).SetAgentID(0).SetClientID("").SetScopes([]string{"openid"}).
+		SetLastSeenAt(time.Now()).Exec(w.system); err != nil {
 		t.Fatal(err)
 	}
 	if err := rtx.Commit(); err != nil {
@@ -822,6 +834,12 @@ func gqlCases() []gqlCase {
 			}
 			return ids
 		}, func(e *env) int { return e.b.event.ID }, false),
+		{field: "Query.identityProviders", name: "only A's providers", run: identityProvidersCase},
+		{field: "Mutation.createIdentityProvider", name: "lands in A", run: createIdentityProviderCase},
+		{field: "Mutation.updateIdentityProvider", name: "B's provider is not found", run: updateIdentityProviderCase},
+		{field: "Mutation.deleteIdentityProvider", name: "B's provider is not found", run: deleteIdentityProviderCase},
+		{field: "Query.myLinkedAccounts", name: "only A's member's own links", run: myLinkedAccountsCase},
+		{field: "Mutation.unlinkAccount", name: "B's link is not found", run: unlinkAccountCase},
 		{field: "Query.viewer", name: "is A", run: func(t *testing.T, e *env) {
 			r := e.asA(t, `{ viewer { kind id label role tenant { id slug } } }`, nil)
 			var v struct {
@@ -1134,6 +1152,180 @@ func gqlCases() []gqlCase {
 			// B's consent names A's member's user id; only its tenant differs.
 			if slices.Contains(got, e.stray.ClientID) {
 				t.Errorf("connectedApps lists B's consent to %s", e.stray.ClientID)
+			}
+		}},
+		{field: "Query.myPasskeys", name: "only A's member's own passkeys", run: func(t *testing.T, e *env) {
+			own := newPasskey(t, e, e.a, e.a.member.UserID, "listed")
+			newPasskey(t, e, e.a, e.a.owner.UserID, "owner's")
+			// B's passkey names A's member's user id: only its tenant differs.
+			stray := newPasskey(t, e, e.b, e.a.member.UserID, "stray")
+			got := e.listed(t, e.asAMember, `{ myPasskeys { id name createdAt lastUsedAt attachment backupEligible backupState transports cloneWarning } }`, "myPasskeys", "id")
+			if !slices.Contains(got, id(own.ID)) || slices.Contains(got, id(stray.ID)) {
+				t.Errorf("myPasskeys = %v; want A's member's %d and not B's %d", got, own.ID, stray.ID)
+			}
+			mine, err := e.c.Passkey.Query().Where(passkey.TenantID(e.a.tenant.ID), passkey.UserID(e.a.member.UserID)).IDs(e.sysAll)
+			if err != nil || !slices.Equal(got, sortedIDs(mine)) {
+				t.Errorf("myPasskeys = %v; want exactly A's member's %v (%v)", got, sortedIDs(mine), err)
+			}
+		}},
+		{field: "Mutation.renamePasskey", name: "B's passkey is not found", run: func(t *testing.T, e *env) {
+			own := newPasskey(t, e, e.a, e.a.member.UserID, "rename me")
+			stray := newPasskey(t, e, e.b, e.a.member.UserID, "stray rename")
+			op := `mutation($id: ID!) { renamePasskey(id: $id, name: "renamed") { id name } }`
+			mutationOnBBy(t, e, e.asAMember, op, "renamePasskey", map[string]any{"id": id(stray.ID)},
+				map[string]any{"id": id(own.ID)}, map[string]any{"id": id(stray.ID + 1_000_000)})
+			if k, err := e.c.Passkey.Get(e.sysAll, stray.ID); err != nil || k.Name != "stray rename" {
+				t.Errorf("B's passkey: %v, %v; want it unchanged", k, err)
+			}
+			if k, err := e.c.Passkey.Get(e.sysAll, own.ID); err != nil || k.Name != "renamed" {
+				t.Errorf("A's member's passkey: %v, %v; want it renamed (control)", k, err)
+			}
+		}},
+		{field: "Mutation.removePasskey", name: "B's passkey is not found", run: func(t *testing.T, e *env) {
+			// Two of A's member's own, so removing one leaves a way in.
+			own := newPasskey(t, e, e.a, e.a.member.UserID, "remove me")
+			newPasskey(t, e, e.a, e.a.member.UserID, "keep me")
+			stray := newPasskey(t, e, e.b, e.a.member.UserID, "stray remove")
+			op := `mutation($id: ID!) { removePasskey(id: $id) { deletedID } }`
+			mutationOnBBy(t, e, e.asAMember, op, "removePasskey", map[string]any{"id": id(stray.ID)},
+				map[string]any{"id": id(own.ID)}, map[string]any{"id": id(stray.ID + 1_000_000)})
+			if ok, err := e.c.Passkey.Query().Where(passkey.ID(stray.ID)).Exist(e.sysAll); err != nil || !ok {
+				t.Errorf("B's passkey is gone (%v)", err)
+			}
+			if ok, err := e.c.Passkey.Query().Where(passkey.ID(own.ID)).Exist(e.sysAll); err != nil || ok {
+				t.Errorf("A's member's passkey is still there (control, %v)", err)
+			}
+		}},
+		{field: "Query.mySecurity", name: "only A's member's own factors", run: func(t *testing.T, e *env) {
+			m, login := freshMemberWithLogin(t, e, "my-security@a.example")
+			stray := strayFactors(t, e, m.UserID)
+			q := `{ mySecurity { totp { enabled confirmedAt } recoveryCodesRemaining mfaRequired amr authTime recentlyAuthenticated stepUpMinutes } }`
+			var st struct {
+				Totp                   struct{ Enabled bool }
+				RecoveryCodesRemaining int
+				Amr                    []string
+				RecentlyAuthenticated  bool
+				StepUpMinutes          int
+			}
+			r := e.asPerson(t, e.a.slug, login, q, nil)
+			r.field(t, "mySecurity", &st)
+			// B's app and codes name this user id: only the tenant differs.
+			if len(r.Errors) != 0 || st.Totp.Enabled || st.RecoveryCodesRemaining != 0 || !slices.Equal(st.Amr, []string{"pwd"}) ||
+				!st.RecentlyAuthenticated || st.StepUpMinutes != 10 {
+				t.Errorf("mySecurity = %+v, %+v; want no factors (B's are B's)", st, r.Errors)
+			}
+			// Control: once A's member sets up an app, it shows.
+			enrollTOTP(t, e, login)
+			r = e.asPerson(t, e.a.slug, login, q, nil)
+			r.field(t, "mySecurity", &st)
+			if !st.Totp.Enabled || st.RecoveryCodesRemaining != 10 {
+				t.Errorf("mySecurity after enrolling = %+v", st)
+			}
+			// An API token is not a person.
+			if got := e.asA(t, q, nil).codes(); !slices.Equal(got, []string{"FORBIDDEN"}) {
+				t.Errorf("mySecurity with A's owner token: codes %v; want [FORBIDDEN]", got)
+			}
+			strayUnchanged(t, e, stray)
+		}},
+		{field: "Mutation.beginTOTPEnrollment", name: "lands in A", run: func(t *testing.T, e *env) {
+			before := e.state(t, e.b.tenant.ID)
+			m, login := freshMemberWithLogin(t, e, "begin-totp@a.example")
+			stray := strayFactors(t, e, m.UserID)
+			op := `mutation { beginTOTPEnrollment { otpauthURI qrCodePNG secret } }`
+			// B's confirmed app names this user id; it does not block A's.
+			r := e.asPerson(t, e.a.slug, login, op, nil)
+			var en struct{ OtpauthURI, QRCodePNG, Secret string }
+			r.field(t, "beginTOTPEnrollment", &en)
+			if len(r.Errors) != 0 || !strings.HasPrefix(en.OtpauthURI, "otpauth://totp/") || !strings.Contains(en.OtpauthURI, ":begin-totp@a.example?") ||
+				!strings.HasPrefix(en.QRCodePNG, "data:image/png;base64,") || en.Secret == "" {
+				t.Errorf("beginTOTPEnrollment = %+v, %+v", en, r.Errors)
+			}
+			f, err := e.c.TOTPFactor.Query().Where(totpfactor.UserID(m.UserID), totpfactor.TenantID(e.a.tenant.ID)).Only(e.sysAll)
+			if err != nil || f.ConfirmedAt != nil {
+				t.Errorf("A's unconfirmed app: %v, %v", f, err)
+			}
+			if got := e.asA(t, op, nil).codes(); !slices.Equal(got, []string{"FORBIDDEN"}) {
+				t.Errorf("beginTOTPEnrollment with A's owner token: codes %v; want [FORBIDDEN]", got)
+			}
+			strayUnchanged(t, e, stray)
+			e.bUnchanged(t, before)
+		}},
+		{field: "Mutation.confirmTOTP", name: "confirms only A's app", run: func(t *testing.T, e *env) {
+			m, login := freshMemberWithLogin(t, e, "confirm-totp@a.example")
+			stray := strayFactors(t, e, m.UserID)
+			op := `mutation($code: String!) { confirmTOTP(code: $code) { recoveryCodes } }`
+			if got := e.asPerson(t, e.a.slug, login, op, map[string]any{"code": "123456"}).codes(); !slices.Equal(got, []string{"NOT_FOUND"}) {
+				t.Errorf("confirmTOTP with nothing begun in A: codes %v; want [NOT_FOUND]", got)
+			}
+			// B's unused codes name this user id: A's member still gets a set.
+			if codes := enrollTOTP(t, e, login); len(codes) != 10 {
+				t.Errorf("confirmTOTP gave %d recovery codes; want 10", len(codes))
+			}
+			if ok, err := e.c.TOTPFactor.Query().Where(totpfactor.UserID(m.UserID), totpfactor.TenantID(e.a.tenant.ID),
+				totpfactor.ConfirmedAtNotNil()).Exist(e.sysAll); err != nil || !ok {
+				t.Errorf("A's app is not confirmed (%v)", err)
+			}
+			strayUnchanged(t, e, stray)
+		}},
+		{field: "Mutation.disableTOTP", name: "removes only A's app", run: func(t *testing.T, e *env) {
+			m, login := freshMemberWithLogin(t, e, "disable-totp@a.example")
+			enrollTOTP(t, e, login)
+			stray := strayFactors(t, e, m.UserID)
+			op := `mutation { disableTOTP { disabled } }`
+			// A session that authenticated 11 minutes ago must step up first.
+			stale := staleLogin(t, e, m.UserID, 11*time.Minute)
+			if r := e.asPerson(t, e.a.slug, stale, op, nil); !slices.Equal(r.codes(), []string{"STEP_UP_REQUIRED"}) {
+				t.Errorf("disableTOTP on a stale session: %+v; want [STEP_UP_REQUIRED]", r.Errors)
+			}
+			var p struct{ Disabled bool }
+			r := e.asPerson(t, e.a.slug, login, op, nil)
+			r.field(t, "disableTOTP", &p)
+			if len(r.Errors) != 0 || !p.Disabled {
+				t.Errorf("disableTOTP = %+v, %+v", p, r.Errors)
+			}
+			if n, err := e.c.TOTPFactor.Query().Where(totpfactor.UserID(m.UserID), totpfactor.TenantID(e.a.tenant.ID)).Count(e.sysAll); err != nil || n != 0 {
+				t.Errorf("A's app survived (%d, %v)", n, err)
+			}
+			// Again: nothing in A to remove (B's app does not count).
+			if got := e.asPerson(t, e.a.slug, login, op, nil).codes(); !slices.Equal(got, []string{"NOT_FOUND"}) {
+				t.Errorf("disableTOTP again: codes %v; want [NOT_FOUND]", got)
+			}
+			strayUnchanged(t, e, stray)
+		}},
+		{field: "Mutation.regenerateRecoveryCodes", name: "replaces only A's codes", run: func(t *testing.T, e *env) {
+			m, login := freshMemberWithLogin(t, e, "regenerate@a.example")
+			op := `mutation { regenerateRecoveryCodes { recoveryCodes } }`
+			stray := strayFactors(t, e, m.UserID)
+			// B's confirmed app names this user id; A's member has none.
+			if got := e.asPerson(t, e.a.slug, login, op, nil).codes(); !slices.Equal(got, []string{"NOT_FOUND"}) {
+				t.Errorf("regenerateRecoveryCodes without an app in A: codes %v; want [NOT_FOUND]", got)
+			}
+			old := enrollTOTP(t, e, login)
+			var set struct{ RecoveryCodes []string }
+			r := e.asPerson(t, e.a.slug, login, op, nil)
+			r.field(t, "regenerateRecoveryCodes", &set)
+			if len(r.Errors) != 0 || len(set.RecoveryCodes) != 10 || slices.Contains(set.RecoveryCodes, old[0]) {
+				t.Errorf("regenerateRecoveryCodes = %v, %+v", set.RecoveryCodes, r.Errors)
+			}
+			if n, err := e.c.RecoveryCode.Query().Where(recoverycode.UserID(m.UserID), recoverycode.TenantID(e.a.tenant.ID)).Count(e.sysAll); err != nil || n != 10 {
+				t.Errorf("A's member has %d recovery codes (%v); want 10", n, err)
+			}
+			strayUnchanged(t, e, stray)
+		}},
+		{field: "Mutation.resetMemberFactors", name: "B's user is not found", run: func(t *testing.T, e *env) {
+			m, login := freshMemberWithLogin(t, e, "reset-factors@a.example")
+			enrollTOTP(t, e, login)
+			stray := strayFactors(t, e, m.UserID)
+			op := `mutation($id: ID!) { resetMemberFactors(userID: $id) { userID totpRemoved recoveryCodesRemoved otherFactorsRemoved } }`
+			strayFactors(t, e, e.b.member.UserID)
+			mutationOnB(t, e, op, "resetMemberFactors", map[string]any{"id": id(e.b.member.UserID)},
+				map[string]any{"id": id(m.UserID)}, map[string]any{"id": id(e.b.member.UserID + 1_000_000)})
+			if n, err := e.c.TOTPFactor.Query().Where(totpfactor.UserID(m.UserID), totpfactor.TenantID(e.a.tenant.ID)).Count(e.sysAll); err != nil || n != 0 {
+				t.Errorf("resetMemberFactors(A's member) left their app (%d, %v)", n, err)
+			}
+			strayUnchanged(t, e, stray)
+			if tid := e.waitMail(t); tid != e.a.tenant.ID { // the member is told
+				t.Errorf("the reset notice went to workspace %d's outbox; want A's", tid)
 			}
 		}},
 		{field: "Mutation.createOAuthClient", name: "lands in A", run: func(t *testing.T, e *env) {
@@ -1633,6 +1825,10 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	fx.clients = clients.NewService(c, rec)
 	fx.agents = registry.NewService(c, rec, fx.clients)
 	fx.grants = delegation.NewService(c, rec)
+	if fx.social, err = social.New(social.Config{Client: c, Tenants: ts, Audit: rec, Flows: fx.flows,
+		MasterSecret: []byte(strings.Repeat("m", 32)), BaseURL: srv.URL, Log: log}); err != nil {
+		t.Fatal(err)
+	}
 	iss := issuer.New(issuer.Config{Client: c, Tenants: ts, Keys: signing, Flows: fx.flows, Audit: rec,
 		BaseURL: srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: fx.agents}})
 	fx.clients.OnChange = iss.ForgetClient
@@ -1645,11 +1841,17 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	}
 	e.stray, e.strayRefresh = connect(t, fx, e.b.system, e.a.member.UserID, e.b.app.ClientID)
 	e.strayGrant = giveGrant(t, fx, e.b.system, e.a.member.UserID, e.b.agent.ID, "b:read")
+	security, err := mfa.New(mfa.Config{Client: c, Flows: fx.flows, Audit: rec, MasterSecret: []byte(strings.Repeat("m", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	iss.Mount(mux)
 	mux.Handle("/t/{slug}/graphql", graph.NewHandler(c, ts, log).
 		WithSessions(signin.NewHandler(fx.flows, ts)).
 		WithAccounts(fx.flows).
+		WithSecurity(security).
+		WithSocial(fx.social).
 		WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: fx.clients, Keys: signing, Agents: fx.agents, Grants: fx.grants}))
 	srv.Config.Handler = mux
 	return e
@@ -1718,5 +1920,90 @@ func TestGraphQLIsolationTableCoversEveryField(t *testing.T) {
 		if !fields[name] {
 			t.Errorf("isolation table entry %s names a field the schema no longer has", name)
 		}
+	}
+}
+
+// newPasskey stores a passkey for a user in workspace w, as its system.
+func newPasskey(t *testing.T, e *env, w workspace, userID int, name string) *ent.Passkey {
+	t.Helper()
+	k, err := e.c.Passkey.Create().SetUserID(userID).SetName(name).SetCredentialID([]byte(w.slug + ":" + name)).
+		SetPublicKey([]byte("public key of " + name)).Save(w.system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// freshMemberWithLogin adds a member to A and signs them in: the session's
+// cookie and CSRF token.
+func freshMemberWithLogin(t *testing.T, e *env, email string) (*ent.Membership, session.Started) {
+	t.Helper()
+	m := freshMember(t, e, email)
+	return m, startLogin(t, e.fx, e.a.system, m.UserID)
+}
+
+// staleLogin opens a session for a user of A that authenticated ago.
+func staleLogin(t *testing.T, e *env, userID int, ago time.Duration) session.Started {
+	t.Helper()
+	old := e.fx
+	old.sessions = session.New(e.c, func() time.Time { return time.Now().Add(-ago) }, false)
+	return startLogin(t, old, e.a.system, userID)
+}
+
+// enrollTOTP sets up and confirms an authenticator app for login's person
+// through GraphQL and returns the recovery codes.
+func enrollTOTP(t *testing.T, e *env, login session.Started) []string {
+	t.Helper()
+	r := e.asPerson(t, e.a.slug, login, `mutation { beginTOTPEnrollment { secret } }`, nil)
+	var en struct{ Secret string }
+	r.field(t, "beginTOTPEnrollment", &en)
+	code, err := mfa.CodeAt(en.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = e.asPerson(t, e.a.slug, login, `mutation($code: String!) { confirmTOTP(code: $code) { recoveryCodes } }`, map[string]any{"code": code})
+	var set struct{ RecoveryCodes []string }
+	r.field(t, "confirmTOTP", &set)
+	if len(r.Errors) != 0 {
+		t.Fatalf("confirmTOTP: %+v", r.Errors)
+	}
+	return set.RecoveryCodes
+}
+
+// stray is a confirmed authenticator app and three unused recovery codes
+// in B naming a user id of A: only the tenant tells them from A's own.
+type stray struct {
+	factor *ent.TOTPFactor
+	codes  []int
+}
+
+func strayFactors(t *testing.T, e *env, userID int) stray {
+	t.Helper()
+	f, err := e.c.TOTPFactor.Create().SetUserID(userID).SetSecretSealed([]byte("sealed in B")).
+		SetConfirmedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(e.b.system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := stray{factor: f}
+	for i := range 3 {
+		c, err := e.c.RecoveryCode.Create().SetUserID(userID).SetCodeHash(fmt.Sprintf("stray %d of %d", i, userID)).Save(e.b.system)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.codes = append(s.codes, c.ID)
+	}
+	return s
+}
+
+// strayUnchanged fails unless B's stray app and codes are as they were.
+func strayUnchanged(t *testing.T, e *env, s stray) {
+	t.Helper()
+	f, err := e.c.TOTPFactor.Get(e.sysAll, s.factor.ID)
+	if err != nil || f.ConfirmedAt == nil || f.LastUsedStep != s.factor.LastUsedStep || string(f.SecretSealed) != "sealed in B" {
+		t.Errorf("B's authenticator app changed: %v, %v", f, err)
+	}
+	n, err := e.c.RecoveryCode.Query().Where(recoverycode.IDIn(s.codes...), recoverycode.UsedAtIsNil()).Count(e.sysAll)
+	if err != nil || n != len(s.codes) {
+		t.Errorf("B's recovery codes changed: %d of %d left (%v)", n, len(s.codes), err)
 	}
 }

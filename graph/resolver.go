@@ -9,10 +9,12 @@ package graph
 import (
 	"github.com/mandatehq/mandate/agents/delegation"
 	"github.com/mandatehq/mandate/agents/registry"
+	"github.com/mandatehq/mandate/auth/mfa"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/issuer"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/auth/signin"
+	"github.com/mandatehq/mandate/auth/social"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants"
@@ -24,6 +26,8 @@ type Resolver struct {
 	tenants  *tenants.Service
 	accounts *signin.Flows
 	issuer   *IssuerServices
+	social   *social.Service
+	mfa      *mfa.Service
 }
 
 // IssuerServices are what the issuer's fields need.

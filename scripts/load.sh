@@ -14,7 +14,10 @@
 #     and with private_key_jwt (a fresh ES256 assertion per request), each
 #     with opaque and with JWT (ES256) access tokens; refresh-token rotation
 #     (one chain per connection, started with the authorization code flow);
-#     opaque-token introspection;
+#     an agent's own client_credentials token (private_key_jwt); RFC 8693
+#     token exchange (a subagent, registered by the agent with its own
+#     token, exchanges a token the owner delegated to the agent: one
+#     delegation per connection); opaque-token introspection;
 #   - introspection again with the server on both cores (GOMAXPROCS=2,
 #     CPUs 0-1), where the load generator shares its cores, and the ratio.
 #
@@ -25,7 +28,9 @@
 # GraphQL runs, LOAD_MEMBERS (default 50) the workspace; ISSUER_REQUESTS
 # (default 3000), INTROSPECT_REQUESTS (default 10000), ISSUER_WARMUP
 # (default 500) and ISSUER_CONCURRENCY (default 16) the issuer runs.
-# LOAD_SKIP_GRAPHQL=1 runs only the issuer.
+# LOAD_SKIP_GRAPHQL=1 runs only the issuer; ISSUER_ONLY, a bash regular
+# expression, runs only the issuer scenarios whose label matches it (e.g.
+# 'exchange|agent').
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -202,6 +207,9 @@ new_client() {
 issuer_run() {
 	local label=$1 scenario=$2 cpus=$3 n=$4
 	shift 4
+	if [ -n "${ISSUER_ONLY:-}" ] && ! [[ $label =~ $ISSUER_ONLY ]]; then
+		return 0
+	fi
 	pinned "$cpus" "$work/loadgen" -label "$label" -scenario "$scenario" \
 		-url "http://127.0.0.1:$port/t/bench" -server-pid "$server_pid" \
 		-n "$n" -warmup "$issuer_warmup" -c "$issuer_concurrency" -timeout 120s "$@"
@@ -210,8 +218,9 @@ issuer_run() {
 # issuer_load LABEL registers a client per scenario and loads the issuer,
 # first per core, then introspection on both cores.
 issuer_load() {
-	local label=$1 status=0 basic_opaque basic_jwt pkj_opaque pkj_jwt refresh
+	local label=$1 status=0 basic_opaque basic_jwt pkj_opaque pkj_jwt refresh planner out
 	"$work/loadgen" -new-es256-key "$work/client-key.json" >"$work/client-jwks.json" || return 1
+	"$work/loadgen" -new-es256-key "$work/agent-key.json" >"$work/agent-jwks.json" || return 1
 	basic_opaque=($(new_client cc-basic-opaque --grant client_credentials --token-format opaque)) || return 1
 	basic_jwt=($(new_client cc-basic-jwt --grant client_credentials --token-format jwt)) || return 1
 	pkj_opaque=($(new_client cc-pkj-opaque --grant client_credentials --token-format opaque \
@@ -220,6 +229,17 @@ issuer_load() {
 		--jwks-file "$work/client-jwks.json")) || return 1
 	refresh=($(new_client refresh --grant authorization_code --grant refresh_token \
 		--redirect-uri "$callback" --token-format jwt)) || return 1
+	# An agent (the planner) the owner may delegate to in the browser, with
+	# a catalog scope to delegate; the load generator registers its
+	# subagent through RFC 7591.
+	"${cli[@]}" scopes set --tenant bench --scope 'invoices:read=Read invoices' >/dev/null || return 1
+	out=$("${cli[@]}" agent create --tenant bench --name planner --sponsor owner@bench.test \
+		--scopes openid,invoices:read --redirect-uri "$callback" --jwks-file "$work/agent-jwks.json") || return 1
+	planner=$(printf '%s' "$out" | json_field client_id)
+	if [ -z "$planner" ]; then
+		echo "could not read the client_id from 'mandate agent create --json': $out" >&2
+		return 1
+	fi
 
 	start_server "$label-1core" 0 1 || return 1
 	echo "[$label] issuer, server on CPU 0 (GOMAXPROCS=1), load generator on CPU 1:" \
@@ -236,12 +256,20 @@ issuer_load() {
 	LOADGEN_CLIENT_SECRET=${refresh[1]} LOADGEN_PASSWORD=bench-password-123 \
 		issuer_run "$label refresh" refresh 1 "$issuer_requests" -client-id "${refresh[0]}" \
 		-username owner@bench.test -redirect-uri "$callback" || status=1
+	issuer_run "$label agent cc private_key_jwt" client_credentials 1 "$issuer_requests" \
+		-client-id "$planner" -client-key "$work/agent-key.json" || status=1
+	LOADGEN_PASSWORD=bench-password-123 issuer_run "$label exchange" exchange 1 "$issuer_requests" \
+		-client-id "$planner" -client-key "$work/agent-key.json" -username owner@bench.test \
+		-redirect-uri "$callback" -scope invoices:read || status=1
 	local one two
 	one=$(LOADGEN_CLIENT_SECRET=${basic_opaque[1]} issuer_run "$label introspect 1 core" introspect 1 \
 		"$introspect_requests" -client-id "${basic_opaque[0]}") || status=1
-	echo "$one"
+	[ -n "$one" ] && echo "$one"
 	stop_server "$label-1core" || status=1
 
+	if [ -n "${ISSUER_ONLY:-}" ] && ! [[ "$label introspect 2 cores" =~ $ISSUER_ONLY ]]; then
+		return "$status"
+	fi
 	start_server "$label-2core" 0,1 2 || return 1
 	echo "[$label] introspection, server on CPUs 0-1 (GOMAXPROCS=2), load generator sharing them" >&2
 	two=$(LOADGEN_CLIENT_SECRET=${basic_opaque[1]} issuer_run "$label introspect 2 cores" introspect 0,1 \

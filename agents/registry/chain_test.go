@@ -75,6 +75,7 @@ type chainWorld struct {
 	flows   *signin.Flows
 	clients *clients.Service
 	reg     *registry.Service
+	iss     *issuer.Issuer
 	tenant  map[string]int
 	user    map[string]int // email → user id
 }
@@ -121,6 +122,7 @@ func newChainWorld(t *testing.T, db *database.DB) *chainWorld {
 	w.reg = registry.NewService(db.Client, rec, w.clients)
 	iss := issuer.New(issuer.Config{Client: db.Client, Tenants: w.ts, Keys: km, Flows: w.flows, Audit: rec,
 		BaseURL: w.srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: w.reg}})
+	w.iss = iss
 	w.clients.OnChange = iss.ForgetClient
 	w.ts.OnSettingsChange = iss.ForgetWorkspace
 	mux := http.NewServeMux()
@@ -516,11 +518,11 @@ func (d *delegation) url(opts ...oauth2.AuthCodeOption) string {
 	return d.conf.AuthCodeURL("state-"+randomID(), append(opts, oauth2.S256ChallengeOption(d.verifier))...)
 }
 
-func (d *delegation) exchange(t *testing.T, w *chainWorld, planner *agentCred, code string) *oauth2.Token {
+func (d *delegation) exchange(t *testing.T, w *chainWorld, planner *agentCred, code string, opts ...oauth2.AuthCodeOption) *oauth2.Token {
 	t.Helper()
-	tok, err := d.conf.Exchange(context.Background(), code, oauth2.VerifierOption(d.verifier),
+	tok, err := d.conf.Exchange(context.Background(), code, append([]oauth2.AuthCodeOption{oauth2.VerifierOption(d.verifier),
 		oauth2.SetAuthURLParam("client_assertion_type", assertionType),
-		oauth2.SetAuthURLParam("client_assertion", planner.assertion(t, w.tokenURL("acme"))))
+		oauth2.SetAuthURLParam("client_assertion", planner.assertion(t, w.tokenURL("acme")))}, opts...)...)
 	if err != nil {
 		t.Fatalf("code exchange: %v", err)
 	}
@@ -656,7 +658,8 @@ func TestDelegationChainOverHTTP(t *testing.T) {
 			if q.Get("code") == "" || q.Get("iss") != w.issuerURL("acme") {
 				t.Fatalf("callback: %v", q)
 			}
-			tok := d.exchange(t, w, planner, q.Get("code"))
+			// The planner names its run: support's run starts under it.
+			tok := d.exchange(t, w, planner, q.Get("code"), oauth2.SetAuthURLParam("run", "run-planner-1"))
 			plannerTok = tok.AccessToken
 
 			in := w.introspect(t, planner, plannerTok)
@@ -833,8 +836,10 @@ func TestDelegationChainOverHTTP(t *testing.T) {
 			t.Run("an ancestor takes a descendant's token back up", func(t *testing.T) {
 				w.refused(t, "invalid_grant", func() (int, map[string]any) { return w.exchange(t, "acme", planner, billingTok, nil) })
 			})
-			t.Run("the planner exchanges its own token", func(t *testing.T) {
-				w.refused(t, "invalid_grant", func() (int, map[string]any) { return w.exchange(t, "acme", planner, plannerTok, nil) })
+			t.Run("the planner widens its own token", func(t *testing.T) {
+				w.refused(t, "invalid_scope", func() (int, map[string]any) {
+					return w.exchange(t, "acme", planner, plannerTok, url.Values{"scope": {"invoices:read refunds:execute"}})
+				})
 			})
 			t.Run("the subject is the agent's own client_credentials token", func(t *testing.T) {
 				_, out := w.clientCredentials(t, support, "invoices:read")

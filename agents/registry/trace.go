@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants/viewer"
@@ -24,12 +26,20 @@ type TraceNode struct {
 	Children []*TraceNode
 }
 
-// traceWindow bounds how many run-stamped audit events a trace reads.
-const traceWindow = 5000
+// Bounds of a trace: how deep and how wide the tree is read, and how many
+// of each run's audit events (its latest) it shows.
+const (
+	traceMaxDepth       = 16
+	traceMaxRuns        = 500
+	traceActionsPerNode = 200
+)
 
-// Trace returns the tree of a run: the run, and every run whose tokens
-// named it as their parent, recursively, from the audit trail. Admins
-// only (a trace shows what agents did for people).
+// Trace returns the tree of a run, read from the recorded runs (AgentRun,
+// written by the issuer with each run's first token): the run, and every
+// run started under it, recursively, each with its agent, the scope of its
+// first token, and its latest actions from the audit trail. However old a
+// run is, it is found. Admins only (a trace shows what agents did for
+// people).
 func (s *Service) Trace(ctx context.Context, run string) (*TraceNode, error) {
 	v := viewer.FromContext(ctx)
 	if !(v.IsSystem() && v.HasTenant()) && !(v.Kind != viewer.Agent && v.Role.AtLeast(viewer.RoleAdmin)) {
@@ -38,63 +48,70 @@ func (s *Service) Trace(ctx context.Context, run string) (*TraceNode, error) {
 	if run == "" {
 		return nil, apperr.InvalidField("run", "name a run")
 	}
-	events, err := s.client.AuditEvent.Query().Where(auditevent.RunIDNEQ("")).
-		Order(ent.Desc(auditevent.FieldSeq)).Limit(traceWindow).All(ctx)
+	rootRow, err := s.client.AgentRun.Query().Where(agentrun.RunID(run)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no run %q", run)
+	}
 	if err != nil {
-		return nil, apperr.Wrap(err, "audit events")
+		return nil, apperr.Wrap(err, "run")
 	}
-	slices.Reverse(events)
-	nodes := map[string]*TraceNode{}
-	node := func(r string) *TraceNode {
-		n := nodes[r]
-		if n == nil {
-			n = &TraceNode{Run: r, Approval: "none"}
-			nodes[r] = n
+	rows := []*ent.AgentRun{rootRow}
+	root := nodeOf(rootRow)
+	nodes := []*TraceNode{root}
+	seen := map[string]bool{run: true}
+	frontier := []*TraceNode{root}
+	for depth := 0; depth < traceMaxDepth && len(frontier) > 0 && len(nodes) < traceMaxRuns; depth++ {
+		byRun := make(map[string]*TraceNode, len(frontier))
+		ids := make([]string, 0, len(frontier))
+		for _, n := range frontier {
+			byRun[n.Run] = n
+			ids = append(ids, n.Run)
 		}
-		return n
-	}
-	for _, e := range events {
-		n := node(e.RunID)
-		n.Actions = append(n.Actions, e)
-		if e.Action == "token.issued" {
-			if pr := e.Details["parent_run"]; pr != "" && n.ParentRun == "" {
-				n.ParentRun = pr
-			}
-			if n.Agent == nil && e.ClientID != "" {
-				if a, err := s.ByClient(ctx, e.ClientID); err == nil {
-					n.Agent = a
-				}
-			}
-			if len(n.Scope) == 0 {
-				n.Scope = e.Scope
-			}
+		kids, err := s.client.AgentRun.Query().Where(agentrun.ParentRunIn(ids...)).
+			Order(ent.Asc(agentrun.FieldID)).Limit(traceMaxRuns - len(nodes)).All(ctx)
+		if err != nil {
+			return nil, apperr.Wrap(err, "runs")
 		}
-	}
-	root, ok := nodes[run]
-	if !ok {
-		return nil, apperr.New(apperr.NotFound, "no run %q in the recent audit trail", run)
-	}
-	for r, n := range nodes {
-		if n.ParentRun != "" && r != run {
-			if p, ok := nodes[n.ParentRun]; ok && p != n {
-				p.Children = append(p.Children, n)
+		frontier = frontier[:0:0]
+		for _, k := range kids {
+			if seen[k.RunID] {
+				continue
 			}
+			seen[k.RunID] = true
+			n := nodeOf(k)
+			byRun[k.ParentRun].Children = append(byRun[k.ParentRun].Children, n)
+			rows, nodes, frontier = append(rows, k), append(nodes, n), append(frontier, n)
 		}
 	}
-	// Guard against a cycle of parent runs: walk from the root only.
-	seen := map[*TraceNode]bool{}
-	var prune func(n *TraceNode)
-	prune = func(n *TraceNode) {
-		seen[n] = true
-		kids := n.Children[:0]
-		for _, c := range n.Children {
-			if !seen[c] {
-				kids = append(kids, c)
-				prune(c)
-			}
+	// The agents, in one read.
+	agentIDs := make([]int, 0, len(rows))
+	for _, r := range rows {
+		if !slices.Contains(agentIDs, r.AgentID) {
+			agentIDs = append(agentIDs, r.AgentID)
 		}
-		n.Children = kids
 	}
-	prune(root)
+	as, err := s.client.Agent.Query().Where(agent.IDIn(agentIDs...)).All(viewer.AsSystem(ctx, "agents of a trace"))
+	if err != nil {
+		return nil, apperr.Wrap(err, "agents")
+	}
+	byID := make(map[int]*ent.Agent, len(as))
+	for _, a := range as {
+		byID[a.ID] = a
+	}
+	for i, n := range nodes {
+		n.Agent = byID[rows[i].AgentID]
+		// Each run's latest actions, oldest first.
+		acts, err := s.client.AuditEvent.Query().Where(auditevent.RunID(n.Run)).
+			Order(ent.Desc(auditevent.FieldSeq)).Limit(traceActionsPerNode).All(ctx)
+		if err != nil {
+			return nil, apperr.Wrap(err, "audit events")
+		}
+		slices.Reverse(acts)
+		n.Actions = acts
+	}
 	return root, nil
+}
+
+func nodeOf(r *ent.AgentRun) *TraceNode {
+	return &TraceNode{Run: r.RunID, ParentRun: r.ParentRun, Scope: append([]string{}, r.Scopes...), Approval: "none"}
 }

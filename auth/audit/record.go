@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
@@ -95,23 +98,22 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 	if e.Outcome == "" {
 		e.Outcome = Success
 	}
-	// The chain head row is the per-tenant lock: incrementing it first makes
-	// concurrent appends in other transactions wait for this one.
-	n, err := tx.AuditChain.Update().Where(auditchain.TenantID(v.TenantID)).AddSeq(1).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("audit: advance chain: %w", err)
-	}
-	if n != 1 {
+	// The chain head row is the per-tenant lock. On PostgreSQL it is read
+	// FOR UPDATE, so concurrent appends in other transactions wait for this
+	// one and then read the head it left; on SQLite the transaction holds
+	// the database's write lock from its start (BEGIN IMMEDIATE). Three
+	// statements: read the head, insert the event, move the head.
+	chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(v.TenantID), lockForUpdate).Only(ctx)
+	if ent.IsNotFound(err) {
 		return nil, fmt.Errorf("audit: tenant %d has no audit chain", v.TenantID)
 	}
-	chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(v.TenantID)).Only(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit: read chain: %w", err)
 	}
 	req := RequestFrom(ctx)
 	f := Fields{
 		TenantID:     v.TenantID,
-		Seq:          chain.Seq,
+		Seq:          chain.Seq + 1,
 		OccurredAt:   r.Now().UTC().Truncate(time.Microsecond),
 		ActorType:    actorType(v),
 		ActorID:      actorID(v),
@@ -177,10 +179,28 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 	if err != nil {
 		return nil, fmt.Errorf("audit: append: %w", err)
 	}
-	if err := tx.AuditChain.UpdateOne(chain).SetHead(f.Hash).Exec(ctx); err != nil {
+	// Guarded by the head read above: were the lock ever missing (a
+	// deferred SQLite transaction from another process), a concurrent
+	// append makes this one fail rather than fork the chain.
+	n, err := tx.AuditChain.Update().
+		Where(auditchain.ID(chain.ID), auditchain.Seq(chain.Seq), auditchain.Head(chain.Head)).
+		SetSeq(f.Seq).SetHead(f.Hash).Save(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("audit: move chain head: %w", err)
 	}
+	if n != 1 {
+		return nil, fmt.Errorf("audit: the chain of tenant %d moved during an append", v.TenantID)
+	}
 	return ev, nil
+}
+
+// lockForUpdate reads the chain head FOR UPDATE on PostgreSQL. SQLite has
+// no row locks (nor the clause): there the transaction already holds the
+// write lock.
+func lockForUpdate(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.ForUpdate()
+	}
 }
 
 // StartChain creates the empty chain of a new tenant, inside the

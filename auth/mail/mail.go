@@ -1,9 +1,10 @@
 // Package mail sends the sign-in emails (address verification, password
-// reset, invitations, new-address confirmation) from templates that carry
-// the workspace's name. With MANDATE_SMTP_URL it sends over SMTP through
+// reset, invitations, new-address confirmation, and notices about an
+// account's second factors) from templates that carry the workspace's
+// name. With MANDATE_SMTP_URL it sends over SMTP through
 // github.com/wneessen/go-mail; without it (development) it keeps messages
 // in the database for the dashboard's dev outbox. It does not decide when
-// to send: the sign-in flows do.
+// to send: the sign-in flows and the factor packages do.
 package mail
 
 import (

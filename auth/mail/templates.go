@@ -19,6 +19,11 @@ const (
 	ChangeEmail    Kind = "change_email"
 	AccountExists  Kind = "account_exists"
 	PasswordChange Kind = "password_changed"
+	// RecoveryCodeUsed tells a person a recovery code of theirs was spent
+	// (Data.Remaining says how many are left).
+	RecoveryCodeUsed Kind = "recovery_code_used"
+	// FactorsReset tells a person an admin removed their second factors.
+	FactorsReset Kind = "factors_reset"
 )
 
 // Data fills a template.
@@ -27,6 +32,8 @@ type Data struct {
 	Link      string
 	ExpiresIn time.Duration
 	Role      string
+	// Remaining counts what is left (recovery codes).
+	Remaining int
 }
 
 type template struct {
@@ -69,6 +76,20 @@ var templates = map[Kind]template{
 		intro:   "The password of your {{.Workspace}} account was just changed and your other sessions were signed out.",
 		action:  "Review your account",
 		outro:   "If it was not you, reset your password now.",
+	},
+	RecoveryCodeUsed: {
+		subject: "A recovery code was used for your {{.Workspace}} account",
+		intro: "A recovery code was just used to sign in to your {{.Workspace}} account. " +
+			"{{if eq .Remaining 0}}You have no recovery codes left: generate new ones now.{{else if eq .Remaining 1}}You have 1 recovery code left.{{else}}You have {{.Remaining}} recovery codes left.{{end}}",
+		action: "Review your security settings",
+		outro:  "If it was not you, change your password and generate new recovery codes now.",
+	},
+	FactorsReset: {
+		subject: "Your {{.Workspace}} two-factor settings were reset",
+		intro: "An administrator of {{.Workspace}} removed the second factors of your account (authenticator app, recovery codes and passkeys). " +
+			"Your password is unchanged; set up a second factor again from your account page.",
+		action: "Set up two-factor authentication",
+		outro:  "If you did not ask for this, tell your workspace's administrators.",
 	},
 }
 

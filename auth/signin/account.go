@@ -63,8 +63,12 @@ func (f *Flows) checkCurrent(ctx context.Context, u *ent.User, pw string) error 
 
 // ChangePassword replaces the viewer's password after checking the current
 // one, signs out every other session and replaces the current one with a
-// new id (a change of credentials is a change of privilege).
+// new id (a change of credentials is a change of privilege). The session
+// must have authenticated recently (ErrStepUp otherwise).
 func (f *Flows) ChangePassword(ctx context.Context, cur *ent.Session, current, next string) (session.Started, error) {
+	if err := f.RequireRecent(ctx, cur, false); err != nil {
+		return session.Started{}, err
+	}
 	u, err := f.me(ctx)
 	if err != nil {
 		return session.Started{}, err
@@ -107,8 +111,12 @@ func (f *Flows) ChangePassword(ctx context.Context, cur *ent.Session, current, n
 }
 
 // ChangeEmail mails a confirmation link to the new address; the address
-// changes only when the link is followed.
-func (f *Flows) ChangeEmail(ctx context.Context, newEmail, current string) error {
+// changes only when the link is followed. The session must have
+// authenticated recently (ErrStepUp otherwise).
+func (f *Flows) ChangeEmail(ctx context.Context, cur *ent.Session, newEmail, current string) error {
+	if err := f.RequireRecent(ctx, cur, false); err != nil {
+		return err
+	}
 	u, err := f.me(ctx)
 	if err != nil {
 		return err
@@ -149,6 +157,20 @@ func (f *Flows) ChangeEmail(ctx context.Context, newEmail, current string) error
 	}
 	f.send(ctx, mail.ChangeEmail, email, mail.Data{Workspace: t.Name, Link: f.link(t.Slug, "confirm-email", secret), ExpiresIn: ChangeEmailTTL})
 	return nil
+}
+
+// StepUpPassword re-authenticates the viewer's session with its password
+// (throttled like sign-in) and replaces it: a new session id, auth_time
+// now, "pwd" in its amr.
+func (f *Flows) StepUpPassword(ctx context.Context, cur *ent.Session, pw string) (session.Started, error) {
+	u, err := f.me(ctx)
+	if err != nil {
+		return session.Started{}, err
+	}
+	if err := f.checkCurrent(ctx, u, pw); err != nil {
+		return session.Started{}, err
+	}
+	return f.StepUp(ctx, cur, "pwd", "password")
 }
 
 // ConfirmEmail spends a change-of-address link and switches the address.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/internal/httpx"
 	"github.com/mandatehq/mandate/tenants"
@@ -59,6 +60,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"sessions/revoke", h.signedIn(h.revoke))
 	mux.HandleFunc("POST "+p+"change-password", h.signedIn(h.changePassword))
 	mux.HandleFunc("POST "+p+"change-email", h.signedIn(h.changeEmail))
+	mux.HandleFunc("POST "+p+"step-up/password", h.signedIn(h.stepUpPassword))
 	mux.HandleFunc("POST "+p+"confirm-email", h.public(h.confirmEmail))
 	mux.HandleFunc("POST "+p+"accept-invitation", h.public(h.acceptInvitation))
 	mux.HandleFunc("POST "+p+"delete-account", h.signedIn(h.deleteAccount))
@@ -309,8 +311,9 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, f form) {
 }
 
 // signedInAs answers a first or second sign-in step: the session, or the
-// pending sign-in and what completes it.
-func (h *Handler) signedInAs(w http.ResponseWriter, r *http.Request, res *SignInResult) {
+// pending sign-in and what completes it. extra fields join the session
+// answer (the recovery codes of an enrollment at sign-in).
+func (h *Handler) signedInAs(w http.ResponseWriter, r *http.Request, res *SignInResult, extra ...map[string]any) {
 	slug := r.PathValue("slug")
 	if res.Pending != nil {
 		h.flows.SetPendingCookie(w, slug, res.Pending)
@@ -321,7 +324,15 @@ func (h *Handler) signedInAs(w http.ResponseWriter, r *http.Request, res *SignIn
 	if h.flows.PendingFromRequest(r, slug) != "" {
 		h.flows.ClearPendingCookie(w, slug)
 	}
-	writeJSON(w, http.StatusOK, sessionJSON(res.Session.Session, res.User.ID, res.User.Email, res.User.Name, string(res.Role), res.Session.CSRF))
+	out := sessionJSON(res.Session.Session, res.User.ID, res.User.Email, res.User.Name, string(res.Role), res.Session.CSRF)
+	for _, x := range extra {
+		for k, v := range x {
+			if _, taken := out[k]; !taken {
+				out[k] = v
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // pendingJSON tells the sign-in page what the second step is.
@@ -348,10 +359,15 @@ func (h *Handler) pending(w http.ResponseWriter, r *http.Request, _ form) {
 }
 
 // SignedInAs writes the answer of a sign-in step for the factor packages'
-// endpoints: the session cookie and JSON, or the pending sign-in.
-func (h *Handler) SignedInAs(w http.ResponseWriter, r *http.Request, res *SignInResult) {
-	h.signedInAs(w, r, res)
+// endpoints: the session cookie and JSON, or the pending sign-in. extra
+// fields join the session JSON (never replacing its own).
+func (h *Handler) SignedInAs(w http.ResponseWriter, r *http.Request, res *SignInResult, extra ...map[string]any) {
+	h.signedInAs(w, r, res, extra...)
 }
+
+// WriteJSON answers a factor package's endpoint the way every auth
+// endpoint does (no caching).
+func (h *Handler) WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
 
 // Fail writes err as problem JSON, the way every auth endpoint does.
 func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) { h.fail(w, r, err) }
@@ -505,8 +521,25 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, cur *en
 	writeJSON(w, http.StatusOK, map[string]string{"status": "password_changed", "csrfToken": st.CSRF})
 }
 
-func (h *Handler) changeEmail(w http.ResponseWriter, r *http.Request, _ *ent.Session, f form) {
-	if err := h.flows.ChangeEmail(r.Context(), f.NewEmail, f.Password); err != nil {
+// stepUpPassword re-authenticates the session with its password: the
+// answer is the new session, its cookie replacing the old one.
+func (h *Handler) stepUpPassword(w http.ResponseWriter, r *http.Request, cur *ent.Session, f form) {
+	v := viewer.FromContext(r.Context())
+	st, err := h.flows.StepUpPassword(r.Context(), cur, f.Password)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.flows.me(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.signedInAs(w, r, &SignInResult{User: u, Role: membership.Role(v.Role), Session: st})
+}
+
+func (h *Handler) changeEmail(w http.ResponseWriter, r *http.Request, cur *ent.Session, f form) {
+	if err := h.flows.ChangeEmail(r.Context(), cur, f.NewEmail, f.Password); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/ratelimit"
 	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
@@ -74,6 +76,35 @@ func (f *Flows) SessionManager() *session.Manager { return f.sessions }
 
 // Now is the flows' clock.
 func (f *Flows) Now() time.Time { return f.now() }
+
+// Limiter is the flows' failure counter, shared with the factor packages
+// so that wrong codes and wrong passwords lock out alike.
+func (f *Flows) Limiter() *ratelimit.Limiter { return f.limiter }
+
+// Notify mails a person a notice about their account (a recovery code
+// used, factors reset) from the flows' sender, with the workspace's name
+// and a link to the account page unless d says otherwise. Like every mail
+// of the flows it goes out after the answer, unless MailNow was called.
+func (f *Flows) Notify(ctx context.Context, k mail.Kind, to string, d mail.Data) {
+	if d.Workspace == "" || d.Link == "" {
+		t, err := f.workspace(ctx)
+		if err != nil {
+			f.log.ErrorContext(ctx, "send email", "kind", string(k), "err", err)
+			return
+		}
+		if d.Workspace == "" {
+			d.Workspace = t.Name
+		}
+		if d.Link == "" {
+			d.Link = f.baseURL + "/t/" + t.Slug + "/account"
+		}
+	}
+	f.send(ctx, k, to, d)
+}
+
+// MailNow makes the flows deliver mail before answering: for the CLI,
+// which exits as soon as a command returns.
+func (f *Flows) MailNow() { f.sendAsync = false }
 
 // FirstFactor is called once a person has proved a first factor (amr so
 // far, e.g. ["pwd"] or ["fed"]): it opens a session, or a pending sign-in
@@ -292,14 +323,26 @@ func (f *Flows) StepUp(ctx context.Context, cur *ent.Session, method, credential
 	if err != nil {
 		return session.Started{}, apperr.Wrap(err, "user")
 	}
-	// A fresh password alone replaces an old pwd; a new factor joins.
-	amr := mergeAMR(cur.Amr, method)
+	// The amr describes the authentication at auth_time: the earlier
+	// methods join the fresh one only while they are themselves within the
+	// step-up window, so an old second factor never makes a fresh password
+	// look strong.
+	amr := mergeAMR(nil, method)
+	if f.now().Sub(cur.AuthTime) <= t.Settings.StepUpWindow() {
+		amr = mergeAMR(cur.Amr, method)
+	}
+	// A step-up proves the person again but does not extend the session's
+	// absolute lifetime.
+	lifetime := cur.ExpiresAt.Sub(f.now())
+	if lifetime <= 0 {
+		return session.Started{}, session.ErrNoSession
+	}
 	var st session.Started
 	err = f.inTx(ctx, func(tx *ent.Tx) error {
 		if err := f.sessions.End(ctx, tx, cur.ID, "stepped up"); err != nil {
 			return apperr.Wrap(err, "session")
 		}
-		if st, err = f.sessions.Start(ctx, tx, u, amr, time.Duration(t.Settings.SessionLifetimeMinutes)*time.Minute); err != nil {
+		if st, err = f.sessions.Start(ctx, tx, u, amr, lifetime); err != nil {
 			return apperr.Wrap(err, "session")
 		}
 		_, err := f.audit.Record(ctx, tx, audit.Event{Action: "signin.step_up", TargetType: "session", TargetID: strconv.Itoa(st.Session.ID),

@@ -172,7 +172,7 @@ func (a *app) userCmd() *cobra.Command {
 	fl.BoolVar(&verified, "verified", false, "mark the email address as verified")
 	_ = create.MarkFlagRequired("tenant")
 	_ = create.MarkFlagRequired("email")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, a.resetFactorsCmd())
 	return cmd
 }
 

@@ -77,6 +77,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.scopesCmd(),
 		a.agentCmd(),
 		a.grantCmd(),
+		a.idpCmd(),
 	)
 	return root
 }

@@ -18,10 +18,13 @@ import (
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
+	"github.com/mandatehq/mandate/auth/mfa"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/issuer"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
+	"github.com/mandatehq/mandate/auth/passkey"
 	"github.com/mandatehq/mandate/auth/signin"
+	"github.com/mandatehq/mandate/auth/social"
 	"github.com/mandatehq/mandate/frontend"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/internal/httpx"
@@ -86,6 +89,13 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	passkeys := passkey.New(passkey.Config{Client: a.db.Client, Flows: flows, Audit: audit.NewRecorder(), BaseURL: base, Log: a.log})
+	factors, err := mfa.New(mfa.Config{Client: a.db.Client, Flows: flows, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, Log: a.log})
+	if err != nil {
+		return err
+	}
+	factors.AddResetter("passkeys", passkeys)
+	flows.SetFactors(signin.FactorList{factors, passkeys})
 	signing, err := keys.NewManager(a.db.Client, a.cfg.Secret, audit.NewRecorder())
 	if err != nil {
 		return err
@@ -96,7 +106,15 @@ func (a *app) serve(ctx context.Context) error {
 		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log, Authority: registry.Authority{S: reg}})
 	cs.OnChange = iss.ForgetClient
 	a.tenants.OnSettingsChange = iss.ForgetWorkspace
-	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss, reg)
+	socials, err := social.New(social.Config{Client: a.db.Client, Tenants: a.tenants, Audit: audit.NewRecorder(), Flows: flows,
+		MasterSecret: a.cfg.Secret, BaseURL: base, Log: a.log})
+	if err != nil {
+		return err
+	}
+	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss, reg,
+		passkey.NewHandler(passkeys, signin.NewHandler(flows, a.tenants)),
+		mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, a.tenants)), svc: factors},
+		socialEdge{Handler: social.NewHandler(socials), svc: socials})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -155,10 +173,19 @@ func (a *app) signinFlows(base string) (*signin.Flows, error) {
 
 // hostedPages are the sign-in pages of a workspace, served by the dashboard
 // app under /t/{slug}/.
-var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account", "confirm-email", "accept-invitation"}
+var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password", "reset-password", "account", "confirm-email", "accept-invitation", "security"}
 
-// newHandler mounts every route and the middleware around them.
-func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager, iss *issuer.Issuer, reg *registry.Service) http.Handler {
+// mounter is an HTTP edge that adds its routes (the factor packages').
+type mounter interface{ Mount(mux *http.ServeMux) }
+
+// graphWirer is an extra edge that also serves GraphQL fields.
+type graphWirer interface {
+	wireGraph(gh *graph.Handler) *graph.Handler
+}
+
+// newHandler mounts every route and the middleware around them; extra
+// edges (passkeys…) mount beside the sign-in endpoints.
+func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https bool, flows *signin.Flows, signing *keys.Manager, iss *issuer.Issuer, reg *registry.Service, extra ...mounter) http.Handler {
 	mux := http.NewServeMux()
 	if iss != nil {
 		iss.Mount(mux) // with the JWKS, which makes a new workspace's first key
@@ -167,6 +194,9 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 	}
 	auth := signin.NewHandler(flows, ts)
 	auth.Mount(mux)
+	for _, m := range extra {
+		m.Mount(mux)
+	}
 	for _, p := range hostedPages {
 		mux.Handle("GET /t/{slug}/"+p, frontend.Handler())
 	}
@@ -188,6 +218,11 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	}), http.MethodGet, http.MethodHead))
 	gh := graph.NewHandler(ts.Client(), ts, log).WithSessions(auth).WithAccounts(flows)
+	for _, m := range extra {
+		if g, ok := m.(graphWirer); ok {
+			gh = g.wireGraph(gh)
+		}
+	}
 	if iss != nil {
 		cs := clients.NewService(ts.Client(), audit.NewRecorder())
 		cs.OnChange = iss.ForgetClient

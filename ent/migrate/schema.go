@@ -234,6 +234,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[26], AuditEventsColumns[6]},
 			},
+			{
+				Name:    "auditevent_tenant_id_run_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[26], AuditEventsColumns[10]},
+			},
 		},
 	}
 	// AuthChallengesColumns holds the columns for the "auth_challenges" table.

@@ -64,6 +64,8 @@ func (AuditEvent) Indexes() []ent.Index {
 		index.Fields("tenant_id", "action"),
 		index.Fields("tenant_id", "actor_id"),
 		index.Fields("tenant_id", "agent_id"),
+		// A trace reads each run's events.
+		index.Fields("tenant_id", "run_id"),
 	}
 }
 

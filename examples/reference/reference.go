@@ -192,7 +192,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+	// The planner names its run: the runs of its subagents start under it,
+	// and the trace reads the tree back.
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("run", "run-planner-1")}
 	for k, v := range auth {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
 	}
@@ -252,13 +254,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		p.say("billing %s %s: %s", call.method, call.path, strings.TrimSpace(string(b)))
 	}
 
-	// 6. The trace of support's run shows billing's run below it.
+	// 6. The trace of the planner's run shows support's run below it, and
+	// billing's below support's (each exchange's parent run defaults to
+	// its subject token's run).
 	var trace struct {
 		AgentTrace traceNode `json:"agentTrace"`
 	}
 	const node = `run agent { name tools } scope approval actions { action }`
-	if err := p.graphql(ctx, cfg.AdminToken, `query($run: String!) { agentTrace(run: $run) { `+node+` children { `+node+` } } }`,
-		map[string]any{"run": "run-support-1"}, &trace); err != nil {
+	if err := p.graphql(ctx, cfg.AdminToken, `query($run: String!) { agentTrace(run: $run) { `+node+
+		` children { `+node+` children { `+node+` } } } }`,
+		map[string]any{"run": "run-planner-1"}, &trace); err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
 	p.say("trace:")

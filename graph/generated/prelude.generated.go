@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
+	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -1642,6 +1643,16 @@ func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandate�
 }
 
 func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋdelegationgrantᚐStatus(ctx context.Context, sel ast.SelectionSet, v delegationgrant.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋidentityproviderᚐKind(ctx context.Context, v any) (identityprovider.Kind, error) {
+	var res identityprovider.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋidentityproviderᚐKind(ctx context.Context, sel ast.SelectionSet, v identityprovider.Kind) graphql.Marshaler {
 	return v
 }
 

@@ -26,6 +26,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	IdentityProvider() IdentityProviderResolver
 	Mutation() MutationResolver
 	OAuthClient() OAuthClientResolver
 	Query() QueryResolver
@@ -159,6 +160,10 @@ type ComplexityRoot struct {
 		UserID    func(childComplexity int) int
 	}
 
+	DeleteIdentityProviderPayload struct {
+		DeletedID func(childComplexity int) int
+	}
+
 	DeleteUserPayload struct {
 		DeletedID func(childComplexity int) int
 	}
@@ -168,11 +173,42 @@ type ComplexityRoot struct {
 		Messages func(childComplexity int) int
 	}
 
+	DisableTOTPPayload struct {
+		Disabled func(childComplexity int) int
+	}
+
+	IdentityProvider struct {
+		AllowSignUp       func(childComplexity int) int
+		CallbackURL       func(childComplexity int) int
+		ClientID          func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		DisplayName       func(childComplexity int) int
+		Enabled           func(childComplexity int) int
+		HasClientSecret   func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Issuer            func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		LinkVerifiedEmail func(childComplexity int) int
+		Scopes            func(childComplexity int) int
+		Slug              func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
 	Invitation struct {
 		Email     func(childComplexity int) int
 		ExpiresAt func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Role      func(childComplexity int) int
+	}
+
+	LinkedAccount struct {
+		CreatedAt    func(childComplexity int) int
+		Email        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		LastUsedAt   func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		ProviderName func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -197,19 +233,28 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddMember               func(childComplexity int, input model.AddMemberInput) int
+		BeginTOTPEnrollment     func(childComplexity int) int
 		ChangeMemberRole        func(childComplexity int, id int, role membership.Role) int
+		ConfirmTotp             func(childComplexity int, code string) int
 		CreateAPIToken          func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateAgent             func(childComplexity int, input model.CreateAgentInput) int
+		CreateIdentityProvider  func(childComplexity int, input model.CreateIdentityProviderInput) int
 		CreateOAuthClient       func(childComplexity int, input model.CreateOAuthClientInput) int
+		DeleteIdentityProvider  func(childComplexity int, id int) int
 		DeleteUser              func(childComplexity int, id int) int
 		DisableOAuthClient      func(childComplexity int, clientID string) int
+		DisableTotp             func(childComplexity int) int
 		DisableUser             func(childComplexity int, id int) int
 		EnableOAuthClient       func(childComplexity int, clientID string) int
 		EnableUser              func(childComplexity int, id int) int
 		InviteMember            func(childComplexity int, input model.InviteMemberInput) int
 		NarrowDelegationGrant   func(childComplexity int, id int, scopes []string, expiresAt *time.Time) int
+		RegenerateRecoveryCodes func(childComplexity int) int
 		RegisterSubagent        func(childComplexity int, input model.RegisterSubagentInput) int
 		RemoveMember            func(childComplexity int, id int) int
+		RemovePasskey           func(childComplexity int, id int) int
+		RenamePasskey           func(childComplexity int, id int, name string) int
+		ResetMemberFactors      func(childComplexity int, userID int) int
 		ResumeAgent             func(childComplexity int, id int) int
 		RevokeAPIToken          func(childComplexity int, id int) int
 		RevokeAgent             func(childComplexity int, id int) int
@@ -220,9 +265,21 @@ type ComplexityRoot struct {
 		RotateSigningKey        func(childComplexity int, alg string, publishForMinutes *int) int
 		SetAgentKeys            func(childComplexity int, id int, jwks *string, jwksURI *string) int
 		SuspendAgent            func(childComplexity int, id int) int
+		UnlinkAccount           func(childComplexity int, id int) int
+		UpdateIdentityProvider  func(childComplexity int, id int, input model.UpdateIdentityProviderInput) int
 		UpdateOAuthClient       func(childComplexity int, clientID string, input model.UpdateOAuthClientInput) int
 		UpdateScopeCatalog      func(childComplexity int, scopes []*model.ScopeDefinitionInput) int
 		UpdateTenantSettings    func(childComplexity int, input model.UpdateTenantSettingsInput) int
+	}
+
+	MySecurity struct {
+		Amr                    func(childComplexity int) int
+		AuthTime               func(childComplexity int) int
+		MfaRequired            func(childComplexity int) int
+		RecentlyAuthenticated  func(childComplexity int) int
+		RecoveryCodesRemaining func(childComplexity int) int
+		StepUpMinutes          func(childComplexity int) int
+		Totp                   func(childComplexity int) int
 	}
 
 	OAuthClient struct {
@@ -263,26 +320,57 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Passkey struct {
+		Attachment     func(childComplexity int) int
+		BackupEligible func(childComplexity int) int
+		BackupState    func(childComplexity int) int
+		CloneWarning   func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastUsedAt     func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Transports     func(childComplexity int) int
+	}
+
 	Query struct {
-		APITokens        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
-		AgentTrace       func(childComplexity int, run string) int
-		Agents           func(childComplexity int) int
-		AuditEvents      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		ConnectedApps    func(childComplexity int) int
-		DelegationGrants func(childComplexity int) int
-		DevOutbox        func(childComplexity int, first *int) int
-		Members          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
-		Node             func(childComplexity int, id int) int
-		Nodes            func(childComplexity int, ids []int) int
-		OauthClients     func(childComplexity int) int
-		ScopeCatalog     func(childComplexity int) int
-		SigningKeys      func(childComplexity int) int
-		Tenant           func(childComplexity int) int
-		Viewer           func(childComplexity int) int
+		APITokens         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		AgentTrace        func(childComplexity int, run string) int
+		Agents            func(childComplexity int) int
+		AuditEvents       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		ConnectedApps     func(childComplexity int) int
+		DelegationGrants  func(childComplexity int) int
+		DevOutbox         func(childComplexity int, first *int) int
+		IdentityProviders func(childComplexity int) int
+		Members           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		MyLinkedAccounts  func(childComplexity int) int
+		MyPasskeys        func(childComplexity int) int
+		MySecurity        func(childComplexity int) int
+		Node              func(childComplexity int, id int) int
+		Nodes             func(childComplexity int, ids []int) int
+		OauthClients      func(childComplexity int) int
+		ScopeCatalog      func(childComplexity int) int
+		SigningKeys       func(childComplexity int) int
+		Tenant            func(childComplexity int) int
+		Viewer            func(childComplexity int) int
+	}
+
+	RecoveryCodeSet struct {
+		RecoveryCodes func(childComplexity int) int
 	}
 
 	RemoveMemberPayload struct {
 		DeletedID func(childComplexity int) int
+	}
+
+	RemovePasskeyPayload struct {
+		DeletedID func(childComplexity int) int
+	}
+
+	ResetMemberFactorsPayload struct {
+		OtherFactorsRemoved  func(childComplexity int) int
+		RecoveryCodesRemoved func(childComplexity int) int
+		TotpRemoved          func(childComplexity int) int
+		UserID               func(childComplexity int) int
 	}
 
 	RevokeSessionsPayload struct {
@@ -324,6 +412,17 @@ type ComplexityRoot struct {
 		UnpublishAt  func(childComplexity int) int
 	}
 
+	TOTPEnrollment struct {
+		OtpauthURI func(childComplexity int) int
+		QRCodePng  func(childComplexity int) int
+		Secret     func(childComplexity int) int
+	}
+
+	TOTPStatus struct {
+		ConfirmedAt func(childComplexity int) int
+		Enabled     func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -347,6 +446,10 @@ type ComplexityRoot struct {
 		SessionLifetimeMinutes func(childComplexity int) int
 		SignUpMode             func(childComplexity int) int
 		StepUpMinutes          func(childComplexity int) int
+	}
+
+	UnlinkAccountPayload struct {
+		DeletedID func(childComplexity int) int
 	}
 
 	User struct {
@@ -894,6 +997,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DelegationGrant.UserID(childComplexity), true
 
+	case "DeleteIdentityProviderPayload.deletedID":
+		if e.ComplexityRoot.DeleteIdentityProviderPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteIdentityProviderPayload.DeletedID(childComplexity), true
+
 	case "DeleteUserPayload.deletedID":
 		if e.ComplexityRoot.DeleteUserPayload.DeletedID == nil {
 			break
@@ -913,6 +1023,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DevOutbox.Messages(childComplexity), true
+
+	case "DisableTOTPPayload.disabled":
+		if e.ComplexityRoot.DisableTOTPPayload.Disabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisableTOTPPayload.Disabled(childComplexity), true
+
+	case "IdentityProvider.allowSignUp":
+		if e.ComplexityRoot.IdentityProvider.AllowSignUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.AllowSignUp(childComplexity), true
+	case "IdentityProvider.callbackURL":
+		if e.ComplexityRoot.IdentityProvider.CallbackURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.CallbackURL(childComplexity), true
+	case "IdentityProvider.clientID":
+		if e.ComplexityRoot.IdentityProvider.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.ClientID(childComplexity), true
+	case "IdentityProvider.createdAt":
+		if e.ComplexityRoot.IdentityProvider.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.CreatedAt(childComplexity), true
+	case "IdentityProvider.displayName":
+		if e.ComplexityRoot.IdentityProvider.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.DisplayName(childComplexity), true
+	case "IdentityProvider.enabled":
+		if e.ComplexityRoot.IdentityProvider.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Enabled(childComplexity), true
+	case "IdentityProvider.hasClientSecret":
+		if e.ComplexityRoot.IdentityProvider.HasClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.HasClientSecret(childComplexity), true
+	case "IdentityProvider.id":
+		if e.ComplexityRoot.IdentityProvider.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.ID(childComplexity), true
+	case "IdentityProvider.issuer":
+		if e.ComplexityRoot.IdentityProvider.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Issuer(childComplexity), true
+	case "IdentityProvider.kind":
+		if e.ComplexityRoot.IdentityProvider.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Kind(childComplexity), true
+	case "IdentityProvider.linkVerifiedEmail":
+		if e.ComplexityRoot.IdentityProvider.LinkVerifiedEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.LinkVerifiedEmail(childComplexity), true
+	case "IdentityProvider.scopes":
+		if e.ComplexityRoot.IdentityProvider.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Scopes(childComplexity), true
+	case "IdentityProvider.slug":
+		if e.ComplexityRoot.IdentityProvider.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Slug(childComplexity), true
+	case "IdentityProvider.updatedAt":
+		if e.ComplexityRoot.IdentityProvider.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.UpdatedAt(childComplexity), true
 
 	case "Invitation.email":
 		if e.ComplexityRoot.Invitation.Email == nil {
@@ -938,6 +1140,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.Role(childComplexity), true
+
+	case "LinkedAccount.createdAt":
+		if e.ComplexityRoot.LinkedAccount.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedAccount.CreatedAt(childComplexity), true
+	case "LinkedAccount.email":
+		if e.ComplexityRoot.LinkedAccount.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedAccount.Email(childComplexity), true
+	case "LinkedAccount.id":
+		if e.ComplexityRoot.LinkedAccount.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedAccount.ID(childComplexity), true
+	case "LinkedAccount.kind":
+		if e.ComplexityRoot.LinkedAccount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedAccount.Kind(childComplexity), true
+	case "LinkedAccount.lastUsedAt":
+		if e.ComplexityRoot.LinkedAccount.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedAccount.LastUsedAt(childComplexity), true
+	case "LinkedAccount.provider":
+		if e.ComplexityRoot.LinkedAccount.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedAccount.Provider(childComplexity), true
+	case "LinkedAccount.providerName":
+		if e.ComplexityRoot.LinkedAccount.ProviderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedAccount.ProviderName(childComplexity), true
 
 	case "Membership.createdAt":
 		if e.ComplexityRoot.Membership.CreatedAt == nil {
@@ -1019,6 +1264,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(model.AddMemberInput)), true
+	case "Mutation.beginTOTPEnrollment":
+		if e.ComplexityRoot.Mutation.BeginTOTPEnrollment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.BeginTOTPEnrollment(childComplexity), true
 	case "Mutation.changeMemberRole":
 		if e.ComplexityRoot.Mutation.ChangeMemberRole == nil {
 			break
@@ -1030,6 +1281,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeMemberRole(childComplexity, args["id"].(int), args["role"].(membership.Role)), true
+	case "Mutation.confirmTOTP":
+		if e.ComplexityRoot.Mutation.ConfirmTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTOTP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTotp(childComplexity, args["code"].(string)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1052,6 +1314,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAgent(childComplexity, args["input"].(model.CreateAgentInput)), true
+	case "Mutation.createIdentityProvider":
+		if e.ComplexityRoot.Mutation.CreateIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateIdentityProvider(childComplexity, args["input"].(model.CreateIdentityProviderInput)), true
 	case "Mutation.createOAuthClient":
 		if e.ComplexityRoot.Mutation.CreateOAuthClient == nil {
 			break
@@ -1063,6 +1336,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOAuthClient(childComplexity, args["input"].(model.CreateOAuthClientInput)), true
+	case "Mutation.deleteIdentityProvider":
+		if e.ComplexityRoot.Mutation.DeleteIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteIdentityProvider(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -1085,6 +1369,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisableOAuthClient(childComplexity, args["clientID"].(string)), true
+	case "Mutation.disableTOTP":
+		if e.ComplexityRoot.Mutation.DisableTotp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.DisableTotp(childComplexity), true
 	case "Mutation.disableUser":
 		if e.ComplexityRoot.Mutation.DisableUser == nil {
 			break
@@ -1140,6 +1430,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.NarrowDelegationGrant(childComplexity, args["id"].(int), args["scopes"].([]string), args["expiresAt"].(*time.Time)), true
+	case "Mutation.regenerateRecoveryCodes":
+		if e.ComplexityRoot.Mutation.RegenerateRecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity), true
 	case "Mutation.registerSubagent":
 		if e.ComplexityRoot.Mutation.RegisterSubagent == nil {
 			break
@@ -1162,6 +1458,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveMember(childComplexity, args["id"].(int)), true
+	case "Mutation.removePasskey":
+		if e.ComplexityRoot.Mutation.RemovePasskey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePasskey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePasskey(childComplexity, args["id"].(int)), true
+	case "Mutation.renamePasskey":
+		if e.ComplexityRoot.Mutation.RenamePasskey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renamePasskey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenamePasskey(childComplexity, args["id"].(int), args["name"].(string)), true
+	case "Mutation.resetMemberFactors":
+		if e.ComplexityRoot.Mutation.ResetMemberFactors == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetMemberFactors_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetMemberFactors(childComplexity, args["userID"].(int)), true
 	case "Mutation.resumeAgent":
 		if e.ComplexityRoot.Mutation.ResumeAgent == nil {
 			break
@@ -1272,6 +1601,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SuspendAgent(childComplexity, args["id"].(int)), true
+	case "Mutation.unlinkAccount":
+		if e.ComplexityRoot.Mutation.UnlinkAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkAccount(childComplexity, args["id"].(int)), true
+	case "Mutation.updateIdentityProvider":
+		if e.ComplexityRoot.Mutation.UpdateIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateIdentityProvider(childComplexity, args["id"].(int), args["input"].(model.UpdateIdentityProviderInput)), true
 	case "Mutation.updateOAuthClient":
 		if e.ComplexityRoot.Mutation.UpdateOAuthClient == nil {
 			break
@@ -1305,6 +1656,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenantSettings(childComplexity, args["input"].(model.UpdateTenantSettingsInput)), true
+
+	case "MySecurity.amr":
+		if e.ComplexityRoot.MySecurity.Amr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.Amr(childComplexity), true
+	case "MySecurity.authTime":
+		if e.ComplexityRoot.MySecurity.AuthTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.AuthTime(childComplexity), true
+	case "MySecurity.mfaRequired":
+		if e.ComplexityRoot.MySecurity.MfaRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.MfaRequired(childComplexity), true
+	case "MySecurity.recentlyAuthenticated":
+		if e.ComplexityRoot.MySecurity.RecentlyAuthenticated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.RecentlyAuthenticated(childComplexity), true
+	case "MySecurity.recoveryCodesRemaining":
+		if e.ComplexityRoot.MySecurity.RecoveryCodesRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.RecoveryCodesRemaining(childComplexity), true
+	case "MySecurity.stepUpMinutes":
+		if e.ComplexityRoot.MySecurity.StepUpMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.StepUpMinutes(childComplexity), true
+	case "MySecurity.totp":
+		if e.ComplexityRoot.MySecurity.Totp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.Totp(childComplexity), true
 
 	case "OAuthClient.accessTokenTTL":
 		if e.ComplexityRoot.OAuthClient.AccessTokenTTL == nil {
@@ -1483,6 +1877,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Passkey.attachment":
+		if e.ComplexityRoot.Passkey.Attachment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.Attachment(childComplexity), true
+	case "Passkey.backupEligible":
+		if e.ComplexityRoot.Passkey.BackupEligible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.BackupEligible(childComplexity), true
+	case "Passkey.backupState":
+		if e.ComplexityRoot.Passkey.BackupState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.BackupState(childComplexity), true
+	case "Passkey.cloneWarning":
+		if e.ComplexityRoot.Passkey.CloneWarning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.CloneWarning(childComplexity), true
+	case "Passkey.createdAt":
+		if e.ComplexityRoot.Passkey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.CreatedAt(childComplexity), true
+	case "Passkey.id":
+		if e.ComplexityRoot.Passkey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.ID(childComplexity), true
+	case "Passkey.lastUsedAt":
+		if e.ComplexityRoot.Passkey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.LastUsedAt(childComplexity), true
+	case "Passkey.name":
+		if e.ComplexityRoot.Passkey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.Name(childComplexity), true
+	case "Passkey.transports":
+		if e.ComplexityRoot.Passkey.Transports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.Transports(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -1545,6 +1994,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DevOutbox(childComplexity, args["first"].(*int)), true
+	case "Query.identityProviders":
+		if e.ComplexityRoot.Query.IdentityProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.IdentityProviders(childComplexity), true
 
 	case "Query.members":
 		if e.ComplexityRoot.Query.Members == nil {
@@ -1557,6 +2012,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Members(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.MembershipOrder), args["where"].(*ent.MembershipWhereInput)), true
+	case "Query.myLinkedAccounts":
+		if e.ComplexityRoot.Query.MyLinkedAccounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyLinkedAccounts(childComplexity), true
+	case "Query.myPasskeys":
+		if e.ComplexityRoot.Query.MyPasskeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyPasskeys(childComplexity), true
+	case "Query.mySecurity":
+		if e.ComplexityRoot.Query.MySecurity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MySecurity(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1610,12 +2083,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "RecoveryCodeSet.recoveryCodes":
+		if e.ComplexityRoot.RecoveryCodeSet.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecoveryCodeSet.RecoveryCodes(childComplexity), true
+
 	case "RemoveMemberPayload.deletedID":
 		if e.ComplexityRoot.RemoveMemberPayload.DeletedID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.RemoveMemberPayload.DeletedID(childComplexity), true
+
+	case "RemovePasskeyPayload.deletedID":
+		if e.ComplexityRoot.RemovePasskeyPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovePasskeyPayload.DeletedID(childComplexity), true
+
+	case "ResetMemberFactorsPayload.otherFactorsRemoved":
+		if e.ComplexityRoot.ResetMemberFactorsPayload.OtherFactorsRemoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetMemberFactorsPayload.OtherFactorsRemoved(childComplexity), true
+	case "ResetMemberFactorsPayload.recoveryCodesRemoved":
+		if e.ComplexityRoot.ResetMemberFactorsPayload.RecoveryCodesRemoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetMemberFactorsPayload.RecoveryCodesRemoved(childComplexity), true
+	case "ResetMemberFactorsPayload.totpRemoved":
+		if e.ComplexityRoot.ResetMemberFactorsPayload.TotpRemoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetMemberFactorsPayload.TotpRemoved(childComplexity), true
+	case "ResetMemberFactorsPayload.userID":
+		if e.ComplexityRoot.ResetMemberFactorsPayload.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetMemberFactorsPayload.UserID(childComplexity), true
 
 	case "RevokeSessionsPayload.revoked":
 		if e.ComplexityRoot.RevokeSessionsPayload.Revoked == nil {
@@ -1766,6 +2278,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SigningKey.UnpublishAt(childComplexity), true
 
+	case "TOTPEnrollment.otpauthURI":
+		if e.ComplexityRoot.TOTPEnrollment.OtpauthURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPEnrollment.OtpauthURI(childComplexity), true
+	case "TOTPEnrollment.qrCodePNG":
+		if e.ComplexityRoot.TOTPEnrollment.QRCodePng == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPEnrollment.QRCodePng(childComplexity), true
+	case "TOTPEnrollment.secret":
+		if e.ComplexityRoot.TOTPEnrollment.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPEnrollment.Secret(childComplexity), true
+
+	case "TOTPStatus.confirmedAt":
+		if e.ComplexityRoot.TOTPStatus.ConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPStatus.ConfirmedAt(childComplexity), true
+	case "TOTPStatus.enabled":
+		if e.ComplexityRoot.TOTPStatus.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TOTPStatus.Enabled(childComplexity), true
+
 	case "Tenant.createdAt":
 		if e.ComplexityRoot.Tenant.CreatedAt == nil {
 			break
@@ -1882,6 +2426,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TenantSettings.StepUpMinutes(childComplexity), true
 
+	case "UnlinkAccountPayload.deletedID":
+		if e.ComplexityRoot.UnlinkAccountPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnlinkAccountPayload.DeletedID(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1978,6 +2529,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
+			graphql.NewInputUnmarshaler("CreateIdentityProviderInput", ec.unmarshalInputCreateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("CreateOAuthClientInput", ec.unmarshalInputCreateOAuthClientInput),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
@@ -1988,6 +2540,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SessionWhereInput", ec.unmarshalInputSessionWhereInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
+			graphql.NewInputUnmarshaler("UpdateIdentityProviderInput", ec.unmarshalInputUpdateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("UpdateOAuthClientInput", ec.unmarshalInputUpdateOAuthClientInput),
 			graphql.NewInputUnmarshaler("UpdateTenantSettingsInput", ec.unmarshalInputUpdateTenantSettingsInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -3806,6 +4359,69 @@ extend type Tenant {
   issuerURL: String!
 }
 `, BuiltIn: false},
+	{Name: "../passkeys.graphqls", Input: `# Passkeys: the signed-in person's own, listed, renamed and removed here.
+# Registering one and signing in with one are WebAuthn ceremonies, served
+# over HTTP at /t/{slug}/auth/passkeys/… instead: the browser passes their
+# options to navigator.credentials and posts back the credential JSON it
+# returns, the ceremony's state is kept server-side under an HttpOnly
+# cookie, and a passwordless sign-in runs before there is any session or
+# token to call GraphQL with.
+
+"""
+A passkey (WebAuthn credential) of the signed-in person. Its key is never shown.
+"""
+type Passkey {
+  id: ID!
+  name: String!
+  createdAt: Time!
+  lastUsedAt: Time
+  """
+  platform (built into the device) or cross-platform (a security key, a phone nearby); empty when the browser did not say.
+  """
+  attachment: String!
+  """
+  A synced passkey: the platform may copy its private key to the person's other devices (amr swk rather than hwk).
+  """
+  backupEligible: Boolean!
+  """
+  Whether it was backed up when last used.
+  """
+  backupState: Boolean!
+  """
+  How the browser reached the authenticator (internal, hybrid, usb, nfc, ble), as it said at registration.
+  """
+  transports: [String!]!
+  """
+  Its sign counter failed to advance once: it may have been cloned, and it is refused until removed.
+  """
+  cloneWarning: Boolean!
+}
+
+type RemovePasskeyPayload {
+  """
+  The id of the removed passkey.
+  """
+  deletedID: ID!
+}
+
+extend type Query {
+  """
+  The signed-in person's passkeys, oldest first.
+  """
+  myPasskeys: [Passkey!]!
+}
+
+extend type Mutation {
+  """
+  Rename one of the signed-in person's passkeys (at most 100 characters; empty means "Passkey").
+  """
+  renamePasskey(id: ID!, name: String!): Passkey!
+  """
+  Remove one of the signed-in person's passkeys, after a recent sign-in (STEP_UP_REQUIRED until the session steps up). Refused (CONFLICT) when it is the account's last way to sign in: no password, no other passkey, no linked account.
+  """
+  removePasskey(id: ID!): RemovePasskeyPayload!
+}
+`, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `# Mandate's own GraphQL schema. ent.graphqls is generated from ent/schema
 # (types, connections, where-inputs, ordering); this file adds the viewer,
 # the tenant and the mutations, each backed by a domain service.
@@ -4051,6 +4667,274 @@ extend type Mutation {
   End every session of a member.
   """
   revokeUserSessions(userID: ID!): RevokeSessionsPayload!
+}
+`, BuiltIn: false},
+	{Name: "../security.graphqls", Input: `# A person's own second factors (authenticator app, recovery codes), how
+# recently their session authenticated, and an admin's reset of a member's
+# factors. Passkeys are in passkeys.graphqls. Sensitive mutations answer
+# the error code STEP_UP_REQUIRED when the session authenticated too long
+# ago: the page re-authenticates (POST /t/{slug}/auth/step-up/password or
+# /auth/step-up/totp) and retries.
+
+"""
+The signed-in person's authenticator app.
+"""
+type TOTPStatus {
+  """
+  Whether a confirmed authenticator app is set up.
+  """
+  enabled: Boolean!
+  confirmedAt: Time
+}
+
+"""
+The signed-in person's second factors and how recently their session authenticated.
+"""
+type MySecurity {
+  totp: TOTPStatus!
+  """
+  Unused recovery codes.
+  """
+  recoveryCodesRemaining: Int!
+  """
+  Whether the workspace's MFA policy requires this person to use a second factor.
+  """
+  mfaRequired: Boolean!
+  """
+  How the current session authenticated (OIDC amr: pwd, otp, hwk, swk, user, fed, mfa).
+  """
+  amr: [String!]!
+  """
+  When the current session last authenticated.
+  """
+  authTime: Time!
+  """
+  Whether sensitive changes (password, email, factors) go through now without authenticating again.
+  """
+  recentlyAuthenticated: Boolean!
+  """
+  How long an authentication counts as recent, in minutes.
+  """
+  stepUpMinutes: Int!
+}
+
+"""
+What an authenticator app needs to add the workspace: shown once, until confirmTOTP.
+"""
+type TOTPEnrollment {
+  """
+  The otpauth:// URI the QR code holds.
+  """
+  otpauthURI: String!
+  """
+  The QR code, as a data: URL of a PNG image.
+  """
+  qrCodePNG: String!
+  """
+  The base32 secret, for typing into the app by hand.
+  """
+  secret: String!
+}
+
+"""
+Recovery codes, each usable once; shown only in this answer.
+"""
+type RecoveryCodeSet {
+  """
+  Empty when confirming an app for a person who still has unused codes.
+  """
+  recoveryCodes: [String!]!
+}
+
+type DisableTOTPPayload {
+  disabled: Boolean!
+}
+
+"""
+What an admin's reset of a member's second factors removed.
+"""
+type ResetMemberFactorsPayload {
+  userID: ID!
+  totpRemoved: Boolean!
+  recoveryCodesRemoved: Int!
+  """
+  Passkeys and other factors removed, in all.
+  """
+  otherFactorsRemoved: Int!
+}
+
+extend type Query {
+  """
+  The signed-in person's second factors and session (session cookie only).
+  """
+  mySecurity: MySecurity!
+}
+
+extend type Mutation {
+  """
+  Start setting up an authenticator app (replacing an unconfirmed one). Needs a recent authentication.
+  """
+  beginTOTPEnrollment: TOTPEnrollment!
+  """
+  Activate the app with a code from it; the first app comes with 10 recovery codes. Needs a recent authentication.
+  """
+  confirmTOTP(code: String!): RecoveryCodeSet!
+  """
+  Remove the authenticator app and its recovery codes. Needs a recent authentication.
+  """
+  disableTOTP: DisableTOTPPayload!
+  """
+  Replace the recovery codes with 10 new ones. Needs a recent authentication.
+  """
+  regenerateRecoveryCodes: RecoveryCodeSet!
+  """
+  Remove a member's second factors (authenticator app, recovery codes, passkeys); the member is mailed. Admins reset members; only owners reset admins and owners.
+  """
+  resetMemberFactors(userID: ID!): ResetMemberFactorsPayload!
+}
+`, BuiltIn: false},
+	{Name: "../social.graphqls", Input: `# Social sign-in: the identity providers a workspace signs people in with
+# (admins), and each person's linked accounts. The sign-in page lists the
+# enabled providers without a session at GET /t/{slug}/auth/social/providers.
+
+"""
+A social or OpenID Connect provider people of the workspace sign in with. Its client secret is write-only: it is never shown, only whether one is set.
+"""
+type IdentityProvider {
+  id: ID!
+  """
+  The provider's name in URLs: /t/{slug}/auth/social/{slug}/start.
+  """
+  slug: String!
+  """
+  github, google, microsoft, gitlab or oidc.
+  """
+  kind: String!
+  """
+  Shown on the sign-in button.
+  """
+  displayName: String!
+  clientID: String!
+  hasClientSecret: Boolean!
+  """
+  The OpenID Connect issuer (oidc; a Microsoft tenant's), or the base URL of GitHub Enterprise Server or a self-managed GitLab. Empty for the hosted services.
+  """
+  issuer: String!
+  scopes: [String!]!
+  enabled: Boolean!
+  """
+  Link a first sign-in to the existing account with the same address, when the provider says the address is verified.
+  """
+  linkVerifiedEmail: Boolean!
+  """
+  Create an account on a first sign-in, within the workspace's sign-up mode.
+  """
+  allowSignUp: Boolean!
+  """
+  The redirect URI to register at the provider.
+  """
+  callbackURL: String!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"""
+An identity at a provider linked to the signed-in person's account.
+"""
+type LinkedAccount {
+  id: ID!
+  """
+  The provider's slug.
+  """
+  provider: String!
+  providerName: String!
+  kind: String!
+  """
+  The address the provider reported.
+  """
+  email: String!
+  createdAt: Time!
+  lastUsedAt: Time
+}
+
+input CreateIdentityProviderInput {
+  slug: String!
+  kind: String!
+  """
+  Defaults to the kind's name (required for oidc).
+  """
+  displayName: String
+  clientID: String!
+  """
+  Required for github, google and microsoft.
+  """
+  clientSecret: String
+  issuer: String
+  """
+  Defaults per kind (openid email profile; GitHub read:user user:email; GitLab read_user).
+  """
+  scopes: [String!]
+  enabled: Boolean = true
+  linkVerifiedEmail: Boolean = false
+  allowSignUp: Boolean = false
+}
+
+input UpdateIdentityProviderInput {
+  displayName: String
+  clientID: String
+  """
+  A new client secret; leave it out (or empty) to keep the current one.
+  """
+  clientSecret: String
+  issuer: String
+  scopes: [String!]
+  enabled: Boolean
+  linkVerifiedEmail: Boolean
+  allowSignUp: Boolean
+}
+
+type DeleteIdentityProviderPayload {
+  """
+  The id of the deleted provider. Every account's link to it went with it.
+  """
+  deletedID: ID!
+}
+
+type UnlinkAccountPayload {
+  """
+  The id of the linked account that was removed.
+  """
+  deletedID: ID!
+}
+
+extend type Query {
+  """
+  The workspace's identity providers. Admins only.
+  """
+  identityProviders: [IdentityProvider!]!
+  """
+  The identities at providers linked to the signed-in person's account.
+  """
+  myLinkedAccounts: [LinkedAccount!]!
+}
+
+extend type Mutation {
+  """
+  Configure an identity provider. Admins only.
+  """
+  createIdentityProvider(input: CreateIdentityProviderInput!): IdentityProvider!
+  """
+  Change an identity provider; the client secret is set or kept, never shown. Admins only.
+  """
+  updateIdentityProvider(id: ID!, input: UpdateIdentityProviderInput!): IdentityProvider!
+  """
+  Remove an identity provider and every account's link to it. Admins only.
+  """
+  deleteIdentityProvider(id: ID!): DeleteIdentityProviderPayload!
+  """
+  Unlink an identity from the signed-in person's account, after a recent sign-in. Refused when it is the account's last way to sign in.
+  """
+  unlinkAccount(id: ID!): UnlinkAccountPayload!
 }
 `, BuiltIn: false},
 }
@@ -4304,6 +5188,14 @@ func (ec *executionContext) childFields_DelegationGrant(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DelegationGrant", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteIdentityProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_DeleteIdentityProviderPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteIdentityProviderPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedID":
@@ -4322,6 +5214,48 @@ func (ec *executionContext) childFields_DevOutbox(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type DevOutbox", field.Name)
 }
 
+func (ec *executionContext) childFields_DisableTOTPPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "disabled":
+		return ec.fieldContext_DisableTOTPPayload_disabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisableTOTPPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentityProvider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_IdentityProvider_id(ctx, field)
+	case "slug":
+		return ec.fieldContext_IdentityProvider_slug(ctx, field)
+	case "kind":
+		return ec.fieldContext_IdentityProvider_kind(ctx, field)
+	case "displayName":
+		return ec.fieldContext_IdentityProvider_displayName(ctx, field)
+	case "clientID":
+		return ec.fieldContext_IdentityProvider_clientID(ctx, field)
+	case "hasClientSecret":
+		return ec.fieldContext_IdentityProvider_hasClientSecret(ctx, field)
+	case "issuer":
+		return ec.fieldContext_IdentityProvider_issuer(ctx, field)
+	case "scopes":
+		return ec.fieldContext_IdentityProvider_scopes(ctx, field)
+	case "enabled":
+		return ec.fieldContext_IdentityProvider_enabled(ctx, field)
+	case "linkVerifiedEmail":
+		return ec.fieldContext_IdentityProvider_linkVerifiedEmail(ctx, field)
+	case "allowSignUp":
+		return ec.fieldContext_IdentityProvider_allowSignUp(ctx, field)
+	case "callbackURL":
+		return ec.fieldContext_IdentityProvider_callbackURL(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_IdentityProvider_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_IdentityProvider_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentityProvider", field.Name)
+}
+
 func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4334,6 +5268,26 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkedAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LinkedAccount_id(ctx, field)
+	case "provider":
+		return ec.fieldContext_LinkedAccount_provider(ctx, field)
+	case "providerName":
+		return ec.fieldContext_LinkedAccount_providerName(ctx, field)
+	case "kind":
+		return ec.fieldContext_LinkedAccount_kind(ctx, field)
+	case "email":
+		return ec.fieldContext_LinkedAccount_email(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LinkedAccount_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_LinkedAccount_lastUsedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkedAccount", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4374,6 +5328,26 @@ func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, fiel
 		return ec.fieldContext_MembershipEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MySecurity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totp":
+		return ec.fieldContext_MySecurity_totp(ctx, field)
+	case "recoveryCodesRemaining":
+		return ec.fieldContext_MySecurity_recoveryCodesRemaining(ctx, field)
+	case "mfaRequired":
+		return ec.fieldContext_MySecurity_mfaRequired(ctx, field)
+	case "amr":
+		return ec.fieldContext_MySecurity_amr(ctx, field)
+	case "authTime":
+		return ec.fieldContext_MySecurity_authTime(ctx, field)
+	case "recentlyAuthenticated":
+		return ec.fieldContext_MySecurity_recentlyAuthenticated(ctx, field)
+	case "stepUpMinutes":
+		return ec.fieldContext_MySecurity_stepUpMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MySecurity", field.Name)
 }
 
 func (ec *executionContext) childFields_OAuthClient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4452,12 +5426,66 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Passkey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Passkey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Passkey_name(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Passkey_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_Passkey_lastUsedAt(ctx, field)
+	case "attachment":
+		return ec.fieldContext_Passkey_attachment(ctx, field)
+	case "backupEligible":
+		return ec.fieldContext_Passkey_backupEligible(ctx, field)
+	case "backupState":
+		return ec.fieldContext_Passkey_backupState(ctx, field)
+	case "transports":
+		return ec.fieldContext_Passkey_transports(ctx, field)
+	case "cloneWarning":
+		return ec.fieldContext_Passkey_cloneWarning(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Passkey", field.Name)
+}
+
+func (ec *executionContext) childFields_RecoveryCodeSet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recoveryCodes":
+		return ec.fieldContext_RecoveryCodeSet_recoveryCodes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecoveryCodeSet", field.Name)
+}
+
 func (ec *executionContext) childFields_RemoveMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedID":
 		return ec.fieldContext_RemoveMemberPayload_deletedID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RemovePasskeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_RemovePasskeyPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemovePasskeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ResetMemberFactorsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userID":
+		return ec.fieldContext_ResetMemberFactorsPayload_userID(ctx, field)
+	case "totpRemoved":
+		return ec.fieldContext_ResetMemberFactorsPayload_totpRemoved(ctx, field)
+	case "recoveryCodesRemoved":
+		return ec.fieldContext_ResetMemberFactorsPayload_recoveryCodesRemoved(ctx, field)
+	case "otherFactorsRemoved":
+		return ec.fieldContext_ResetMemberFactorsPayload_otherFactorsRemoved(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResetMemberFactorsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeSessionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4504,6 +5532,28 @@ func (ec *executionContext) childFields_SigningKey(ctx context.Context, field gr
 		return ec.fieldContext_SigningKey_unpublishAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SigningKey", field.Name)
+}
+
+func (ec *executionContext) childFields_TOTPEnrollment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "otpauthURI":
+		return ec.fieldContext_TOTPEnrollment_otpauthURI(ctx, field)
+	case "qrCodePNG":
+		return ec.fieldContext_TOTPEnrollment_qrCodePNG(ctx, field)
+	case "secret":
+		return ec.fieldContext_TOTPEnrollment_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TOTPEnrollment", field.Name)
+}
+
+func (ec *executionContext) childFields_TOTPStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_TOTPStatus_enabled(ctx, field)
+	case "confirmedAt":
+		return ec.fieldContext_TOTPStatus_confirmedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TOTPStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4554,6 +5604,14 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_passkeyOrigins(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_UnlinkAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedID":
+		return ec.fieldContext_UnlinkAccountPayload_deletedID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnlinkAccountPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -59,6 +59,22 @@ type CreateAgentPayload struct {
 	ClientID string `json:"clientID"`
 }
 
+type CreateIdentityProviderInput struct {
+	Slug string `json:"slug"`
+	Kind string `json:"kind"`
+	// Defaults to the kind's name (required for oidc).
+	DisplayName *string `json:"displayName,omitempty"`
+	ClientID    string  `json:"clientID"`
+	// Required for github, google and microsoft.
+	ClientSecret *string `json:"clientSecret,omitempty"`
+	Issuer       *string `json:"issuer,omitempty"`
+	// Defaults per kind (openid email profile; GitHub read:user user:email; GitLab read_user).
+	Scopes            []string `json:"scopes,omitempty"`
+	Enabled           *bool    `json:"enabled,omitempty"`
+	LinkVerifiedEmail *bool    `json:"linkVerifiedEmail,omitempty"`
+	AllowSignUp       *bool    `json:"allowSignUp,omitempty"`
+}
+
 type CreateOAuthClientInput struct {
 	Name                   string   `json:"name"`
 	RedirectUris           []string `json:"redirectUris,omitempty"`
@@ -87,6 +103,11 @@ type CreateOAuthClientPayload struct {
 	ClientSecret *string `json:"clientSecret,omitempty"`
 }
 
+type DeleteIdentityProviderPayload struct {
+	// The id of the deleted provider. Every account's link to it went with it.
+	DeletedID int `json:"deletedID"`
+}
+
 type DeleteUserPayload struct {
 	// The id of the deleted user: kept as a pseudonym by audit events.
 	DeletedID int `json:"deletedID"`
@@ -96,6 +117,10 @@ type DevOutbox struct {
 	// False when an SMTP server is configured: nothing is kept then.
 	Enabled  bool                 `json:"enabled"`
 	Messages []*ent.OutboxMessage `json:"messages"`
+}
+
+type DisableTOTPPayload struct {
+	Disabled bool `json:"disabled"`
 }
 
 // A pending invitation, mailed to its address.
@@ -109,6 +134,29 @@ type Invitation struct {
 type InviteMemberInput struct {
 	Email string          `json:"email"`
 	Role  membership.Role `json:"role"`
+}
+
+// The signed-in person's second factors and how recently their session authenticated.
+type MySecurity struct {
+	Totp *TOTPStatus `json:"totp"`
+	// Unused recovery codes.
+	RecoveryCodesRemaining int `json:"recoveryCodesRemaining"`
+	// Whether the workspace's MFA policy requires this person to use a second factor.
+	MfaRequired bool `json:"mfaRequired"`
+	// How the current session authenticated (OIDC amr: pwd, otp, hwk, swk, user, fed, mfa).
+	Amr []string `json:"amr"`
+	// When the current session last authenticated.
+	AuthTime time.Time `json:"authTime"`
+	// Whether sensitive changes (password, email, factors) go through now without authenticating again.
+	RecentlyAuthenticated bool `json:"recentlyAuthenticated"`
+	// How long an authentication counts as recent, in minutes.
+	StepUpMinutes int `json:"stepUpMinutes"`
+}
+
+// Recovery codes, each usable once; shown only in this answer.
+type RecoveryCodeSet struct {
+	// Empty when confirming an app for a person who still has unused codes.
+	RecoveryCodes []string `json:"recoveryCodes"`
 }
 
 type RegisterSubagentInput struct {
@@ -129,6 +177,20 @@ type RegisterSubagentInput struct {
 type RemoveMemberPayload struct {
 	// The id of the membership that was removed.
 	DeletedID int `json:"deletedID"`
+}
+
+type RemovePasskeyPayload struct {
+	// The id of the removed passkey.
+	DeletedID int `json:"deletedID"`
+}
+
+// What an admin's reset of a member's second factors removed.
+type ResetMemberFactorsPayload struct {
+	UserID               int  `json:"userID"`
+	TotpRemoved          bool `json:"totpRemoved"`
+	RecoveryCodesRemoved int  `json:"recoveryCodesRemoved"`
+	// Passkeys and other factors removed, in all.
+	OtherFactorsRemoved int `json:"otherFactorsRemoved"`
 }
 
 type RevokeSessionsPayload struct {
@@ -153,6 +215,40 @@ type ScopeDefinition struct {
 type ScopeDefinitionInput struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
+}
+
+// What an authenticator app needs to add the workspace: shown once, until confirmTOTP.
+type TOTPEnrollment struct {
+	// The otpauth:// URI the QR code holds.
+	OtpauthURI string `json:"otpauthURI"`
+	// The QR code, as a data: URL of a PNG image.
+	QRCodePng string `json:"qrCodePNG"`
+	// The base32 secret, for typing into the app by hand.
+	Secret string `json:"secret"`
+}
+
+// The signed-in person's authenticator app.
+type TOTPStatus struct {
+	// Whether a confirmed authenticator app is set up.
+	Enabled     bool       `json:"enabled"`
+	ConfirmedAt *time.Time `json:"confirmedAt,omitempty"`
+}
+
+type UnlinkAccountPayload struct {
+	// The id of the linked account that was removed.
+	DeletedID int `json:"deletedID"`
+}
+
+type UpdateIdentityProviderInput struct {
+	DisplayName *string `json:"displayName,omitempty"`
+	ClientID    *string `json:"clientID,omitempty"`
+	// A new client secret; leave it out (or empty) to keep the current one.
+	ClientSecret      *string  `json:"clientSecret,omitempty"`
+	Issuer            *string  `json:"issuer,omitempty"`
+	Scopes            []string `json:"scopes,omitempty"`
+	Enabled           *bool    `json:"enabled,omitempty"`
+	LinkVerifiedEmail *bool    `json:"linkVerifiedEmail,omitempty"`
+	AllowSignUp       *bool    `json:"allowSignUp,omitempty"`
 }
 
 type UpdateOAuthClientInput struct {

@@ -7,11 +7,13 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -88,12 +90,14 @@ func sqliteTarget(path string) Target {
 
 // SQLiteDSN returns the modernc DSN for a database file: foreign keys on (ent
 // needs them), WAL with synchronous=NORMAL (readers never block the writer,
-// commits do not wait on fsync), a busy timeout, and BEGIN IMMEDIATE so that
+// commits do not wait on fsync), a busy timeout, BEGIN IMMEDIATE so that
 // concurrent write transactions queue instead of failing with "database is
-// locked".
+// locked", and automatic checkpoints only as a backstop (a server runs them
+// in the background: checkpoint.go).
 func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")&_txlock=immediate"
 }
 
 // redactURL drops the password from a URL for error messages.
@@ -110,6 +114,9 @@ type DB struct {
 	Target Target
 	SQL    *sql.DB
 	Client *ent.Client
+
+	checkpoints *checkpointer // SQLite only
+	writes      *serialWrites // SQLite only: the ent driver
 }
 
 // Open connects to the target. It does not migrate: call Migrate.
@@ -132,8 +139,10 @@ func Open(ctx context.Context, t Target) (*DB, error) {
 				f.Close()
 			}
 		}
-		db, err = sql.Open("sqlite", t.DSN)
-		if err == nil {
+		var connector driver.Connector
+		if connector, err = sqlite.NewConnector(t.DSN); err == nil {
+			// Each connection keeps its prepared statements (stmtcache.go).
+			db = sql.OpenDB(cachingConnector{connector})
 			// Readers run in parallel under WAL; writers queue on BEGIN
 			// IMMEDIATE and the busy timeout.
 			db.SetMaxOpenConns(8)
@@ -159,10 +168,14 @@ func Open(ctx context.Context, t Target) (*DB, error) {
 		return nil, fmt.Errorf("database: cannot connect: %s", scrub(err, t))
 	}
 	var drv dialect.Driver = entsql.OpenDB(t.Dialect, db)
+	out := &DB{Target: t, SQL: db}
 	if t.Dialect == dialect.SQLite {
-		drv = newSerialWrites(drv)
+		out.checkpoints = startCheckpointer(db)
+		out.writes = newSerialWrites(drv, out.checkpoints.committed)
+		drv = out.writes
 	}
-	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv))}, nil
+	out.Client = ent.NewClient(ent.Driver(drv))
+	return out, nil
 }
 
 // scrub keeps connection secrets out of an error message.
@@ -179,5 +192,11 @@ func scrub(err error, t Target) string {
 // Ping reports whether the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
 
-// Close closes the client and the connection pool.
-func (d *DB) Close() error { return d.Client.Close() }
+// Close stops the background checkpoints, then closes the client and the
+// connection pool.
+func (d *DB) Close() error {
+	if d.checkpoints != nil {
+		d.checkpoints.close()
+	}
+	return d.Client.Close()
+}

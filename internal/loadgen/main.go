@@ -5,10 +5,11 @@
 //
 // A scenario (-scenario) says what one request is: an authenticated
 // GraphQL query (graphql, the default), a client_credentials token request,
-// a refresh-token rotation, or a token introspection. Each of the -c
-// workers prepares what its requests need first (for refresh, a refresh
-// token from an authorization code flow), then all of them send -warmup
-// requests that are not measured, then -n that are.
+// a refresh-token rotation, an RFC 8693 token exchange by a subagent, or a
+// token introspection. Each of the -c workers prepares what its requests
+// need first (for refresh, a refresh token from an authorization code
+// flow; for exchange, a token the user delegated to the agent), then all
+// of them send -warmup requests that are not measured, then -n that are.
 //
 // It only talks to loopback addresses, checked both on the URL and on every
 // connection it dials, and it always stops: after -n requests or -timeout,
@@ -48,6 +49,7 @@ const (
 	scenarioClientCredentials = "client_credentials"
 	scenarioRefresh           = "refresh"
 	scenarioIntrospect        = "introspect"
+	scenarioExchange          = "exchange"
 )
 
 type config struct {
@@ -64,14 +66,16 @@ type config struct {
 	// bearer token.
 	cookie string
 	csrf   string
-	// The OAuth scenarios' client, and for refresh the user who signs in
-	// to authorize it.
+	// The OAuth scenarios' client, and for refresh and exchange the user
+	// who signs in to authorize it.
 	clientID     string
 	clientSecret string
 	clientKey    string // a file holding the client's private JWK: private_key_jwt
 	username     string
 	password     string
 	redirectURI  string
+	// scope is what the subagent asks for in the exchange scenario.
+	scope string
 	// serverPID, when set, is the server process whose CPU time the
 	// figures report (Linux /proc).
 	serverPID int
@@ -80,7 +84,7 @@ type config struct {
 func main() {
 	var c config
 	var newKey string
-	flag.StringVar(&c.scenario, "scenario", scenarioGraphQL, "what one request is: graphql, client_credentials, refresh or introspect")
+	flag.StringVar(&c.scenario, "scenario", scenarioGraphQL, "what one request is: graphql, client_credentials, refresh, exchange or introspect")
 	flag.StringVar(&c.url, "url", "", "graphql: the GraphQL endpoint, e.g. http://127.0.0.1:8080/t/bench/graphql; the OAuth scenarios: the issuer, e.g. http://127.0.0.1:8080/t/bench (loopback only)")
 	flag.StringVar(&c.token, "token", "", "API token sent as a bearer token (default: $LOADGEN_TOKEN)")
 	flag.StringVar(&c.label, "label", "load", "label printed before the figures")
@@ -94,9 +98,10 @@ func main() {
 	flag.StringVar(&c.clientID, "client-id", "", "the OAuth client")
 	flag.StringVar(&c.clientSecret, "client-secret", "", "the client's secret, sent with client_secret_basic (default: $LOADGEN_CLIENT_SECRET)")
 	flag.StringVar(&c.clientKey, "client-key", "", "a file with the client's private ES256 JWK: authenticate with private_key_jwt, a fresh assertion per request")
-	flag.StringVar(&c.username, "username", "", "refresh: the email of the user who authorizes the client")
-	flag.StringVar(&c.password, "password", "", "refresh: that user's password (default: $LOADGEN_PASSWORD)")
-	flag.StringVar(&c.redirectURI, "redirect-uri", "", "refresh: the client's registered redirect URI (never contacted)")
+	flag.StringVar(&c.username, "username", "", "refresh, exchange: the email of the user who authorizes the client")
+	flag.StringVar(&c.password, "password", "", "refresh, exchange: that user's password (default: $LOADGEN_PASSWORD)")
+	flag.StringVar(&c.redirectURI, "redirect-uri", "", "refresh, exchange: the client's registered redirect URI (never contacted)")
+	flag.StringVar(&c.scope, "scope", "", "exchange: the scope the subagent asks for (the user delegates it with openid to the agent, -client-id, which registers the subagent)")
 	flag.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU time during the measured requests")
 	flag.StringVar(&newKey, "new-es256-key", "", "write a new private ES256 JWK to this file, print its public JWK set, and exit")
 	flag.Parse()
@@ -156,15 +161,18 @@ func (c config) validate() error {
 		if c.query == "" {
 			errs = append(errs, errors.New("-query must not be empty"))
 		}
-	case scenarioClientCredentials, scenarioIntrospect, scenarioRefresh:
+	case scenarioClientCredentials, scenarioIntrospect, scenarioRefresh, scenarioExchange:
 		if c.clientID == "" {
 			errs = append(errs, errors.New("-client-id is required"))
 		}
 		if (c.clientSecret == "") == (c.clientKey == "") {
 			errs = append(errs, errors.New("pass one of -client-secret (or LOADGEN_CLIENT_SECRET) and -client-key"))
 		}
-		if c.scenario == scenarioRefresh && (c.username == "" || c.password == "" || c.redirectURI == "") {
-			errs = append(errs, errors.New("refresh needs -username, -password (or LOADGEN_PASSWORD) and -redirect-uri"))
+		if (c.scenario == scenarioRefresh || c.scenario == scenarioExchange) && (c.username == "" || c.password == "" || c.redirectURI == "") {
+			errs = append(errs, fmt.Errorf("%s needs -username, -password (or LOADGEN_PASSWORD) and -redirect-uri", c.scenario))
+		}
+		if c.scenario == scenarioExchange && (c.clientKey == "" || c.scope == "") {
+			errs = append(errs, errors.New("exchange needs -client-key (the agent's) and -scope"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("unknown -scenario %q", c.scenario))
@@ -230,8 +238,9 @@ func (r result) line(c config) string {
 	if r.elapsed > 0 {
 		rate = float64(r.done) / r.elapsed.Seconds()
 	}
-	s := fmt.Sprintf("%s: %d requests, %d concurrent, %.1f req/s, p50 %.2f ms, p99 %.2f ms, errors %d",
-		c.label, r.done, c.concurrency, rate, ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), r.failed)
+	s := fmt.Sprintf("%s: %d requests, %d concurrent, %.1f req/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, errors %d",
+		c.label, r.done, c.concurrency, rate, ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)),
+		ms(percentile(r.latencies, 100)), r.failed)
 	if c.warmup > 0 {
 		s += fmt.Sprintf(", after %d warm-up", c.warmup)
 		if r.warmupFailed > 0 {

@@ -2,9 +2,9 @@ package main
 
 // The OAuth 2.0 scenarios, against the issuer at -url: RFC 6749's token
 // endpoint (client_credentials, refresh_token, authorization_code with
-// PKCE) and RFC 7662's introspection, the client authenticating with
-// client_secret_basic or private_key_jwt (RFC 7523, a fresh ES256
-// assertion and jti per request).
+// PKCE), RFC 8693's token exchange and RFC 7662's introspection, the
+// client authenticating with client_secret_basic or private_key_jwt (RFC
+// 7523, a fresh ES256 assertion and jti per request).
 
 import (
 	"context"
@@ -34,7 +34,14 @@ const (
 	tokenPath      = "/oauth2/token"
 	introspectPath = "/oauth2/introspect"
 	authorizePath  = "/oauth2/authorize"
+	registerPath   = "/oauth2/register"
 	signInPath     = "/auth/signin"
+)
+
+// RFC 8693's names.
+const (
+	grantTokenExchange   = "urn:ietf:params:oauth:grant-type:token-exchange"
+	tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 )
 
 // introspectionPool is how many distinct access tokens the introspect
@@ -97,8 +104,28 @@ func oauthSenders(ctx context.Context, c config, client *http.Client, workers in
 				return o.introspect(ctx, via, pool[next%len(pool)])
 			}
 		}
+	case scenarioExchange:
+		// The client is an agent (the planner). It registers a subagent
+		// with its own token (RFC 7591); the user delegates to the planner
+		// once per worker (a code flow with consent); then each request is
+		// the subagent exchanging one of those delegated tokens for its
+		// own on-behalf-of token.
+		sub, err := o.registerSubagent(ctx, c.scope)
+		if err != nil {
+			return nil, fmt.Errorf("registering a subagent: %w", err)
+		}
+		subjects, err := o.codeFlowTokens(ctx, c, workers, "openid "+c.scope, false)
+		if err != nil {
+			return nil, err
+		}
+		for i := range senders {
+			subject, via := subjects[i], newRawConn(o.addr)
+			senders[i] = func(ctx context.Context) error {
+				return sub.exchange(ctx, via, subject, c.scope)
+			}
+		}
 	case scenarioRefresh:
-		chains, err := o.refreshTokens(ctx, c, workers)
+		chains, err := o.codeFlowTokens(ctx, c, workers, "openid", true)
 		if err != nil {
 			return nil, err
 		}
@@ -127,9 +154,67 @@ func oauthSenders(ctx context.Context, c config, client *http.Client, workers in
 
 // tokenResponse is what the scenarios read of RFC 6749's token response.
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	RefreshToken string `json:"refresh_token"`
+	AccessToken     string `json:"access_token"`
+	TokenType       string `json:"token_type"`
+	RefreshToken    string `json:"refresh_token"`
+	Scope           string `json:"scope"`
+	IssuedTokenType string `json:"issued_token_type"`
+}
+
+// exchange is one RFC 8693 token exchange: the client (a subagent) trades
+// the subject token for its own on-behalf-of token narrowed to scope.
+func (o *oauthClient) exchange(ctx context.Context, via *rawConn, subject, scope string) error {
+	tok, err := o.token(ctx, via, url.Values{"grant_type": {grantTokenExchange}, "subject_token": {subject},
+		"subject_token_type": {tokenTypeAccessToken}, "scope": {scope}})
+	if err != nil {
+		return err
+	}
+	if tok.IssuedTokenType != tokenTypeAccessToken || tok.Scope != scope {
+		return fmt.Errorf("unexpected exchange response: issued_token_type %q, scope %q", tok.IssuedTokenType, tok.Scope)
+	}
+	return nil
+}
+
+// registerSubagent registers a subagent of the client (an agent) through
+// RFC 7591 with the client's own access token, with a new ES256 key kept
+// in memory, and returns it as a client of its own.
+func (o *oauthClient) registerSubagent(ctx context.Context, scope string) (*oauthClient, error) {
+	own, err := o.token(ctx, nil, url.Values{"grant_type": {"client_credentials"}})
+	if err != nil {
+		return nil, fmt.Errorf("the agent's own token: %w", err)
+	}
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	k := jose.JSONWebKey{Key: priv, KeyID: "loadgen-sub-" + randomString(6), Algorithm: string(jose.ES256), Use: "sig"}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, err
+	}
+	body, _ := json.Marshal(map[string]any{"client_name": "loadgen subagent", "scope": scope,
+		"token_endpoint_auth_method": "private_key_jwt", "jwks": jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.Public()}}})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.issuer+registerPath, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+own.AccessToken)
+	resp, err := o.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusCreated {
+		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, snippet(raw))
+	}
+	var out struct {
+		ClientID string `json:"client_id"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || out.ClientID == "" {
+		return nil, fmt.Errorf("no client_id in %s", snippet(raw))
+	}
+	sub := *o
+	sub.id, sub.secret, sub.basic, sub.key = out.ClientID, "", "", signer
+	return &sub, nil
 }
 
 // token posts a token request, authenticated as the client, and checks
@@ -265,10 +350,10 @@ func writeNewKey(path string, out io.Writer) error {
 	return json.NewEncoder(out).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.Public()}})
 }
 
-// refreshTokens signs the user in once and runs the authorization code
-// flow with PKCE n times (consenting when asked), returning n refresh
-// tokens: one chain per worker.
-func (o *oauthClient) refreshTokens(ctx context.Context, c config, n int) ([]string, error) {
+// codeFlowTokens signs the user in once and runs the authorization code
+// flow with PKCE n times for scope (consenting when asked), returning n
+// refresh tokens (refresh) or n access tokens: one per worker.
+func (o *oauthClient) codeFlowTokens(ctx context.Context, c config, n int, scope string, refresh bool) ([]string, error) {
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Transport: o.http.Transport, Jar: jar, CheckRedirect: o.http.CheckRedirect}
 	cred, _ := json.Marshal(map[string]string{"email": c.username, "password": c.password})
@@ -288,7 +373,7 @@ func (o *oauthClient) refreshTokens(ctx context.Context, c config, n int) ([]str
 		verifier := randomString(32)
 		sum := sha256.Sum256([]byte(verifier))
 		q := url.Values{"response_type": {"code"}, "client_id": {o.id}, "redirect_uri": {c.redirectURI},
-			"scope": {"openid"}, "state": {randomString(12)},
+			"scope": {scope}, "state": {randomString(12)},
 			"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
 		code, err := o.authorize(ctx, browser, o.issuer+authorizePath+"?"+q.Encode(), c.redirectURI)
 		if err != nil {
@@ -298,6 +383,10 @@ func (o *oauthClient) refreshTokens(ctx context.Context, c config, n int) ([]str
 			"redirect_uri": {c.redirectURI}, "code_verifier": {verifier}})
 		if err != nil {
 			return nil, fmt.Errorf("code exchange: %w", err)
+		}
+		if !refresh {
+			out[i] = tok.AccessToken
+			continue
 		}
 		if tok.RefreshToken == "" {
 			return nil, errors.New("code exchange: no refresh token (is the client registered for refresh_token?)")
@@ -347,7 +436,9 @@ func (o *oauthClient) authorize(ctx context.Context, browser *http.Client, start
 			if err != nil {
 				return "", err
 			}
-			form := url.Values{"consent": {"approve"}}
+			// expiry: a delegation to an agent for a day (index 1 of the
+			// consent page's choices); an app's consent ignores it.
+			form := url.Values{"consent": {"approve"}, "expiry": {"1"}}
 			for _, m := range hiddenInput.FindAllSubmatch(body, -1) {
 				form.Set(string(m[1]), html.UnescapeString(string(m[2])))
 			}

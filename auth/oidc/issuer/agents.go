@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,7 +133,14 @@ var grantDurations = []struct {
 // exchangeGrant is RFC 8693 token exchange, which fosite lacks: an agent
 // presents the token of the agent above it (subject_token) and receives a
 // token for the same person with itself added to the act chain, narrowed
-// to what every link allows.
+// to what every link allows. An agent may also exchange its own
+// on-behalf-of token (it is the token's current actor): the act chain
+// stays, and scope, audience and lifetime only narrow.
+//
+// may_act (RFC 8693 section 4.4): the requesting agent may pin the token
+// it receives to one of its direct subagents (the may_act parameter, a
+// client_id); the token then carries may_act {"sub": that agent}, and only
+// that agent may exchange it.
 type exchangeGrant struct {
 	i        *Issuer
 	p        *provider
@@ -192,18 +200,40 @@ func (g *exchangeGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	if ss.UserID == 0 || ss.GrantID == 0 || len(ss.Act) == 0 {
 		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The subject token does not act for a person under a grant.")
 	}
-	// Only a registered descendant of the token's current actor may take
-	// it further down.
+	// A pinned token goes to the one agent its may_act names, and to no
+	// one else: not another subagent of the actor, not the actor itself.
+	if ss.MayAct != "" && ss.MayAct != c.ID {
+		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The subject token's may_act names another agent.")
+	}
+	// Only the actor's own subagent may take the token one hop further
+	// down (every parent stays in the act chain), or the actor itself
+	// narrow it (the chain stays as it is).
 	actor := ss.Act[0]
-	// Only the actor's own subagent may take it one hop further down: every
-	// parent stays in the act chain.
-	if idx := slices.Index(me.Chain, actor); idx != 1 {
+	self := actor == c.ID
+	if idx := slices.Index(me.Chain, actor); idx != 1 && !self {
 		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "This agent is not a registered subagent of the token's actor.")
 	}
 	if at := form.Get("actor_token"); at != "" {
 		_, aar, err := g.p.oauth.IntrospectToken(ctx, at, fosite.AccessToken, NewSession())
 		if err != nil || aar.GetClient().GetID() != c.ID || aar.GetSession().(*Session).UserID != 0 {
 			return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The actor token must be this agent's own access token.")
+		}
+		if ss.MayAct != "" && aar.GetClient().GetID() != ss.MayAct {
+			return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The actor token is not that of the agent the subject token's may_act names.")
+		}
+	}
+	// may_act pins the new token to one direct subagent of this agent.
+	mayAct := form.Get("may_act")
+	if len(mayAct) > 200 {
+		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidRequest, "may_act must name an active direct subagent of this agent.")
+	}
+	if mayAct != "" {
+		sub, err := g.i.cfg.Authority.Agent(ctx, mayAct)
+		if err != nil {
+			return fosite.ErrServerError.WithWrap(err)
+		}
+		if sub == nil || !sub.Active || len(sub.Chain) < 2 || sub.Chain[1] != c.ID {
+			return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidRequest, "may_act must name an active direct subagent of this agent.")
 		}
 	}
 	human, err := g.i.cfg.Authority.HumanScopes(ctx, ss.UserID)
@@ -242,13 +272,22 @@ func (g *exchangeGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	if !ss.GrantExpires.IsZero() && ss.GrantExpires.Before(exp) {
 		exp = ss.GrantExpires
 	}
+	// The run this token serves; a new one's parent defaults to the
+	// subject token's run.
+	run, parentRun, err := g.i.resolveRun(ctx, me, form, ss.Run)
+	if err != nil {
+		var rfc *fosite.RFC6749Error
+		if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
+			return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidRequest, rfc.HintField)
+		}
+		return err
+	}
 	sess := r.GetSession().(*Session)
 	*sess = *ss.Clone().(*Session)
-	sess.Act = append([]string{c.ID}, ss.Act...)
-	sess.Run, sess.ParentRun = form.Get("run"), form.Get("parent_run")
-	if sess.ParentRun == "" {
-		sess.ParentRun = ss.Run
+	if !self {
+		sess.Act = append([]string{c.ID}, ss.Act...)
 	}
+	sess.Run, sess.ParentRun, sess.MayAct = run, parentRun, mayAct
 	sess.ExpiresAt = nil
 	sess.SetExpiresAt(fosite.AccessToken, exp.UTC().Round(time.Second))
 	for _, s := range requested {

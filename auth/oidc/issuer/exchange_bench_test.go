@@ -24,6 +24,8 @@ import (
 // assertion per request) exchanges the planner's delegated token for its
 // own on-behalf-of token (an ES256 JWT with the act chain), each request
 // checking the grant, the chain, the person's role and narrowing the scope.
+// agent_client_credentials is the subagent's own token (client_credentials
+// with private_key_jwt), which checks its chain and sponsors.
 func BenchmarkTokenExchange(b *testing.B) {
 	for _, d := range testdb.Dialects(b) {
 		b.Run(testdb.Name(d), func(b *testing.B) {
@@ -51,13 +53,19 @@ func BenchmarkTokenExchange(b *testing.B) {
 					return err
 				})
 			})
+			b.Run("agent_client_credentials", func(b *testing.B) {
+				bw.parallel(b, func(*worker) error {
+					_, err := bw.token(support.form(bw.tokenURL), support)
+					return err
+				})
+			})
 		})
 	}
 }
 
 // benchAgent registers an agent (a subagent of parent when given) with a
 // fresh ES256 key.
-func benchAgent(b *testing.B, bw *benchWorld, parent *int) (*benchClient, int) {
+func benchAgent(b testing.TB, bw *benchWorld, parent *int) (*benchClient, int) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		b.Fatal(err)
@@ -88,7 +96,7 @@ func benchAgent(b *testing.B, bw *benchWorld, parent *int) (*benchClient, int) {
 
 // delegate: Ann delegates to the agent in the browser; the agent redeems
 // the code with its key and returns its delegated access token.
-func (bw *benchWorld) delegate(b *testing.B, a *benchClient) string {
+func (bw *benchWorld) delegate(b testing.TB, a *benchClient) string {
 	iss := bw.issuerURL("acme")
 	conf := oauth2.Config{ClientID: a.id, RedirectURL: callback, Scopes: []string{"openid", "invoices:read"},
 		Endpoint: oauth2.Endpoint{AuthURL: iss + "/oauth2/authorize", TokenURL: iss + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}

@@ -264,6 +264,9 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 	if sess.Run != "" {
 		out["run"] = sess.Run
 	}
+	if m := sess.MayActClaim(); m != nil {
+		out["may_act"] = m
+	}
 	if len(sess.AuthorizationDetails) > 0 {
 		out["authorization_details"] = sess.AuthorizationDetails
 	}

@@ -192,6 +192,8 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 		Signer:                     idTokenSigner{i.signer},
 	}
 	f := fosite.NewOAuth2Provider(i.store, cfg)
+	// First: a run the request names is checked before any grant spends its code.
+	fc.TokenEndpointHandlers.Append(&runHandler{i: i})
 	for _, factory := range []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,

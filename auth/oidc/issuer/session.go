@@ -36,9 +36,22 @@ type Session struct {
 	// AuthorizationDetails are the RFC 9396 constraints of the grant, as
 	// JSON (an array of objects, each with a type).
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
-	// Run and ParentRun name the agent run a token serves.
+	// Run and ParentRun name the agent run a token serves: a recorded
+	// AgentRun of the token's agent, and the run that started it.
 	Run       string `json:"run,omitempty"`
 	ParentRun string `json:"parent_run,omitempty"`
+	// MayAct pins an on-behalf-of token to the one agent (by client_id)
+	// that may exchange it next (RFC 8693 section 4.4 may_act).
+	MayAct string `json:"may_act,omitempty"`
+}
+
+// MayActClaim is the RFC 8693 may_act claim, {sub: agent}; nil when the
+// token is not pinned.
+func (s *Session) MayActClaim() map[string]any {
+	if s.MayAct == "" {
+		return nil
+	}
+	return map[string]any{"sub": s.MayAct}
 }
 
 // ActClaim is the RFC 8693 act claim for the chain: {sub: actor, act:

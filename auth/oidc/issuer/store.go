@@ -199,7 +199,10 @@ func (s *Store) create(ctx context.Context, kind oauthtoken.Kind, signature stri
 // fosite.ErrInactiveToken (or ErrInvalidatedAuthorizeCode for codes), as
 // fosite expects for reuse detection.
 func (s *Store) get(ctx context.Context, kind oauthtoken.Kind, signature string, into fosite.Session) (fosite.Requester, error) {
-	row, err := s.db(ctx).OAuthToken.Query().Where(oauthtoken.KindEQ(kind), oauthtoken.Signature(signature)).Only(ctx)
+	// Only what is used: the stored request and whether it is active (the
+	// expiry is in the stored session). Every introspection runs this.
+	row, err := s.db(ctx).OAuthToken.Query().Where(oauthtoken.KindEQ(kind), oauthtoken.Signature(signature)).
+		Select(oauthtoken.FieldData, oauthtoken.FieldActive).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, fosite.ErrNotFound
 	}
@@ -267,6 +270,9 @@ func (s *Store) CreateAccessTokenSession(ctx context.Context, signature string, 
 	return s.inTx(ctx, func(tx *ent.Tx) error {
 		txc := context.WithValue(ctx, txKey{}, tx)
 		if err := s.create(txc, oauthtoken.KindAccess, signature, r, r.GetSession().GetExpiresAt(fosite.AccessToken)); err != nil {
+			return err
+		}
+		if err := s.recordRun(txc, tx, r); err != nil {
 			return err
 		}
 		sess, _ := r.GetSession().(*Session)

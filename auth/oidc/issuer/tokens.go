@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -92,31 +93,98 @@ func (s *jwtSigner) ensure(ctx context.Context, alg string) error {
 
 // verify checks a JWT signed by the workspace and returns its claims.
 func (s *jwtSigner) verify(ctx context.Context, token string) (map[string]any, error) {
+	claims, _, err := s.verifyKID(ctx, token)
+	return claims, err
+}
+
+// verifyKID is verify, also naming the key that signed.
+func (s *jwtSigner) verifyKID(ctx context.Context, token string) (map[string]any, string, error) {
 	obj, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(obj.Signatures) != 1 {
-		return nil, errors.New("issuer: one signature expected")
+		return nil, "", errors.New("issuer: one signature expected")
 	}
 	set, err := s.keys.JWKS(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	kid := obj.Signatures[0].Header.KeyID
 	ks := set.Key(kid)
 	if len(ks) == 0 {
-		return nil, errors.New("issuer: unknown key")
+		return nil, "", errors.New("issuer: unknown key")
 	}
 	payload, err := obj.Verify(ks[0])
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var claims map[string]any
 	if err := json.Unmarshal(payload, &claims); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return claims, nil
+	return claims, kid, nil
+}
+
+// published says whether the workspace still publishes the key kid.
+func (s *jwtSigner) published(ctx context.Context, kid string) bool {
+	set, err := s.keys.JWKS(ctx)
+	return err == nil && len(set.Key(kid)) > 0
+}
+
+// maxVerifiedJWTs bounds verifiedJWTs (about 100 bytes an entry).
+const maxVerifiedJWTs = 10000
+
+// verifiedJWTs remembers JWT access tokens whose signature has been
+// verified, so that a token introspected or exchanged again costs a
+// SHA-256 instead of a signature check (an ES256 verify is 65-125 µs).
+// An entry is keyed by the hash of the whole token, header and payload
+// included: any other string, such as the same signature under an altered
+// payload, is verified afresh. It is trusted only while the key that
+// signed is still published, which is what a fresh verification would
+// check; a given kid never names other key material. Whether the token is
+// still active is not remembered: its row and its authority are read on
+// every request.
+type verifiedJWTs struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]verifiedJWT
+}
+
+type verifiedJWT struct {
+	kid string
+	exp int64
+}
+
+func verifiedKey(tenantID int, token string) [sha256.Size]byte {
+	h := sha256.New()
+	var t [8]byte
+	binary.BigEndian.PutUint64(t[:], uint64(tenantID))
+	h.Write(t[:])
+	h.Write([]byte(token))
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// lookup returns the remembered verification of key, if its signing key
+// is still published.
+func (v *verifiedJWTs) lookup(key [sha256.Size]byte, published func(kid string) bool) (verifiedJWT, bool) {
+	v.mu.Lock()
+	e, ok := v.m[key]
+	v.mu.Unlock()
+	if !ok || !published(e.kid) {
+		return verifiedJWT{}, false
+	}
+	return e, true
+}
+
+func (v *verifiedJWTs) remember(key [sha256.Size]byte, e verifiedJWT) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxVerifiedJWTs {
+		v.m = make(map[[sha256.Size]byte]verifiedJWT)
+	}
+	v.m[key] = e
 }
 
 // edDSAHeader stands for EdDSA in a session's ID token header. fosite
@@ -196,10 +264,11 @@ func (s idTokenSigner) GetSigningMethodLength(context.Context) int { return sha2
 // Either kind is also stored, so revocation and introspection see it at
 // once.
 type tokenStrategy struct {
-	hmac   *oauth2.HMACSHAStrategyUnPrefixed
-	jwt    *jwtSigner
-	issuer func(ctx context.Context) string
-	now    func() time.Time
+	hmac     *oauth2.HMACSHAStrategyUnPrefixed
+	jwt      *jwtSigner
+	issuer   func(ctx context.Context) string
+	now      func() time.Time
+	verified verifiedJWTs
 }
 
 func isJWT(token string) bool { return strings.Count(token, ".") == 2 }
@@ -224,6 +293,7 @@ func (t *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 	}
 	sess.JTI = randomID()
 	clampToGrant(sess, fosite.AccessToken)
+	takeRun(r, sess)
 	c, ok := r.GetClient().(*Client)
 	if !ok || c.TokenFormat != "jwt" {
 		tok, sig, err := t.hmac.GenerateAccessToken(ctx, r)
@@ -275,21 +345,37 @@ func accessTokenClaims(iss string, r fosite.Requester, sess *Session, now time.T
 	if sess.Run != "" {
 		claims["run"] = sess.Run
 	}
+	if m := sess.MayActClaim(); m != nil {
+		claims["may_act"] = m
+	}
 	if len(sess.AuthorizationDetails) > 0 {
 		claims["authorization_details"] = sess.AuthorizationDetails
 	}
 	return claims
 }
 
+// ValidateAccessToken checks an access token found by its signature: an
+// opaque token's HMAC, or a JWT's signature (remembered, see verifiedJWTs)
+// and expiry.
 func (t *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
 	if !isJWT(token) {
 		return t.hmac.ValidateAccessToken(ctx, r, strings.TrimPrefix(token, prefixAccess))
 	}
-	claims, err := t.jwt.verify(ctx, token)
-	if err != nil {
-		return fosite.ErrTokenSignatureMismatch.WithWrap(err)
+	key := verifiedKey(viewer.FromContext(ctx).TenantID, token)
+	e, ok := t.verified.lookup(key, func(kid string) bool { return t.jwt.published(ctx, kid) })
+	if !ok {
+		claims, kid, err := t.jwt.verifyKID(ctx, token)
+		if err != nil {
+			return fosite.ErrTokenSignatureMismatch.WithWrap(err)
+		}
+		exp, ok := claims["exp"].(float64)
+		if !ok {
+			return fosite.ErrTokenExpired.WithHint("The access token expired.")
+		}
+		e = verifiedJWT{kid: kid, exp: int64(exp)}
+		t.verified.remember(key, e)
 	}
-	if exp, ok := claims["exp"].(float64); !ok || !time.Unix(int64(exp), 0).After(t.now()) {
+	if !time.Unix(e.exp, 0).After(t.now()) {
 		return fosite.ErrTokenExpired.WithHint("The access token expired.")
 	}
 	return nil

@@ -44,6 +44,8 @@ type world struct {
 	clients *clients.Service
 	agents  *registry.Service
 	tenants map[string]int
+	flows   *signin.Flows
+	mux     *http.ServeMux
 }
 
 func newWorld(t testing.TB, db *database.DB) *world {
@@ -86,6 +88,7 @@ func newWorld(t testing.TB, db *database.DB) *world {
 	signin.NewHandler(flows, w.ts).Mount(mux)
 	w.iss.Mount(mux)
 	w.srv.Config.Handler = mux
+	w.flows, w.mux = flows, mux
 	return w
 }
 
