@@ -2,13 +2,13 @@ package tenants
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -38,18 +38,7 @@ func (s *Service) Client() *ent.Client { return s.client }
 // inTx runs fn in one transaction: everything fn writes, and its audit
 // event, commits together or not at all.
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "transaction")
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return apperr.Wrap(fmt.Errorf("commit: %w", err), "transaction")
-	}
-	return nil
+	return entx.InTx(ctx, s.client, fn)
 }
 
 // requireRole returns the viewer if it may act with at least role min in its

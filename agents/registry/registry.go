@@ -24,6 +24,7 @@ import (
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -468,15 +469,7 @@ func (s *Service) List(ctx context.Context) ([]*ent.Agent, error) {
 }
 
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "transaction")
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return apperr.Wrap(tx.Commit(), "commit")
+	return entx.InTx(ctx, s.client, fn)
 }
 
 // SetKeys replaces an agent's public keys: to rotate without downtime,

@@ -14,6 +14,7 @@ import (
 	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/internal/seal"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -119,15 +120,7 @@ func (s *Service) AddResetter(factor string, r Resetter) {
 }
 
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "transaction")
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return apperr.Wrap(tx.Commit(), "transaction")
+	return entx.InTx(ctx, s.client, fn)
 }
 
 // record appends an audit event in its own transaction: for outcomes that

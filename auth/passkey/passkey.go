@@ -23,6 +23,7 @@ import (
 	"github.com/mandatehq/mandate/ent/passkey"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -103,15 +104,7 @@ func New(c Config) *Service {
 func (s *Service) now() time.Time { return s.flows.Now() }
 
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "transaction")
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return apperr.Wrap(tx.Commit(), "transaction")
+	return entx.InTx(ctx, s.client, fn)
 }
 
 // RelyingParty is a workspace's WebAuthn relying party.

@@ -25,6 +25,7 @@ import (
 	entsession "github.com/mandatehq/mandate/ent/session"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/settings"
 	"github.com/mandatehq/mandate/tenants/viewer"
@@ -139,15 +140,7 @@ func (f *Flows) verifyDummy(pw string) (err error) {
 }
 
 func (f *Flows) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := f.client.Tx(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "transaction")
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return apperr.Wrap(tx.Commit(), "transaction")
+	return entx.InTx(ctx, f.client, fn)
 }
 
 // record appends an audit event in its own transaction: for outcomes that

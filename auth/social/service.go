@@ -18,7 +18,7 @@ import (
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
-	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/internal/seal"
 	"github.com/mandatehq/mandate/tenants"
 )
@@ -115,15 +115,7 @@ func newHTTPClient() *http.Client {
 func (s *Service) now() time.Time { return s.audit.Now() }
 
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "transaction")
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return apperr.Wrap(tx.Commit(), "transaction")
+	return entx.InTx(ctx, s.client, fn)
 }
 
 // record appends an audit event in its own transaction, for outcomes that

@@ -29,6 +29,7 @@ import (
 	"github.com/mandatehq/mandate/ent/oauthtoken"
 	"github.com/mandatehq/mandate/ent/predicate"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -572,15 +573,7 @@ func (s *Service) changed(ctx context.Context, clientID string) {
 }
 
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return apperr.Wrap(err, "transaction")
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return apperr.Wrap(tx.Commit(), "commit")
+	return entx.InTx(ctx, s.client, fn)
 }
 
 // managed loads an application for a change, inside tx. An agent's
