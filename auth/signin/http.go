@@ -223,14 +223,7 @@ func (h *Handler) bind(w http.ResponseWriter, r *http.Request) (*http.Request, b
 // that, Sec-Fetch-Site) must say the request comes from our own pages.
 // Non-browser clients send neither and pass.
 func (h *Handler) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		return o == h.origin
-	}
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-		return true
-	}
-	return false
+	return httpx.SameOrigin(r, h.origin)
 }
 
 // fail maps a flow error to problem JSON.

@@ -215,3 +215,29 @@ func Methods(h http.Handler, allowed ...string) http.Handler {
 
 // Ready is a readiness check.
 type Ready func(ctx context.Context) error
+
+// SameOrigin says whether a state-changing request comes from our own
+// pages (origin is scheme://host of the base URL). A browser's Origin
+// decides; when it is "null" — which a browser sends for a form posted
+// from a page served with Referrer-Policy: no-referrer, as ours are — its
+// Sec-Fetch-Site must say same-origin. Clients that are not browsers send
+// neither header and pass: they carry no ambient cookies to abuse.
+func SameOrigin(r *http.Request, origin string) bool {
+	o := r.Header.Get("Origin")
+	if o != "" && o != "null" {
+		return o == origin
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return true
+	case "":
+		// No fetch metadata: a browser too old to send it, or no browser.
+		// An opaque origin without it cannot be told apart: refuse.
+		return o == ""
+	case "none":
+		// Typed in the address bar or opened from a bookmark: no page
+		// of anyone's sent it.
+		return o == ""
+	}
+	return false
+}

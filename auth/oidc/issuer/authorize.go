@@ -21,6 +21,7 @@ import (
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/oauthconsent"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/httpx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -350,13 +351,7 @@ func (i *Issuer) activeGrant(ctx context.Context, userID, agentID int, scopes []
 
 // sameOrigin accepts a browser post only from our own pages.
 func (i *Issuer) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		return o == originOf(i.cfg.BaseURL)
-	}
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
-		return s == "same-origin"
-	}
-	return true
+	return httpx.SameOrigin(r, originOf(i.cfg.BaseURL))
 }
 
 func originOf(raw string) string {

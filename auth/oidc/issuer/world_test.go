@@ -169,7 +169,7 @@ func (b *browser) read(resp *http.Response) page {
 }
 
 // submit posts the page's form (its hidden fields plus extra) to action,
-// as the page would, from the server's origin.
+// as a browser would from the server's page.
 func (b *browser) submit(p page, action string, extra url.Values) page {
 	b.t.Helper()
 	form := url.Values{}
@@ -181,7 +181,10 @@ func (b *browser) submit(p page, action string, extra url.Values) page {
 	}
 	req, _ := http.NewRequest(http.MethodPost, b.w.srv.URL+action, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", b.w.srv.URL)
+	// What Chromium sends for a form posted from a page served with
+	// Referrer-Policy: no-referrer, as the issuer's pages are.
+	req.Header.Set("Origin", "null")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	resp, err := b.http.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
