@@ -90,14 +90,14 @@ async function signIn(page, base, email, password) {
   await page.goto(`${base}/t/${workspace.slug}/signin`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** Signs in on the page it is on and expects the wrong-credentials error, staying there. */
 async function expectRefused(page, base, email, password, what) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   const alert = page.getByRole('alert').filter({ hasText: /\S/ });
   await alert.waitFor();
   const text = await alert.innerText();
@@ -193,7 +193,7 @@ async function main() {
   // A wrong password shows the server's message and keeps the page.
   await page.getByLabel('Email').fill(dora.email);
   await page.getByLabel('Password').fill('not the password at all');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   const alert = page.getByRole('alert');
   await alert.waitFor();
   const alertText = await alert.innerText();
@@ -204,7 +204,7 @@ async function main() {
 
   // The right one opens the dashboard, as a person: no API token anywhere.
   await page.getByLabel('Password').fill(dora.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`${base}/w/${workspace.slug}`);
   await page.getByRole('heading', { level: 1, name: workspace.name }).waitFor();
   const signedInAs = await page.locator('.whoami').innerText();
@@ -285,7 +285,7 @@ async function main() {
   await expectRefused(page, base, dora.email, dora.password, 'the password from before the reset');
   await screenshot(page, 'signin-reset-old-refused.png');
   await page.getByLabel('Password').fill(resetPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`${base}/w/${workspace.slug}`);
   await page.getByRole('heading', { level: 1, name: workspace.name }).waitFor();
   log('after the reset, the old password is refused and the new one signs in');
@@ -294,7 +294,7 @@ async function main() {
   // again and comes back there: the change below has another session to end.
   await other.getByLabel('Email').fill(dora.email);
   await other.getByLabel('Password').fill(resetPassword);
-  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.getByRole('button', { name: 'Sign in', exact: true }).click();
   await other.waitForURL(`${base}/t/${workspace.slug}/account`);
   await sessionRows(other, 2);
 
@@ -334,7 +334,7 @@ async function main() {
   await fresh.goto(`${base}/t/${workspace.slug}/signin`);
   await expectRefused(fresh, base, dora.email, resetPassword, 'the password from before the change');
   await fresh.getByLabel('Password').fill(changedPassword);
-  await fresh.getByRole('button', { name: 'Sign in' }).click();
+  await fresh.getByRole('button', { name: 'Sign in', exact: true }).click();
   await fresh.waitForURL(`${base}/w/${workspace.slug}`);
   await fresh.getByRole('heading', { level: 1, name: workspace.name }).waitFor();
   await third.close();

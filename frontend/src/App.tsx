@@ -14,7 +14,9 @@ import { OutboxPage } from './pages/OutboxPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { ScopesPage } from './pages/ScopesPage';
+import { SecurityPage } from './pages/SecurityPage';
 import { SignInPage } from './pages/SignInPage';
+import { SignInSettingsPage } from './pages/SignInSettingsPage';
 import { SigningKeysPage } from './pages/SigningKeysPage';
 import { SignUpPage } from './pages/SignUpPage';
 import { TracePage } from './pages/TracePage';
@@ -45,6 +47,7 @@ export function App() {
         <Route path="forgot-password" element={<ForgotPasswordPage />} />
         <Route path="reset-password" element={<ResetPasswordPage />} />
         <Route path="account" element={<AccountPage />} />
+        <Route path="security" element={<SecurityPage />} />
         <Route path="confirm-email" element={<ConfirmEmailPage />} />
         <Route path="accept-invitation" element={<AcceptInvitationPage />} />
       </Route>
@@ -58,6 +61,7 @@ export function App() {
         <Route path="applications" element={<ApplicationsPage />} />
         <Route path="signing-keys" element={<SigningKeysPage />} />
         <Route path="scopes" element={<ScopesPage />} />
+        <Route path="sign-in" element={<SignInSettingsPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route path="outbox" element={<OutboxPage />} />
         <Route path="*" element={<NotFoundPage />} />

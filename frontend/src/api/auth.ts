@@ -26,6 +26,85 @@ export interface SignedIn {
   csrfToken: string;
 }
 
+/**
+ * The answer of a first sign-in step when a second one is due: the
+ * browser holds a pending-sign-in cookie, not a session. `methods` lists
+ * what completes it (totp, recovery, passkey); enrollment_required means
+ * the workspace requires a second factor the person has yet to set up.
+ */
+export interface PendingSignIn {
+  status: 'mfa_required' | 'enrollment_required';
+  methods: string[];
+  amr: string[] | null;
+  email: string;
+}
+
+/** What a sign-in step answers: a session, or the step still due. */
+export type SignInAnswer = SignedIn | PendingSignIn;
+
+export function isPending(answer: SignInAnswer | undefined | null): answer is PendingSignIn {
+  return !!answer && 'status' in answer && (answer.status === 'mfa_required' || answer.status === 'enrollment_required');
+}
+
+/** A session answer that also carries the recovery codes of an enrollment at sign-in. */
+export type SignedInWithCodes = SignedIn & { recoveryCodes?: string[] };
+
+/** What an authenticator app needs: shown once, until confirmed. */
+export interface TOTPEnrollment {
+  otpauthURI: string;
+  /** A data: URL of a PNG image. */
+  qrCodePNG: string;
+  secret: string;
+}
+
+export interface RecoveryCodes {
+  recoveryCodes: string[];
+}
+
+/** `GET mfa`: the signed-in person's second factors and session. */
+export interface MFAStatus {
+  totp: { enabled: boolean; confirmedAt: string | null };
+  recoveryCodesRemaining: number;
+  recentlyAuthenticated: boolean;
+  stepUpMinutes: number;
+  mfaRequired: boolean;
+  session: { amr: string[] | null; authTime: string };
+}
+
+/** One of the signed-in person's passkeys (never its key). */
+export interface PasskeyInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  /** platform, cross-platform, or empty. */
+  attachment: string;
+  /** Synced: the platform may copy it to the person's other devices. */
+  backupEligible: boolean;
+  backupState: boolean;
+  transports: string[];
+  cloneWarning: boolean;
+}
+
+/** A WebAuthn ceremony's options, as the server's begin answers them. */
+export interface PasskeyOptions<T = Record<string, unknown>> {
+  publicKey: T;
+  mediation?: string;
+}
+
+/** An enabled social provider: one button on the sign-in page. */
+export interface SocialProvider {
+  slug: string;
+  displayName: string;
+  kind: string;
+}
+
+export interface SocialProviders {
+  providers: SocialProvider[];
+  /** The text to show for each error code a federated sign-in lands on. */
+  errors?: Record<string, string>;
+}
+
 /** One row of `GET sessions`. */
 export interface SessionRow {
   id: string;
@@ -151,7 +230,8 @@ export const authApi = {
   verifyEmail: (slug: string, token: string) => authRequest<unknown>(slug, 'verify-email', { body: { token } }),
   resendVerification: (slug: string, email: string) =>
     authRequest<Accepted>(slug, 'resend-verification', { body: { email } }),
-  signIn: (slug: string, body: { email: string; password: string }) => authRequest<SignedIn>(slug, 'signin', { body }),
+  signIn: (slug: string, body: { email: string; password: string }) => authRequest<SignInAnswer>(slug, 'signin', { body }),
+  pending: (slug: string) => authRequest<PendingSignIn>(slug, 'pending', { method: 'GET' }),
   forgotPassword: (slug: string, email: string) => authRequest<Accepted>(slug, 'forgot-password', { body: { email } }),
   resetPassword: (slug: string, token: string, newPassword: string) =>
     authRequest<unknown>(slug, 'reset-password', { body: { token, newPassword } }),
@@ -173,3 +253,79 @@ export const authApi = {
   deleteAccount: (slug: string, csrfToken: string, password: string) =>
     authRequest<undefined>(slug, 'delete-account', { body: { password }, csrfToken }),
 };
+
+type Credential = object;
+
+/**
+ * Second factors: the second step of a sign-in (public, on the pending
+ * cookie), enrollment during a sign-in, the signed-in person's own
+ * authenticator app and recovery codes, and step-up of a session. A
+ * step-up answers the new session (cookie and CSRF token).
+ */
+export const mfaApi = {
+  status: (slug: string) => authRequest<MFAStatus>(slug, 'mfa', { method: 'GET' }),
+  beginTOTP: (slug: string, csrfToken: string) => authRequest<TOTPEnrollment>(slug, 'mfa/totp/begin', { csrfToken }),
+  confirmTOTP: (slug: string, csrfToken: string, code: string) =>
+    authRequest<RecoveryCodes>(slug, 'mfa/totp/confirm', { body: { code }, csrfToken }),
+  disableTOTP: (slug: string, csrfToken: string) => authRequest<undefined>(slug, 'mfa/totp/disable', { csrfToken }),
+  regenerateRecoveryCodes: (slug: string, csrfToken: string) =>
+    authRequest<RecoveryCodes>(slug, 'mfa/recovery/regenerate', { csrfToken }),
+  enrollBeginTOTP: (slug: string) => authRequest<TOTPEnrollment>(slug, 'mfa/enroll/totp/begin'),
+  enrollConfirmTOTP: (slug: string, code: string) =>
+    authRequest<SignedInWithCodes>(slug, 'mfa/enroll/totp/confirm', { body: { code } }),
+  signInTOTP: (slug: string, code: string) => authRequest<SignInAnswer>(slug, 'mfa/totp', { body: { code } }),
+  signInRecovery: (slug: string, code: string) => authRequest<SignInAnswer>(slug, 'mfa/recovery', { body: { code } }),
+  stepUpTOTP: (slug: string, csrfToken: string, code: string) =>
+    authRequest<SignedIn>(slug, 'step-up/totp', { body: { code }, csrfToken }),
+  stepUpPassword: (slug: string, csrfToken: string, password: string) =>
+    authRequest<SignedIn>(slug, 'step-up/password', { body: { password }, csrfToken }),
+};
+
+/**
+ * Passkey ceremonies: each begin answers the options for
+ * navigator.credentials and sets a cookie naming the ceremony; each
+ * finish posts the credential as the browser returned it, in JSON.
+ */
+export const passkeyApi = {
+  list: (slug: string) => authRequest<{ passkeys: PasskeyInfo[] }>(slug, 'passkeys', { method: 'GET' }),
+  /** Signed in (csrfToken), or during a sign-in that requires enrollment (no csrfToken). */
+  registerBegin: (slug: string, name: string, csrfToken?: string) =>
+    authRequest<PasskeyOptions>(slug, 'passkeys/register/begin', { body: { name }, csrfToken }),
+  registerFinish: (slug: string, credential: Credential, csrfToken?: string) =>
+    authRequest<{ passkey: PasskeyInfo } & Partial<SignedIn>>(slug, 'passkeys/register/finish', { body: credential, csrfToken }),
+  loginBegin: (slug: string) => authRequest<PasskeyOptions>(slug, 'passkeys/login/begin'),
+  loginFinish: (slug: string, credential: Credential) =>
+    authRequest<SignInAnswer>(slug, 'passkeys/login/finish', { body: credential }),
+  secondFactorBegin: (slug: string) => authRequest<PasskeyOptions>(slug, 'passkeys/second-factor/begin'),
+  secondFactorFinish: (slug: string, credential: Credential) =>
+    authRequest<SignInAnswer>(slug, 'passkeys/second-factor/finish', { body: credential }),
+  stepUpBegin: (slug: string, csrfToken: string) => authRequest<PasskeyOptions>(slug, 'passkeys/step-up/begin', { csrfToken }),
+  stepUpFinish: (slug: string, csrfToken: string, credential: Credential) =>
+    authRequest<SignedIn>(slug, 'passkeys/step-up/finish', { body: credential, csrfToken }),
+  rename: (slug: string, csrfToken: string, id: string, name: string) =>
+    authRequest<{ passkey: PasskeyInfo }>(slug, 'passkeys/rename', { body: { id, name }, csrfToken }),
+  remove: (slug: string, csrfToken: string, id: string) =>
+    authRequest<undefined>(slug, 'passkeys/remove', { body: { id }, csrfToken }),
+  invitationBegin: (slug: string, body: { token: string; name: string; passkeyName: string }) =>
+    authRequest<PasskeyOptions>(slug, 'passkeys/invitation/begin', { body }),
+  invitationFinish: (slug: string, credential: Credential) =>
+    authRequest<SignInAnswer>(slug, 'passkeys/invitation/finish', { body: credential }),
+};
+
+/** Social sign-in: the buttons, and where each one goes (a full page load). */
+export const socialApi = {
+  providers: (slug: string) => authRequest<SocialProviders>(slug, 'social/providers', { method: 'GET' }),
+  startURL: (slug: string, provider: string, returnTo?: string) =>
+    `${authPath(slug, `social/${encodeURIComponent(provider)}/start`)}${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`,
+  linkURL: (slug: string, provider: string, returnTo?: string) =>
+    `${authPath(slug, `social/${encodeURIComponent(provider)}/link`)}${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`,
+};
+
+/** True when the server asks the session to authenticate again first. */
+export function isStepUpRequired(err: unknown): boolean {
+  if (!(err instanceof ApiError)) return false;
+  if (err.code === 'step_up_required' || err.code === 'STEP_UP_REQUIRED') return true;
+  // GraphQL resolvers that pass the sign-in error through keep its message
+  // under FORBIDDEN: recognised until they carry the code.
+  return err.code === 'FORBIDDEN' && /^confirm it is you/i.test(err.message);
+}

@@ -8,7 +8,7 @@
 // logged or rendered. The GraphQL client sends X-CSRF-Token or
 // Authorization accordingly (credentialsOf).
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { authApi, type SessionUser, type SignedIn } from '../api/auth';
+import { authApi, isPending, type PendingSignIn, type SessionUser, type SignedIn, type SignInAnswer } from '../api/auth';
 import { ApiError, execute, type Credentials } from '../api/client';
 import { graphql } from '../gql';
 
@@ -182,10 +182,23 @@ export function refreshSession(slug: string): Promise<Session | null> {
   return restoreSession(slug);
 }
 
-/** Email and password sign-in; throws ApiError with the server's code. */
-export async function signInWithPassword(slug: string, email: string, password: string): Promise<PasswordSession> {
-  const answer = await authApi.signIn(slug, { email: email.trim(), password });
+/**
+ * Keeps the session a sign-in step answered, or passes on the step still
+ * due (a second factor, or enrolling one): the browser then holds only a
+ * pending-sign-in cookie.
+ */
+export function afterSignInStep(slug: string, answer: SignInAnswer): PasswordSession | PendingSignIn {
+  if (isPending(answer)) return answer;
   return keep(slug, answer);
+}
+
+/**
+ * Email and password sign-in; throws ApiError with the server's code.
+ * Resolves the session, or the second step the server asks for.
+ */
+export async function signInWithPassword(slug: string, email: string, password: string): Promise<PasswordSession | PendingSignIn> {
+  const answer = await authApi.signIn(slug, { email: email.trim(), password });
+  return afterSignInStep(slug, answer);
 }
 
 /** Keeps the session a flow (accept-invitation) started, if it answered one. */

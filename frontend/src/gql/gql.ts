@@ -46,12 +46,21 @@ type Documents = {
     "\n  mutation RevokeUserSessions($userID: ID!) {\n    revokeUserSessions(userID: $userID) {\n      revoked\n    }\n  }\n": typeof types.RevokeUserSessionsDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": typeof types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  mutation ResetMemberFactors($userID: ID!) {\n    resetMemberFactors(userID: $userID) {\n      userID\n      totpRemoved\n      recoveryCodesRemoved\n      otherFactorsRemoved\n    }\n  }\n": typeof types.ResetMemberFactorsDocument,
     "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n": typeof types.DevOutboxDocument,
     "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": typeof types.OverviewDocument,
     "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": typeof types.OverviewCountsDocument,
     "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": typeof types.UpdateTenantSettingsDocument,
     "\n  query ScopeCatalog {\n    scopeCatalog {\n      name\n      description\n      standard\n    }\n  }\n": typeof types.ScopeCatalogDocument,
     "\n  mutation UpdateScopeCatalog($scopes: [ScopeDefinitionInput!]!) {\n    updateScopeCatalog(scopes: $scopes) {\n      name\n      description\n      standard\n    }\n  }\n": typeof types.UpdateScopeCatalogDocument,
+    "\n  query MyLinkedAccounts {\n    myLinkedAccounts {\n      id\n      provider\n      providerName\n      kind\n      email\n      createdAt\n      lastUsedAt\n    }\n  }\n": typeof types.MyLinkedAccountsDocument,
+    "\n  mutation UnlinkAccount($id: ID!) {\n    unlinkAccount(id: $id) {\n      deletedID\n    }\n  }\n": typeof types.UnlinkAccountDocument,
+    "\n  query SignInSettings {\n    tenant {\n      id\n      settings {\n        mfaPolicy\n        stepUpMinutes\n        passkeyRpId\n        passkeyOrigins\n      }\n    }\n  }\n": typeof types.SignInSettingsDocument,
+    "\n  mutation UpdateSignInSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      settings {\n        mfaPolicy\n        stepUpMinutes\n        passkeyRpId\n        passkeyOrigins\n      }\n    }\n  }\n": typeof types.UpdateSignInSettingsDocument,
+    "\n  query IdentityProviders {\n    identityProviders {\n      id\n      slug\n      kind\n      displayName\n      clientID\n      hasClientSecret\n      issuer\n      scopes\n      enabled\n      linkVerifiedEmail\n      allowSignUp\n      callbackURL\n      createdAt\n      updatedAt\n    }\n  }\n": typeof types.IdentityProvidersDocument,
+    "\n  mutation CreateIdentityProvider($input: CreateIdentityProviderInput!) {\n    createIdentityProvider(input: $input) {\n      id\n      slug\n      displayName\n      callbackURL\n    }\n  }\n": typeof types.CreateIdentityProviderDocument,
+    "\n  mutation UpdateIdentityProvider($id: ID!, $input: UpdateIdentityProviderInput!) {\n    updateIdentityProvider(id: $id, input: $input) {\n      id\n      slug\n      displayName\n      enabled\n      hasClientSecret\n    }\n  }\n": typeof types.UpdateIdentityProviderDocument,
+    "\n  mutation DeleteIdentityProvider($id: ID!) {\n    deleteIdentityProvider(id: $id) {\n      deletedID\n    }\n  }\n": typeof types.DeleteIdentityProviderDocument,
     "\n  query SigningKeys {\n    signingKeys {\n      kid\n      alg\n      activatesAt\n      supersededAt\n      unpublishAt\n    }\n  }\n": typeof types.SigningKeysDocument,
     "\n  mutation RotateSigningKey($alg: String!, $publishForMinutes: Int) {\n    rotateSigningKey(alg: $alg, publishForMinutes: $publishForMinutes) {\n      kid\n      alg\n      activatesAt\n    }\n  }\n": typeof types.RotateSigningKeyDocument,
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
@@ -91,12 +100,21 @@ const documents: Documents = {
     "\n  mutation RevokeUserSessions($userID: ID!) {\n    revokeUserSessions(userID: $userID) {\n      revoked\n    }\n  }\n": types.RevokeUserSessionsDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: MembershipRole!) {\n    changeMemberRole(id: $id, role: $role) {\n      id\n      role\n    }\n  }\n": types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) {\n      deletedID\n    }\n  }\n": types.RemoveMemberDocument,
+    "\n  mutation ResetMemberFactors($userID: ID!) {\n    resetMemberFactors(userID: $userID) {\n      userID\n      totpRemoved\n      recoveryCodesRemoved\n      otherFactorsRemoved\n    }\n  }\n": types.ResetMemberFactorsDocument,
     "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n": types.DevOutboxDocument,
     "\n  query Overview {\n    tenant {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": types.OverviewDocument,
     "\n  query OverviewCounts {\n    members {\n      totalCount\n    }\n    apiTokens(where: { revokedAtIsNil: true }) {\n      totalCount\n    }\n    auditEvents {\n      totalCount\n    }\n  }\n": types.OverviewCountsDocument,
     "\n  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      slug\n      name\n      createdAt\n      settings {\n        signUpMode\n        sessionLifetimeMinutes\n        sessionIdleMinutes\n        auditRetentionDays\n        accessTokenMinutes\n        refreshTokenDays\n        idTokenMinutes\n      }\n    }\n  }\n": types.UpdateTenantSettingsDocument,
     "\n  query ScopeCatalog {\n    scopeCatalog {\n      name\n      description\n      standard\n    }\n  }\n": types.ScopeCatalogDocument,
     "\n  mutation UpdateScopeCatalog($scopes: [ScopeDefinitionInput!]!) {\n    updateScopeCatalog(scopes: $scopes) {\n      name\n      description\n      standard\n    }\n  }\n": types.UpdateScopeCatalogDocument,
+    "\n  query MyLinkedAccounts {\n    myLinkedAccounts {\n      id\n      provider\n      providerName\n      kind\n      email\n      createdAt\n      lastUsedAt\n    }\n  }\n": types.MyLinkedAccountsDocument,
+    "\n  mutation UnlinkAccount($id: ID!) {\n    unlinkAccount(id: $id) {\n      deletedID\n    }\n  }\n": types.UnlinkAccountDocument,
+    "\n  query SignInSettings {\n    tenant {\n      id\n      settings {\n        mfaPolicy\n        stepUpMinutes\n        passkeyRpId\n        passkeyOrigins\n      }\n    }\n  }\n": types.SignInSettingsDocument,
+    "\n  mutation UpdateSignInSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      settings {\n        mfaPolicy\n        stepUpMinutes\n        passkeyRpId\n        passkeyOrigins\n      }\n    }\n  }\n": types.UpdateSignInSettingsDocument,
+    "\n  query IdentityProviders {\n    identityProviders {\n      id\n      slug\n      kind\n      displayName\n      clientID\n      hasClientSecret\n      issuer\n      scopes\n      enabled\n      linkVerifiedEmail\n      allowSignUp\n      callbackURL\n      createdAt\n      updatedAt\n    }\n  }\n": types.IdentityProvidersDocument,
+    "\n  mutation CreateIdentityProvider($input: CreateIdentityProviderInput!) {\n    createIdentityProvider(input: $input) {\n      id\n      slug\n      displayName\n      callbackURL\n    }\n  }\n": types.CreateIdentityProviderDocument,
+    "\n  mutation UpdateIdentityProvider($id: ID!, $input: UpdateIdentityProviderInput!) {\n    updateIdentityProvider(id: $id, input: $input) {\n      id\n      slug\n      displayName\n      enabled\n      hasClientSecret\n    }\n  }\n": types.UpdateIdentityProviderDocument,
+    "\n  mutation DeleteIdentityProvider($id: ID!) {\n    deleteIdentityProvider(id: $id) {\n      deletedID\n    }\n  }\n": types.DeleteIdentityProviderDocument,
     "\n  query SigningKeys {\n    signingKeys {\n      kid\n      alg\n      activatesAt\n      supersededAt\n      unpublishAt\n    }\n  }\n": types.SigningKeysDocument,
     "\n  mutation RotateSigningKey($alg: String!, $publishForMinutes: Int) {\n    rotateSigningKey(alg: $alg, publishForMinutes: $publishForMinutes) {\n      kid\n      alg\n      activatesAt\n    }\n  }\n": types.RotateSigningKeyDocument,
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": types.ApiTokensDocument,
@@ -232,6 +250,10 @@ export function graphql(source: "\n  mutation RemoveMember($id: ID!) {\n    remo
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation ResetMemberFactors($userID: ID!) {\n    resetMemberFactors(userID: $userID) {\n      userID\n      totpRemoved\n      recoveryCodesRemoved\n      otherFactorsRemoved\n    }\n  }\n"): typeof import('./graphql').ResetMemberFactorsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query DevOutbox($first: Int) {\n    devOutbox(first: $first) {\n      enabled\n      messages {\n        id\n        to\n        subject\n        text\n        createdAt\n      }\n    }\n  }\n"): typeof import('./graphql').DevOutboxDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -253,6 +275,38 @@ export function graphql(source: "\n  query ScopeCatalog {\n    scopeCatalog {\n 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UpdateScopeCatalog($scopes: [ScopeDefinitionInput!]!) {\n    updateScopeCatalog(scopes: $scopes) {\n      name\n      description\n      standard\n    }\n  }\n"): typeof import('./graphql').UpdateScopeCatalogDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyLinkedAccounts {\n    myLinkedAccounts {\n      id\n      provider\n      providerName\n      kind\n      email\n      createdAt\n      lastUsedAt\n    }\n  }\n"): typeof import('./graphql').MyLinkedAccountsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UnlinkAccount($id: ID!) {\n    unlinkAccount(id: $id) {\n      deletedID\n    }\n  }\n"): typeof import('./graphql').UnlinkAccountDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SignInSettings {\n    tenant {\n      id\n      settings {\n        mfaPolicy\n        stepUpMinutes\n        passkeyRpId\n        passkeyOrigins\n      }\n    }\n  }\n"): typeof import('./graphql').SignInSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSignInSettings($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      id\n      settings {\n        mfaPolicy\n        stepUpMinutes\n        passkeyRpId\n        passkeyOrigins\n      }\n    }\n  }\n"): typeof import('./graphql').UpdateSignInSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query IdentityProviders {\n    identityProviders {\n      id\n      slug\n      kind\n      displayName\n      clientID\n      hasClientSecret\n      issuer\n      scopes\n      enabled\n      linkVerifiedEmail\n      allowSignUp\n      callbackURL\n      createdAt\n      updatedAt\n    }\n  }\n"): typeof import('./graphql').IdentityProvidersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateIdentityProvider($input: CreateIdentityProviderInput!) {\n    createIdentityProvider(input: $input) {\n      id\n      slug\n      displayName\n      callbackURL\n    }\n  }\n"): typeof import('./graphql').CreateIdentityProviderDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateIdentityProvider($id: ID!, $input: UpdateIdentityProviderInput!) {\n    updateIdentityProvider(id: $id, input: $input) {\n      id\n      slug\n      displayName\n      enabled\n      hasClientSecret\n    }\n  }\n"): typeof import('./graphql').UpdateIdentityProviderDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteIdentityProvider($id: ID!) {\n    deleteIdentityProvider(id: $id) {\n      deletedID\n    }\n  }\n"): typeof import('./graphql').DeleteIdentityProviderDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

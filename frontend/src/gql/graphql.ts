@@ -342,6 +342,22 @@ export type CreateAgentInput = {
   tools?: Array<string> | null | undefined;
 };
 
+export type CreateIdentityProviderInput = {
+  allowSignUp?: boolean | null | undefined;
+  clientID: string;
+  /** Required for github, google and microsoft. */
+  clientSecret?: string | null | undefined;
+  /** Defaults to the kind's name (required for oidc). */
+  displayName?: string | null | undefined;
+  enabled?: boolean | null | undefined;
+  issuer?: string | null | undefined;
+  kind: string;
+  linkVerifiedEmail?: boolean | null | undefined;
+  /** Defaults per kind (openid email profile; GitHub read:user user:email; GitLab read_user). */
+  scopes?: Array<string> | null | undefined;
+  slug: string;
+};
+
 export type CreateOAuthClientInput = {
   accessTokenTTL?: number | null | undefined;
   audience?: Array<string> | null | undefined;
@@ -378,6 +394,18 @@ export type MembershipRole =
 export type ScopeDefinitionInput = {
   description: string;
   name: string;
+};
+
+export type UpdateIdentityProviderInput = {
+  allowSignUp?: boolean | null | undefined;
+  clientID?: string | null | undefined;
+  /** A new client secret; leave it out (or empty) to keep the current one. */
+  clientSecret?: string | null | undefined;
+  displayName?: string | null | undefined;
+  enabled?: boolean | null | undefined;
+  issuer?: string | null | undefined;
+  linkVerifiedEmail?: boolean | null | undefined;
+  scopes?: Array<string> | null | undefined;
 };
 
 export type UpdateOAuthClientInput = {
@@ -620,6 +648,13 @@ export type RemoveMemberMutationVariables = Exact<{
 
 export type RemoveMemberMutation = { removeMember: { deletedID: string } };
 
+export type ResetMemberFactorsMutationVariables = Exact<{
+  userID: string | number;
+}>;
+
+
+export type ResetMemberFactorsMutation = { resetMemberFactors: { userID: string, totpRemoved: boolean, recoveryCodesRemoved: number, otherFactorsRemoved: number } };
+
 export type DevOutboxQueryVariables = Exact<{
   first?: number | null | undefined;
 }>;
@@ -655,6 +690,57 @@ export type UpdateScopeCatalogMutationVariables = Exact<{
 
 
 export type UpdateScopeCatalogMutation = { updateScopeCatalog: Array<{ name: string, description: string, standard: boolean }> };
+
+export type MyLinkedAccountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyLinkedAccountsQuery = { myLinkedAccounts: Array<{ id: string, provider: string, providerName: string, kind: string, email: string, createdAt: string, lastUsedAt: string | null }> };
+
+export type UnlinkAccountMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type UnlinkAccountMutation = { unlinkAccount: { deletedID: string } };
+
+export type SignInSettingsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignInSettingsQuery = { tenant: { id: string, settings: { mfaPolicy: string, stepUpMinutes: number, passkeyRpId: string, passkeyOrigins: Array<string> } } };
+
+export type UpdateSignInSettingsMutationVariables = Exact<{
+  input: UpdateTenantSettingsInput;
+}>;
+
+
+export type UpdateSignInSettingsMutation = { updateTenantSettings: { id: string, settings: { mfaPolicy: string, stepUpMinutes: number, passkeyRpId: string, passkeyOrigins: Array<string> } } };
+
+export type IdentityProvidersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type IdentityProvidersQuery = { identityProviders: Array<{ id: string, slug: string, kind: string, displayName: string, clientID: string, hasClientSecret: boolean, issuer: string, scopes: Array<string>, enabled: boolean, linkVerifiedEmail: boolean, allowSignUp: boolean, callbackURL: string, createdAt: string, updatedAt: string }> };
+
+export type CreateIdentityProviderMutationVariables = Exact<{
+  input: CreateIdentityProviderInput;
+}>;
+
+
+export type CreateIdentityProviderMutation = { createIdentityProvider: { id: string, slug: string, displayName: string, callbackURL: string } };
+
+export type UpdateIdentityProviderMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateIdentityProviderInput;
+}>;
+
+
+export type UpdateIdentityProviderMutation = { updateIdentityProvider: { id: string, slug: string, displayName: string, enabled: boolean, hasClientSecret: boolean } };
+
+export type DeleteIdentityProviderMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteIdentityProviderMutation = { deleteIdentityProvider: { deletedID: string } };
 
 export type SigningKeysQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1148,6 +1234,16 @@ export const RemoveMemberDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RemoveMemberMutation, RemoveMemberMutationVariables>;
+export const ResetMemberFactorsDocument = new TypedDocumentString(`
+    mutation ResetMemberFactors($userID: ID!) {
+  resetMemberFactors(userID: $userID) {
+    userID
+    totpRemoved
+    recoveryCodesRemoved
+    otherFactorsRemoved
+  }
+}
+    `) as unknown as TypedDocumentString<ResetMemberFactorsMutation, ResetMemberFactorsMutationVariables>;
 export const DevOutboxDocument = new TypedDocumentString(`
     query DevOutbox($first: Int) {
   devOutbox(first: $first) {
@@ -1231,6 +1327,100 @@ export const UpdateScopeCatalogDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<UpdateScopeCatalogMutation, UpdateScopeCatalogMutationVariables>;
+export const MyLinkedAccountsDocument = new TypedDocumentString(`
+    query MyLinkedAccounts {
+  myLinkedAccounts {
+    id
+    provider
+    providerName
+    kind
+    email
+    createdAt
+    lastUsedAt
+  }
+}
+    `) as unknown as TypedDocumentString<MyLinkedAccountsQuery, MyLinkedAccountsQueryVariables>;
+export const UnlinkAccountDocument = new TypedDocumentString(`
+    mutation UnlinkAccount($id: ID!) {
+  unlinkAccount(id: $id) {
+    deletedID
+  }
+}
+    `) as unknown as TypedDocumentString<UnlinkAccountMutation, UnlinkAccountMutationVariables>;
+export const SignInSettingsDocument = new TypedDocumentString(`
+    query SignInSettings {
+  tenant {
+    id
+    settings {
+      mfaPolicy
+      stepUpMinutes
+      passkeyRpId
+      passkeyOrigins
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SignInSettingsQuery, SignInSettingsQueryVariables>;
+export const UpdateSignInSettingsDocument = new TypedDocumentString(`
+    mutation UpdateSignInSettings($input: UpdateTenantSettingsInput!) {
+  updateTenantSettings(input: $input) {
+    id
+    settings {
+      mfaPolicy
+      stepUpMinutes
+      passkeyRpId
+      passkeyOrigins
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateSignInSettingsMutation, UpdateSignInSettingsMutationVariables>;
+export const IdentityProvidersDocument = new TypedDocumentString(`
+    query IdentityProviders {
+  identityProviders {
+    id
+    slug
+    kind
+    displayName
+    clientID
+    hasClientSecret
+    issuer
+    scopes
+    enabled
+    linkVerifiedEmail
+    allowSignUp
+    callbackURL
+    createdAt
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<IdentityProvidersQuery, IdentityProvidersQueryVariables>;
+export const CreateIdentityProviderDocument = new TypedDocumentString(`
+    mutation CreateIdentityProvider($input: CreateIdentityProviderInput!) {
+  createIdentityProvider(input: $input) {
+    id
+    slug
+    displayName
+    callbackURL
+  }
+}
+    `) as unknown as TypedDocumentString<CreateIdentityProviderMutation, CreateIdentityProviderMutationVariables>;
+export const UpdateIdentityProviderDocument = new TypedDocumentString(`
+    mutation UpdateIdentityProvider($id: ID!, $input: UpdateIdentityProviderInput!) {
+  updateIdentityProvider(id: $id, input: $input) {
+    id
+    slug
+    displayName
+    enabled
+    hasClientSecret
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateIdentityProviderMutation, UpdateIdentityProviderMutationVariables>;
+export const DeleteIdentityProviderDocument = new TypedDocumentString(`
+    mutation DeleteIdentityProvider($id: ID!) {
+  deleteIdentityProvider(id: $id) {
+    deletedID
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteIdentityProviderMutation, DeleteIdentityProviderMutationVariables>;
 export const SigningKeysDocument = new TypedDocumentString(`
     query SigningKeys {
   signingKeys {

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { authApi } from '../api/auth';
+import { authApi, isPending, passkeyApi } from '../api/auth';
 import { ApiError } from '../api/client';
 import { useAction } from '../api/hooks';
 import { adoptSession } from '../auth/session';
+import { createPasskey, isPasskeyAbort, passkeyErrorMessage, passkeysSupported } from '../auth/webauthn';
 import { Field, passwordHint } from '../components/Field';
 import { Alert } from '../components/Feedback';
 import { HostedFrame } from '../components/HostedFrame';
@@ -17,7 +18,33 @@ export function AcceptInvitationPage() {
   const [password, setPassword] = useState('');
   const [joined, setJoined] = useState(false);
   const accept = useAction();
+  const withPasskey = useAction();
+  const [passkeyError, setPasskeyError] = useState<string>();
   const t = encodeURIComponent(slug);
+
+  // A passkey-only account: the passkey, not a password, is how this
+  // person signs in (and it is two factors on its own).
+  async function joinWithPasskey() {
+    setPasskeyError(undefined);
+    accept.clear();
+    await withPasskey.run(async () => {
+      try {
+        const options = await passkeyApi.invitationBegin(slug, { token, name: name.trim(), passkeyName: '' });
+        const credential = await createPasskey(options);
+        const answer = await passkeyApi.invitationFinish(slug, credential);
+        if (!isPending(answer) && adoptSession(slug, answer)) navigate(`/w/${t}`, { replace: true });
+        else setJoined(true);
+      } catch (err) {
+        if (isPasskeyAbort(err)) return;
+        const message = passkeyErrorMessage(err);
+        if (message) {
+          setPasskeyError(message);
+          return;
+        }
+        throw err;
+      }
+    });
+  }
 
   async function handleSubmit(event: FormEvent) {
     event.preventDefault();
@@ -41,7 +68,8 @@ export function AcceptInvitationPage() {
     );
   }
 
-  const badLink = accept.failure instanceof ApiError && accept.failure.code === 'invalid_link';
+  const failure = accept.failure ?? withPasskey.failure;
+  const badLink = failure instanceof ApiError && failure.code === 'invalid_link';
   return (
     <HostedFrame slug={slug} title="Accept your invitation" links={<Link to={`/t/${t}/signin`}>Sign in instead</Link>}>
       {!token ? (
@@ -69,9 +97,25 @@ export function AcceptInvitationPage() {
           />
           <Alert>{accept.error}</Alert>
           {badLink && <p className="muted">Ask whoever invited you to send a new invitation.</p>}
-          <button type="submit" disabled={accept.busy}>
+          <button type="submit" disabled={accept.busy || withPasskey.busy}>
             {accept.busy ? 'Joining…' : 'Join the workspace'}
           </button>
+          {passkeysSupported() && (
+            <div className="other-signins">
+              <p className="divider" aria-hidden="true">
+                <span>or</span>
+              </p>
+              <button
+                type="button"
+                className="secondary wide"
+                disabled={accept.busy || withPasskey.busy}
+                onClick={() => void joinWithPasskey()}
+              >
+                {withPasskey.busy ? 'Waiting for your device…' : 'Join with a passkey instead (no password)'}
+              </button>
+              <Alert>{withPasskey.error ?? passkeyError}</Alert>
+            </div>
+          )}
         </form>
       )}
     </HostedFrame>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useParams } from 'react-router';
-import { authApi, isSessionEnded, type SessionRow } from '../api/auth';
-import { errorMessage, signInPath, useAction, useApi, useQuery, type Action, type SignInState } from '../api/hooks';
+import { authApi, type SessionRow } from '../api/auth';
+import { errorMessage, signInPath, useAction, useApi, useQuery, type SignInState } from '../api/hooks';
 import { forgetSession, replaceCsrfToken, signOut, useRestoredSession, type PasswordSession } from '../auth/session';
 import { DateTime } from '../components/DateTime';
 import { Field, passwordHint } from '../components/Field';
@@ -9,6 +9,10 @@ import { Alert, Status } from '../components/Feedback';
 import { HostedFrame } from '../components/HostedFrame';
 import { AgentsQueryDocument, count, DelegationGrantsQueryDocument } from '../agents/api';
 import { DelegationGrantsTable } from '../agents/DelegationGrantsTable';
+import { useSignedInAction } from '../signin/useSignedInAction';
+import { SecurityCard } from '../signin/SecurityCard';
+import { currentCsrf } from '../signin/StepUpForm';
+import { useStepUp } from '../signin/useStepUp';
 import { graphql } from '../gql';
 import type { ConnectedAppsQuery } from '../gql/graphql';
 
@@ -61,37 +65,10 @@ export function AccountPage() {
   return <Account session={session} />;
 }
 
-/**
- * Runs a cookie-authenticated change; an ended session (401) goes to the
- * sign-in page instead of showing an error.
- */
-function useSignedInAction(slug: string): Action {
-  const action = useAction();
-  const navigate = useNavigate();
-  const { run } = action;
-  const guarded = useCallback(
-    (fn: () => Promise<void>) =>
-      run(async () => {
-        try {
-          await fn();
-        } catch (err) {
-          if (isSessionEnded(err)) {
-            forgetSession(slug);
-            const state: SignInState = { message: errorMessage(err), next: `/t/${encodeURIComponent(slug)}/account` };
-            navigate(signInPath(slug), { replace: true, state });
-          }
-          throw err;
-        }
-      }),
-    [run, slug, navigate],
-  );
-  return { ...action, run: guarded };
-}
-
 function Account({ session }: { session: PasswordSession }) {
   const { slug, user } = session;
   const navigate = useNavigate();
-  const out = useSignedInAction(slug);
+  const out = useSignedInAction(slug, 'account');
   const dashboard = `/w/${encodeURIComponent(slug)}`;
 
   return (
@@ -134,6 +111,7 @@ function Account({ session }: { session: PasswordSession }) {
         </dl>
       </section>
 
+      <SecurityCard slug={slug} />
       <SessionsSection session={session} />
       <ConnectedAppsSection />
       <AgentsActingForMeSection userID={user.id} />
@@ -150,13 +128,16 @@ function ChangePasswordForm({ session }: { session: PasswordSession }) {
   const [password, setPassword] = useState('');
   const [newPassword, setNewPassword] = useState('');
   const [done, setDone] = useState('');
-  const change = useSignedInAction(session.slug);
+  const change = useSignedInAction(session.slug, 'account');
+  const stepUp = useStepUp(session.slug, session.user.email);
 
   async function handleSubmit(event: FormEvent) {
     event.preventDefault();
     setDone('');
     await change.run(async () => {
-      const answer = await authApi.changePassword(session.slug, session.csrfToken, { password, newPassword });
+      const answer = await stepUp.guard(() =>
+        authApi.changePassword(session.slug, currentCsrf(session.slug), { password, newPassword }),
+      );
       if (answer?.csrfToken) replaceCsrfToken(session.slug, answer.csrfToken);
       setPassword('');
       setNewPassword('');
@@ -165,36 +146,39 @@ function ChangePasswordForm({ session }: { session: PasswordSession }) {
   }
 
   return (
-    <form className="card" onSubmit={handleSubmit} aria-labelledby="password-title" aria-busy={change.busy}>
-      <h2 id="password-title">Change password</h2>
-      {/* For password managers: whose password this is. */}
-      <input type="text" name="username" autoComplete="username" value={session.user.email} readOnly hidden />
-      <Field
-        label="Current password"
-        name="password"
-        type="password"
-        autoComplete="current-password"
-        required
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-      />
-      <Field
-        label="New password"
-        name="newPassword"
-        type="password"
-        autoComplete="new-password"
-        required
-        minLength={8}
-        hint={passwordHint}
-        value={newPassword}
-        onChange={(e) => setNewPassword(e.target.value)}
-      />
-      <Alert>{change.error}</Alert>
-      <Status>{done}</Status>
-      <button type="submit" disabled={change.busy}>
-        {change.busy ? 'Changing…' : 'Change password'}
-      </button>
-    </form>
+    <>
+      {stepUp.prompt}
+      <form className="card" onSubmit={handleSubmit} aria-labelledby="password-title" aria-busy={change.busy}>
+        <h2 id="password-title">Change password</h2>
+        {/* For password managers: whose password this is. */}
+        <input type="text" name="username" autoComplete="username" value={session.user.email} readOnly hidden />
+        <Field
+          label="Current password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <Field
+          label="New password"
+          name="newPassword"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          hint={passwordHint}
+          value={newPassword}
+          onChange={(e) => setNewPassword(e.target.value)}
+        />
+        <Alert>{change.error}</Alert>
+        <Status>{done}</Status>
+        <button type="submit" disabled={change.busy}>
+          {change.busy ? 'Changing…' : 'Change password'}
+        </button>
+      </form>
+    </>
   );
 }
 
@@ -202,47 +186,53 @@ function ChangeEmailForm({ session }: { session: PasswordSession }) {
   const [newEmail, setNewEmail] = useState('');
   const [password, setPassword] = useState('');
   const [sent, setSent] = useState('');
-  const change = useSignedInAction(session.slug);
+  const change = useSignedInAction(session.slug, 'account');
+  const stepUp = useStepUp(session.slug, session.user.email);
 
   async function handleSubmit(event: FormEvent) {
     event.preventDefault();
     setSent('');
     await change.run(async () => {
       const to = newEmail.trim();
-      const answer = await authApi.changeEmail(session.slug, session.csrfToken, { newEmail: to, password });
+      const answer = await stepUp.guard(() =>
+        authApi.changeEmail(session.slug, currentCsrf(session.slug), { newEmail: to, password }),
+      );
       setPassword('');
       setSent(answer?.message ?? `We sent a link to ${to}: your address changes when you follow it.`);
     });
   }
 
   return (
-    <form className="card" onSubmit={handleSubmit} aria-labelledby="email-title" aria-busy={change.busy}>
-      <h2 id="email-title">Change email</h2>
-      <Field
-        label="New email address"
-        name="newEmail"
-        type="email"
-        autoComplete="email"
-        required
-        spellCheck={false}
-        value={newEmail}
-        onChange={(e) => setNewEmail(e.target.value)}
-      />
-      <Field
-        label="Your password"
-        name="password"
-        type="password"
-        autoComplete="current-password"
-        required
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-      />
-      <Alert>{change.error}</Alert>
-      <Status>{sent}</Status>
-      <button type="submit" disabled={change.busy}>
-        {change.busy ? 'Sending…' : 'Send a confirmation link'}
-      </button>
-    </form>
+    <>
+      {stepUp.prompt}
+      <form className="card" onSubmit={handleSubmit} aria-labelledby="email-title" aria-busy={change.busy}>
+        <h2 id="email-title">Change email</h2>
+        <Field
+          label="New email address"
+          name="newEmail"
+          type="email"
+          autoComplete="email"
+          required
+          spellCheck={false}
+          value={newEmail}
+          onChange={(e) => setNewEmail(e.target.value)}
+        />
+        <Field
+          label="Your password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <Alert>{change.error}</Alert>
+        <Status>{sent}</Status>
+        <button type="submit" disabled={change.busy}>
+          {change.busy ? 'Sending…' : 'Send a confirmation link'}
+        </button>
+      </form>
+    </>
   );
 }
 
@@ -278,8 +268,8 @@ function SessionsSection({ session }: { session: PasswordSession }) {
   const { slug } = session;
   const [rows, setRows] = useState<SessionRow[]>();
   const [notice, setNotice] = useState('');
-  const load = useSignedInAction(slug);
-  const revoke = useSignedInAction(slug);
+  const load = useSignedInAction(slug, 'account');
+  const revoke = useSignedInAction(slug, 'account');
   const loadRun = load.run;
   const latest = useRef(0);
 
@@ -553,7 +543,7 @@ function DeleteAccountSection({ session }: { session: PasswordSession }) {
   const navigate = useNavigate();
   const [confirming, setConfirming] = useState(false);
   const [password, setPassword] = useState('');
-  const remove = useSignedInAction(slug);
+  const remove = useSignedInAction(slug, 'account');
   const openRef = useRef<HTMLButtonElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
 

@@ -254,3 +254,36 @@ describe('members page', () => {
     await waitFor(() => expect(screen.queryByRole('cell', { name: 'carl@acme.test' })).not.toBeInTheDocument());
   });
 });
+
+describe('resetting a member’s factors', () => {
+  it('asks first, then removes them and says what went', async () => {
+    signedIn();
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      Members: () => membersPage([ann, carl]),
+      ResetMemberFactors: (v) => ({
+        data: { resetMemberFactors: { userID: v.userID, totpRemoved: true, recoveryCodesRemoved: 8, otherFactorsRemoved: 2 } },
+      }),
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/members');
+    await user.click(await screen.findByRole('button', { name: 'Reset factors of carl@acme.test' }));
+    const confirm = within(screen.getByRole('group', { name: /Remove carl@acme\.test's second factors/ }));
+    expect(server.callsTo('ResetMemberFactors')).toHaveLength(0);
+    await user.click(confirm.getByRole('button', { name: 'Confirm reset' }));
+    expect(
+      await screen.findByText("Reset carl@acme.test's factors: removed the authenticator app, 8 recovery codes and 2 passkeys. They were emailed."),
+    ).toBeInTheDocument();
+    expect(server.callsTo('ResetMemberFactors')[0]?.variables).toEqual({ userID: carl.user.id });
+  });
+
+  it('says so when there was nothing to reset', async () => {
+    const { resetSummary } = await import('./MembersPage');
+    expect(resetSummary('bob@acme.test', { totpRemoved: false, recoveryCodesRemoved: 0, otherFactorsRemoved: 0 })).toBe(
+      'bob@acme.test had no second factors to reset.',
+    );
+    expect(resetSummary('bob@acme.test', { totpRemoved: false, recoveryCodesRemoved: 0, otherFactorsRemoved: 1 })).toBe(
+      "Reset bob@acme.test's factors: removed 1 passkey. They were emailed.",
+    );
+  });
+});

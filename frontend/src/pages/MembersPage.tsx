@@ -108,6 +108,17 @@ export const RemoveMemberMutation = graphql(`
   }
 `);
 
+export const ResetMemberFactorsMutation = graphql(`
+  mutation ResetMemberFactors($userID: ID!) {
+    resetMemberFactors(userID: $userID) {
+      userID
+      totpRemoved
+      recoveryCodesRemoved
+      otherFactorsRemoved
+    }
+  }
+`);
+
 type Member = NonNullable<NonNullable<NonNullable<MembersQuery['members']['edges']>[number]>['node']>;
 
 const noVariables = {};
@@ -291,7 +302,7 @@ function AddMemberForm({ onAdded }: { onAdded: (message: string) => Promise<void
   );
 }
 
-type Confirmable = 'remove' | 'delete';
+type Confirmable = 'remove' | 'delete' | 'reset';
 
 const confirmText: Record<Confirmable, { question: (email: string) => string; button: string }> = {
   remove: { question: (email) => `Remove ${email} from the workspace?`, button: 'Confirm remove' },
@@ -299,7 +310,26 @@ const confirmText: Record<Confirmable, { question: (email: string) => string; bu
     question: (email) => `Delete ${email}'s account and personal data? This cannot be undone.`,
     button: 'Confirm delete',
   },
+  reset: {
+    question: (email) =>
+      `Remove ${email}'s second factors (authenticator app, recovery codes, passkeys)? They are emailed, and set up new ones at their next sign-in if the workspace requires them.`,
+    button: 'Confirm reset',
+  },
 };
+
+/** "Removed the authenticator app, 8 recovery codes and 2 passkeys of ann@…" from a reset's answer. */
+export function resetSummary(
+  email: string,
+  r: { totpRemoved: boolean; recoveryCodesRemoved: number; otherFactorsRemoved: number },
+): string {
+  const parts: string[] = [];
+  if (r.totpRemoved) parts.push('the authenticator app');
+  if (r.recoveryCodesRemoved > 0) parts.push(`${r.recoveryCodesRemoved} recovery ${r.recoveryCodesRemoved === 1 ? 'code' : 'codes'}`);
+  if (r.otherFactorsRemoved > 0) parts.push(`${r.otherFactorsRemoved} ${r.otherFactorsRemoved === 1 ? 'passkey' : 'passkeys'}`);
+  if (parts.length === 0) return `${email} had no second factors to reset.`;
+  const list = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+  return `Reset ${email}'s factors: removed ${list}. They were emailed.`;
+}
 
 function MemberRow({
   member,
@@ -367,6 +397,10 @@ function MemberRow({
       if (what === 'remove') {
         await run(RemoveMemberMutation, { id: member.id });
         return `Removed ${email}.`;
+      }
+      if (what === 'reset') {
+        const { resetMemberFactors } = await run(ResetMemberFactorsMutation, { userID: member.user.id });
+        return resetSummary(email, resetMemberFactors);
       }
       await run(DeleteUserMutation, { id: member.user.id });
       return `Deleted ${email}.`;
@@ -440,6 +474,18 @@ function MemberRow({
                 disabled={busy}
               >
                 Revoke sessions
+              </button>
+              <button
+                ref={(el) => {
+                  openers.current.reset = el;
+                }}
+                type="button"
+                className="secondary"
+                aria-label={`Reset factors of ${email}`}
+                onClick={() => setConfirming('reset')}
+                disabled={busy}
+              >
+                Reset factors
               </button>
               <button
                 ref={(el) => {

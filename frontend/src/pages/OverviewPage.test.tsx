@@ -111,6 +111,6 @@ describe('workspace overview', { timeout: 15_000 }, () => {
     renderApp('/w/acme/members');
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/t/acme/signin'));
     expect(server.authCallsTo('GET', 'session')).toHaveLength(1);
-    expect(screen.getByLabelText('Email')).toHaveAttribute('autocomplete', 'username');
+    expect(screen.getByLabelText('Email')).toHaveAttribute('autocomplete', 'username webauthn');
   });
 });

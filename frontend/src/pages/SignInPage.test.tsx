@@ -42,7 +42,7 @@ describe('hosted sign-in page', () => {
     const email = screen.getByLabelText('Email');
     const password = screen.getByLabelText('Password');
     expect(email).toHaveAttribute('type', 'email');
-    expect(email).toHaveAttribute('autocomplete', 'username');
+    expect(email).toHaveAttribute('autocomplete', 'username webauthn');
     expect(email).toHaveFocus();
     expect(password).toHaveAttribute('type', 'password');
     expect(password).toHaveAttribute('autocomplete', 'current-password');

@@ -105,6 +105,9 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
                 <li>
                   <NavLink to={`${base}/scopes`}>Scopes</NavLink>
                 </li>
+                <li>
+                  <NavLink to={`${base}/sign-in`}>Sign-in</NavLink>
+                </li>
               </>
             )}
             <li>
@@ -116,9 +119,14 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
               </li>
             )}
             {session.kind === 'password' && (
-              <li>
-                <Link to={`/t/${encodeURIComponent(slug)}/account`}>My account</Link>
-              </li>
+              <>
+                <li>
+                  <Link to={`/t/${encodeURIComponent(slug)}/account`}>My account</Link>
+                </li>
+                <li>
+                  <Link to={`/t/${encodeURIComponent(slug)}/security`}>Security</Link>
+                </li>
+              </>
             )}
           </ul>
         </nav>
