@@ -63,11 +63,14 @@ const (
 )
 
 // stillValid checks what a stored token cannot know by itself: the grant
-// it acts under is active and unexpired, every agent in its chain is
-// active, and the person it acts for is still an active member. It is
-// asked on every introspection, userinfo and exchange, so revoking
-// anything in the chain stops the token at once.
-func (i *Issuer) stillValid(ctx context.Context, sess *Session) bool {
+// it acts under is active and unexpired and still holds every scope the
+// token carries (a narrowed grant), every agent in its chain is active, and
+// the person it acts for is still an active member. It is asked on every
+// introspection, userinfo, refresh and exchange, so revoking or narrowing
+// anything in the chain stops the token at once. It also brings the
+// session's grant expiry up to date, so a token minted from it (refresh,
+// exchange) never outlives a grant that was shortened since.
+func (i *Issuer) stillValid(ctx context.Context, sess *Session, scopes ...string) bool {
 	sys := viewer.AsSystem(ctx, "token validity")
 	if len(sess.Chain) > 0 {
 		if i.cfg.Authority == nil {
@@ -92,6 +95,14 @@ func (i *Issuer) stillValid(ctx context.Context, sess *Session) bool {
 		g, err := i.cfg.Client.DelegationGrant.Get(sys, sess.GrantID)
 		if err != nil || g.Status != delegationgrant.StatusActive || !g.ExpiresAt.After(i.cfg.Now()) {
 			return false
+		}
+		for _, sc := range scopes {
+			if !slices.Contains(g.Scopes, sc) {
+				return false
+			}
+		}
+		if sess.GrantExpires.IsZero() || g.ExpiresAt.Before(sess.GrantExpires) {
+			sess.GrantExpires = g.ExpiresAt
 		}
 	}
 	if ok, err := i.cfg.Authority.ActiveChain(ctx, sess.Act); err != nil || !ok {
@@ -194,7 +205,7 @@ func (g *exchangeGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite
 		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The subject token is not active.")
 	}
 	ss := sar.GetSession().(*Session)
-	if !g.i.stillValid(ctx, ss) {
+	if !g.i.stillValid(ctx, ss, sar.GetGrantedScopes()...) {
 		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The subject token's grant or chain is no longer active.")
 	}
 	if ss.UserID == 0 || ss.GrantID == 0 || len(ss.Act) == 0 {

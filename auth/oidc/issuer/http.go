@@ -213,7 +213,7 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := ar.GetSession().(*Session)
-	if !i.stillValid(ctx, sess) {
+	if !i.stillValid(ctx, sess, ar.GetGrantedScopes()...) {
 		_, _ = w.Write([]byte(`{"active":false}`))
 		return
 	}
@@ -396,7 +396,7 @@ func (i *Issuer) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := ar.GetSession().(*Session)
-	if !i.stillValid(ctx, sess) {
+	if !i.stillValid(ctx, sess, ar.GetGrantedScopes()...) {
 		bearerError(http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
 		return
 	}

@@ -181,7 +181,7 @@ func TestNarrowingAGrantStopsTheTokensItNoLongerAllows(t *testing.T) {
 
 		// An earlier expiry ends nothing now: the issuer checks the grant's
 		// expiry on every use.
-		sooner := time.Now().Add(10 * time.Minute)
+		sooner := time.Now().Add(2 * time.Minute)
 		if _, err := grants.Narrow(asAnn, g.ID, nil, &sooner); err != nil {
 			t.Fatal(err)
 		}
@@ -190,6 +190,36 @@ func TestNarrowingAGrantStopsTheTokensItNoLongerAllows(t *testing.T) {
 		}
 		if n := countAudit(t, w, "acme", "grant.narrowed"); n != 2 {
 			t.Errorf("%d grant.narrowed events; want 2", n)
+		}
+		// But what is minted from the grant now ends by its new expiry:
+		// a refresh and an exchange after it.
+		st, again := refresh(refreshed["refresh_token"].(string))
+		if st != http.StatusOK {
+			t.Fatalf("refresh after the earlier expiry: %d %v", st, again)
+		}
+		for what, tok := range map[string]string{"a refreshed token": again["access_token"].(string),
+			"an exchanged token": exchange(again["access_token"].(string), "invoices:read")} {
+			k, id := key, planner
+			if what == "an exchanged token" {
+				k, id = subKey, support
+			}
+			out := introspectAs(k, id, tok)
+			if exp, _ := out["exp"].(float64); out["active"] != true || int64(exp) > sooner.Unix() {
+				t.Errorf("%s after the grant was shortened to %v: %v; want it active and ending by then", what, sooner.Unix(), out)
+			}
+		}
+
+		// Even a token the narrowing did not end (one issued while it
+		// committed) stops once its scopes are not all in the grant: the
+		// grant's scopes are read on every use.
+		if err := w.db.Client.DelegationGrant.UpdateOneID(g.ID).SetScopes([]string{"openid"}).Exec(w.sys("acme")); err != nil {
+			t.Fatal(err)
+		}
+		if out := introspect(again["access_token"].(string)); out["active"] != false {
+			t.Errorf("a token with scopes the grant no longer holds: %v; want inactive", out)
+		}
+		if st, out := refresh(again["refresh_token"].(string)); st != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Errorf("refreshing a token with scopes the grant no longer holds: %d %v; want invalid_grant", st, out)
 		}
 	})
 }

@@ -31,7 +31,7 @@ type Store struct {
 	// valid says whether the authority behind a session still stands (its
 	// grant, its agents, its person): a code or refresh token whose
 	// authority is gone is not found.
-	valid func(context.Context, *Session) bool
+	valid func(ctx context.Context, sess *Session, scopes ...string) bool
 }
 
 type txKey struct{}
@@ -244,7 +244,7 @@ func (s *Store) stillValid(ctx context.Context, r fosite.Requester, err error) (
 	if err != nil || s.valid == nil {
 		return r, err
 	}
-	if sess, ok := r.GetSession().(*Session); ok && !s.valid(ctx, sess) {
+	if sess, ok := r.GetSession().(*Session); ok && !s.valid(ctx, sess, r.GetGrantedScopes()...) {
 		return nil, fosite.ErrNotFound
 	}
 	return r, nil
