@@ -206,6 +206,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions = map[string]any{}
 		}
 		gerr.Extensions["code"] = string(kind)
+		if errors.Is(err, signin.ErrStepUp) {
+			// Any sensitive field: the client re-authenticates and retries.
+			gerr.Extensions["code"] = stepUpCode
+		}
 		return gerr
 	}
 }

@@ -456,7 +456,7 @@ func TestFederatedSignInThroughAnotherWorkspacesIssuer(t *testing.T) {
 				t.Fatalf("landed on %s; want a step-up", u)
 			}
 			_, errs := annBrowser.graphql("acme", `mutation($id: ID!) { unlinkAccount(id: $id) { deletedID } }`, map[string]any{"id": "1"})
-			if len(errs) != 1 || errs[0].code() != "FORBIDDEN" {
+			if len(errs) != 1 || errs[0].code() != "STEP_UP_REQUIRED" {
 				t.Fatalf("unlink on an old session: %+v", errs)
 			}
 		})
