@@ -354,5 +354,19 @@ func TestInvitedPersonJoinsWithAPasskeyOnly(t *testing.T) {
 		if len(w.passkeys("acme", id)) != 1 {
 			t.Fatal("the last passkey was removed")
 		}
+		// With no password to re-enter, a recent passkey authentication
+		// is what a change of address or a deletion asks for.
+		expect(t, b.do("POST", "change-email", map[string]string{"newEmail": "cat2@acme.test"}), 202, "")
+		w.clock.advance(11 * time.Minute)
+		expect(t, b.do("POST", "delete-account", map[string]string{}), 403, "step_up_required")
+		_ = w.user("acme", id) // still there
+		begin = b.do("POST", "passkeys/step-up/begin", nil)
+		expect(t, begin, 200, "")
+		expect(t, b.do("POST", "passkeys/step-up/finish", key.get(t, begin.raw)), 200, "")
+		expect(t, b.do("POST", "delete-account", map[string]string{}), 204, "")
+		if gone := w.user("acme", id); !gone.Disabled || gone.Email == "cat@acme.test" || (gone.WebauthnHandle != nil && len(*gone.WebauthnHandle) > 0) ||
+			len(w.passkeys("acme", id)) != 0 {
+			t.Fatalf("after deleting the account: %+v, %d passkeys", gone, len(w.passkeys("acme", id)))
+		}
 	})
 }

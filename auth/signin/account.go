@@ -2,6 +2,11 @@ package signin
 
 import (
 	"context"
+	"github.com/mandatehq/mandate/ent/authchallenge"
+	"github.com/mandatehq/mandate/ent/federatedidentity"
+	"github.com/mandatehq/mandate/ent/passkey"
+	"github.com/mandatehq/mandate/ent/recoverycode"
+	"github.com/mandatehq/mandate/ent/totpfactor"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +126,12 @@ func (f *Flows) ChangeEmail(ctx context.Context, cur *ent.Session, newEmail, cur
 	if err != nil {
 		return err
 	}
-	if err := f.checkCurrent(ctx, u, current); err != nil {
-		return err
+	// A person without a password (passkeys or a linked provider only)
+	// proves it is them by the recent authentication alone.
+	if u.PasswordHash != "" {
+		if err := f.checkCurrent(ctx, u, current); err != nil {
+			return err
+		}
 	}
 	email, err := tenants.NormalizeEmail(newEmail)
 	if err != nil {
@@ -385,13 +394,18 @@ func (f *Flows) DeleteUser(ctx context.Context, userID int) error {
 }
 
 // DeleteAccount removes the viewer's own account after checking the
-// password.
-func (f *Flows) DeleteAccount(ctx context.Context, pw string) error {
+// password, or, for a person without one (passkeys or a linked provider
+// only), that the session authenticated recently (ErrStepUp otherwise).
+func (f *Flows) DeleteAccount(ctx context.Context, cur *ent.Session, pw string) error {
 	u, err := f.me(ctx)
 	if err != nil {
 		return err
 	}
-	if err := f.checkCurrent(ctx, u, pw); err != nil {
+	if u.PasswordHash == "" {
+		if err := f.RequireRecent(ctx, cur, false); err != nil {
+			return err
+		}
+	} else if err := f.checkCurrent(ctx, u, pw); err != nil {
 		return err
 	}
 	return f.inTx(ctx, func(tx *ent.Tx) error {
@@ -431,8 +445,28 @@ func (f *Flows) erase(ctx context.Context, tx *ent.Tx, u *ent.User, m *ent.Membe
 	if _, err := tx.OneTimeToken.Delete().Where(onetimetoken.Email(u.Email)).Exec(ctx); err != nil {
 		return apperr.Wrap(err, "links")
 	}
+	// Every way in and every factor goes with the account: passkeys, the
+	// authenticator app, recovery codes, linked provider identities (a
+	// later sign-in through that provider starts afresh) and any sign-in
+	// in progress.
+	if _, err := tx.Passkey.Delete().Where(passkey.UserID(u.ID)).Exec(ctx); err != nil {
+		return apperr.Wrap(err, "passkeys")
+	}
+	if _, err := tx.TOTPFactor.Delete().Where(totpfactor.UserID(u.ID)).Exec(ctx); err != nil {
+		return apperr.Wrap(err, "authenticator app")
+	}
+	if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(ctx); err != nil {
+		return apperr.Wrap(err, "recovery codes")
+	}
+	if _, err := tx.FederatedIdentity.Delete().Where(federatedidentity.UserID(u.ID)).Exec(ctx); err != nil {
+		return apperr.Wrap(err, "linked accounts")
+	}
+	if _, err := tx.AuthChallenge.Delete().Where(authchallenge.UserID(u.ID)).Exec(ctx); err != nil {
+		return apperr.Wrap(err, "sign-ins in progress")
+	}
 	pseudonym := "deleted-" + strconv.Itoa(u.ID) + "@invalid.example"
-	if err := tx.User.UpdateOne(u).SetEmail(pseudonym).SetName("").SetPasswordHash("").SetEmailVerified(false).SetDisabled(true).Exec(ctx); err != nil {
+	if err := tx.User.UpdateOne(u).SetEmail(pseudonym).SetName("").SetPasswordHash("").SetEmailVerified(false).SetDisabled(true).
+		ClearWebauthnHandle().Exec(ctx); err != nil {
 		return apperr.Wrap(err, "user")
 	}
 	_, err := f.audit.Record(ctx, tx, audit.Event{Action: action, TargetType: "user", TargetID: strconv.Itoa(u.ID)})

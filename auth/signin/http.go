@@ -565,8 +565,8 @@ func (h *Handler) acceptInvitation(w http.ResponseWriter, r *http.Request, f for
 	h.signedInAs(w, r, res)
 }
 
-func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, _ *ent.Session, f form) {
-	if err := h.flows.DeleteAccount(r.Context(), f.Password); err != nil {
+func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, s *ent.Session, f form) {
+	if err := h.flows.DeleteAccount(r.Context(), s, f.Password); err != nil {
 		h.fail(w, r, err)
 		return
 	}
