@@ -20,8 +20,8 @@ const slotWait = 10 * time.Second
 // stmtContext is the context a SQLite statement runs under: the caller's
 // values without its cancellation. Given a context that can end,
 // database/sql starts a goroutine to watch it for every result set and
-// transaction, and modernc's driver another for every statement, which is
-// two goroutines per statement, about twenty per token exchange. On one
+// transaction, and modernc's driver another for every statement: up to
+// two goroutines per statement, some thirty per token exchange. On one
 // core (GOMAXPROCS=1) that churn keeps the run queue from ever emptying,
 // and Go's scheduler then looks at the network only from its monitor
 // thread, every 10 ms, queueing what it finds where it is served one
