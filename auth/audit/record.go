@@ -10,12 +10,10 @@ import (
 	"strconv"
 	"time"
 
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -103,7 +101,7 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 	// one and then read the head it left; on SQLite the transaction holds
 	// the database's write lock from its start (BEGIN IMMEDIATE). Three
 	// statements: read the head, insert the event, move the head.
-	chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(v.TenantID), lockForUpdate).Only(ctx)
+	chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(v.TenantID), entx.LockForUpdate).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, fmt.Errorf("audit: tenant %d has no audit chain", v.TenantID)
 	}
@@ -192,15 +190,6 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 		return nil, fmt.Errorf("audit: the chain of tenant %d moved during an append", v.TenantID)
 	}
 	return ev, nil
-}
-
-// lockForUpdate reads the chain head FOR UPDATE on PostgreSQL. SQLite has
-// no row locks (nor the clause): there the transaction already holds the
-// write lock.
-func lockForUpdate(s *sql.Selector) {
-	if s.Dialect() == dialect.Postgres {
-		s.ForUpdate()
-	}
 }
 
 // StartChain creates the empty chain of a new tenant, inside the

@@ -9,7 +9,9 @@ import (
 	"github.com/mandatehq/mandate/ent/federatedidentity"
 	"github.com/mandatehq/mandate/ent/passkey"
 	entsession "github.com/mandatehq/mandate/ent/session"
+	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -86,7 +88,9 @@ func (s *Service) Remove(ctx context.Context, cur *ent.Session, id int) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *ent.Tx) error {
-		u, err := tx.User.Get(ctx, v.ID)
+		// Locked: two removals at once must not both pass the check
+		// below and leave the person with no way to sign in.
+		u, err := tx.User.Query().Where(user.ID(v.ID), entx.LockForUpdate).Only(ctx)
 		if err != nil {
 			return apperr.Wrap(err, "user")
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/mandatehq/mandate/ent/passkey"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/settings"
 	"github.com/mandatehq/mandate/tenants/viewer"
@@ -199,7 +200,9 @@ func (s *Service) link(ctx context.Context, p *ent.IdentityProvider, id Identity
 		if other {
 			return &loginError{code: CodeAlreadyLinked, msg: "your account is already linked to another " + p.DisplayName + " identity: unlink it first"}
 		}
-		u, err := tx.User.Get(ctx, v.ID)
+		// Locked: two removals at once must not both pass the check
+		// below and leave the person with no way to sign in.
+		u, err := tx.User.Query().Where(user.ID(v.ID), entx.LockForUpdate).Only(ctx)
 		if err != nil {
 			return apperr.Wrap(err, "user")
 		}

@@ -5,6 +5,9 @@ package entx
 import (
 	"context"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/internal/apperr"
 )
@@ -22,4 +25,15 @@ func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) er
 		return err
 	}
 	return apperr.Wrap(tx.Commit(), "commit")
+}
+
+// LockForUpdate, used as a predicate of a query in a transaction, reads
+// the rows FOR UPDATE on PostgreSQL, so two transactions that check and
+// then change the same thing take turns. SQLite has no row locks (nor the
+// clause): there a transaction that writes already holds the one write
+// lock.
+func LockForUpdate(s *sql.Selector) {
+	if s.Dialect() == dialect.Postgres {
+		s.ForUpdate()
+	}
 }
