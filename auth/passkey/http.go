@@ -206,6 +206,10 @@ func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) loginBegin(w http.ResponseWriter, r *http.Request) {
+	if err := h.s.flows.CountCeremony(r.Context()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	c, err := h.s.BeginLogin(r.Context())
 	if err != nil {
 		h.fail(w, r, err)

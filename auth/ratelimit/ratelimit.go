@@ -58,6 +58,15 @@ var (
 	MailIPPolicy      = Policy{MaxFailures: 20, Window: 15 * time.Minute, BaseLock: 15 * time.Minute, MaxLock: time.Hour}
 )
 
+// CeremonyIPPolicy bounds the sign-in ceremonies one client address may
+// start without being signed in (a passkey sign-in, a social login): each
+// keeps a row server-side for minutes, so every start counts. Generous
+// for an office behind one address; a flood stops.
+var CeremonyIPPolicy = Policy{MaxFailures: 300, Window: 15 * time.Minute, BaseLock: 5 * time.Minute, MaxLock: time.Hour}
+
+// CeremonyIPKey counts the ceremonies a client address starts.
+func CeremonyIPKey(ip string) Key { return Key{Name: "ceremony-ip:" + ip, Policy: CeremonyIPPolicy} }
+
 // DeviceCodePolicy bounds wrong user codes on the device page: guessing
 // someone else's code must not be a matter of patience.
 var DeviceCodePolicy = Policy{MaxFailures: 10, Window: 15 * time.Minute, BaseLock: 5 * time.Minute, MaxLock: time.Hour}

@@ -404,3 +404,20 @@ func (f *Flows) SecondFactorsOf(ctx context.Context, userID int) ([]string, erro
 	}
 	return f.factors.SecondFactors(ctx, userID)
 }
+
+// CountCeremony counts a sign-in ceremony started without a session (a
+// passkey sign-in, a social login) against the client's address, and is a
+// *LockedError once it has started too many: each one keeps a row
+// server-side until it expires.
+func (f *Flows) CountCeremony(ctx context.Context) error {
+	k := ratelimit.CeremonyIPKey(audit.RequestFrom(ctx).IP)
+	if wait, err := f.limiter.Locked(ctx, k); err != nil {
+		return apperr.Wrap(err, "throttle")
+	} else if wait > 0 {
+		return &LockedError{RetryAfter: wait}
+	}
+	if _, err := f.limiter.Fail(ctx, k); err != nil {
+		return apperr.Wrap(err, "throttle")
+	}
+	return nil
+}

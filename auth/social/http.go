@@ -24,6 +24,7 @@ var Messages = map[string]string{
 	CodeUnknownProvider:     "This sign-in provider is not available.",
 	CodeInvalidToken:        "The provider's answer could not be verified, so you were not signed in.",
 	CodeNoEmail:             "The provider did not share an email address, which a new account needs.",
+	CodeRateLimited:         "Too many sign-ins were started from your network: wait a few minutes and try again.",
 	CodeUnverifiedEmail:     "The provider has not verified your email address, which a new account needs: verify it there, or ask to be invited.",
 	CodeLinkRequired:        "An account with this email address already exists. Sign in to it, then link the provider from your account page.",
 	CodeNoAccount:           "No account is linked to this identity. Sign in another way, then link the provider from your account page.",
@@ -144,6 +145,10 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slug := r.PathValue("slug")
+	if err := h.svc.flows.CountCeremony(r.Context()); err != nil {
+		h.fail(w, r, "signin", err)
+		return
+	}
 	st, err := h.svc.begin(r.Context(), slug, r.PathValue("provider"), modeLogin, safeReturn(r.URL.Query().Get("return_to")), 0, 0)
 	if err != nil {
 		h.fail(w, r, "signin", err)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
 	"github.com/mandatehq/mandate/ent/identityprovider"
@@ -37,6 +38,7 @@ const (
 	CodeAccountDisabled     = "account_disabled"     // the linked account is disabled
 	CodeLinkedElsewhere     = "linked_elsewhere"     // linking: that identity belongs to another account
 	CodeAlreadyLinked       = "already_linked"       // linking: the account has another identity at that provider
+	CodeRateLimited         = "rate_limited"         // this client started too many sign-ins: wait
 	CodeInternal            = "internal"             // anything else (logged)
 )
 
@@ -56,6 +58,10 @@ func Code(err error) string {
 	var le *loginError
 	if errors.As(err, &le) {
 		return le.code
+	}
+	var locked *signin.LockedError
+	if errors.As(err, &locked) {
+		return CodeRateLimited
 	}
 	return CodeInternal
 }
