@@ -1199,19 +1199,22 @@ func gqlCases() []gqlCase {
 		{field: "Query.mySecurity", name: "only A's member's own factors", run: func(t *testing.T, e *env) {
 			m, login := freshMemberWithLogin(t, e, "my-security@a.example")
 			stray := strayFactors(t, e, m.UserID)
-			q := `{ mySecurity { totp { enabled confirmedAt } recoveryCodesRemaining mfaRequired amr authTime recentlyAuthenticated stepUpMinutes } }`
+			q := `{ mySecurity { totp { enabled confirmedAt } recoveryCodesRemaining mfaRequired amr authTime recentlyAuthenticated stepUpMinutes hasPassword } }`
 			var st struct {
 				Totp                   struct{ Enabled bool }
 				RecoveryCodesRemaining int
 				Amr                    []string
 				RecentlyAuthenticated  bool
 				StepUpMinutes          int
+				HasPassword            bool
 			}
 			r := e.asPerson(t, e.a.slug, login, q, nil)
 			r.field(t, "mySecurity", &st)
 			// B's app and codes name this user id: only the tenant differs.
+			// The fixture's member has no password (a session was opened
+			// for them directly).
 			if len(r.Errors) != 0 || st.Totp.Enabled || st.RecoveryCodesRemaining != 0 || !slices.Equal(st.Amr, []string{"pwd"}) ||
-				!st.RecentlyAuthenticated || st.StepUpMinutes != 10 {
+				!st.RecentlyAuthenticated || st.StepUpMinutes != 10 || st.HasPassword {
 				t.Errorf("mySecurity = %+v, %+v; want no factors (B's are B's)", st, r.Errors)
 			}
 			// Control: once A's member sets up an app, it shows.

@@ -58,6 +58,7 @@ func mySecurity(st *mfa.Status) *model.MySecurity {
 		AuthTime:               st.Session.AuthTime,
 		RecentlyAuthenticated:  st.Recent,
 		StepUpMinutes:          int(st.StepUpWindow.Minutes()),
+		HasPassword:            st.HasPassword,
 	}
 }
 

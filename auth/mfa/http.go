@@ -117,6 +117,7 @@ func statusJSON(st *Status) map[string]any {
 		"recentlyAuthenticated":  st.Recent,
 		"stepUpMinutes":          int(st.StepUpWindow.Minutes()),
 		"mfaRequired":            st.MFARequired,
+		"hasPassword":            st.HasPassword,
 		"session":                map[string]any{"amr": st.Session.Amr, "authTime": st.Session.AuthTime},
 	}
 }

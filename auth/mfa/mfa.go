@@ -13,6 +13,7 @@ import (
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/totpfactor"
+	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/internal/seal"
@@ -246,6 +247,9 @@ type Status struct {
 	// MFARequired says whether the workspace requires this person to use
 	// a second factor.
 	MFARequired bool
+	// HasPassword says whether the person has a password to re-enter (a
+	// passkey-only or federated-only account has none).
+	HasPassword bool
 }
 
 // Status describes the signed-in viewer's second factors.
@@ -262,7 +266,15 @@ func (s *Service) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, apperr.Wrap(err, "workspace")
 	}
-	out := &Status{Session: sess, StepUpWindow: t.Settings.StepUpWindow(), MFARequired: t.Settings.MFARequired(string(v.Role))}
+	// Only whether a hash exists: read as the system, since a person's
+	// own reads never carry the hash.
+	hasPassword, err := s.client.User.Query().Where(user.ID(v.ID), user.PasswordHashNEQ("")).
+		Exist(viewer.AsSystem(ctx, "has a password"))
+	if err != nil {
+		return nil, apperr.Wrap(err, "user")
+	}
+	out := &Status{Session: sess, StepUpWindow: t.Settings.StepUpWindow(), MFARequired: t.Settings.MFARequired(string(v.Role)),
+		HasPassword: hasPassword}
 	f, err := s.client.TOTPFactor.Query().Where(totpfactor.UserID(v.ID), totpfactor.ConfirmedAtNotNil()).Only(ctx)
 	switch {
 	case err == nil:

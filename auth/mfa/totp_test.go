@@ -31,7 +31,7 @@ func TestTOTPEnrollmentAndSignIn(t *testing.T) {
 		st := b.do("GET", "mfa", nil)
 		expect(t, st, 200, "")
 		if st.body["totp"].(map[string]any)["enabled"] != false || st.body["recoveryCodesRemaining"] != float64(0) ||
-			st.body["recentlyAuthenticated"] != true {
+			st.body["recentlyAuthenticated"] != true || st.body["hasPassword"] != true {
 			t.Fatalf("status before enrolling = %s", st.raw)
 		}
 		// Without the CSRF token, nothing starts.

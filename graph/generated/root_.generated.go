@@ -275,6 +275,7 @@ type ComplexityRoot struct {
 	MySecurity struct {
 		Amr                    func(childComplexity int) int
 		AuthTime               func(childComplexity int) int
+		HasPassword            func(childComplexity int) int
 		MfaRequired            func(childComplexity int) int
 		RecentlyAuthenticated  func(childComplexity int) int
 		RecoveryCodesRemaining func(childComplexity int) int
@@ -1669,6 +1670,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MySecurity.AuthTime(childComplexity), true
+	case "MySecurity.hasPassword":
+		if e.ComplexityRoot.MySecurity.HasPassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MySecurity.HasPassword(childComplexity), true
 	case "MySecurity.mfaRequired":
 		if e.ComplexityRoot.MySecurity.MfaRequired == nil {
 			break
@@ -4716,6 +4723,10 @@ type MySecurity {
   How long an authentication counts as recent, in minutes.
   """
   stepUpMinutes: Int!
+  """
+  Whether the person has a password to re-enter (a passkey-only or federated-only account has none).
+  """
+  hasPassword: Boolean!
 }
 
 """
@@ -5346,6 +5357,8 @@ func (ec *executionContext) childFields_MySecurity(ctx context.Context, field gr
 		return ec.fieldContext_MySecurity_recentlyAuthenticated(ctx, field)
 	case "stepUpMinutes":
 		return ec.fieldContext_MySecurity_stepUpMinutes(ctx, field)
+	case "hasPassword":
+		return ec.fieldContext_MySecurity_hasPassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MySecurity", field.Name)
 }

@@ -217,6 +217,29 @@ func (ec *executionContext) fieldContext_MySecurity_stepUpMinutes(_ context.Cont
 	return graphql.NewScalarFieldContext("MySecurity", field, false, false, "Int")
 }
 
+func (ec *executionContext) _MySecurity_hasPassword(ctx context.Context, field graphql.CollectedField, obj *model.MySecurity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MySecurity_hasPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MySecurity_hasPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MySecurity", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _RecoveryCodeSet_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.RecoveryCodeSet) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -535,6 +558,11 @@ func (ec *executionContext) _MySecurity(ctx context.Context, sel ast.SelectionSe
 			}
 		case "stepUpMinutes":
 			out.Values[i] = ec._MySecurity_stepUpMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPassword":
+			out.Values[i] = ec._MySecurity_hasPassword(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -151,6 +151,8 @@ type MySecurity struct {
 	RecentlyAuthenticated bool `json:"recentlyAuthenticated"`
 	// How long an authentication counts as recent, in minutes.
 	StepUpMinutes int `json:"stepUpMinutes"`
+	// Whether the person has a password to re-enter (a passkey-only or federated-only account has none).
+	HasPassword bool `json:"hasPassword"`
 }
 
 // Recovery codes, each usable once; shown only in this answer.

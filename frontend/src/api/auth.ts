@@ -68,6 +68,8 @@ export interface MFAStatus {
   recentlyAuthenticated: boolean;
   stepUpMinutes: number;
   mfaRequired: boolean;
+  /** Whether the person has a password to re-enter (not a passkey-only or federated-only account). */
+  hasPassword: boolean;
   session: { amr: string[] | null; authTime: string };
 }
 

@@ -36,6 +36,7 @@ function status(over: Partial<MFAStatus> = {}): MFAStatus {
     recentlyAuthenticated: true,
     stepUpMinutes: 10,
     mfaRequired: false,
+    hasPassword: true,
     session: { amr: ['pwd'], authTime: '2026-11-20T10:00:00Z' },
     ...over,
   };
@@ -258,8 +259,10 @@ describe('security page', () => {
     let linked = [
       { id: '7', provider: 'github', providerName: 'GitHub', kind: 'github', email: 'ann@users.github.test', createdAt: '2026-11-20T10:00:00Z', lastUsedAt: null },
     ];
+    // Ann has no password (she joined with a passkey): the step-up does
+    // not offer one.
     const { server } = annSecurity(
-      { keys: [passkey('1', 'Laptop')] },
+      { mfa: status({ hasPassword: false }), keys: [passkey('1', 'Laptop')] },
       {
         'GET social/providers': () => ({
           status: 200,
@@ -274,7 +277,7 @@ describe('security page', () => {
       {
         MyLinkedAccounts: () => ({ data: { myLinkedAccounts: linked } }),
         UnlinkAccount: (v) => {
-          if (!recent) return graphQLError('confirm it is you: authenticate again to continue', 'FORBIDDEN');
+          if (!recent) return graphQLError('confirm it is you: authenticate again to continue', 'STEP_UP_REQUIRED');
           linked = linked.filter((a) => a.id !== v.id);
           return { data: { unlinkAccount: { deletedID: v.id } } };
         },
@@ -292,6 +295,8 @@ describe('security page', () => {
     await user.click(within(row).getByRole('button', { name: 'Unlink GitHub' }));
     await user.click(screen.getByRole('button', { name: 'Confirm unlink' }));
     const dialog = within(await screen.findByRole('dialog', { name: 'Confirm it is you' }));
+    expect(dialog.queryByLabelText('Your password')).not.toBeInTheDocument();
+    expect(dialog.queryByRole('button', { name: 'Use your password' })).not.toBeInTheDocument();
     await user.click(dialog.getByRole('button', { name: 'Use a passkey' }));
     expect(await screen.findByText('Unlinked your GitHub account.')).toBeInTheDocument();
     expect(server.callsTo('UnlinkAccount').map((c) => c.csrfToken)).toEqual(['csrf-1', 'csrf-2']);

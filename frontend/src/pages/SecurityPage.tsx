@@ -106,7 +106,7 @@ function Security({ session }: { session: PasswordSession }) {
   }, [reload, csrfToken]);
 
   const stepUp = useStepUp(slug, user.email, {
-    password: true,
+    password: status?.hasPassword ?? true,
     totp: status?.totp.enabled ?? false,
     passkey: (passkeys?.length ?? 0) > 0,
   });

@@ -374,7 +374,7 @@ describe('step-up', () => {
     const link = '/t/acme/auth/social/github/link?return_to=%2Ft%2Facme%2Fsecurity';
     const server = mockServer({}, {
       'GET session': () => ({ status: 200, body: annSignedIn('csrf-old') }),
-      'GET mfa': () => ({ status: 200, body: { totp: { enabled: false, confirmedAt: null }, recoveryCodesRemaining: 0, recentlyAuthenticated: false, stepUpMinutes: 10, mfaRequired: false, session: { amr: ['pwd'], authTime: '2026-11-20T10:00:00Z' } } }),
+      'GET mfa': () => ({ status: 200, body: { totp: { enabled: false, confirmedAt: null }, recoveryCodesRemaining: 0, recentlyAuthenticated: false, stepUpMinutes: 10, mfaRequired: false, hasPassword: true, session: { amr: ['pwd'], authTime: '2026-11-20T10:00:00Z' } } }),
       'GET passkeys': () => ({ status: 200, body: { passkeys: [] } }),
       'POST step-up/password': () => ({ status: 200, body: annSignedIn('csrf-new') }),
     });

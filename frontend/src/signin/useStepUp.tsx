@@ -28,9 +28,9 @@ interface Pending {
 }
 
 /**
- * Which ways the signed-in person can confirm it is them: a password
- * always (the server refuses it for an account without one), an
- * authenticator code and a passkey when they have them.
+ * Which ways the signed-in person can confirm it is them: their password
+ * when they have one, an authenticator code and a passkey when they have
+ * them (all offered when the server cannot say).
  */
 export function useOwnStepUpMethods(slug: string, active: boolean): StepUpMethods | undefined {
   const [methods, setMethods] = useState<StepUpMethods>();
@@ -40,7 +40,7 @@ export function useOwnStepUpMethods(slug: string, active: boolean): StepUpMethod
     Promise.allSettled([mfaApi.status(slug), passkeyApi.list(slug)]).then(([mfa, keys]) => {
       if (!current) return;
       setMethods({
-        password: true,
+        password: mfa.status === 'fulfilled' ? mfa.value.hasPassword !== false : true,
         totp: mfa.status === 'fulfilled' ? mfa.value.totp.enabled : true,
         passkey: keys.status === 'fulfilled' ? (keys.value.passkeys?.length ?? 0) > 0 : true,
       });
