@@ -146,13 +146,7 @@ func (f *Flows) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 // record appends an audit event in its own transaction: for outcomes that
 // change nothing else (a failed sign-in).
 func (f *Flows) record(ctx context.Context, e audit.Event) {
-	err := f.inTx(ctx, func(tx *ent.Tx) error {
-		_, err := f.audit.Record(ctx, tx, e)
-		return err
-	})
-	if err != nil {
-		f.log.ErrorContext(ctx, "audit", "action", e.Action, "err", err)
-	}
+	f.audit.RecordAlone(ctx, f.client, f.log, e)
 }
 
 func (f *Flows) workspace(ctx context.Context) (*ent.Tenant, error) {

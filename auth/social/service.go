@@ -121,13 +121,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 // record appends an audit event in its own transaction, for outcomes that
 // change nothing else (a refused federated sign-in).
 func (s *Service) record(ctx context.Context, e audit.Event) {
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
-		_, err := s.audit.Record(ctx, tx, e)
-		return err
-	})
-	if err != nil {
-		s.log.ErrorContext(ctx, "audit", "action", e.Action, "err", err)
-	}
+	s.audit.RecordAlone(ctx, s.client, s.log, e)
 }
 
 func randomValue() (string, error) {
