@@ -15,6 +15,7 @@ import (
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
@@ -36,6 +37,8 @@ import (
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/ent/webhook"
+	"github.com/mandatehq/mandate/ent/webhookdelivery"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -99,6 +102,7 @@ func checkColumn(t, c string) error {
 			apitoken.Table:            apitoken.ValidColumn,
 			agent.Table:               agent.ValidColumn,
 			agentrun.Table:            agentrun.ValidColumn,
+			approvalrequest.Table:     approvalrequest.ValidColumn,
 			auditchain.Table:          auditchain.ValidColumn,
 			auditevent.Table:          auditevent.ValidColumn,
 			authchallenge.Table:       authchallenge.ValidColumn,
@@ -120,6 +124,8 @@ func checkColumn(t, c string) error {
 			tenant.Table:              tenant.ValidColumn,
 			throttle.Table:            throttle.ValidColumn,
 			user.Table:                user.ValidColumn,
+			webhook.Table:             webhook.ValidColumn,
+			webhookdelivery.Table:     webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -6,6 +6,7 @@ import (
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
@@ -28,6 +29,8 @@ import (
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/ent/webhook"
+	"github.com/mandatehq/mandate/ent/webhookdelivery"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -37,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -117,6 +120,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   approvalrequest.Table,
+			Columns: approvalrequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: approvalrequest.FieldID,
+			},
+		},
+		Type: "ApprovalRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			approvalrequest.FieldTenantID:             {Type: field.TypeInt, Column: approvalrequest.FieldTenantID},
+			approvalrequest.FieldCreatedAt:            {Type: field.TypeTime, Column: approvalrequest.FieldCreatedAt},
+			approvalrequest.FieldUpdatedAt:            {Type: field.TypeTime, Column: approvalrequest.FieldUpdatedAt},
+			approvalrequest.FieldPublicID:             {Type: field.TypeString, Column: approvalrequest.FieldPublicID},
+			approvalrequest.FieldAuthReqIDHash:        {Type: field.TypeString, Column: approvalrequest.FieldAuthReqIDHash},
+			approvalrequest.FieldKind:                 {Type: field.TypeEnum, Column: approvalrequest.FieldKind},
+			approvalrequest.FieldClientID:             {Type: field.TypeString, Column: approvalrequest.FieldClientID},
+			approvalrequest.FieldAgentID:              {Type: field.TypeInt, Column: approvalrequest.FieldAgentID},
+			approvalrequest.FieldAgentChain:           {Type: field.TypeJSON, Column: approvalrequest.FieldAgentChain},
+			approvalrequest.FieldUserID:               {Type: field.TypeInt, Column: approvalrequest.FieldUserID},
+			approvalrequest.FieldGrantID:              {Type: field.TypeInt, Column: approvalrequest.FieldGrantID},
+			approvalrequest.FieldSubjectSession:       {Type: field.TypeBytes, Column: approvalrequest.FieldSubjectSession},
+			approvalrequest.FieldScopes:               {Type: field.TypeJSON, Column: approvalrequest.FieldScopes},
+			approvalrequest.FieldAudience:             {Type: field.TypeJSON, Column: approvalrequest.FieldAudience},
+			approvalrequest.FieldAuthorizationDetails: {Type: field.TypeString, Column: approvalrequest.FieldAuthorizationDetails},
+			approvalrequest.FieldBindingMessage:       {Type: field.TypeString, Column: approvalrequest.FieldBindingMessage},
+			approvalrequest.FieldApproverRole:         {Type: field.TypeString, Column: approvalrequest.FieldApproverRole},
+			approvalrequest.FieldRequires:             {Type: field.TypeJSON, Column: approvalrequest.FieldRequires},
+			approvalrequest.FieldDeliveryMode:         {Type: field.TypeEnum, Column: approvalrequest.FieldDeliveryMode},
+			approvalrequest.FieldNotificationToken:    {Type: field.TypeBytes, Column: approvalrequest.FieldNotificationToken},
+			approvalrequest.FieldNotificationEndpoint: {Type: field.TypeString, Column: approvalrequest.FieldNotificationEndpoint},
+			approvalrequest.FieldGrantSeconds:         {Type: field.TypeInt, Column: approvalrequest.FieldGrantSeconds},
+			approvalrequest.FieldRun:                  {Type: field.TypeString, Column: approvalrequest.FieldRun},
+			approvalrequest.FieldStatus:               {Type: field.TypeEnum, Column: approvalrequest.FieldStatus},
+			approvalrequest.FieldExpiresAt:            {Type: field.TypeTime, Column: approvalrequest.FieldExpiresAt},
+			approvalrequest.FieldInterval:             {Type: field.TypeInt, Column: approvalrequest.FieldInterval},
+			approvalrequest.FieldLastPolledAt:         {Type: field.TypeTime, Column: approvalrequest.FieldLastPolledAt},
+			approvalrequest.FieldDecidedBy:            {Type: field.TypeInt, Column: approvalrequest.FieldDecidedBy},
+			approvalrequest.FieldDecidedAt:            {Type: field.TypeTime, Column: approvalrequest.FieldDecidedAt},
+			approvalrequest.FieldDecidedAmr:           {Type: field.TypeJSON, Column: approvalrequest.FieldDecidedAmr},
+			approvalrequest.FieldDenyReason:           {Type: field.TypeString, Column: approvalrequest.FieldDenyReason},
+			approvalrequest.FieldTokenJti:             {Type: field.TypeString, Column: approvalrequest.FieldTokenJti},
+			approvalrequest.FieldTokenExpiresAt:       {Type: field.TypeTime, Column: approvalrequest.FieldTokenExpiresAt},
+			approvalrequest.FieldUsedAt:               {Type: field.TypeTime, Column: approvalrequest.FieldUsedAt},
+			approvalrequest.FieldCreatedGrantID:       {Type: field.TypeInt, Column: approvalrequest.FieldCreatedGrantID},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditchain.Table,
 			Columns: auditchain.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -131,7 +182,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditchain.FieldHead:     {Type: field.TypeString, Column: auditchain.FieldHead},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -170,7 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldHash:             {Type: field.TypeString, Column: auditevent.FieldHash},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   authchallenge.Table,
 			Columns: authchallenge.Columns,
@@ -194,7 +245,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			authchallenge.FieldUsedAt:    {Type: field.TypeTime, Column: authchallenge.FieldUsedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   delegationgrant.Table,
 			Columns: delegationgrant.Columns,
@@ -218,7 +269,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			delegationgrant.FieldRevokedBy:            {Type: field.TypeString, Column: delegationgrant.FieldRevokedBy},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deviceauthorization.Table,
 			Columns: deviceauthorization.Columns,
@@ -245,7 +296,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deviceauthorization.FieldLastPolledAt:   {Type: field.TypeTime, Column: deviceauthorization.FieldLastPolledAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   federatedidentity.Table,
 			Columns: federatedidentity.Columns,
@@ -267,7 +318,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			federatedidentity.FieldLastUsedAt:    {Type: field.TypeTime, Column: federatedidentity.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   identityprovider.Table,
 			Columns: identityprovider.Columns,
@@ -293,7 +344,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			identityprovider.FieldAllowSignUp:        {Type: field.TypeBool, Column: identityprovider.FieldAllowSignUp},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -311,7 +362,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthclient.Table,
 			Columns: oauthclient.Columns,
@@ -322,34 +373,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "OAuthClient",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			oauthclient.FieldTenantID:                {Type: field.TypeInt, Column: oauthclient.FieldTenantID},
-			oauthclient.FieldCreatedAt:               {Type: field.TypeTime, Column: oauthclient.FieldCreatedAt},
-			oauthclient.FieldUpdatedAt:               {Type: field.TypeTime, Column: oauthclient.FieldUpdatedAt},
-			oauthclient.FieldClientID:                {Type: field.TypeString, Column: oauthclient.FieldClientID},
-			oauthclient.FieldKind:                    {Type: field.TypeEnum, Column: oauthclient.FieldKind},
-			oauthclient.FieldName:                    {Type: field.TypeString, Column: oauthclient.FieldName},
-			oauthclient.FieldSecretHash:              {Type: field.TypeString, Column: oauthclient.FieldSecretHash},
-			oauthclient.FieldPublic:                  {Type: field.TypeBool, Column: oauthclient.FieldPublic},
-			oauthclient.FieldTokenEndpointAuthMethod: {Type: field.TypeString, Column: oauthclient.FieldTokenEndpointAuthMethod},
-			oauthclient.FieldRedirectUris:            {Type: field.TypeJSON, Column: oauthclient.FieldRedirectUris},
-			oauthclient.FieldGrantTypes:              {Type: field.TypeJSON, Column: oauthclient.FieldGrantTypes},
-			oauthclient.FieldResponseTypes:           {Type: field.TypeJSON, Column: oauthclient.FieldResponseTypes},
-			oauthclient.FieldScopes:                  {Type: field.TypeJSON, Column: oauthclient.FieldScopes},
-			oauthclient.FieldJwks:                    {Type: field.TypeString, Column: oauthclient.FieldJwks},
-			oauthclient.FieldJwksURI:                 {Type: field.TypeString, Column: oauthclient.FieldJwksURI},
-			oauthclient.FieldTokenFormat:             {Type: field.TypeEnum, Column: oauthclient.FieldTokenFormat},
-			oauthclient.FieldRequirePar:              {Type: field.TypeBool, Column: oauthclient.FieldRequirePar},
-			oauthclient.FieldPostLogoutRedirectUris:  {Type: field.TypeJSON, Column: oauthclient.FieldPostLogoutRedirectUris},
-			oauthclient.FieldBackchannelLogoutURI:    {Type: field.TypeString, Column: oauthclient.FieldBackchannelLogoutURI},
-			oauthclient.FieldSigningAlg:              {Type: field.TypeEnum, Column: oauthclient.FieldSigningAlg},
-			oauthclient.FieldAudience:                {Type: field.TypeJSON, Column: oauthclient.FieldAudience},
-			oauthclient.FieldAccessTokenTTL:          {Type: field.TypeInt, Column: oauthclient.FieldAccessTokenTTL},
-			oauthclient.FieldRefreshTokenTTL:         {Type: field.TypeInt, Column: oauthclient.FieldRefreshTokenTTL},
-			oauthclient.FieldRegistrationTokenHash:   {Type: field.TypeString, Column: oauthclient.FieldRegistrationTokenHash},
-			oauthclient.FieldDisabledAt:              {Type: field.TypeTime, Column: oauthclient.FieldDisabledAt},
+			oauthclient.FieldTenantID:                              {Type: field.TypeInt, Column: oauthclient.FieldTenantID},
+			oauthclient.FieldCreatedAt:                             {Type: field.TypeTime, Column: oauthclient.FieldCreatedAt},
+			oauthclient.FieldUpdatedAt:                             {Type: field.TypeTime, Column: oauthclient.FieldUpdatedAt},
+			oauthclient.FieldClientID:                              {Type: field.TypeString, Column: oauthclient.FieldClientID},
+			oauthclient.FieldKind:                                  {Type: field.TypeEnum, Column: oauthclient.FieldKind},
+			oauthclient.FieldName:                                  {Type: field.TypeString, Column: oauthclient.FieldName},
+			oauthclient.FieldSecretHash:                            {Type: field.TypeString, Column: oauthclient.FieldSecretHash},
+			oauthclient.FieldPublic:                                {Type: field.TypeBool, Column: oauthclient.FieldPublic},
+			oauthclient.FieldTokenEndpointAuthMethod:               {Type: field.TypeString, Column: oauthclient.FieldTokenEndpointAuthMethod},
+			oauthclient.FieldRedirectUris:                          {Type: field.TypeJSON, Column: oauthclient.FieldRedirectUris},
+			oauthclient.FieldGrantTypes:                            {Type: field.TypeJSON, Column: oauthclient.FieldGrantTypes},
+			oauthclient.FieldResponseTypes:                         {Type: field.TypeJSON, Column: oauthclient.FieldResponseTypes},
+			oauthclient.FieldScopes:                                {Type: field.TypeJSON, Column: oauthclient.FieldScopes},
+			oauthclient.FieldJwks:                                  {Type: field.TypeString, Column: oauthclient.FieldJwks},
+			oauthclient.FieldJwksURI:                               {Type: field.TypeString, Column: oauthclient.FieldJwksURI},
+			oauthclient.FieldTokenFormat:                           {Type: field.TypeEnum, Column: oauthclient.FieldTokenFormat},
+			oauthclient.FieldRequirePar:                            {Type: field.TypeBool, Column: oauthclient.FieldRequirePar},
+			oauthclient.FieldPostLogoutRedirectUris:                {Type: field.TypeJSON, Column: oauthclient.FieldPostLogoutRedirectUris},
+			oauthclient.FieldBackchannelLogoutURI:                  {Type: field.TypeString, Column: oauthclient.FieldBackchannelLogoutURI},
+			oauthclient.FieldSigningAlg:                            {Type: field.TypeEnum, Column: oauthclient.FieldSigningAlg},
+			oauthclient.FieldAudience:                              {Type: field.TypeJSON, Column: oauthclient.FieldAudience},
+			oauthclient.FieldAccessTokenTTL:                        {Type: field.TypeInt, Column: oauthclient.FieldAccessTokenTTL},
+			oauthclient.FieldRefreshTokenTTL:                       {Type: field.TypeInt, Column: oauthclient.FieldRefreshTokenTTL},
+			oauthclient.FieldRegistrationTokenHash:                 {Type: field.TypeString, Column: oauthclient.FieldRegistrationTokenHash},
+			oauthclient.FieldDisabledAt:                            {Type: field.TypeTime, Column: oauthclient.FieldDisabledAt},
+			oauthclient.FieldBackchannelTokenDeliveryMode:          {Type: field.TypeString, Column: oauthclient.FieldBackchannelTokenDeliveryMode},
+			oauthclient.FieldBackchannelClientNotificationEndpoint: {Type: field.TypeString, Column: oauthclient.FieldBackchannelClientNotificationEndpoint},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthconsent.Table,
 			Columns: oauthconsent.Columns,
@@ -368,7 +421,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthconsent.FieldScopes:    {Type: field.TypeJSON, Column: oauthconsent.FieldScopes},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthtoken.Table,
 			Columns: oauthtoken.Columns,
@@ -393,7 +446,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthtoken.FieldData:        {Type: field.TypeBytes, Column: oauthtoken.FieldData},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   onetimetoken.Table,
 			Columns: onetimetoken.Columns,
@@ -416,7 +469,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			onetimetoken.FieldUsedAt:    {Type: field.TypeTime, Column: onetimetoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -436,7 +489,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHTML:      {Type: field.TypeString, Column: outboxmessage.FieldHTML},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passkey.Table,
 			Columns: passkey.Columns,
@@ -466,7 +519,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passkey.FieldLastUsedAt:      {Type: field.TypeTime, Column: passkey.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   recoverycode.Table,
 			Columns: recoverycode.Columns,
@@ -485,7 +538,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			recoverycode.FieldUsedAt:    {Type: field.TypeTime, Column: recoverycode.FieldUsedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -512,7 +565,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokeReason: {Type: field.TypeString, Column: session.FieldRevokeReason},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -535,7 +588,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldUnpublishAt:   {Type: field.TypeTime, Column: signingkey.FieldUnpublishAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   totpfactor.Table,
 			Columns: totpfactor.Columns,
@@ -556,7 +609,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			totpfactor.FieldLastUsedAt:   {Type: field.TypeTime, Column: totpfactor.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -574,7 +627,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   throttle.Table,
 			Columns: throttle.Columns,
@@ -594,7 +647,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -614,6 +667,57 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldDisabled:       {Type: field.TypeBool, Column: user.FieldDisabled},
 			user.FieldPasswordHash:   {Type: field.TypeString, Column: user.FieldPasswordHash},
 			user.FieldWebauthnHandle: {Type: field.TypeBytes, Column: user.FieldWebauthnHandle},
+		},
+	}
+	graph.Nodes[25] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   webhook.Table,
+			Columns: webhook.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: webhook.FieldID,
+			},
+		},
+		Type: "Webhook",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			webhook.FieldTenantID:    {Type: field.TypeInt, Column: webhook.FieldTenantID},
+			webhook.FieldCreatedAt:   {Type: field.TypeTime, Column: webhook.FieldCreatedAt},
+			webhook.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhook.FieldUpdatedAt},
+			webhook.FieldURL:         {Type: field.TypeString, Column: webhook.FieldURL},
+			webhook.FieldDescription: {Type: field.TypeString, Column: webhook.FieldDescription},
+			webhook.FieldEvents:      {Type: field.TypeJSON, Column: webhook.FieldEvents},
+			webhook.FieldSecret:      {Type: field.TypeBytes, Column: webhook.FieldSecret},
+			webhook.FieldDisabled:    {Type: field.TypeBool, Column: webhook.FieldDisabled},
+		},
+	}
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   webhookdelivery.Table,
+			Columns: webhookdelivery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: webhookdelivery.FieldID,
+			},
+		},
+		Type: "WebhookDelivery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			webhookdelivery.FieldTenantID:      {Type: field.TypeInt, Column: webhookdelivery.FieldTenantID},
+			webhookdelivery.FieldCreatedAt:     {Type: field.TypeTime, Column: webhookdelivery.FieldCreatedAt},
+			webhookdelivery.FieldUpdatedAt:     {Type: field.TypeTime, Column: webhookdelivery.FieldUpdatedAt},
+			webhookdelivery.FieldKind:          {Type: field.TypeEnum, Column: webhookdelivery.FieldKind},
+			webhookdelivery.FieldWebhookID:     {Type: field.TypeInt, Column: webhookdelivery.FieldWebhookID},
+			webhookdelivery.FieldEvent:         {Type: field.TypeString, Column: webhookdelivery.FieldEvent},
+			webhookdelivery.FieldURL:           {Type: field.TypeString, Column: webhookdelivery.FieldURL},
+			webhookdelivery.FieldPayload:       {Type: field.TypeString, Column: webhookdelivery.FieldPayload},
+			webhookdelivery.FieldSealed:        {Type: field.TypeBytes, Column: webhookdelivery.FieldSealed},
+			webhookdelivery.FieldApprovalID:    {Type: field.TypeString, Column: webhookdelivery.FieldApprovalID},
+			webhookdelivery.FieldStatus:        {Type: field.TypeEnum, Column: webhookdelivery.FieldStatus},
+			webhookdelivery.FieldAttempts:      {Type: field.TypeInt, Column: webhookdelivery.FieldAttempts},
+			webhookdelivery.FieldNextAttemptAt: {Type: field.TypeTime, Column: webhookdelivery.FieldNextAttemptAt},
+			webhookdelivery.FieldClaimedUntil:  {Type: field.TypeTime, Column: webhookdelivery.FieldClaimedUntil},
+			webhookdelivery.FieldLastStatus:    {Type: field.TypeInt, Column: webhookdelivery.FieldLastStatus},
+			webhookdelivery.FieldLastError:     {Type: field.TypeString, Column: webhookdelivery.FieldLastError},
+			webhookdelivery.FieldDeliveredAt:   {Type: field.TypeTime, Column: webhookdelivery.FieldDeliveredAt},
 		},
 	}
 	graph.MustAddE(
@@ -650,6 +754,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AgentRun",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   approvalrequest.TenantTable,
+			Columns: []string{approvalrequest.TenantColumn},
+			Bidi:    false,
+		},
+		"ApprovalRequest",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -939,6 +1055,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"Session",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhook.TenantTable,
+			Columns: []string{webhook.TenantColumn},
+			Bidi:    false,
+		},
+		"Webhook",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookdelivery.TenantTable,
+			Columns: []string{webhookdelivery.TenantColumn},
+			Bidi:    false,
+		},
+		"WebhookDelivery",
+		"Tenant",
 	)
 	return graph
 }()
@@ -1302,6 +1442,235 @@ func (f *AgentRunFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ApprovalRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApprovalRequestQuery builder.
+func (_q *ApprovalRequestQuery) Filter() *ApprovalRequestFilter {
+	return &ApprovalRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApprovalRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApprovalRequestMutation builder.
+func (m *ApprovalRequestMutation) Filter() *ApprovalRequestFilter {
+	return &ApprovalRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// ApprovalRequestFilter provides a generic filtering capability at runtime for ApprovalRequestQuery.
+type ApprovalRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApprovalRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ApprovalRequestFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ApprovalRequestFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ApprovalRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ApprovalRequestFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldUpdatedAt))
+}
+
+// WherePublicID applies the entql string predicate on the public_id field.
+func (f *ApprovalRequestFilter) WherePublicID(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldPublicID))
+}
+
+// WhereAuthReqIDHash applies the entql string predicate on the auth_req_id_hash field.
+func (f *ApprovalRequestFilter) WhereAuthReqIDHash(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldAuthReqIDHash))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *ApprovalRequestFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldKind))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *ApprovalRequestFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldClientID))
+}
+
+// WhereAgentID applies the entql int predicate on the agent_id field.
+func (f *ApprovalRequestFilter) WhereAgentID(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldAgentID))
+}
+
+// WhereAgentChain applies the entql json.RawMessage predicate on the agent_chain field.
+func (f *ApprovalRequestFilter) WhereAgentChain(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldAgentChain))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *ApprovalRequestFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldUserID))
+}
+
+// WhereGrantID applies the entql int predicate on the grant_id field.
+func (f *ApprovalRequestFilter) WhereGrantID(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldGrantID))
+}
+
+// WhereSubjectSession applies the entql []byte predicate on the subject_session field.
+func (f *ApprovalRequestFilter) WhereSubjectSession(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldSubjectSession))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *ApprovalRequestFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldScopes))
+}
+
+// WhereAudience applies the entql json.RawMessage predicate on the audience field.
+func (f *ApprovalRequestFilter) WhereAudience(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldAudience))
+}
+
+// WhereAuthorizationDetails applies the entql string predicate on the authorization_details field.
+func (f *ApprovalRequestFilter) WhereAuthorizationDetails(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldAuthorizationDetails))
+}
+
+// WhereBindingMessage applies the entql string predicate on the binding_message field.
+func (f *ApprovalRequestFilter) WhereBindingMessage(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldBindingMessage))
+}
+
+// WhereApproverRole applies the entql string predicate on the approver_role field.
+func (f *ApprovalRequestFilter) WhereApproverRole(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldApproverRole))
+}
+
+// WhereRequires applies the entql json.RawMessage predicate on the requires field.
+func (f *ApprovalRequestFilter) WhereRequires(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldRequires))
+}
+
+// WhereDeliveryMode applies the entql string predicate on the delivery_mode field.
+func (f *ApprovalRequestFilter) WhereDeliveryMode(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldDeliveryMode))
+}
+
+// WhereNotificationToken applies the entql []byte predicate on the notification_token field.
+func (f *ApprovalRequestFilter) WhereNotificationToken(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldNotificationToken))
+}
+
+// WhereNotificationEndpoint applies the entql string predicate on the notification_endpoint field.
+func (f *ApprovalRequestFilter) WhereNotificationEndpoint(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldNotificationEndpoint))
+}
+
+// WhereGrantSeconds applies the entql int predicate on the grant_seconds field.
+func (f *ApprovalRequestFilter) WhereGrantSeconds(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldGrantSeconds))
+}
+
+// WhereRun applies the entql string predicate on the run field.
+func (f *ApprovalRequestFilter) WhereRun(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldRun))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ApprovalRequestFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldStatus))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *ApprovalRequestFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldExpiresAt))
+}
+
+// WhereInterval applies the entql int predicate on the interval field.
+func (f *ApprovalRequestFilter) WhereInterval(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldInterval))
+}
+
+// WhereLastPolledAt applies the entql time.Time predicate on the last_polled_at field.
+func (f *ApprovalRequestFilter) WhereLastPolledAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldLastPolledAt))
+}
+
+// WhereDecidedBy applies the entql int predicate on the decided_by field.
+func (f *ApprovalRequestFilter) WhereDecidedBy(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldDecidedBy))
+}
+
+// WhereDecidedAt applies the entql time.Time predicate on the decided_at field.
+func (f *ApprovalRequestFilter) WhereDecidedAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldDecidedAt))
+}
+
+// WhereDecidedAmr applies the entql json.RawMessage predicate on the decided_amr field.
+func (f *ApprovalRequestFilter) WhereDecidedAmr(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldDecidedAmr))
+}
+
+// WhereDenyReason applies the entql string predicate on the deny_reason field.
+func (f *ApprovalRequestFilter) WhereDenyReason(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldDenyReason))
+}
+
+// WhereTokenJti applies the entql string predicate on the token_jti field.
+func (f *ApprovalRequestFilter) WhereTokenJti(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldTokenJti))
+}
+
+// WhereTokenExpiresAt applies the entql time.Time predicate on the token_expires_at field.
+func (f *ApprovalRequestFilter) WhereTokenExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldTokenExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *ApprovalRequestFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldUsedAt))
+}
+
+// WhereCreatedGrantID applies the entql int predicate on the created_grant_id field.
+func (f *ApprovalRequestFilter) WhereCreatedGrantID(p entql.IntP) {
+	f.Where(p.Field(approvalrequest.FieldCreatedGrantID))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ApprovalRequestFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ApprovalRequestFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditChainQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1330,7 +1699,7 @@ type AuditChainFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditChainFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1399,7 +1768,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1583,7 +1952,7 @@ type AuthChallengeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuthChallengeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1692,7 +2061,7 @@ type DelegationGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DelegationGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1801,7 +2170,7 @@ type DeviceAuthorizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeviceAuthorizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1925,7 +2294,7 @@ type FederatedIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FederatedIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2024,7 +2393,7 @@ type IdentityProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdentityProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2143,7 +2512,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2236,7 +2605,7 @@ type OAuthClientFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthClientFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2372,6 +2741,16 @@ func (f *OAuthClientFilter) WhereDisabledAt(p entql.TimeP) {
 	f.Where(p.Field(oauthclient.FieldDisabledAt))
 }
 
+// WhereBackchannelTokenDeliveryMode applies the entql string predicate on the backchannel_token_delivery_mode field.
+func (f *OAuthClientFilter) WhereBackchannelTokenDeliveryMode(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldBackchannelTokenDeliveryMode))
+}
+
+// WhereBackchannelClientNotificationEndpoint applies the entql string predicate on the backchannel_client_notification_endpoint field.
+func (f *OAuthClientFilter) WhereBackchannelClientNotificationEndpoint(p entql.StringP) {
+	f.Where(p.Field(oauthclient.FieldBackchannelClientNotificationEndpoint))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *OAuthClientFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -2415,7 +2794,7 @@ type OAuthConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2499,7 +2878,7 @@ type OAuthTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2613,7 +2992,7 @@ type OneTimeTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OneTimeTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2717,7 +3096,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2806,7 +3185,7 @@ type PasskeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasskeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2945,7 +3324,7 @@ type RecoveryCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RecoveryCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3029,7 +3408,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3167,7 +3546,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3271,7 +3650,7 @@ type TOTPFactorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TOTPFactorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3365,7 +3744,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3430,7 +3809,7 @@ type ThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3519,7 +3898,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3611,6 +3990,239 @@ func (f *UserFilter) WhereHasSessions() {
 // WhereHasSessionsWith applies a predicate to check if query has an edge sessions with a given conditions (other predicates).
 func (f *UserFilter) WhereHasSessionsWith(preds ...predicate.Session) {
 	f.Where(entql.HasEdgeWith("sessions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WebhookQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WebhookQuery builder.
+func (_q *WebhookQuery) Filter() *WebhookFilter {
+	return &WebhookFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WebhookMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WebhookMutation builder.
+func (m *WebhookMutation) Filter() *WebhookFilter {
+	return &WebhookFilter{config: m.config, predicateAdder: m}
+}
+
+// WebhookFilter provides a generic filtering capability at runtime for WebhookQuery.
+type WebhookFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WebhookFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WebhookFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(webhook.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *WebhookFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(webhook.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WebhookFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhook.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WebhookFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhook.FieldUpdatedAt))
+}
+
+// WhereURL applies the entql string predicate on the url field.
+func (f *WebhookFilter) WhereURL(p entql.StringP) {
+	f.Where(p.Field(webhook.FieldURL))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *WebhookFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(webhook.FieldDescription))
+}
+
+// WhereEvents applies the entql json.RawMessage predicate on the events field.
+func (f *WebhookFilter) WhereEvents(p entql.BytesP) {
+	f.Where(p.Field(webhook.FieldEvents))
+}
+
+// WhereSecret applies the entql []byte predicate on the secret field.
+func (f *WebhookFilter) WhereSecret(p entql.BytesP) {
+	f.Where(p.Field(webhook.FieldSecret))
+}
+
+// WhereDisabled applies the entql bool predicate on the disabled field.
+func (f *WebhookFilter) WhereDisabled(p entql.BoolP) {
+	f.Where(p.Field(webhook.FieldDisabled))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *WebhookFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *WebhookFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WebhookDeliveryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WebhookDeliveryQuery builder.
+func (_q *WebhookDeliveryQuery) Filter() *WebhookDeliveryFilter {
+	return &WebhookDeliveryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WebhookDeliveryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WebhookDeliveryMutation builder.
+func (m *WebhookDeliveryMutation) Filter() *WebhookDeliveryFilter {
+	return &WebhookDeliveryFilter{config: m.config, predicateAdder: m}
+}
+
+// WebhookDeliveryFilter provides a generic filtering capability at runtime for WebhookDeliveryQuery.
+type WebhookDeliveryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WebhookDeliveryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WebhookDeliveryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *WebhookDeliveryFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WebhookDeliveryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WebhookDeliveryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldUpdatedAt))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *WebhookDeliveryFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldKind))
+}
+
+// WhereWebhookID applies the entql int predicate on the webhook_id field.
+func (f *WebhookDeliveryFilter) WhereWebhookID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldWebhookID))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *WebhookDeliveryFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldEvent))
+}
+
+// WhereURL applies the entql string predicate on the url field.
+func (f *WebhookDeliveryFilter) WhereURL(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldURL))
+}
+
+// WherePayload applies the entql string predicate on the payload field.
+func (f *WebhookDeliveryFilter) WherePayload(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldPayload))
+}
+
+// WhereSealed applies the entql []byte predicate on the sealed field.
+func (f *WebhookDeliveryFilter) WhereSealed(p entql.BytesP) {
+	f.Where(p.Field(webhookdelivery.FieldSealed))
+}
+
+// WhereApprovalID applies the entql string predicate on the approval_id field.
+func (f *WebhookDeliveryFilter) WhereApprovalID(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldApprovalID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *WebhookDeliveryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *WebhookDeliveryFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *WebhookDeliveryFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldNextAttemptAt))
+}
+
+// WhereClaimedUntil applies the entql time.Time predicate on the claimed_until field.
+func (f *WebhookDeliveryFilter) WhereClaimedUntil(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldClaimedUntil))
+}
+
+// WhereLastStatus applies the entql int predicate on the last_status field.
+func (f *WebhookDeliveryFilter) WhereLastStatus(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldLastStatus))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *WebhookDeliveryFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldLastError))
+}
+
+// WhereDeliveredAt applies the entql time.Time predicate on the delivered_at field.
+func (f *WebhookDeliveryFilter) WhereDeliveredAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldDeliveredAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *WebhookDeliveryFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *WebhookDeliveryFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

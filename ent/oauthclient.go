@@ -69,6 +69,10 @@ type OAuthClient struct {
 	RegistrationTokenHash string `json:"-"`
 	// DisabledAt holds the value of the "disabled_at" field.
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	// BackchannelTokenDeliveryMode holds the value of the "backchannel_token_delivery_mode" field.
+	BackchannelTokenDeliveryMode string `json:"backchannel_token_delivery_mode,omitempty"`
+	// BackchannelClientNotificationEndpoint holds the value of the "backchannel_client_notification_endpoint" field.
+	BackchannelClientNotificationEndpoint string `json:"backchannel_client_notification_endpoint,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OAuthClientQuery when eager-loading is set.
 	Edges        OAuthClientEdges `json:"edges"`
@@ -106,7 +110,7 @@ func (*OAuthClient) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case oauthclient.FieldID, oauthclient.FieldTenantID, oauthclient.FieldAccessTokenTTL, oauthclient.FieldRefreshTokenTTL:
 			values[i] = new(sql.NullInt64)
-		case oauthclient.FieldClientID, oauthclient.FieldKind, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI, oauthclient.FieldSigningAlg, oauthclient.FieldRegistrationTokenHash:
+		case oauthclient.FieldClientID, oauthclient.FieldKind, oauthclient.FieldName, oauthclient.FieldSecretHash, oauthclient.FieldTokenEndpointAuthMethod, oauthclient.FieldJwks, oauthclient.FieldJwksURI, oauthclient.FieldTokenFormat, oauthclient.FieldBackchannelLogoutURI, oauthclient.FieldSigningAlg, oauthclient.FieldRegistrationTokenHash, oauthclient.FieldBackchannelTokenDeliveryMode, oauthclient.FieldBackchannelClientNotificationEndpoint:
 			values[i] = new(sql.NullString)
 		case oauthclient.FieldCreatedAt, oauthclient.FieldUpdatedAt, oauthclient.FieldDisabledAt:
 			values[i] = new(sql.NullTime)
@@ -294,6 +298,18 @@ func (_m *OAuthClient) assignValues(columns []string, values []any) error {
 				_m.DisabledAt = new(time.Time)
 				*_m.DisabledAt = value.Time
 			}
+		case oauthclient.FieldBackchannelTokenDeliveryMode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field backchannel_token_delivery_mode", values[i])
+			} else if value.Valid {
+				_m.BackchannelTokenDeliveryMode = value.String
+			}
+		case oauthclient.FieldBackchannelClientNotificationEndpoint:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field backchannel_client_notification_endpoint", values[i])
+			} else if value.Valid {
+				_m.BackchannelClientNotificationEndpoint = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -409,6 +425,12 @@ func (_m *OAuthClient) String() string {
 		builder.WriteString("disabled_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("backchannel_token_delivery_mode=")
+	builder.WriteString(_m.BackchannelTokenDeliveryMode)
+	builder.WriteString(", ")
+	builder.WriteString("backchannel_client_notification_endpoint=")
+	builder.WriteString(_m.BackchannelClientNotificationEndpoint)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -291,6 +291,34 @@ func (_c *OAuthClientCreate) SetNillableDisabledAt(v *time.Time) *OAuthClientCre
 	return _c
 }
 
+// SetBackchannelTokenDeliveryMode sets the "backchannel_token_delivery_mode" field.
+func (_c *OAuthClientCreate) SetBackchannelTokenDeliveryMode(v string) *OAuthClientCreate {
+	_c.mutation.SetBackchannelTokenDeliveryMode(v)
+	return _c
+}
+
+// SetNillableBackchannelTokenDeliveryMode sets the "backchannel_token_delivery_mode" field if the given value is not nil.
+func (_c *OAuthClientCreate) SetNillableBackchannelTokenDeliveryMode(v *string) *OAuthClientCreate {
+	if v != nil {
+		_c.SetBackchannelTokenDeliveryMode(*v)
+	}
+	return _c
+}
+
+// SetBackchannelClientNotificationEndpoint sets the "backchannel_client_notification_endpoint" field.
+func (_c *OAuthClientCreate) SetBackchannelClientNotificationEndpoint(v string) *OAuthClientCreate {
+	_c.mutation.SetBackchannelClientNotificationEndpoint(v)
+	return _c
+}
+
+// SetNillableBackchannelClientNotificationEndpoint sets the "backchannel_client_notification_endpoint" field if the given value is not nil.
+func (_c *OAuthClientCreate) SetNillableBackchannelClientNotificationEndpoint(v *string) *OAuthClientCreate {
+	if v != nil {
+		_c.SetBackchannelClientNotificationEndpoint(*v)
+	}
+	return _c
+}
+
 // SetTenant sets the "tenant" edge to the Tenant entity.
 func (_c *OAuthClientCreate) SetTenant(v *Tenant) *OAuthClientCreate {
 	return _c.SetTenantID(v.ID)
@@ -395,6 +423,14 @@ func (_c *OAuthClientCreate) defaults() error {
 		v := oauthclient.DefaultRegistrationTokenHash
 		_c.mutation.SetRegistrationTokenHash(v)
 	}
+	if _, ok := _c.mutation.BackchannelTokenDeliveryMode(); !ok {
+		v := oauthclient.DefaultBackchannelTokenDeliveryMode
+		_c.mutation.SetBackchannelTokenDeliveryMode(v)
+	}
+	if _, ok := _c.mutation.BackchannelClientNotificationEndpoint(); !ok {
+		v := oauthclient.DefaultBackchannelClientNotificationEndpoint
+		_c.mutation.SetBackchannelClientNotificationEndpoint(v)
+	}
 	return nil
 }
 
@@ -486,6 +522,12 @@ func (_c *OAuthClientCreate) check() error {
 	}
 	if _, ok := _c.mutation.RegistrationTokenHash(); !ok {
 		return &ValidationError{Name: "registration_token_hash", err: errors.New(`ent: missing required field "OAuthClient.registration_token_hash"`)}
+	}
+	if _, ok := _c.mutation.BackchannelTokenDeliveryMode(); !ok {
+		return &ValidationError{Name: "backchannel_token_delivery_mode", err: errors.New(`ent: missing required field "OAuthClient.backchannel_token_delivery_mode"`)}
+	}
+	if _, ok := _c.mutation.BackchannelClientNotificationEndpoint(); !ok {
+		return &ValidationError{Name: "backchannel_client_notification_endpoint", err: errors.New(`ent: missing required field "OAuthClient.backchannel_client_notification_endpoint"`)}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "OAuthClient.tenant"`)}
@@ -611,6 +653,14 @@ func (_c *OAuthClientCreate) createSpec() (*OAuthClient, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DisabledAt(); ok {
 		_spec.SetField(oauthclient.FieldDisabledAt, field.TypeTime, value)
 		_node.DisabledAt = &value
+	}
+	if value, ok := _c.mutation.BackchannelTokenDeliveryMode(); ok {
+		_spec.SetField(oauthclient.FieldBackchannelTokenDeliveryMode, field.TypeString, value)
+		_node.BackchannelTokenDeliveryMode = value
+	}
+	if value, ok := _c.mutation.BackchannelClientNotificationEndpoint(); ok {
+		_spec.SetField(oauthclient.FieldBackchannelClientNotificationEndpoint, field.TypeString, value)
+		_node.BackchannelClientNotificationEndpoint = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

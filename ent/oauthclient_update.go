@@ -339,6 +339,34 @@ func (_u *OAuthClientUpdate) ClearDisabledAt() *OAuthClientUpdate {
 	return _u
 }
 
+// SetBackchannelTokenDeliveryMode sets the "backchannel_token_delivery_mode" field.
+func (_u *OAuthClientUpdate) SetBackchannelTokenDeliveryMode(v string) *OAuthClientUpdate {
+	_u.mutation.SetBackchannelTokenDeliveryMode(v)
+	return _u
+}
+
+// SetNillableBackchannelTokenDeliveryMode sets the "backchannel_token_delivery_mode" field if the given value is not nil.
+func (_u *OAuthClientUpdate) SetNillableBackchannelTokenDeliveryMode(v *string) *OAuthClientUpdate {
+	if v != nil {
+		_u.SetBackchannelTokenDeliveryMode(*v)
+	}
+	return _u
+}
+
+// SetBackchannelClientNotificationEndpoint sets the "backchannel_client_notification_endpoint" field.
+func (_u *OAuthClientUpdate) SetBackchannelClientNotificationEndpoint(v string) *OAuthClientUpdate {
+	_u.mutation.SetBackchannelClientNotificationEndpoint(v)
+	return _u
+}
+
+// SetNillableBackchannelClientNotificationEndpoint sets the "backchannel_client_notification_endpoint" field if the given value is not nil.
+func (_u *OAuthClientUpdate) SetNillableBackchannelClientNotificationEndpoint(v *string) *OAuthClientUpdate {
+	if v != nil {
+		_u.SetBackchannelClientNotificationEndpoint(*v)
+	}
+	return _u
+}
+
 // Mutation returns the OAuthClientMutation object of the builder.
 func (_u *OAuthClientUpdate) Mutation() *OAuthClientMutation {
 	return _u.mutation
@@ -544,6 +572,12 @@ func (_u *OAuthClientUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.DisabledAtCleared() {
 		_spec.ClearField(oauthclient.FieldDisabledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BackchannelTokenDeliveryMode(); ok {
+		_spec.SetField(oauthclient.FieldBackchannelTokenDeliveryMode, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BackchannelClientNotificationEndpoint(); ok {
+		_spec.SetField(oauthclient.FieldBackchannelClientNotificationEndpoint, field.TypeString, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -875,6 +909,34 @@ func (_u *OAuthClientUpdateOne) ClearDisabledAt() *OAuthClientUpdateOne {
 	return _u
 }
 
+// SetBackchannelTokenDeliveryMode sets the "backchannel_token_delivery_mode" field.
+func (_u *OAuthClientUpdateOne) SetBackchannelTokenDeliveryMode(v string) *OAuthClientUpdateOne {
+	_u.mutation.SetBackchannelTokenDeliveryMode(v)
+	return _u
+}
+
+// SetNillableBackchannelTokenDeliveryMode sets the "backchannel_token_delivery_mode" field if the given value is not nil.
+func (_u *OAuthClientUpdateOne) SetNillableBackchannelTokenDeliveryMode(v *string) *OAuthClientUpdateOne {
+	if v != nil {
+		_u.SetBackchannelTokenDeliveryMode(*v)
+	}
+	return _u
+}
+
+// SetBackchannelClientNotificationEndpoint sets the "backchannel_client_notification_endpoint" field.
+func (_u *OAuthClientUpdateOne) SetBackchannelClientNotificationEndpoint(v string) *OAuthClientUpdateOne {
+	_u.mutation.SetBackchannelClientNotificationEndpoint(v)
+	return _u
+}
+
+// SetNillableBackchannelClientNotificationEndpoint sets the "backchannel_client_notification_endpoint" field if the given value is not nil.
+func (_u *OAuthClientUpdateOne) SetNillableBackchannelClientNotificationEndpoint(v *string) *OAuthClientUpdateOne {
+	if v != nil {
+		_u.SetBackchannelClientNotificationEndpoint(*v)
+	}
+	return _u
+}
+
 // Mutation returns the OAuthClientMutation object of the builder.
 func (_u *OAuthClientUpdateOne) Mutation() *OAuthClientMutation {
 	return _u.mutation
@@ -1110,6 +1172,12 @@ func (_u *OAuthClientUpdateOne) sqlSave(ctx context.Context) (_node *OAuthClient
 	}
 	if _u.mutation.DisabledAtCleared() {
 		_spec.ClearField(oauthclient.FieldDisabledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BackchannelTokenDeliveryMode(); ok {
+		_spec.SetField(oauthclient.FieldBackchannelTokenDeliveryMode, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BackchannelClientNotificationEndpoint(); ok {
+		_spec.SetField(oauthclient.FieldBackchannelClientNotificationEndpoint, field.TypeString, value)
 	}
 	_node = &OAuthClient{config: _u.config}
 	_spec.Assign = _node.assignValues

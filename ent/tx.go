@@ -18,6 +18,8 @@ type Tx struct {
 	Agent *AgentClient
 	// AgentRun is the client for interacting with the AgentRun builders.
 	AgentRun *AgentRunClient
+	// ApprovalRequest is the client for interacting with the ApprovalRequest builders.
+	ApprovalRequest *ApprovalRequestClient
 	// AuditChain is the client for interacting with the AuditChain builders.
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
@@ -60,6 +62,10 @@ type Tx struct {
 	Throttle *ThrottleClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Webhook is the client for interacting with the Webhook builders.
+	Webhook *WebhookClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 
 	// lazily loaded.
 	client     *Client
@@ -194,6 +200,7 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
 	tx.AgentRun = NewAgentRunClient(tx.config)
+	tx.ApprovalRequest = NewApprovalRequestClient(tx.config)
 	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.AuthChallenge = NewAuthChallengeClient(tx.config)
@@ -215,6 +222,8 @@ func (tx *Tx) init() {
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.Throttle = NewThrottleClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.Webhook = NewWebhookClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

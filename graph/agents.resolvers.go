@@ -21,7 +21,8 @@ func (r *mutationResolver) CreateAgent(ctx context.Context, input model.CreateAg
 		return nil, err
 	}
 	in := registry.NewAgent{Name: input.Name, Role: deref(input.Role), SponsorEmail: input.SponsorEmail, Ceiling: input.Scopes,
-		Tools: input.Tools, JWKSURI: deref(input.JwksURI), RedirectURIs: input.RedirectUris, Audience: input.Audience}
+		Tools: input.Tools, JWKSURI: deref(input.JwksURI), RedirectURIs: input.RedirectUris, Audience: input.Audience,
+		CIBANotify: deref(input.CibaNotificationEndpoint)}
 	if input.Jwks != nil {
 		in.JWKS = []byte(*input.Jwks)
 	}
@@ -39,7 +40,8 @@ func (r *mutationResolver) RegisterSubagent(ctx context.Context, input model.Reg
 		return nil, err
 	}
 	in := registry.NewAgent{Name: input.Name, Role: deref(input.Role), Ceiling: input.Scopes, Tools: input.Tools,
-		JWKSURI: deref(input.JwksURI), ParentRun: deref(input.ParentRun), Audience: input.Audience}
+		JWKSURI: deref(input.JwksURI), ParentRun: deref(input.ParentRun), Audience: input.Audience,
+		CIBANotify: deref(input.CibaNotificationEndpoint)}
 	if input.Jwks != nil {
 		in.JWKS = []byte(*input.Jwks)
 	}

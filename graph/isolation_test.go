@@ -22,6 +22,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/delegation"
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
@@ -60,6 +61,7 @@ import (
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/settings"
 	"github.com/mandatehq/mandate/tenants/viewer"
+	"github.com/mandatehq/mandate/tenants/webhooks"
 )
 
 // This file is the tenant-isolation table of the GraphQL API: every Query
@@ -123,6 +125,7 @@ type fixtures struct {
 	agents   *registry.Service
 	grants   *delegation.Service
 	social   *social.Service
+	webhooks *webhooks.Service
 }
 
 func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
@@ -840,6 +843,17 @@ func gqlCases() []gqlCase {
 		{field: "Mutation.deleteIdentityProvider", name: "B's provider is not found", run: deleteIdentityProviderCase},
 		{field: "Query.myLinkedAccounts", name: "only A's member's own links", run: myLinkedAccountsCase},
 		{field: "Mutation.unlinkAccount", name: "B's link is not found", run: unlinkAccountCase},
+		{field: "Query.webhooks", name: "only A's webhooks", run: webhooksCase},
+		{field: "Query.webhookDeliveries", name: "only A's deliveries", run: webhookDeliveriesCase},
+		{field: "Mutation.createWebhook", name: "lands in A", run: createWebhookCase},
+		{field: "Mutation.deleteWebhook", name: "B's webhook is not found", run: deleteWebhookCase},
+		{field: "Mutation.setWebhookDisabled", name: "B's webhook is not found", run: setWebhookDisabledCase},
+		{field: "Query.approvalRequests", name: "only A's requests", run: approvalRequestsCase},
+		{field: "Query.approvalRequest", name: "B's request is null", run: approvalRequestCase},
+		{field: "Query.approvalPolicies", name: "only A's policies", run: approvalPoliciesCase},
+		{field: "Mutation.approve", name: "B's request is not found", run: approveCase},
+		{field: "Mutation.deny", name: "B's request is not found", run: denyCase},
+		{field: "Mutation.updateApprovalPolicies", name: "changes only A", run: updateApprovalPoliciesCase},
 		{field: "Query.viewer", name: "is A", run: func(t *testing.T, e *env) {
 			r := e.asA(t, `{ viewer { kind id label role tenant { id slug } } }`, nil)
 			var v struct {
@@ -1832,6 +1846,9 @@ func newEnv(t *testing.T, db *database.DB) *env {
 		MasterSecret: []byte(strings.Repeat("m", 32)), BaseURL: srv.URL, Log: log}); err != nil {
 		t.Fatal(err)
 	}
+	if fx.webhooks, err = webhooks.New(webhooks.Config{Client: c, Audit: rec, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log}); err != nil {
+		t.Fatal(err)
+	}
 	iss := issuer.New(issuer.Config{Client: c, Tenants: ts, Keys: signing, Flows: fx.flows, Audit: rec,
 		BaseURL: srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: fx.agents}})
 	fx.clients.OnChange = iss.ForgetClient
@@ -1855,6 +1872,8 @@ func newEnv(t *testing.T, db *database.DB) *env {
 		WithAccounts(fx.flows).
 		WithSecurity(security).
 		WithSocial(fx.social).
+		WithWebhooks(fx.webhooks).
+		WithApprovals(approval.New(approval.Config{Client: c, Audit: rec, Flows: fx.flows, Log: log})).
 		WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: fx.clients, Keys: signing, Agents: fx.agents, Grants: fx.grants}))
 	srv.Config.Handler = mux
 	return e

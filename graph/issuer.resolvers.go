@@ -137,7 +137,7 @@ func (r *mutationResolver) UpdateScopeCatalog(ctx context.Context, scopes []*mod
 	for i, s := range scopes {
 		catalog[i] = settings.Scope{Name: s.Name, Description: s.Description}
 	}
-	t, err := r.tenants.UpdateSettings(ctx, tenants.SettingsUpdate{Scopes: &catalog})
+	t, err := r.tenants.UpdateSettings(ctx, tenants.SettingsUpdate{Scopes: &catalog, KeepScopeRules: true})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@
 package graph
 
 import (
+	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/delegation"
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/mfa"
@@ -18,6 +19,7 @@ import (
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/webhooks"
 )
 
 // Resolver is the root resolver.
@@ -28,6 +30,10 @@ type Resolver struct {
 	issuer   *IssuerServices
 	social   *social.Service
 	mfa      *mfa.Service
+	// approvals is the approvers' side of human approval.
+	approvals *approval.Service
+	// webhooks is the workspace's webhooks and delivery log.
+	webhooks *webhooks.Service
 }
 
 // IssuerServices are what the issuer's fields need.

@@ -15,6 +15,7 @@ import (
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
@@ -38,6 +39,8 @@ import (
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/ent/webhook"
+	"github.com/mandatehq/mandate/ent/webhookdelivery"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/internal/database"
 	"github.com/mandatehq/mandate/internal/testdb"
@@ -78,12 +81,15 @@ type side struct {
 	agent      *ent.Agent
 	grant      *ent.DelegationGrant
 	run        *ent.AgentRun
+	approval   *ent.ApprovalRequest
 	totp       *ent.TOTPFactor
 	recovery   *ent.RecoveryCode
 	passkey    *ent.Passkey
 	provider   *ent.IdentityProvider
 	federated  *ent.FederatedIdentity
 	challenge  *ent.AuthChallenge
+	webhook    *ent.Webhook
+	delivery   *ent.WebhookDelivery
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -285,6 +291,14 @@ func grantRows(gs []*ent.DelegationGrant, err error) ([]row, error) {
 	return out, err
 }
 
+func approvalRows(xs []*ent.ApprovalRequest, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
 func agentRunRows(xs []*ent.AgentRun, err error) ([]row, error) {
 	out := make([]row, len(xs))
 	for i, x := range xs {
@@ -334,6 +348,22 @@ func federatedRows(xs []*ent.FederatedIdentity, err error) ([]row, error) {
 }
 
 func challengeRows(xs []*ent.AuthChallenge, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func webhookRows(xs []*ent.Webhook, err error) ([]row, error) {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = row{x.ID, x.TenantID, x.String()}
+	}
+	return out, err
+}
+
+func deliveryRows(xs []*ent.WebhookDelivery, err error) ([]row, error) {
 	out := make([]row, len(xs))
 	for i, x := range xs {
 		out[i] = row{x.ID, x.TenantID, x.String()}
@@ -1050,6 +1080,44 @@ func entities() []entityCase {
 			},
 		},
 		{
+			name: "ApprovalRequest", table: approvalrequest.Table,
+			of: func(s side) int { return s.approval.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return approvalRows(c.ApprovalRequest.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.ApprovalRequest.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.ApprovalRequest.Query().Where(approvalrequest.ID(id)).Count(ctx)
+			},
+			// Approving another workspace's request.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.ApprovalRequest.Update().Where(approvalrequest.ID(id)).SetStatus(approvalrequest.StatusApproved).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.ApprovalRequest.UpdateOneID(id).SetStatus(approvalrequest.StatusApproved).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.ApprovalRequest.Delete().Where(approvalrequest.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.ApprovalRequest.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.ApprovalRequest.Create().SetTenantID(tid).SetPublicID("apr_planted").SetAuthReqIDHash("planted").
+					SetKind(approvalrequest.KindAction).SetClientID("planted").SetAgentID(1).SetUserID(1).
+					SetDeliveryMode(approvalrequest.DeliveryModePoll).SetExpiresAt(forgedTime).SetInterval(5).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(approvalrequest.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.ApprovalRequest.Query().Where(approvalrequest.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.ApprovalRequest.Get(ctx, id)
+					}),
+			},
+		},
+		{
 			name: "TOTPFactor", table: totpfactor.Table,
 			of: func(s side) int { return s.totp.ID },
 			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
@@ -1272,6 +1340,75 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "Webhook", table: webhook.Table,
+			of: func(s side) int { return s.webhook.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return webhookRows(c.Webhook.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Webhook.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Webhook.Query().Where(webhook.ID(id)).Count(ctx)
+			},
+			// Redirecting another workspace's events to an attacker.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Webhook.Update().Where(webhook.ID(id)).SetURL("https://evil.example/hook").Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Webhook.UpdateOneID(id).SetURL("https://evil.example/hook").Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Webhook.Delete().Where(webhook.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error { return c.Webhook.DeleteOneID(id).Exec(ctx) },
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.Webhook.Create().SetTenantID(tid).SetURL("https://evil.example/hook").SetSecret([]byte("planted")).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(webhook.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Webhook.Query().Where(webhook.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) { return c.Webhook.Get(ctx, id) }),
+			},
+		},
+		{
+			name: "WebhookDelivery", table: webhookdelivery.Table,
+			of: func(s side) int { return s.delivery.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				return deliveryRows(c.WebhookDelivery.Query().All(ctx))
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.WebhookDelivery.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.WebhookDelivery.Query().Where(webhookdelivery.ID(id)).Count(ctx)
+			},
+			// Hiding another workspace's failed delivery, or sending it again.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.WebhookDelivery.Update().Where(webhookdelivery.ID(id)).SetStatus(webhookdelivery.StatusDelivered).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.WebhookDelivery.UpdateOneID(id).SetStatus(webhookdelivery.StatusDelivered).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.WebhookDelivery.Delete().Where(webhookdelivery.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.WebhookDelivery.DeleteOneID(id).Exec(ctx)
+			},
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.WebhookDelivery.Create().SetTenantID(tid).SetKind(webhookdelivery.KindWebhook).SetEvent("approval.approved").
+					SetURL("https://evil.example/hook").SetNextAttemptAt(forgedTime).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(webhookdelivery.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.WebhookDelivery.Query().Where(webhookdelivery.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.WebhookDelivery.Get(ctx, id)
+					}),
+			},
+		},
 	}
 }
 
@@ -1369,6 +1506,12 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetUserID(s.owner.ID).SetGrantID(s.grant.ID).SetScopes([]string{"openid"}).SetLastSeenAt(now).Save(sys); err != nil {
 		t.Fatalf("create agent run in %s: %v", slug, err)
 	}
+	if s.approval, err = c.ApprovalRequest.Create().SetPublicID("apr_" + slug).SetAuthReqIDHash("hash-" + slug).
+		SetKind(approvalrequest.KindAction).SetClientID("agent-" + slug).SetAgentID(s.agent.ID).SetUserID(s.owner.ID).
+		SetScopes([]string{"openid"}).SetDeliveryMode(approvalrequest.DeliveryModePoll).SetExpiresAt(now.Add(time.Hour)).
+		SetInterval(5).Save(sys); err != nil {
+		t.Fatalf("create approval request in %s: %v", slug, err)
+	}
 	if s.totp, err = c.TOTPFactor.Create().SetUserID(s.owner.ID).SetSecretSealed([]byte("sealed-" + slug)).
 		SetConfirmedAt(now).Save(sys); err != nil {
 		t.Fatalf("create TOTP factor in %s: %v", slug, err)
@@ -1394,6 +1537,15 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetUserID(s.owner.ID).SetAmr([]string{"pwd"}).SetExpiresAt(now.Add(5 * time.Minute)).Save(sys); err != nil {
 		t.Fatalf("create auth challenge in %s: %v", slug, err)
 	}
+	if s.webhook, err = c.Webhook.Create().SetURL("https://" + slug + ".example/hook").SetEvents([]string{"approval.requested"}).
+		SetSecret([]byte("sealed-" + slug)).Save(sys); err != nil {
+		t.Fatalf("create webhook in %s: %v", slug, err)
+	}
+	if s.delivery, err = c.WebhookDelivery.Create().SetKind(webhookdelivery.KindWebhook).SetWebhookID(s.webhook.ID).
+		SetEvent("approval.requested").SetURL(s.webhook.URL).SetPayload(`{"type":"approval.requested"}`).
+		SetApprovalID("apr_" + slug).SetNextAttemptAt(now).Save(sys); err != nil {
+		t.Fatalf("create webhook delivery in %s: %v", slug, err)
+	}
 	for name, tid := range map[string]int{
 		"agent": s.agent.TenantID, "grant": s.grant.TenantID,
 		"oauth client": s.oauthApp.TenantID, "oauth token": s.oauthToken.TenantID,
@@ -1404,6 +1556,7 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		"TOTP factor": s.totp.TenantID, "recovery code": s.recovery.TenantID,
 		"passkey": s.passkey.TenantID, "identity provider": s.provider.TenantID,
 		"federated identity": s.federated.TenantID, "auth challenge": s.challenge.TenantID,
+		"webhook": s.webhook.TenantID, "webhook delivery": s.delivery.TenantID,
 	} {
 		if tid != tn.ID {
 			t.Fatalf("%s created as the system in %s has tenant %d, want %d", name, slug, tid, tn.ID)

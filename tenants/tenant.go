@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,6 +125,12 @@ type SettingsUpdate struct {
 	PasskeyOrigins         *[]string
 	// Scopes replaces the scope catalog.
 	Scopes *[]settings.Scope
+	// KeepScopeRules keeps, for each scope of Scopes that names none, the
+	// minimum role and approval rule the catalog held under that name: an
+	// edit of names and descriptions does not drop them.
+	KeepScopeRules bool
+	// DetailTypes replaces the authorization_details types.
+	DetailTypes *[]settings.DetailType
 }
 
 // UpdateSettings changes the viewer's workspace. Admins only.
@@ -193,12 +200,27 @@ func (s *Service) UpdateSettings(ctx context.Context, in SettingsUpdate) (*ent.T
 			changed["passkeyOrigins"] = strings.Join(next.PasskeyOrigins, " ")
 		}
 		if in.Scopes != nil {
-			next.Scopes = *in.Scopes
+			next.Scopes = slices.Clone(*in.Scopes)
+			if in.KeepScopeRules {
+				for i, sc := range next.Scopes {
+					for _, old := range t.Settings.Scopes {
+						if old.Name == sc.Name && sc.MinRole == "" && sc.Approval == nil {
+							next.Scopes[i].MinRole, next.Scopes[i].Approval = old.MinRole, old.Approval
+						}
+					}
+				}
+			}
 			names := make([]string, len(next.Scopes))
 			for i, sc := range next.Scopes {
 				names[i] = sc.Name
 			}
 			changed["scopes"] = strings.Join(names, " ")
+			changed["approval_scopes"] = approvalSummary(next.Scopes, nil)
+		}
+		if in.DetailTypes != nil {
+			next.DetailTypes = *in.DetailTypes
+			changed["detailTypes"] = strings.Join(next.DetailTypeNames(), " ")
+			changed["approval_types"] = approvalSummary(nil, next.DetailTypes)
 		}
 		if err := next.Validate(); err != nil {
 			return apperr.InvalidField("settings", "%s", err.Error())
@@ -226,4 +248,27 @@ func (s *Service) UpdateSettings(ctx context.Context, in SettingsUpdate) (*ent.T
 		s.OnSettingsChange(out.ID)
 	}
 	return out, err
+}
+
+// approvalSummary names, for the audit event, what needs approval and who
+// approves: "refunds:execute(subject,10m) refund(admin,30m)".
+func approvalSummary(scopes []settings.Scope, types []settings.DetailType) string {
+	var parts []string
+	add := func(name string, r *settings.ApprovalRule) {
+		if r == nil {
+			return
+		}
+		who := r.ApproverRole
+		if who == "" {
+			who = "subject"
+		}
+		parts = append(parts, name+"("+who+","+r.Wait().String()+")")
+	}
+	for _, sc := range scopes {
+		add(sc.Name, sc.Approval)
+	}
+	for _, d := range types {
+		add(d.Type, d.Approval)
+	}
+	return strings.Join(parts, " ")
 }

@@ -52,7 +52,8 @@ func (a Authority) HumanScopes(ctx context.Context, userID int) ([]string, error
 // RegisterSubagent registers a subagent of the viewer agent.
 func (a Authority) RegisterSubagent(ctx context.Context, req issuer.SubagentRequest) (string, error) {
 	made, err := a.S.RegisterSubagent(ctx, NewAgent{Name: req.Name, Role: req.Role, Ceiling: req.Scopes, Tools: req.Tools,
-		Audience: req.Audience, JWKS: req.JWKS, JWKSURI: req.JWKSURI, ParentRun: req.ParentRun})
+		Audience: req.Audience, JWKS: req.JWKS, JWKSURI: req.JWKSURI, ParentRun: req.ParentRun,
+		CIBANotify: req.CIBANotify})
 	if err != nil {
 		return "", err
 	}

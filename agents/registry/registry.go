@@ -72,6 +72,9 @@ type NewAgent struct {
 	Metadata map[string]string
 	// ParentRun is the run of the parent agent registering a subagent.
 	ParentRun string
+	// CIBANotify, when set, makes the agent a CIBA ping client notified
+	// there of decisions; otherwise it polls.
+	CIBANotify string
 }
 
 // Created is a registered agent, its client, and its secret if it has one
@@ -208,7 +211,11 @@ func (s *Service) create(ctx context.Context, in NewAgent, sponsorID int, parent
 	if hasKeys && in.Secret {
 		return nil, apperr.InvalidField("jwks", "give keys or ask for a secret, not both")
 	}
-	grants := []string{clients.GrantClientCredentials, clients.GrantTokenExchange, clients.GrantRefreshToken, clients.GrantDeviceCode}
+	grants := []string{clients.GrantClientCredentials, clients.GrantTokenExchange, clients.GrantRefreshToken, clients.GrantDeviceCode, clients.GrantCIBA}
+	cibaMode := "poll"
+	if in.CIBANotify != "" {
+		cibaMode = "ping"
+	}
 	if len(in.RedirectURIs) > 0 {
 		grants = append(grants, clients.GrantAuthorizationCode)
 	}
@@ -217,7 +224,7 @@ func (s *Service) create(ctx context.Context, in NewAgent, sponsorID int, parent
 		sys := viewer.AsSystem(ctx, "agent registration")
 		c, secret, err := s.clients.CreateIn(sys, tx, clients.NewClient{Name: name, GrantTypes: grants, JWKS: in.JWKS, JWKSURI: in.JWKSURI,
 			Scopes: in.Ceiling, RedirectURIs: in.RedirectURIs, Audience: in.Audience, TokenFormat: "jwt",
-			AccessTokenTTL: t.Settings.AgentTokenLifetime(), Agent: true})
+			AccessTokenTTL: t.Settings.AgentTokenLifetime(), Agent: true, CIBAMode: cibaMode, CIBANotify: in.CIBANotify})
 		if err != nil {
 			return err
 		}

@@ -3,11 +3,14 @@ package registry
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/agentrun"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/auditevent"
+	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -19,8 +22,8 @@ type TraceNode struct {
 	ParentRun string
 	Agent     *ent.Agent
 	Scope     []string
-	// Approval says whether a human approved an action of the run: none
-	// until approvals exist.
+	// Approval is the state of the run's approval requests: "none", or
+	// each request as "apr_… STATUS by APPROVER (amr)", oldest first.
 	Approval string
 	Actions  []*ent.AuditEvent
 	Children []*TraceNode
@@ -98,6 +101,9 @@ func (s *Service) Trace(ctx context.Context, run string) (*TraceNode, error) {
 	for _, a := range as {
 		byID[a.ID] = a
 	}
+	if err := s.approvalStates(ctx, nodes); err != nil {
+		return nil, err
+	}
 	for i, n := range nodes {
 		n.Agent = byID[rows[i].AgentID]
 		// Each run's latest actions, oldest first.
@@ -110,6 +116,52 @@ func (s *Service) Trace(ctx context.Context, run string) (*TraceNode, error) {
 		n.Actions = acts
 	}
 	return root, nil
+}
+
+// approvalStates fills each node's Approval from the approval requests
+// made in its run, in two reads.
+func (s *Service) approvalStates(ctx context.Context, nodes []*TraceNode) error {
+	byRun := make(map[string]*TraceNode, len(nodes))
+	runs := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		byRun[n.Run] = n
+		runs = append(runs, n.Run)
+	}
+	reqs, err := s.client.ApprovalRequest.Query().Where(approvalrequest.RunIn(runs...)).
+		Order(ent.Asc(approvalrequest.FieldID)).All(ctx)
+	if err != nil {
+		return apperr.Wrap(err, "approval requests")
+	}
+	var deciders []int
+	for _, r := range reqs {
+		if r.DecidedBy != nil {
+			deciders = append(deciders, *r.DecidedBy)
+		}
+	}
+	people, err := s.client.User.Query().Where(user.IDIn(deciders...)).All(viewer.AsSystem(ctx, "approvers of a trace"))
+	if err != nil {
+		return apperr.Wrap(err, "approvers")
+	}
+	emails := map[int]string{}
+	for _, u := range people {
+		emails[u.ID] = u.Email
+	}
+	for _, r := range reqs {
+		n := byRun[r.Run]
+		state := r.PublicID + " " + string(r.Status)
+		if r.DecidedBy != nil {
+			state += " by " + emails[*r.DecidedBy]
+			if len(r.DecidedAmr) > 0 {
+				state += " (" + strings.Join(r.DecidedAmr, " ") + ")"
+			}
+		}
+		if n.Approval == "none" {
+			n.Approval = state
+		} else {
+			n.Approval += "; " + state
+		}
+	}
+	return nil
 }
 
 func nodeOf(r *ent.AgentRun) *TraceNode {

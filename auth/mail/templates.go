@@ -24,6 +24,9 @@ const (
 	RecoveryCodeUsed Kind = "recovery_code_used"
 	// FactorsReset tells a person an admin removed their second factors.
 	FactorsReset Kind = "factors_reset"
+	// ApprovalRequested asks an approver to decide on an agent's request
+	// (Data.Agent and Data.Summary say who asks for what).
+	ApprovalRequested Kind = "approval_requested"
 )
 
 // Data fills a template.
@@ -34,6 +37,8 @@ type Data struct {
 	Role      string
 	// Remaining counts what is left (recovery codes).
 	Remaining int
+	// Agent and Summary describe an approval request.
+	Agent, Summary string
 }
 
 type template struct {
@@ -41,6 +46,12 @@ type template struct {
 }
 
 var templates = map[Kind]template{
+	ApprovalRequested: {
+		subject: "{{.Agent}} asks for your approval in {{.Workspace}}",
+		intro:   "The agent {{.Agent}} asks you to approve: {{.Summary}}. Check the details, then approve or deny it in your approvals inbox.",
+		action:  "Review the request",
+		outro:   "If you do not recognise this request, deny it. It expires on its own if nobody answers.",
+	},
 	VerifyEmail: {
 		subject: "Verify your email address for {{.Workspace}}",
 		intro:   "Confirm that this is your address to finish setting up your {{.Workspace}} account.",

@@ -499,7 +499,7 @@ func (a *app) scopesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t, err := a.tenants.UpdateSettings(sys, tenants.SettingsUpdate{Scopes: &catalog})
+			t, err := a.tenants.UpdateSettings(sys, tenants.SettingsUpdate{Scopes: &catalog, KeepScopeRules: true})
 			if err != nil {
 				return err
 			}
@@ -518,8 +518,8 @@ func (a *app) scopesCmd() *cobra.Command {
 func (a *app) agentCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "agent", Short: "Manage a workspace's agents"}
 	var (
-		slug, name, role, sponsor, jwksFile, keyDir string
-		scopes, tools, redirects                    []string
+		slug, name, role, sponsor, jwksFile, keyDir, cibaNotify string
+		scopes, tools, redirects                                []string
 	)
 	create := &cobra.Command{
 		Use:   "create",
@@ -529,7 +529,8 @@ func (a *app) agentCmd() *cobra.Command {
 			if (jwksFile == "") == (keyDir == "") {
 				return errors.New("give exactly one of --jwks-file and --generate-key")
 			}
-			in := registry.NewAgent{Name: name, Role: role, SponsorEmail: sponsor, Ceiling: scopes, Tools: tools, RedirectURIs: redirects}
+			in := registry.NewAgent{Name: name, Role: role, SponsorEmail: sponsor, Ceiling: scopes, Tools: tools, RedirectURIs: redirects,
+				CIBANotify: cibaNotify}
 			var priv *jose.JSONWebKey
 			if jwksFile != "" {
 				b, err := os.ReadFile(jwksFile)
@@ -593,6 +594,7 @@ func (a *app) agentCmd() *cobra.Command {
 	fl.StringArrayVar(&redirects, "redirect-uri", nil, "a redirect URI for delegation in the browser (repeatable)")
 	fl.StringVar(&jwksFile, "jwks-file", "", "the agent's public JWK set")
 	fl.StringVar(&keyDir, "generate-key", "", "generate an ES256 key and write its private JWK into this directory (0600)")
+	fl.StringVar(&cibaNotify, "ciba-notification-endpoint", "", "make the agent a CIBA ping client notified at this URL (default: it polls)")
 	for _, f := range []string{"tenant", "name", "sponsor", "scopes"} {
 		_ = create.MarkFlagRequired(f)
 	}

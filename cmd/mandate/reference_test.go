@@ -3,23 +3,31 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/auth/mfa"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/issuer"
 	"github.com/mandatehq/mandate/auth/password"
+	"github.com/mandatehq/mandate/auth/signin"
 	"github.com/mandatehq/mandate/examples/reference"
 	"github.com/mandatehq/mandate/internal/database"
 	"github.com/mandatehq/mandate/internal/testdb"
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/settings"
 	"github.com/mandatehq/mandate/tenants/viewer"
+	"github.com/mandatehq/mandate/tenants/webhooks"
 )
 
 // The examples/ program plays the reference scenario end to end against
@@ -33,9 +41,19 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		sys := viewer.AsSystem(viewer.ForTenant(ctx, tn.ID), "test")
+		// The policy: executing a refund needs the approval of the person
+		// the agent acts for, of that one refund.
 		catalog := []settings.Scope{{Name: "invoices:read", Description: "Read invoices"},
-			{Name: "refunds:preview", Description: "Preview refunds"}, {Name: "refunds:execute", Description: "Execute refunds", MinRole: "admin"}}
-		if _, err := ts.UpdateSettings(sys, tenants.SettingsUpdate{Scopes: &catalog}); err != nil {
+			{Name: "refunds:preview", Description: "Preview refunds"},
+			{Name: "refunds:execute", Description: "Execute refunds", MinRole: "admin", Approval: &settings.ApprovalRule{}}}
+		// The refund type, declared by the schema the README's instructions use.
+		refundSchema, err := os.ReadFile(filepath.Join("..", "..", "examples", "reference", "refund.schema.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		types := []settings.DetailType{{Type: "refund", Description: "One refund of an invoice", Schema: json.RawMessage(refundSchema),
+			Approval: &settings.ApprovalRule{WaitMinutes: 10}}}
+		if _, err := ts.UpdateSettings(sys, tenants.SettingsUpdate{Scopes: &catalog, DetailTypes: &types}); err != nil {
 			t.Fatal(err)
 		}
 		const pw = "a long unusual passphrase"
@@ -50,15 +68,30 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		srv := httptest.NewServer(nil)
 		defer srv.Close()
+		// Wired as serve does: the authenticator app (Ann steps up with it)
+		// and the approvals inbox.
+		secret := []byte(strings.Repeat("m", 32))
 		flows := testFlowsAt(db, ts, log, srv.URL)
+		factors, err := mfa.New(mfa.Config{Client: db.Client, Flows: flows, Audit: audit.NewRecorder(), MasterSecret: secret, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		flows.SetFactors(signin.FactorList{factors})
 		signing := testKeys(t, db)
 		cs := clients.NewService(db.Client, audit.NewRecorder())
 		reg := registry.NewService(db.Client, audit.NewRecorder(), cs)
+		hooks, err := webhooks.New(webhooks.Config{Client: db.Client, Audit: audit.NewRecorder(), MasterSecret: secret, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		approvals := approval.New(approval.Config{Client: db.Client, Audit: audit.NewRecorder(), Flows: flows, Webhooks: hooks,
+			BaseURL: srv.URL, Log: log})
 		iss := issuer.New(issuer.Config{Client: db.Client, Tenants: ts, Keys: signing, Flows: flows, Audit: audit.NewRecorder(),
-			BaseURL: srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: reg}})
+			BaseURL: srv.URL, MasterSecret: secret, Log: log, Authority: registry.Authority{S: reg}, Approvals: approvals})
 		cs.OnChange = iss.ForgetClient
 		ts.OnSettingsChange = iss.ForgetWorkspace
-		srv.Config.Handler = newHandler(log, ts, db.Ping, false, flows, signing, iss, reg)
+		srv.Config.Handler = newHandler(log, ts, db.Ping, false, flows, signing, iss, reg,
+			mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, ts)), svc: factors}, approvalEdge{svc: approvals})
 
 		var out bytes.Buffer
 		err = reference.Run(ctx, reference.Config{Base: srv.URL, Tenant: "acme", Email: "ann@acme.example", Password: pw, AdminToken: token}, &out)
@@ -67,9 +100,35 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"refused", "3 invoices", "refund preview for invoice INV-1001",
-			"  run-support-1: support", "    run-billing-1: billing"} {
+			// The approval: asked, pending, refused without a step-up,
+			// approved after one, executed once, refused the second time.
+			"billing asks Ann to approve refund INV-1001 42.00 EUR (CIBA): pending",
+			"billing polls: authorization_pending",
+			"Ann's inbox: billing (chain of 3 agents) asks, for ann@acme.example: \"Refund INV-1001 42.00 EUR\"; refund: amount 42.00, currency EUR, invoice INV-1001",
+			"Ann approves with her password alone: STEP_UP_REQUIRED",
+			"Ann approves refund INV-1001 42.00 EUR: approved (amr pwd otp mfa)",
+			"billing got a single-use token: scope openid refunds:execute",
+			"refresh token false",
+			"billing POST /refunds/execute: refund INV-1001 42.00 EUR executed for user",
+			"billing POST /refunds/execute again with the same token: refused (401 the token is not active",
+			"refunds executed: 1"} {
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("the scenario did not say %q", want)
+			}
+		}
+		// The trace: support's run below the planner's, billing's below
+		// support's, where it shows who approved and how, and what
+		// happened to the approval.
+		trace := regexp.MustCompile(`\n  run-planner-[0-9a-f]+: planner .*\n    run-support-[0-9a-f]+: support .*\n      (run-billing-[0-9a-f]+: billing .*)\n`).
+			FindStringSubmatch(out.String())
+		if trace == nil {
+			t.Fatalf("the trace is not planner > support > billing:\n%s", out.String())
+		}
+		billingRun := trace[1]
+		for _, want := range []string{" used by ann@acme.example (pwd otp mfa)", "approval.requested", "approval.approved",
+			"approval.consumed", "approval.reuse_refused"} {
+			if !strings.Contains(billingRun, want) {
+				t.Fatalf("billing's run in the trace lacks %q: %s", want, billingRun)
 			}
 		}
 		// Billing's calls carry the whole chain: billing ← support ← planner.

@@ -77,6 +77,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.scopesCmd(),
 		a.agentCmd(),
 		a.grantCmd(),
+		a.approvalCmd(),
+		a.webhookCmd(),
 		a.idpCmd(),
 	)
 	return root

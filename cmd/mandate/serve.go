@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/delegation"
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
@@ -29,6 +30,7 @@ import (
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/internal/httpx"
 	"github.com/mandatehq/mandate/tenants"
+	"github.com/mandatehq/mandate/tenants/webhooks"
 )
 
 // Server timeouts and limits.
@@ -102,8 +104,15 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	cs := clients.NewService(a.db.Client, audit.NewRecorder())
 	reg := registry.NewService(a.db.Client, audit.NewRecorder(), cs)
+	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, Log: a.log})
+	if err != nil {
+		return err
+	}
+	approvals := approval.New(approval.Config{Client: a.db.Client, Audit: audit.NewRecorder(), Flows: flows, Webhooks: hooks,
+		BaseURL: base, Log: a.log})
 	iss := issuer.New(issuer.Config{Client: a.db.Client, Tenants: a.tenants, Keys: signing, Flows: flows,
-		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log, Authority: registry.Authority{S: reg}})
+		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log, Authority: registry.Authority{S: reg},
+		Approvals: approvals})
 	cs.OnChange = iss.ForgetClient
 	a.tenants.OnSettingsChange = iss.ForgetWorkspace
 	socials, err := social.New(social.Config{Client: a.db.Client, Tenants: a.tenants, Audit: audit.NewRecorder(), Flows: flows,
@@ -114,7 +123,9 @@ func (a *app) serve(ctx context.Context) error {
 	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss, reg,
 		passkey.NewHandler(passkeys, signin.NewHandler(flows, a.tenants)),
 		mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, a.tenants)), svc: factors},
-		socialEdge{Handler: social.NewHandler(socials), svc: socials})
+		socialEdge{Handler: social.NewHandler(socials), svc: socials},
+		approvalEdge{svc: approvals},
+		webhooksEdge{svc: hooks})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -132,6 +143,8 @@ func (a *app) serve(ctx context.Context) error {
 	fmt.Fprintf(a.err, "Mandate is running at %s\n", base)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	stopDeliveries := startDeliveries(ctx, hooks)
+	defer stopDeliveries()
 	select {
 	case err := <-errc:
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
@@ -33,6 +34,8 @@ import (
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/ent/webhook"
+	"github.com/mandatehq/mandate/ent/webhookdelivery"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -170,6 +173,33 @@ func (f TraverseAgentRun) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AgentRunQuery", q)
+}
+
+// The ApprovalRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApprovalRequestFunc func(context.Context, *ent.ApprovalRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApprovalRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApprovalRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApprovalRequestQuery", q)
+}
+
+// The TraverseApprovalRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApprovalRequest func(context.Context, *ent.ApprovalRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApprovalRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApprovalRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApprovalRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApprovalRequestQuery", q)
 }
 
 // The AuditChainFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -739,6 +769,60 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.UserQuery", q)
 }
 
+// The WebhookFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookFunc func(context.Context, *ent.WebhookQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookQuery", q)
+}
+
+// The TraverseWebhook type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhook func(context.Context, *ent.WebhookQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhook) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhook) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookQuery", q)
+}
+
+// The WebhookDeliveryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookDeliveryFunc func(context.Context, *ent.WebhookDeliveryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookDeliveryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The TraverseWebhookDelivery type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhookDelivery func(context.Context, *ent.WebhookDeliveryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhookDelivery) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhookDelivery) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -748,6 +832,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AgentQuery, predicate.Agent, agent.OrderOption]{typ: ent.TypeAgent, tq: q}, nil
 	case *ent.AgentRunQuery:
 		return &query[*ent.AgentRunQuery, predicate.AgentRun, agentrun.OrderOption]{typ: ent.TypeAgentRun, tq: q}, nil
+	case *ent.ApprovalRequestQuery:
+		return &query[*ent.ApprovalRequestQuery, predicate.ApprovalRequest, approvalrequest.OrderOption]{typ: ent.TypeApprovalRequest, tq: q}, nil
 	case *ent.AuditChainQuery:
 		return &query[*ent.AuditChainQuery, predicate.AuditChain, auditchain.OrderOption]{typ: ent.TypeAuditChain, tq: q}, nil
 	case *ent.AuditEventQuery:
@@ -790,6 +876,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ThrottleQuery, predicate.Throttle, throttle.OrderOption]{typ: ent.TypeThrottle, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
+	case *ent.WebhookQuery:
+		return &query[*ent.WebhookQuery, predicate.Webhook, webhook.OrderOption]{typ: ent.TypeWebhook, tq: q}, nil
+	case *ent.WebhookDeliveryQuery:
+		return &query[*ent.WebhookDeliveryQuery, predicate.WebhookDelivery, webhookdelivery.OrderOption]{typ: ent.TypeWebhookDelivery, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

@@ -137,6 +137,76 @@ var (
 			},
 		},
 	}
+	// ApprovalRequestsColumns holds the columns for the "approval_requests" table.
+	ApprovalRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "public_id", Type: field.TypeString, Unique: true},
+		{Name: "auth_req_id_hash", Type: field.TypeString, Unique: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"action", "grant"}},
+		{Name: "client_id", Type: field.TypeString},
+		{Name: "agent_id", Type: field.TypeInt},
+		{Name: "agent_chain", Type: field.TypeJSON, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "grant_id", Type: field.TypeInt, Default: 0},
+		{Name: "subject_session", Type: field.TypeBytes, Nullable: true},
+		{Name: "scopes", Type: field.TypeJSON, Nullable: true},
+		{Name: "audience", Type: field.TypeJSON, Nullable: true},
+		{Name: "authorization_details", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "binding_message", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "approver_role", Type: field.TypeString, Default: ""},
+		{Name: "requires", Type: field.TypeJSON, Nullable: true},
+		{Name: "delivery_mode", Type: field.TypeEnum, Enums: []string{"poll", "ping"}},
+		{Name: "notification_token", Type: field.TypeBytes, Nullable: true},
+		{Name: "notification_endpoint", Type: field.TypeString, Default: ""},
+		{Name: "grant_seconds", Type: field.TypeInt, Default: 0},
+		{Name: "run", Type: field.TypeString, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "approved", "denied", "expired", "issued", "used"}, Default: "pending"},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "interval", Type: field.TypeInt},
+		{Name: "last_polled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "decided_by", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "decided_amr", Type: field.TypeJSON, Nullable: true},
+		{Name: "deny_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "token_jti", Type: field.TypeString, Default: ""},
+		{Name: "token_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_grant_id", Type: field.TypeInt, Default: 0},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// ApprovalRequestsTable holds the schema information for the "approval_requests" table.
+	ApprovalRequestsTable = &schema.Table{
+		Name:       "approval_requests",
+		Columns:    ApprovalRequestsColumns,
+		PrimaryKey: []*schema.Column{ApprovalRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "approval_requests_tenants_tenant",
+				Columns:    []*schema.Column{ApprovalRequestsColumns[35]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "approvalrequest_tenant_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ApprovalRequestsColumns[35], ApprovalRequestsColumns[23]},
+			},
+			{
+				Name:    "approvalrequest_tenant_id_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{ApprovalRequestsColumns[35], ApprovalRequestsColumns[9]},
+			},
+			{
+				Name:    "approvalrequest_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{ApprovalRequestsColumns[24]},
+			},
+		},
+	}
 	// AuditChainsColumns holds the columns for the "audit_chains" table.
 	AuditChainsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -497,6 +567,8 @@ var (
 		{Name: "refresh_token_ttl", Type: field.TypeInt, Default: 0},
 		{Name: "registration_token_hash", Type: field.TypeString, Default: ""},
 		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "backchannel_token_delivery_mode", Type: field.TypeString, Default: ""},
+		{Name: "backchannel_client_notification_endpoint", Type: field.TypeString, Default: ""},
 		{Name: "tenant_id", Type: field.TypeInt},
 	}
 	// OauthClientsTable holds the schema information for the "oauth_clients" table.
@@ -507,7 +579,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "oauth_clients_tenants_tenant",
-				Columns:    []*schema.Column{OauthClientsColumns[25]},
+				Columns:    []*schema.Column{OauthClientsColumns[27]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -516,7 +588,7 @@ var (
 			{
 				Name:    "oauthclient_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{OauthClientsColumns[25], OauthClientsColumns[5]},
+				Columns: []*schema.Column{OauthClientsColumns[27], OauthClientsColumns[5]},
 			},
 		},
 	}
@@ -950,11 +1022,85 @@ var (
 			},
 		},
 	}
+	// WebhooksColumns holds the columns for the "webhooks" table.
+	WebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "url", Type: field.TypeString, Size: 2000},
+		{Name: "description", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "events", Type: field.TypeJSON, Nullable: true},
+		{Name: "secret", Type: field.TypeBytes},
+		{Name: "disabled", Type: field.TypeBool, Default: false},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// WebhooksTable holds the schema information for the "webhooks" table.
+	WebhooksTable = &schema.Table{
+		Name:       "webhooks",
+		Columns:    WebhooksColumns,
+		PrimaryKey: []*schema.Column{WebhooksColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhooks_tenants_tenant",
+				Columns:    []*schema.Column{WebhooksColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"webhook", "ping"}},
+		{Name: "webhook_id", Type: field.TypeInt, Default: 0},
+		{Name: "event", Type: field.TypeString},
+		{Name: "url", Type: field.TypeString},
+		{Name: "payload", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "approval_id", Type: field.TypeString, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "delivered", "failed"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "claimed_until", Type: field.TypeTime, Nullable: true},
+		{Name: "last_status", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_deliveries_tenants_tenant",
+				Columns:    []*schema.Column{WebhookDeliveriesColumns[17]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[10], WebhookDeliveriesColumns[12]},
+			},
+			{
+				Name:    "webhookdelivery_tenant_id_approval_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[17], WebhookDeliveriesColumns[9]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
 		AgentsTable,
 		AgentRunsTable,
+		ApprovalRequestsTable,
 		AuditChainsTable,
 		AuditEventsTable,
 		AuthChallengesTable,
@@ -976,6 +1122,8 @@ var (
 		TenantsTable,
 		ThrottlesTable,
 		UsersTable,
+		WebhooksTable,
+		WebhookDeliveriesTable,
 	}
 )
 
@@ -991,6 +1139,10 @@ func init() {
 	AgentRunsTable.ForeignKeys[0].RefTable = TenantsTable
 	AgentRunsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	ApprovalRequestsTable.ForeignKeys[0].RefTable = TenantsTable
+	ApprovalRequestsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(103079215104),
 	}
 	AuditChainsTable.ForeignKeys[0].RefTable = TenantsTable
 	AuditChainsTable.Annotation = &entsql.Annotation{
@@ -1076,5 +1228,13 @@ func init() {
 	UsersTable.ForeignKeys[0].RefTable = TenantsTable
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	WebhooksTable.ForeignKeys[0].RefTable = TenantsTable
+	WebhooksTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(107374182400),
+	}
+	WebhookDeliveriesTable.ForeignKeys[0].RefTable = TenantsTable
+	WebhookDeliveriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(111669149696),
 	}
 }

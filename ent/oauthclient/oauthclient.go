@@ -68,6 +68,10 @@ const (
 	FieldRegistrationTokenHash = "registration_token_hash"
 	// FieldDisabledAt holds the string denoting the disabled_at field in the database.
 	FieldDisabledAt = "disabled_at"
+	// FieldBackchannelTokenDeliveryMode holds the string denoting the backchannel_token_delivery_mode field in the database.
+	FieldBackchannelTokenDeliveryMode = "backchannel_token_delivery_mode"
+	// FieldBackchannelClientNotificationEndpoint holds the string denoting the backchannel_client_notification_endpoint field in the database.
+	FieldBackchannelClientNotificationEndpoint = "backchannel_client_notification_endpoint"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the oauthclient in the database.
@@ -109,6 +113,8 @@ var Columns = []string{
 	FieldRefreshTokenTTL,
 	FieldRegistrationTokenHash,
 	FieldDisabledAt,
+	FieldBackchannelTokenDeliveryMode,
+	FieldBackchannelClientNotificationEndpoint,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -159,6 +165,10 @@ var (
 	RefreshTokenTTLValidator func(int) error
 	// DefaultRegistrationTokenHash holds the default value on creation for the "registration_token_hash" field.
 	DefaultRegistrationTokenHash string
+	// DefaultBackchannelTokenDeliveryMode holds the default value on creation for the "backchannel_token_delivery_mode" field.
+	DefaultBackchannelTokenDeliveryMode string
+	// DefaultBackchannelClientNotificationEndpoint holds the default value on creation for the "backchannel_client_notification_endpoint" field.
+	DefaultBackchannelClientNotificationEndpoint string
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -341,6 +351,16 @@ func ByRegistrationTokenHash(opts ...sql.OrderTermOption) OrderOption {
 // ByDisabledAt orders the results by the disabled_at field.
 func ByDisabledAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDisabledAt, opts...).ToFunc()
+}
+
+// ByBackchannelTokenDeliveryMode orders the results by the backchannel_token_delivery_mode field.
+func ByBackchannelTokenDeliveryMode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBackchannelTokenDeliveryMode, opts...).ToFunc()
+}
+
+// ByBackchannelClientNotificationEndpoint orders the results by the backchannel_client_notification_endpoint field.
+func ByBackchannelClientNotificationEndpoint(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBackchannelClientNotificationEndpoint, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

@@ -135,6 +135,16 @@ func DisabledAt(v time.Time) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldEQ(FieldDisabledAt, v))
 }
 
+// BackchannelTokenDeliveryMode applies equality check predicate on the "backchannel_token_delivery_mode" field. It's identical to BackchannelTokenDeliveryModeEQ.
+func BackchannelTokenDeliveryMode(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelClientNotificationEndpoint applies equality check predicate on the "backchannel_client_notification_endpoint" field. It's identical to BackchannelClientNotificationEndpointEQ.
+func BackchannelClientNotificationEndpoint(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldBackchannelClientNotificationEndpoint, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v int) predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldEQ(FieldTenantID, v))
@@ -1013,6 +1023,136 @@ func DisabledAtIsNil() predicate.OAuthClient {
 // DisabledAtNotNil applies the NotNil predicate on the "disabled_at" field.
 func DisabledAtNotNil() predicate.OAuthClient {
 	return predicate.OAuthClient(sql.FieldNotNull(FieldDisabledAt))
+}
+
+// BackchannelTokenDeliveryModeEQ applies the EQ predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeEQ(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeNEQ applies the NEQ predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeNEQ(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNEQ(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeIn applies the In predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeIn(vs ...string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIn(FieldBackchannelTokenDeliveryMode, vs...))
+}
+
+// BackchannelTokenDeliveryModeNotIn applies the NotIn predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeNotIn(vs ...string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotIn(FieldBackchannelTokenDeliveryMode, vs...))
+}
+
+// BackchannelTokenDeliveryModeGT applies the GT predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeGT(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGT(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeGTE applies the GTE predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeGTE(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGTE(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeLT applies the LT predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeLT(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLT(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeLTE applies the LTE predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeLTE(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLTE(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeContains applies the Contains predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeContains(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldContains(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeHasPrefix applies the HasPrefix predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeHasPrefix(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldHasPrefix(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeHasSuffix applies the HasSuffix predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeHasSuffix(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldHasSuffix(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeEqualFold applies the EqualFold predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeEqualFold(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEqualFold(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelTokenDeliveryModeContainsFold applies the ContainsFold predicate on the "backchannel_token_delivery_mode" field.
+func BackchannelTokenDeliveryModeContainsFold(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldContainsFold(FieldBackchannelTokenDeliveryMode, v))
+}
+
+// BackchannelClientNotificationEndpointEQ applies the EQ predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointEQ(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEQ(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointNEQ applies the NEQ predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointNEQ(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNEQ(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointIn applies the In predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointIn(vs ...string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldIn(FieldBackchannelClientNotificationEndpoint, vs...))
+}
+
+// BackchannelClientNotificationEndpointNotIn applies the NotIn predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointNotIn(vs ...string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldNotIn(FieldBackchannelClientNotificationEndpoint, vs...))
+}
+
+// BackchannelClientNotificationEndpointGT applies the GT predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointGT(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGT(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointGTE applies the GTE predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointGTE(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldGTE(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointLT applies the LT predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointLT(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLT(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointLTE applies the LTE predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointLTE(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldLTE(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointContains applies the Contains predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointContains(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldContains(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointHasPrefix applies the HasPrefix predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointHasPrefix(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldHasPrefix(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointHasSuffix applies the HasSuffix predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointHasSuffix(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldHasSuffix(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointEqualFold applies the EqualFold predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointEqualFold(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldEqualFold(FieldBackchannelClientNotificationEndpoint, v))
+}
+
+// BackchannelClientNotificationEndpointContainsFold applies the ContainsFold predicate on the "backchannel_client_notification_endpoint" field.
+func BackchannelClientNotificationEndpointContainsFold(v string) predicate.OAuthClient {
+	return predicate.OAuthClient(sql.FieldContainsFold(FieldBackchannelClientNotificationEndpoint, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -15,6 +15,9 @@ type Agent func(*sql.Selector)
 // AgentRun is the predicate function for agentrun builders.
 type AgentRun func(*sql.Selector)
 
+// ApprovalRequest is the predicate function for approvalrequest builders.
+type ApprovalRequest func(*sql.Selector)
+
 // AuditChain is the predicate function for auditchain builders.
 type AuditChain func(*sql.Selector)
 
@@ -77,3 +80,9 @@ type Throttle func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// Webhook is the predicate function for webhook builders.
+type Webhook func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)

@@ -183,6 +183,30 @@ func (f AgentRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AgentRunMutation", m)
 }
 
+// The ApprovalRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApprovalRequestQueryRuleFunc func(context.Context, *ent.ApprovalRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApprovalRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApprovalRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApprovalRequestQuery", q)
+}
+
+// The ApprovalRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApprovalRequestMutationRuleFunc func(context.Context, *ent.ApprovalRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApprovalRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApprovalRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApprovalRequestMutation", m)
+}
+
 // The AuditChainQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditChainQueryRuleFunc func(context.Context, *ent.AuditChainQuery) error
@@ -687,6 +711,54 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
 }
 
+// The WebhookQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WebhookQueryRuleFunc func(context.Context, *ent.WebhookQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WebhookQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WebhookQuery", q)
+}
+
+// The WebhookMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WebhookMutationRuleFunc func(context.Context, *ent.WebhookMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WebhookMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WebhookMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WebhookMutation", m)
+}
+
+// The WebhookDeliveryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WebhookDeliveryQueryRuleFunc func(context.Context, *ent.WebhookDeliveryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WebhookDeliveryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The WebhookDeliveryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WebhookDeliveryMutationRuleFunc func(context.Context, *ent.WebhookDeliveryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WebhookDeliveryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WebhookDeliveryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WebhookDeliveryMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -727,6 +799,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.AgentQuery:
 		return q.Filter(), nil
 	case *ent.AgentRunQuery:
+		return q.Filter(), nil
+	case *ent.ApprovalRequestQuery:
 		return q.Filter(), nil
 	case *ent.AuditChainQuery:
 		return q.Filter(), nil
@@ -770,6 +844,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
+	case *ent.WebhookQuery:
+		return q.Filter(), nil
+	case *ent.WebhookDeliveryQuery:
+		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
 	}
@@ -782,6 +860,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AgentMutation:
 		return m.Filter(), nil
 	case *ent.AgentRunMutation:
+		return m.Filter(), nil
+	case *ent.ApprovalRequestMutation:
 		return m.Filter(), nil
 	case *ent.AuditChainMutation:
 		return m.Filter(), nil
@@ -824,6 +904,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ThrottleMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.WebhookMutation:
+		return m.Filter(), nil
+	case *ent.WebhookDeliveryMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

@@ -9,6 +9,7 @@ import (
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/agentrun"
 	"github.com/mandatehq/mandate/ent/apitoken"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
@@ -31,6 +32,8 @@ import (
 	"github.com/mandatehq/mandate/ent/throttle"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
+	"github.com/mandatehq/mandate/ent/webhook"
+	"github.com/mandatehq/mandate/ent/webhookdelivery"
 	"github.com/mandatehq/mandate/tenants/settings"
 
 	"entgo.io/ent"
@@ -218,6 +221,77 @@ func init() {
 	agentrunDescGrantID := agentrunFields[5].Descriptor()
 	// agentrun.DefaultGrantID holds the default value on creation for the grant_id field.
 	agentrun.DefaultGrantID = agentrunDescGrantID.Default.(int)
+	approvalrequestMixin := schema.ApprovalRequest{}.Mixin()
+	approvalrequest.Policy = privacy.NewPolicies(approvalrequestMixin[0], schema.ApprovalRequest{})
+	approvalrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := approvalrequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	approvalrequestMixinHooks0 := approvalrequestMixin[0].Hooks()
+
+	approvalrequest.Hooks[1] = approvalrequestMixinHooks0[0]
+	approvalrequestMixinFields1 := approvalrequestMixin[1].Fields()
+	_ = approvalrequestMixinFields1
+	approvalrequestFields := schema.ApprovalRequest{}.Fields()
+	_ = approvalrequestFields
+	// approvalrequestDescCreatedAt is the schema descriptor for created_at field.
+	approvalrequestDescCreatedAt := approvalrequestMixinFields1[0].Descriptor()
+	// approvalrequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	approvalrequest.DefaultCreatedAt = approvalrequestDescCreatedAt.Default.(func() time.Time)
+	// approvalrequestDescUpdatedAt is the schema descriptor for updated_at field.
+	approvalrequestDescUpdatedAt := approvalrequestMixinFields1[1].Descriptor()
+	// approvalrequest.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	approvalrequest.DefaultUpdatedAt = approvalrequestDescUpdatedAt.Default.(func() time.Time)
+	// approvalrequest.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	approvalrequest.UpdateDefaultUpdatedAt = approvalrequestDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// approvalrequestDescGrantID is the schema descriptor for grant_id field.
+	approvalrequestDescGrantID := approvalrequestFields[7].Descriptor()
+	// approvalrequest.DefaultGrantID holds the default value on creation for the grant_id field.
+	approvalrequest.DefaultGrantID = approvalrequestDescGrantID.Default.(int)
+	// approvalrequestDescAuthorizationDetails is the schema descriptor for authorization_details field.
+	approvalrequestDescAuthorizationDetails := approvalrequestFields[11].Descriptor()
+	// approvalrequest.DefaultAuthorizationDetails holds the default value on creation for the authorization_details field.
+	approvalrequest.DefaultAuthorizationDetails = approvalrequestDescAuthorizationDetails.Default.(string)
+	// approvalrequestDescBindingMessage is the schema descriptor for binding_message field.
+	approvalrequestDescBindingMessage := approvalrequestFields[12].Descriptor()
+	// approvalrequest.DefaultBindingMessage holds the default value on creation for the binding_message field.
+	approvalrequest.DefaultBindingMessage = approvalrequestDescBindingMessage.Default.(string)
+	// approvalrequest.BindingMessageValidator is a validator for the "binding_message" field. It is called by the builders before save.
+	approvalrequest.BindingMessageValidator = approvalrequestDescBindingMessage.Validators[0].(func(string) error)
+	// approvalrequestDescApproverRole is the schema descriptor for approver_role field.
+	approvalrequestDescApproverRole := approvalrequestFields[13].Descriptor()
+	// approvalrequest.DefaultApproverRole holds the default value on creation for the approver_role field.
+	approvalrequest.DefaultApproverRole = approvalrequestDescApproverRole.Default.(string)
+	// approvalrequestDescNotificationEndpoint is the schema descriptor for notification_endpoint field.
+	approvalrequestDescNotificationEndpoint := approvalrequestFields[17].Descriptor()
+	// approvalrequest.DefaultNotificationEndpoint holds the default value on creation for the notification_endpoint field.
+	approvalrequest.DefaultNotificationEndpoint = approvalrequestDescNotificationEndpoint.Default.(string)
+	// approvalrequestDescGrantSeconds is the schema descriptor for grant_seconds field.
+	approvalrequestDescGrantSeconds := approvalrequestFields[18].Descriptor()
+	// approvalrequest.DefaultGrantSeconds holds the default value on creation for the grant_seconds field.
+	approvalrequest.DefaultGrantSeconds = approvalrequestDescGrantSeconds.Default.(int)
+	// approvalrequestDescRun is the schema descriptor for run field.
+	approvalrequestDescRun := approvalrequestFields[19].Descriptor()
+	// approvalrequest.DefaultRun holds the default value on creation for the run field.
+	approvalrequest.DefaultRun = approvalrequestDescRun.Default.(string)
+	// approvalrequestDescDenyReason is the schema descriptor for deny_reason field.
+	approvalrequestDescDenyReason := approvalrequestFields[27].Descriptor()
+	// approvalrequest.DefaultDenyReason holds the default value on creation for the deny_reason field.
+	approvalrequest.DefaultDenyReason = approvalrequestDescDenyReason.Default.(string)
+	// approvalrequest.DenyReasonValidator is a validator for the "deny_reason" field. It is called by the builders before save.
+	approvalrequest.DenyReasonValidator = approvalrequestDescDenyReason.Validators[0].(func(string) error)
+	// approvalrequestDescTokenJti is the schema descriptor for token_jti field.
+	approvalrequestDescTokenJti := approvalrequestFields[28].Descriptor()
+	// approvalrequest.DefaultTokenJti holds the default value on creation for the token_jti field.
+	approvalrequest.DefaultTokenJti = approvalrequestDescTokenJti.Default.(string)
+	// approvalrequestDescCreatedGrantID is the schema descriptor for created_grant_id field.
+	approvalrequestDescCreatedGrantID := approvalrequestFields[31].Descriptor()
+	// approvalrequest.DefaultCreatedGrantID holds the default value on creation for the created_grant_id field.
+	approvalrequest.DefaultCreatedGrantID = approvalrequestDescCreatedGrantID.Default.(int)
 	auditchainMixin := schema.AuditChain{}.Mixin()
 	auditchain.Policy = privacy.NewPolicies(auditchainMixin[0], schema.AuditChain{})
 	auditchain.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -711,6 +785,14 @@ func init() {
 	oauthclientDescRegistrationTokenHash := oauthclientFields[20].Descriptor()
 	// oauthclient.DefaultRegistrationTokenHash holds the default value on creation for the registration_token_hash field.
 	oauthclient.DefaultRegistrationTokenHash = oauthclientDescRegistrationTokenHash.Default.(string)
+	// oauthclientDescBackchannelTokenDeliveryMode is the schema descriptor for backchannel_token_delivery_mode field.
+	oauthclientDescBackchannelTokenDeliveryMode := oauthclientFields[22].Descriptor()
+	// oauthclient.DefaultBackchannelTokenDeliveryMode holds the default value on creation for the backchannel_token_delivery_mode field.
+	oauthclient.DefaultBackchannelTokenDeliveryMode = oauthclientDescBackchannelTokenDeliveryMode.Default.(string)
+	// oauthclientDescBackchannelClientNotificationEndpoint is the schema descriptor for backchannel_client_notification_endpoint field.
+	oauthclientDescBackchannelClientNotificationEndpoint := oauthclientFields[23].Descriptor()
+	// oauthclient.DefaultBackchannelClientNotificationEndpoint holds the default value on creation for the backchannel_client_notification_endpoint field.
+	oauthclient.DefaultBackchannelClientNotificationEndpoint = oauthclientDescBackchannelClientNotificationEndpoint.Default.(string)
 	oauthconsentMixin := schema.OAuthConsent{}.Mixin()
 	oauthconsent.Policy = privacy.NewPolicies(oauthconsentMixin[0], schema.OAuthConsent{})
 	oauthconsent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1204,6 +1286,114 @@ func init() {
 	userDescWebauthnHandle := userFields[5].Descriptor()
 	// user.WebauthnHandleValidator is a validator for the "webauthn_handle" field. It is called by the builders before save.
 	user.WebauthnHandleValidator = userDescWebauthnHandle.Validators[0].(func([]byte) error)
+	webhookMixin := schema.Webhook{}.Mixin()
+	webhook.Policy = privacy.NewPolicies(webhookMixin[0], schema.Webhook{})
+	webhook.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := webhook.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	webhookMixinHooks0 := webhookMixin[0].Hooks()
+
+	webhook.Hooks[1] = webhookMixinHooks0[0]
+	webhookMixinFields1 := webhookMixin[1].Fields()
+	_ = webhookMixinFields1
+	webhookFields := schema.Webhook{}.Fields()
+	_ = webhookFields
+	// webhookDescCreatedAt is the schema descriptor for created_at field.
+	webhookDescCreatedAt := webhookMixinFields1[0].Descriptor()
+	// webhook.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhook.DefaultCreatedAt = webhookDescCreatedAt.Default.(func() time.Time)
+	// webhookDescUpdatedAt is the schema descriptor for updated_at field.
+	webhookDescUpdatedAt := webhookMixinFields1[1].Descriptor()
+	// webhook.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	webhook.DefaultUpdatedAt = webhookDescUpdatedAt.Default.(func() time.Time)
+	// webhook.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	webhook.UpdateDefaultUpdatedAt = webhookDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// webhookDescURL is the schema descriptor for url field.
+	webhookDescURL := webhookFields[0].Descriptor()
+	// webhook.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhook.URLValidator = func() func(string) error {
+		validators := webhookDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookDescDescription is the schema descriptor for description field.
+	webhookDescDescription := webhookFields[1].Descriptor()
+	// webhook.DefaultDescription holds the default value on creation for the description field.
+	webhook.DefaultDescription = webhookDescDescription.Default.(string)
+	// webhook.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	webhook.DescriptionValidator = webhookDescDescription.Validators[0].(func(string) error)
+	// webhookDescDisabled is the schema descriptor for disabled field.
+	webhookDescDisabled := webhookFields[4].Descriptor()
+	// webhook.DefaultDisabled holds the default value on creation for the disabled field.
+	webhook.DefaultDisabled = webhookDescDisabled.Default.(bool)
+	webhookdeliveryMixin := schema.WebhookDelivery{}.Mixin()
+	webhookdelivery.Policy = privacy.NewPolicies(webhookdeliveryMixin[0], schema.WebhookDelivery{})
+	webhookdelivery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := webhookdelivery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	webhookdeliveryMixinHooks0 := webhookdeliveryMixin[0].Hooks()
+
+	webhookdelivery.Hooks[1] = webhookdeliveryMixinHooks0[0]
+	webhookdeliveryMixinFields1 := webhookdeliveryMixin[1].Fields()
+	_ = webhookdeliveryMixinFields1
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	webhookdeliveryDescCreatedAt := webhookdeliveryMixinFields1[0].Descriptor()
+	// webhookdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookdelivery.DefaultCreatedAt = webhookdeliveryDescCreatedAt.Default.(func() time.Time)
+	// webhookdeliveryDescUpdatedAt is the schema descriptor for updated_at field.
+	webhookdeliveryDescUpdatedAt := webhookdeliveryMixinFields1[1].Descriptor()
+	// webhookdelivery.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	webhookdelivery.DefaultUpdatedAt = webhookdeliveryDescUpdatedAt.Default.(func() time.Time)
+	// webhookdelivery.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	webhookdelivery.UpdateDefaultUpdatedAt = webhookdeliveryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// webhookdeliveryDescWebhookID is the schema descriptor for webhook_id field.
+	webhookdeliveryDescWebhookID := webhookdeliveryFields[1].Descriptor()
+	// webhookdelivery.DefaultWebhookID holds the default value on creation for the webhook_id field.
+	webhookdelivery.DefaultWebhookID = webhookdeliveryDescWebhookID.Default.(int)
+	// webhookdeliveryDescPayload is the schema descriptor for payload field.
+	webhookdeliveryDescPayload := webhookdeliveryFields[4].Descriptor()
+	// webhookdelivery.DefaultPayload holds the default value on creation for the payload field.
+	webhookdelivery.DefaultPayload = webhookdeliveryDescPayload.Default.(string)
+	// webhookdeliveryDescApprovalID is the schema descriptor for approval_id field.
+	webhookdeliveryDescApprovalID := webhookdeliveryFields[6].Descriptor()
+	// webhookdelivery.DefaultApprovalID holds the default value on creation for the approval_id field.
+	webhookdelivery.DefaultApprovalID = webhookdeliveryDescApprovalID.Default.(string)
+	// webhookdeliveryDescAttempts is the schema descriptor for attempts field.
+	webhookdeliveryDescAttempts := webhookdeliveryFields[8].Descriptor()
+	// webhookdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	webhookdelivery.DefaultAttempts = webhookdeliveryDescAttempts.Default.(int)
+	// webhookdeliveryDescLastStatus is the schema descriptor for last_status field.
+	webhookdeliveryDescLastStatus := webhookdeliveryFields[11].Descriptor()
+	// webhookdelivery.DefaultLastStatus holds the default value on creation for the last_status field.
+	webhookdelivery.DefaultLastStatus = webhookdeliveryDescLastStatus.Default.(int)
+	// webhookdeliveryDescLastError is the schema descriptor for last_error field.
+	webhookdeliveryDescLastError := webhookdeliveryFields[12].Descriptor()
+	// webhookdelivery.DefaultLastError holds the default value on creation for the last_error field.
+	webhookdelivery.DefaultLastError = webhookdeliveryDescLastError.Default.(string)
+	// webhookdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	webhookdelivery.LastErrorValidator = webhookdeliveryDescLastError.Validators[0].(func(string) error)
 }
 
 const (

@@ -47,6 +47,10 @@ func (OAuthClient) Fields() []ent.Field {
 		// registered dynamically.
 		field.String("registration_token_hash").Default("").Sensitive(),
 		field.Time("disabled_at").Optional().Nillable(),
+		// OpenID CIBA: poll or ping ("" when the client does not use CIBA),
+		// and the endpoint a ping goes to.
+		field.String("backchannel_token_delivery_mode").Default(""),
+		field.String("backchannel_client_notification_endpoint").Default(""),
 	}
 }
 

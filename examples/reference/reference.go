@@ -4,11 +4,18 @@
 // support subagent, which registers a billing subagent; each exchanges the
 // token above it (RFC 8693) and can only narrow it; billing reads invoices
 // and previews a refund on Ann's behalf at a small billing API that checks
-// the token. Executing the refund needs a human approval (a later issue).
+// the token. Executing the refund needs Ann's approval of that one refund
+// (OpenID CIBA with RFC 9396 authorization_details): billing asks, Ann
+// approves in her browser after stepping up with an authenticator app,
+// billing gets a single-use token, and the billing API, introspecting it,
+// executes the refund once and refuses the same token the second time.
 //
-// Run it with `go run ./examples/reference -base http://127.0.0.1:8080
+// Run it with `go run ./examples/reference/cmd -base http://127.0.0.1:8080
 // -tenant acme -email ann@acme.example -password … -token mdt_…` (an admin
-// API token of the workspace registers the planner).
+// API token of the workspace registers the planner and the billing API).
+// The workspace needs the scopes invoices:read, refunds:preview and
+// refunds:execute, refunds:execute requiring approval, and the refund
+// authorization_details type (README: "Human approval (CIBA)").
 package reference
 
 import (
@@ -26,8 +33,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -44,8 +54,13 @@ type Config struct {
 	AdminToken      string // an admin API token of the workspace
 }
 
-// Scopes of the scenario.
-var scopes = []string{"openid", "invoices:read", "refunds:preview"}
+// Scopes of the scenario: what Ann delegates, and the agents' ceiling,
+// which adds refunds:execute, issued only with Ann's approval of one
+// refund.
+var (
+	scopes  = []string{"openid", "invoices:read", "refunds:preview"}
+	ceiling = []string{"openid", "invoices:read", "refunds:preview", "refunds:execute"}
+)
 
 type agentKey struct {
 	clientID string
@@ -100,11 +115,22 @@ func (p *player) say(format string, args ...any) { fmt.Fprintf(p.out, format+"\n
 
 // graphql calls the workspace's API with a bearer token.
 func (p *player) graphql(ctx context.Context, bearer, query string, vars map[string]any, into any) error {
+	return p.graphqlWith(ctx, p.http, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+bearer) }, query, vars, into)
+}
+
+// graphQLError is the first error of a GraphQL answer, with its code.
+type graphQLError struct{ Code, Message string }
+
+func (e *graphQLError) Error() string { return "graphql: " + e.Code + ": " + e.Message }
+
+// graphqlWith calls the workspace's API through client, with the
+// credentials auth sets on the request.
+func (p *player) graphqlWith(ctx context.Context, client *http.Client, auth func(*http.Request), query string, vars map[string]any, into any) error {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.Base+"/t/"+p.cfg.Tenant+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := p.http.Do(req)
+	auth(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -112,14 +138,17 @@ func (p *player) graphql(ctx context.Context, bearer, query string, vars map[str
 	var out struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
-			Message string `json:"message"`
+			Message    string `json:"message"`
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
 		} `json:"errors"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return fmt.Errorf("graphql: %d: %w", resp.StatusCode, err)
 	}
 	if len(out.Errors) > 0 {
-		return fmt.Errorf("graphql: %s", out.Errors[0].Message)
+		return &graphQLError{Code: out.Errors[0].Extensions.Code, Message: out.Errors[0].Message}
 	}
 	return json.Unmarshal(out.Data, into)
 }
@@ -154,8 +183,21 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	p := &player{cfg: cfg, out: out, issuer: cfg.Base + "/t/" + cfg.Tenant, http: &http.Client{Timeout: 30 * time.Second}}
 
 	// The billing API: a resource server that trusts Mandate's JWT access
-	// tokens (signature from the JWKS, issuer, scope) and reads the act chain.
-	api, err := startBillingAPI(p)
+	// tokens (signature from the JWKS, issuer, scope) and reads the act
+	// chain; it introspects the single-use approval tokens, as a client
+	// registered for the billing resource.
+	var rs struct {
+		CreateOAuthClient struct {
+			Client       struct{ ClientID string }
+			ClientSecret string
+		} `json:"createOAuthClient"`
+	}
+	if err := p.graphql(ctx, cfg.AdminToken, `mutation($in: CreateOAuthClientInput!) { createOAuthClient(input: $in) { client { clientID } clientSecret } }`,
+		map[string]any{"in": map[string]any{"name": "billing API", "grantTypes": []string{"client_credentials"},
+			"audience": []string{billingResource}}}, &rs); err != nil {
+		return fmt.Errorf("register the billing API: %w", err)
+	}
+	api, err := startBillingAPI(p, rs.CreateOAuthClient.Client.ClientID, rs.CreateOAuthClient.ClientSecret)
 	if err != nil {
 		return err
 	}
@@ -172,7 +214,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	if err := p.graphql(ctx, cfg.AdminToken, `mutation($in: CreateAgentInput!) { createAgent(input: $in) { clientID } }`,
 		map[string]any{"in": map[string]any{"name": "planner", "role": "plans Ann's billing work", "sponsorEmail": cfg.Email,
-			"scopes": scopes, "tools": []string{"billing"}, "jwks": string(jwks), "redirectUris": []string{callback},
+			"scopes": ceiling, "tools": []string{"billing"}, "jwks": string(jwks), "redirectUris": []string{callback},
 			"audience": []string{billingResource}}}, &created); err != nil {
 		return fmt.Errorf("register the planner: %w", err)
 	}
@@ -193,8 +235,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 	// The planner names its run: the runs of its subagents start under it,
-	// and the trace reads the tree back.
-	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("run", "run-planner-1")}
+	// and the trace reads the tree back. A run belongs to the agent that
+	// first named it, so each play of the scenario names its own runs.
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	run := func(agent string) string { return fmt.Sprintf("run-%s-%x", agent, suffix) }
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("run", run("planner"))}
 	for k, v := range auth {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
 	}
@@ -205,11 +251,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	p.say("Ann delegated %v to the planner for a day", scopes)
 
 	// 3. The planner registers support; support registers billing.
-	support, err := p.registerSubagent(ctx, planner, "support", []string{"openid", "invoices:read", "refunds:preview"})
+	support, err := p.registerSubagent(ctx, planner, "support", ceiling)
 	if err != nil {
 		return err
 	}
-	billing, err := p.registerSubagent(ctx, support, "billing", []string{"invoices:read", "refunds:preview"})
+	billing, err := p.registerSubagent(ctx, support, "billing", ceiling[1:])
 	if err != nil {
 		return err
 	}
@@ -225,15 +271,15 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		tok, _ := res["access_token"].(string)
 		return tok, nil
 	}
-	supportTok, err := exchange(support, delegated.AccessToken, "invoices:read refunds:preview", "run-support-1")
+	supportTok, err := exchange(support, delegated.AccessToken, "invoices:read refunds:preview", run("support"))
 	if err != nil {
 		return fmt.Errorf("support's exchange: %w", err)
 	}
-	billingTok, err := exchange(billing, supportTok, "invoices:read refunds:preview", "run-billing-1")
+	billingTok, err := exchange(billing, supportTok, "invoices:read refunds:preview", run("billing"))
 	if err != nil {
 		return fmt.Errorf("billing's exchange: %w", err)
 	}
-	if _, err := exchange(billing, supportTok, "refunds:execute", "run-billing-2"); err == nil {
+	if _, err := exchange(billing, supportTok, "refunds:execute", run("billing-widening")); err == nil {
 		return errors.New("billing widened its scope to refunds:execute")
 	}
 	p.say("billing may not widen to refunds:execute: refused")
@@ -254,16 +300,21 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		p.say("billing %s %s: %s", call.method, call.path, strings.TrimSpace(string(b)))
 	}
 
-	// 6. The trace of the planner's run shows support's run below it, and
+	// 6. Billing executes the refund, once, with Ann's approval of it.
+	if err := p.executeRefund(ctx, billing, billingTok, api); err != nil {
+		return err
+	}
+
+	// 7. The trace of the planner's run shows support's run below it, and
 	// billing's below support's (each exchange's parent run defaults to
-	// its subject token's run).
+	// its subject token's run), with Ann's approval.
 	var trace struct {
 		AgentTrace traceNode `json:"agentTrace"`
 	}
 	const node = `run agent { name tools } scope approval actions { action }`
 	if err := p.graphql(ctx, cfg.AdminToken, `query($run: String!) { agentTrace(run: $run) { `+node+
 		` children { `+node+` children { `+node+` } } } }`,
-		map[string]any{"run": "run-planner-1"}, &trace); err != nil {
+		map[string]any{"run": run("planner")}, &trace); err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
 	p.say("trace:")
@@ -372,17 +423,25 @@ func (p *player) registerSubagent(ctx context.Context, parent *agentKey, name st
 const billingResource = "https://billing.example/api"
 
 // billingAPI is a resource server trusting Mandate's tokens through the
-// resource package.
+// resource package, and introspecting the single-use approval tokens that
+// executing a refund needs.
 type billingAPI struct {
 	*http.Server
 	URL string
+	p   *player
+	// id and secret authenticate the API at the introspection endpoint.
+	id, secret string
+
+	mu       sync.Mutex
+	executed int
 }
 
-func startBillingAPI(p *player) (*billingAPI, error) {
+func startBillingAPI(p *player, id, secret string) (*billingAPI, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
+	api := &billingAPI{URL: "http://" + ln.Addr().String(), p: p, id: id, secret: secret}
 	v := resource.New(p.issuer, billingResource)
 	chain := func(r *http.Request) string { return strings.Join(resource.TokenFrom(r.Context()).Chain(), " ← ") }
 	mux := http.NewServeMux()
@@ -392,7 +451,110 @@ func startBillingAPI(p *player) (*billingAPI, error) {
 	mux.Handle("POST /refunds/preview", v.Require("refunds:preview", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "refund preview for invoice INV-1001: 42.00 EUR, asked by %s for user %s\n", chain(r), resource.TokenFrom(r.Context()).Subject)
 	})))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return &billingAPI{Server: srv, URL: "http://" + ln.Addr().String()}, nil
+	mux.HandleFunc("POST /refunds/execute", api.execute)
+	api.Server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = api.Serve(ln) }()
+	return api, nil
+}
+
+// introspection is what the API reads of an RFC 7662 answer.
+type introspection struct {
+	Active               bool            `json:"active"`
+	Sub                  string          `json:"sub"`
+	Scope                string          `json:"scope"`
+	Aud                  json.RawMessage `json:"aud"`
+	Act                  *actClaim       `json:"act"`
+	ApprovalID           string          `json:"approval_id"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details"`
+}
+
+type actClaim struct {
+	Sub string    `json:"sub"`
+	Act *actClaim `json:"act"`
+}
+
+// execute executes one refund: the body names it, and the bearer token
+// must be an approval token for exactly that refund. Its introspection
+// spends it, so a token executes one refund at most.
+func (a *billingAPI) execute(w http.ResponseWriter, r *http.Request) {
+	var want refundDetail
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&want); err != nil {
+		http.Error(w, "the body names the refund: {invoice, amount, currency}", http.StatusBadRequest)
+		return
+	}
+	want.Type = "refund"
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer`)
+		http.Error(w, "a bearer token is required", http.StatusUnauthorized)
+		return
+	}
+	info, err := a.introspect(r.Context(), tok)
+	if err != nil {
+		http.Error(w, "introspection failed", http.StatusBadGateway)
+		return
+	}
+	if !info.Active {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		http.Error(w, "the token is not active (spent, expired or revoked)", http.StatusUnauthorized)
+		return
+	}
+	var aud []string
+	if json.Unmarshal(info.Aud, &aud) != nil {
+		var one string
+		_ = json.Unmarshal(info.Aud, &one)
+		aud = []string{one}
+	}
+	if !slices.Contains(aud, billingResource) || !slices.Contains(strings.Fields(info.Scope), "refunds:execute") ||
+		!approves(info.AuthorizationDetails, want) || info.ApprovalID == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="refunds:execute"`)
+		http.Error(w, "the token does not approve this refund", http.StatusForbidden)
+		return
+	}
+	var chain []string
+	for act := info.Act; act != nil; act = act.Act {
+		chain = append(chain, act.Sub)
+	}
+	a.mu.Lock()
+	a.executed++
+	a.mu.Unlock()
+	fmt.Fprintf(w, "refund %s executed for user %s, approved as %s, asked by %s\n", want, info.Sub, info.ApprovalID, strings.Join(chain, " ← "))
+}
+
+// approves says whether details (RFC 9396 authorization_details) are
+// exactly one object, the refund want, with no other field.
+func approves(details json.RawMessage, want refundDetail) bool {
+	var got []map[string]any
+	if json.Unmarshal(details, &got) != nil || len(got) != 1 {
+		return false
+	}
+	b, _ := json.Marshal(want)
+	var exact map[string]any
+	_ = json.Unmarshal(b, &exact)
+	return reflect.DeepEqual(got[0], exact)
+}
+
+// introspect asks the issuer about a token (RFC 7662), as the API.
+func (a *billingAPI) introspect(ctx context.Context, token string) (*introspection, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.p.issuer+"/oauth2/introspect",
+		strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(a.id), url.QueryEscape(a.secret))
+	resp, err := a.p.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("introspection: %d", resp.StatusCode)
+	}
+	var info introspection
+	return &info, json.NewDecoder(resp.Body).Decode(&info)
+}
+
+// executions is how many refunds the API executed.
+func (a *billingAPI) executions() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.executed
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const tests = [
   'dashboard.e2e.mjs', 'signin.e2e.mjs', 'applications.e2e.mjs', 'agents.e2e.mjs', 'passkeys.e2e.mjs', 'mfa.e2e.mjs', 'social.e2e.mjs',
+  'approvals.e2e.mjs',
 ];
 
 let passed = 0;

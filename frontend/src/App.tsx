@@ -5,6 +5,7 @@ import { AccountPage } from './pages/AccountPage';
 import { AgentPage } from './pages/AgentPage';
 import { AgentsPage } from './pages/AgentsPage';
 import { ApplicationsPage } from './pages/ApplicationsPage';
+import { ApprovalsPage } from './pages/ApprovalsPage';
 import { AuditPage } from './pages/AuditPage';
 import { ConfirmEmailPage } from './pages/ConfirmEmailPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
@@ -23,6 +24,7 @@ import { TracePage } from './pages/TracePage';
 import { TokenSignInPage } from './pages/TokenSignInPage';
 import { TokensPage } from './pages/TokensPage';
 import { VerifyEmailPage } from './pages/VerifyEmailPage';
+import { WebhooksPage } from './pages/WebhooksPage';
 import { WorkspaceSignInPage } from './pages/WorkspaceSignInPage';
 import { WorkspaceLayout } from './workspace/WorkspaceLayout';
 
@@ -57,11 +59,13 @@ export function App() {
         <Route path="tokens" element={<TokensPage />} />
         <Route path="agents" element={<AgentsPage />} />
         <Route path="agents/:id" element={<AgentPage />} />
+        <Route path="approvals" element={<ApprovalsPage />} />
         <Route path="trace" element={<TracePage />} />
         <Route path="applications" element={<ApplicationsPage />} />
         <Route path="signing-keys" element={<SigningKeysPage />} />
         <Route path="scopes" element={<ScopesPage />} />
         <Route path="sign-in" element={<SignInSettingsPage />} />
+        <Route path="webhooks" element={<WebhooksPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route path="outbox" element={<OutboxPage />} />
         <Route path="*" element={<NotFoundPage />} />

@@ -746,7 +746,7 @@ func (ec *executionContext) unmarshalInputCreateAgentInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "role", "sponsorEmail", "scopes", "tools", "jwks", "jwksURI", "redirectUris", "audience"}
+	fieldsInOrder := [...]string{"name", "role", "sponsorEmail", "scopes", "tools", "jwks", "jwksURI", "redirectUris", "audience", "cibaNotificationEndpoint"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -816,6 +816,13 @@ func (ec *executionContext) unmarshalInputCreateAgentInput(ctx context.Context, 
 				return it, err
 			}
 			it.Audience = data
+		case "cibaNotificationEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cibaNotificationEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CibaNotificationEndpoint = data
 		}
 	}
 	return it, nil
@@ -844,7 +851,7 @@ func (ec *executionContext) unmarshalInputRegisterSubagentInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "role", "scopes", "tools", "jwks", "jwksURI", "parentRun", "audience"}
+	fieldsInOrder := [...]string{"name", "role", "scopes", "tools", "jwks", "jwksURI", "parentRun", "audience", "cibaNotificationEndpoint"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -907,6 +914,13 @@ func (ec *executionContext) unmarshalInputRegisterSubagentInput(ctx context.Cont
 				return it, err
 			}
 			it.Audience = data
+		case "cibaNotificationEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cibaNotificationEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CibaNotificationEndpoint = data
 		}
 	}
 	return it, nil

@@ -11,10 +11,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/signingkey"
+	"github.com/mandatehq/mandate/ent/webhookdelivery"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -1636,6 +1638,16 @@ func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋapprovalrequestᚐKind(ctx context.Context, v any) (approvalrequest.Kind, error) {
+	var res approvalrequest.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋapprovalrequestᚐKind(ctx context.Context, sel ast.SelectionSet, v approvalrequest.Kind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋdelegationgrantᚐStatus(ctx context.Context, v any) (delegationgrant.Status, error) {
 	var res delegationgrant.Status
 	err := res.UnmarshalGQL(v)
@@ -1683,6 +1695,26 @@ func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandate�
 }
 
 func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋsigningkeyᚐAlg(ctx context.Context, sel ast.SelectionSet, v signingkey.Alg) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋwebhookdeliveryᚐKind(ctx context.Context, v any) (webhookdelivery.Kind, error) {
+	var res webhookdelivery.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋwebhookdeliveryᚐKind(ctx context.Context, sel ast.SelectionSet, v webhookdelivery.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋwebhookdeliveryᚐStatus(ctx context.Context, v any) (webhookdelivery.Status, error) {
+	var res webhookdelivery.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋwebhookdeliveryᚐStatus(ctx context.Context, sel ast.SelectionSet, v webhookdelivery.Status) graphql.Marshaler {
 	return v
 }
 

@@ -26,12 +26,15 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ApprovalRequest() ApprovalRequestResolver
 	IdentityProvider() IdentityProviderResolver
 	Mutation() MutationResolver
 	OAuthClient() OAuthClientResolver
 	Query() QueryResolver
 	Tenant() TenantResolver
 	TenantSettings() TenantSettingsResolver
+	Webhook() WebhookResolver
+	WebhookDelivery() WebhookDeliveryResolver
 }
 
 type DirectiveRoot struct {
@@ -87,6 +90,43 @@ type ComplexityRoot struct {
 		Scope     func(childComplexity int) int
 	}
 
+	ApprovalPolicies struct {
+		DetailTypes func(childComplexity int) int
+		Scopes      func(childComplexity int) int
+	}
+
+	ApprovalRequest struct {
+		AgentChain           func(childComplexity int) int
+		AgentName            func(childComplexity int) int
+		ApproverRole         func(childComplexity int) int
+		AuthorizationDetails func(childComplexity int) int
+		BindingMessage       func(childComplexity int) int
+		CanDecide            func(childComplexity int) int
+		ClientID             func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		DecidedAmr           func(childComplexity int) int
+		DecidedAt            func(childComplexity int) int
+		DecidedByEmail       func(childComplexity int) int
+		DenyReason           func(childComplexity int) int
+		ExpiresAt            func(childComplexity int) int
+		GrantID              func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		Kind                 func(childComplexity int) int
+		Requires             func(childComplexity int) int
+		Run                  func(childComplexity int) int
+		Scopes               func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Summary              func(childComplexity int) int
+		UsedAt               func(childComplexity int) int
+		UserEmail            func(childComplexity int) int
+		UserID               func(childComplexity int) int
+	}
+
+	ApprovalRule struct {
+		ApproverRole func(childComplexity int) int
+		WaitMinutes  func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action           func(childComplexity int) int
 		ActorID          func(childComplexity int) int
@@ -127,6 +167,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AuthorizationDetailType struct {
+		Approval    func(childComplexity int) int
+		Description func(childComplexity int) int
+		Schema      func(childComplexity int) int
+		Type        func(childComplexity int) int
+	}
+
 	ConnectedApp struct {
 		ClientID  func(childComplexity int) int
 		GrantedAt func(childComplexity int) int
@@ -147,6 +194,11 @@ type ComplexityRoot struct {
 	CreateOAuthClientPayload struct {
 		Client       func(childComplexity int) int
 		ClientSecret func(childComplexity int) int
+	}
+
+	CreatedWebhook struct {
+		Secret  func(childComplexity int) int
+		Webhook func(childComplexity int) int
 	}
 
 	DelegationGrant struct {
@@ -233,6 +285,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddMember               func(childComplexity int, input model.AddMemberInput) int
+		Approve                 func(childComplexity int, id string) int
 		BeginTOTPEnrollment     func(childComplexity int) int
 		ChangeMemberRole        func(childComplexity int, id int, role membership.Role) int
 		ConfirmTotp             func(childComplexity int, code string) int
@@ -240,8 +293,11 @@ type ComplexityRoot struct {
 		CreateAgent             func(childComplexity int, input model.CreateAgentInput) int
 		CreateIdentityProvider  func(childComplexity int, input model.CreateIdentityProviderInput) int
 		CreateOAuthClient       func(childComplexity int, input model.CreateOAuthClientInput) int
+		CreateWebhook           func(childComplexity int, input model.CreateWebhookInput) int
 		DeleteIdentityProvider  func(childComplexity int, id int) int
 		DeleteUser              func(childComplexity int, id int) int
+		DeleteWebhook           func(childComplexity int, id int) int
+		Deny                    func(childComplexity int, id string, reason *string) int
 		DisableOAuthClient      func(childComplexity int, clientID string) int
 		DisableTotp             func(childComplexity int) int
 		DisableUser             func(childComplexity int, id int) int
@@ -264,8 +320,10 @@ type ComplexityRoot struct {
 		RotateOAuthClientSecret func(childComplexity int, clientID string) int
 		RotateSigningKey        func(childComplexity int, alg string, publishForMinutes *int) int
 		SetAgentKeys            func(childComplexity int, id int, jwks *string, jwksURI *string) int
+		SetWebhookDisabled      func(childComplexity int, id int, disabled bool) int
 		SuspendAgent            func(childComplexity int, id int) int
 		UnlinkAccount           func(childComplexity int, id int) int
+		UpdateApprovalPolicies  func(childComplexity int, scopes []*model.ScopeApprovalInput, detailTypes []*model.AuthorizationDetailTypeInput) int
 		UpdateIdentityProvider  func(childComplexity int, id int, input model.UpdateIdentityProviderInput) int
 		UpdateOAuthClient       func(childComplexity int, clientID string, input model.UpdateOAuthClientInput) int
 		UpdateScopeCatalog      func(childComplexity int, scopes []*model.ScopeDefinitionInput) int
@@ -337,6 +395,9 @@ type ComplexityRoot struct {
 		APITokens         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
 		AgentTrace        func(childComplexity int, run string) int
 		Agents            func(childComplexity int) int
+		ApprovalPolicies  func(childComplexity int) int
+		ApprovalRequest   func(childComplexity int, id string) int
+		ApprovalRequests  func(childComplexity int, status *string, first *int) int
 		AuditEvents       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		ConnectedApps     func(childComplexity int) int
 		DelegationGrants  func(childComplexity int) int
@@ -353,6 +414,8 @@ type ComplexityRoot struct {
 		SigningKeys       func(childComplexity int) int
 		Tenant            func(childComplexity int) int
 		Viewer            func(childComplexity int) int
+		WebhookDeliveries func(childComplexity int, webhookID *int, approvalID *string, first *int) int
+		Webhooks          func(childComplexity int) int
 	}
 
 	RecoveryCodeSet struct {
@@ -381,6 +444,11 @@ type ComplexityRoot struct {
 	RotateOAuthClientSecretPayload struct {
 		Client       func(childComplexity int) int
 		ClientSecret func(childComplexity int) int
+	}
+
+	ScopeApproval struct {
+		Rule  func(childComplexity int) int
+		Scope func(childComplexity int) int
 	}
 
 	ScopeDefinition struct {
@@ -470,6 +538,31 @@ type ComplexityRoot struct {
 		Label  func(childComplexity int) int
 		Role   func(childComplexity int) int
 		Tenant func(childComplexity int) int
+	}
+
+	Webhook struct {
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		Disabled    func(childComplexity int) int
+		Events      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		URL         func(childComplexity int) int
+	}
+
+	WebhookDelivery struct {
+		ApprovalID    func(childComplexity int) int
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		DeliveredAt   func(childComplexity int) int
+		Event         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		LastStatus    func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		Status        func(childComplexity int) int
+		URL           func(childComplexity int) int
+		WebhookID     func(childComplexity int) int
 	}
 }
 
@@ -696,6 +789,177 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AgentTraceNode.Scope(childComplexity), true
 
+	case "ApprovalPolicies.detailTypes":
+		if e.ComplexityRoot.ApprovalPolicies.DetailTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalPolicies.DetailTypes(childComplexity), true
+	case "ApprovalPolicies.scopes":
+		if e.ComplexityRoot.ApprovalPolicies.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalPolicies.Scopes(childComplexity), true
+
+	case "ApprovalRequest.agentChain":
+		if e.ComplexityRoot.ApprovalRequest.AgentChain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.AgentChain(childComplexity), true
+	case "ApprovalRequest.agentName":
+		if e.ComplexityRoot.ApprovalRequest.AgentName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.AgentName(childComplexity), true
+	case "ApprovalRequest.approverRole":
+		if e.ComplexityRoot.ApprovalRequest.ApproverRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.ApproverRole(childComplexity), true
+	case "ApprovalRequest.authorizationDetails":
+		if e.ComplexityRoot.ApprovalRequest.AuthorizationDetails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.AuthorizationDetails(childComplexity), true
+	case "ApprovalRequest.bindingMessage":
+		if e.ComplexityRoot.ApprovalRequest.BindingMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.BindingMessage(childComplexity), true
+	case "ApprovalRequest.canDecide":
+		if e.ComplexityRoot.ApprovalRequest.CanDecide == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.CanDecide(childComplexity), true
+	case "ApprovalRequest.clientID":
+		if e.ComplexityRoot.ApprovalRequest.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.ClientID(childComplexity), true
+	case "ApprovalRequest.createdAt":
+		if e.ComplexityRoot.ApprovalRequest.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.CreatedAt(childComplexity), true
+	case "ApprovalRequest.decidedAmr":
+		if e.ComplexityRoot.ApprovalRequest.DecidedAmr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.DecidedAmr(childComplexity), true
+	case "ApprovalRequest.decidedAt":
+		if e.ComplexityRoot.ApprovalRequest.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.DecidedAt(childComplexity), true
+	case "ApprovalRequest.decidedByEmail":
+		if e.ComplexityRoot.ApprovalRequest.DecidedByEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.DecidedByEmail(childComplexity), true
+	case "ApprovalRequest.denyReason":
+		if e.ComplexityRoot.ApprovalRequest.DenyReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.DenyReason(childComplexity), true
+	case "ApprovalRequest.expiresAt":
+		if e.ComplexityRoot.ApprovalRequest.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.ExpiresAt(childComplexity), true
+	case "ApprovalRequest.grantID":
+		if e.ComplexityRoot.ApprovalRequest.GrantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.GrantID(childComplexity), true
+	case "ApprovalRequest.id":
+		if e.ComplexityRoot.ApprovalRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.ID(childComplexity), true
+	case "ApprovalRequest.kind":
+		if e.ComplexityRoot.ApprovalRequest.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Kind(childComplexity), true
+	case "ApprovalRequest.requires":
+		if e.ComplexityRoot.ApprovalRequest.Requires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Requires(childComplexity), true
+	case "ApprovalRequest.run":
+		if e.ComplexityRoot.ApprovalRequest.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Run(childComplexity), true
+	case "ApprovalRequest.scopes":
+		if e.ComplexityRoot.ApprovalRequest.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Scopes(childComplexity), true
+	case "ApprovalRequest.status":
+		if e.ComplexityRoot.ApprovalRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Status(childComplexity), true
+	case "ApprovalRequest.summary":
+		if e.ComplexityRoot.ApprovalRequest.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Summary(childComplexity), true
+	case "ApprovalRequest.usedAt":
+		if e.ComplexityRoot.ApprovalRequest.UsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.UsedAt(childComplexity), true
+	case "ApprovalRequest.userEmail":
+		if e.ComplexityRoot.ApprovalRequest.UserEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.UserEmail(childComplexity), true
+	case "ApprovalRequest.userID":
+		if e.ComplexityRoot.ApprovalRequest.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.UserID(childComplexity), true
+
+	case "ApprovalRule.approverRole":
+		if e.ComplexityRoot.ApprovalRule.ApproverRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRule.ApproverRole(childComplexity), true
+	case "ApprovalRule.waitMinutes":
+		if e.ComplexityRoot.ApprovalRule.WaitMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRule.WaitMinutes(childComplexity), true
+
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
 			break
@@ -885,6 +1149,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "AuthorizationDetailType.approval":
+		if e.ComplexityRoot.AuthorizationDetailType.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthorizationDetailType.Approval(childComplexity), true
+	case "AuthorizationDetailType.description":
+		if e.ComplexityRoot.AuthorizationDetailType.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthorizationDetailType.Description(childComplexity), true
+	case "AuthorizationDetailType.schema":
+		if e.ComplexityRoot.AuthorizationDetailType.Schema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthorizationDetailType.Schema(childComplexity), true
+	case "AuthorizationDetailType.type":
+		if e.ComplexityRoot.AuthorizationDetailType.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthorizationDetailType.Type(childComplexity), true
+
 	case "ConnectedApp.clientID":
 		if e.ComplexityRoot.ConnectedApp.ClientID == nil {
 			break
@@ -948,6 +1237,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateOAuthClientPayload.ClientSecret(childComplexity), true
+
+	case "CreatedWebhook.secret":
+		if e.ComplexityRoot.CreatedWebhook.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedWebhook.Secret(childComplexity), true
+	case "CreatedWebhook.webhook":
+		if e.ComplexityRoot.CreatedWebhook.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedWebhook.Webhook(childComplexity), true
 
 	case "DelegationGrant.agentID":
 		if e.ComplexityRoot.DelegationGrant.AgentID == nil {
@@ -1265,6 +1567,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(model.AddMemberInput)), true
+	case "Mutation.approve":
+		if e.ComplexityRoot.Mutation.Approve == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approve_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Approve(childComplexity, args["id"].(string)), true
 	case "Mutation.beginTOTPEnrollment":
 		if e.ComplexityRoot.Mutation.BeginTOTPEnrollment == nil {
 			break
@@ -1337,6 +1650,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOAuthClient(childComplexity, args["input"].(model.CreateOAuthClientInput)), true
+	case "Mutation.createWebhook":
+		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
 	case "Mutation.deleteIdentityProvider":
 		if e.ComplexityRoot.Mutation.DeleteIdentityProvider == nil {
 			break
@@ -1359,6 +1683,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteWebhook":
+		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(int)), true
+	case "Mutation.deny":
+		if e.ComplexityRoot.Mutation.Deny == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deny_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Deny(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.disableOAuthClient":
 		if e.ComplexityRoot.Mutation.DisableOAuthClient == nil {
 			break
@@ -1591,6 +1937,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAgentKeys(childComplexity, args["id"].(int), args["jwks"].(*string), args["jwksURI"].(*string)), true
+	case "Mutation.setWebhookDisabled":
+		if e.ComplexityRoot.Mutation.SetWebhookDisabled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setWebhookDisabled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetWebhookDisabled(childComplexity, args["id"].(int), args["disabled"].(bool)), true
 	case "Mutation.suspendAgent":
 		if e.ComplexityRoot.Mutation.SuspendAgent == nil {
 			break
@@ -1613,6 +1970,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlinkAccount(childComplexity, args["id"].(int)), true
+	case "Mutation.updateApprovalPolicies":
+		if e.ComplexityRoot.Mutation.UpdateApprovalPolicies == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateApprovalPolicies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateApprovalPolicies(childComplexity, args["scopes"].([]*model.ScopeApprovalInput), args["detailTypes"].([]*model.AuthorizationDetailTypeInput)), true
 	case "Mutation.updateIdentityProvider":
 		if e.ComplexityRoot.Mutation.UpdateIdentityProvider == nil {
 			break
@@ -1967,6 +2335,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity), true
+	case "Query.approvalPolicies":
+		if e.ComplexityRoot.Query.ApprovalPolicies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ApprovalPolicies(childComplexity), true
+	case "Query.approvalRequest":
+		if e.ComplexityRoot.Query.ApprovalRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Query_approvalRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ApprovalRequest(childComplexity, args["id"].(string)), true
+	case "Query.approvalRequests":
+		if e.ComplexityRoot.Query.ApprovalRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_approvalRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ApprovalRequests(childComplexity, args["status"].(*string), args["first"].(*int)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2089,6 +2485,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["webhookID"].(*int), args["approvalID"].(*string), args["first"].(*int)), true
+	case "Query.webhooks":
+		if e.ComplexityRoot.Query.Webhooks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Webhooks(childComplexity), true
 
 	case "RecoveryCodeSet.recoveryCodes":
 		if e.ComplexityRoot.RecoveryCodeSet.RecoveryCodes == nil {
@@ -2155,6 +2568,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RotateOAuthClientSecretPayload.ClientSecret(childComplexity), true
+
+	case "ScopeApproval.rule":
+		if e.ComplexityRoot.ScopeApproval.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeApproval.Rule(childComplexity), true
+	case "ScopeApproval.scope":
+		if e.ComplexityRoot.ScopeApproval.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopeApproval.Scope(childComplexity), true
 
 	case "ScopeDefinition.description":
 		if e.ComplexityRoot.ScopeDefinition.Description == nil {
@@ -2520,6 +2946,122 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Tenant(childComplexity), true
 
+	case "Webhook.createdAt":
+		if e.ComplexityRoot.Webhook.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.CreatedAt(childComplexity), true
+	case "Webhook.description":
+		if e.ComplexityRoot.Webhook.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Description(childComplexity), true
+	case "Webhook.disabled":
+		if e.ComplexityRoot.Webhook.Disabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Disabled(childComplexity), true
+	case "Webhook.events":
+		if e.ComplexityRoot.Webhook.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Events(childComplexity), true
+	case "Webhook.id":
+		if e.ComplexityRoot.Webhook.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.ID(childComplexity), true
+	case "Webhook.url":
+		if e.ComplexityRoot.Webhook.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.URL(childComplexity), true
+
+	case "WebhookDelivery.approvalID":
+		if e.ComplexityRoot.WebhookDelivery.ApprovalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ApprovalID(childComplexity), true
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.deliveredAt":
+		if e.ComplexityRoot.WebhookDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.DeliveredAt(childComplexity), true
+	case "WebhookDelivery.event":
+		if e.ComplexityRoot.WebhookDelivery.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Event(childComplexity), true
+	case "WebhookDelivery.id":
+		if e.ComplexityRoot.WebhookDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ID(childComplexity), true
+	case "WebhookDelivery.kind":
+		if e.ComplexityRoot.WebhookDelivery.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Kind(childComplexity), true
+	case "WebhookDelivery.lastError":
+		if e.ComplexityRoot.WebhookDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
+	case "WebhookDelivery.lastStatus":
+		if e.ComplexityRoot.WebhookDelivery.LastStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastStatus(childComplexity), true
+	case "WebhookDelivery.nextAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.status":
+		if e.ComplexityRoot.WebhookDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
+	case "WebhookDelivery.url":
+		if e.ComplexityRoot.WebhookDelivery.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.URL(childComplexity), true
+	case "WebhookDelivery.webhookID":
+		if e.ComplexityRoot.WebhookDelivery.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.WebhookID(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2532,16 +3074,20 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
 			graphql.NewInputUnmarshaler("APITokenWhereInput", ec.unmarshalInputAPITokenWhereInput),
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
+			graphql.NewInputUnmarshaler("ApprovalRuleInput", ec.unmarshalInputApprovalRuleInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
+			graphql.NewInputUnmarshaler("AuthorizationDetailTypeInput", ec.unmarshalInputAuthorizationDetailTypeInput),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
 			graphql.NewInputUnmarshaler("CreateIdentityProviderInput", ec.unmarshalInputCreateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("CreateOAuthClientInput", ec.unmarshalInputCreateOAuthClientInput),
+			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
 			graphql.NewInputUnmarshaler("RegisterSubagentInput", ec.unmarshalInputRegisterSubagentInput),
+			graphql.NewInputUnmarshaler("ScopeApprovalInput", ec.unmarshalInputScopeApprovalInput),
 			graphql.NewInputUnmarshaler("ScopeDefinitionInput", ec.unmarshalInputScopeDefinitionInput),
 			graphql.NewInputUnmarshaler("SessionOrder", ec.unmarshalInputSessionOrder),
 			graphql.NewInputUnmarshaler("SessionWhereInput", ec.unmarshalInputSessionWhereInput),
@@ -2703,6 +3249,10 @@ input CreateAgentInput {
   Resources (RFC 8707) the agent may ask tokens for.
   """
   audience: [String!]
+  """
+  Where OpenID CIBA pings the agent when a person decides its approval request (ping mode; https, or http to a loopback address). Without it the agent polls.
+  """
+  cibaNotificationEndpoint: String
 }
 
 input RegisterSubagentInput {
@@ -2726,6 +3276,10 @@ input RegisterSubagentInput {
   Resources (RFC 8707), within the parent's.
   """
   audience: [String!]
+  """
+  Where OpenID CIBA pings the subagent when a person decides its approval request (ping mode). Without it the subagent polls.
+  """
+  cibaNotificationEndpoint: String
 }
 
 type CreateAgentPayload {
@@ -2797,7 +3351,7 @@ type AgentTraceNode {
   """
   scope: [String!]!
   """
-  Whether a human approved an action of the run: none, approved or denied.
+  The run's approval requests: none, or each as "apr_… STATUS by APPROVER (how they authenticated)", oldest first (STATUS: pending, approved, denied, expired, issued or used).
   """
   approval: String!
   """
@@ -2819,6 +3373,181 @@ extend type Mutation {
   Replace an agent's public keys (jwks or jwksURI). To rotate without downtime: publish old and new together, switch, then the new alone. The agent itself (with its own token), an ancestor, its sponsor or an admin.
   """
   setAgentKeys(id: ID!, jwks: String, jwksURI: String): Agent!
+}
+`, BuiltIn: false},
+	{Name: "../approvals.graphqls", Input: `# Human approval of agents' actions (OpenID CIBA with RFC 9396
+# authorization_details): the policies, the approvers' inbox and their
+# decisions.
+
+"""
+Who approves a scope or an authorization_details type, and how long a request waits.
+"""
+type ApprovalRule {
+  """
+  Empty: the person the agent acts for approves; otherwise any member holding at least this role (member, admin or owner).
+  """
+  approverRole: String!
+  """
+  How long a request waits for a decision, in minutes (default 10).
+  """
+  waitMinutes: Int!
+}
+
+input ApprovalRuleInput {
+  approverRole: String
+  waitMinutes: Int
+}
+
+"""
+An RFC 9396 authorization_details type the workspace accepts from agents.
+"""
+type AuthorizationDetailType {
+  type: String!
+  description: String!
+  """
+  The JSON Schema every object of this type must satisfy, as JSON text.
+  """
+  schema: String!
+  """
+  Null when the type needs no approval.
+  """
+  approval: ApprovalRule
+}
+
+input AuthorizationDetailTypeInput {
+  type: String!
+  description: String!
+  """
+  A self-contained JSON Schema, as JSON text.
+  """
+  schema: String!
+  approval: ApprovalRuleInput
+}
+
+"""
+A catalog scope that no token carries without a person's approval.
+"""
+type ScopeApproval {
+  scope: String!
+  rule: ApprovalRule!
+}
+
+input ScopeApprovalInput {
+  scope: String!
+  rule: ApprovalRuleInput!
+}
+
+"""
+The workspace's approval policies.
+"""
+type ApprovalPolicies {
+  scopes: [ScopeApproval!]!
+  detailTypes: [AuthorizationDetailType!]!
+}
+
+"""
+An agent's request for a person's approval (OpenID CIBA).
+"""
+type ApprovalRequest {
+  """
+  The approval id (apr_…) every audit event of the request names.
+  """
+  id: String!
+  """
+  action (approve one action: its token is single-use) or grant (give the agent a delegation).
+  """
+  kind: String!
+  """
+  pending, approved, denied, expired, issued (the agent redeemed it) or used (its single-use token was spent).
+  """
+  status: String!
+  agentName: String!
+  """
+  The requesting agent then each parent, by client_id.
+  """
+  agentChain: [String!]!
+  clientID: String!
+  """
+  The person the agent acts for.
+  """
+  userID: ID!
+  userEmail: String!
+  """
+  The delegation grant the agent acts under; null for none.
+  """
+  grantID: ID
+  scopes: [String!]!
+  """
+  The exact authorization_details asked for, as JSON text; null for none.
+  """
+  authorizationDetails: String
+  """
+  One line saying what is asked.
+  """
+  summary: String!
+  """
+  The message the agent shows its user too, to tie the two screens together.
+  """
+  bindingMessage: String!
+  """
+  What requires the approval: scope:NAME and type:NAME entries.
+  """
+  requires: [String!]!
+  """
+  Empty: the person the agent acts for approves; otherwise the least role of the approvers.
+  """
+  approverRole: String!
+  """
+  The agent run the request belongs to; empty for none.
+  """
+  run: String!
+  createdAt: Time!
+  expiresAt: Time!
+  decidedByEmail: String
+  decidedAt: Time
+  """
+  How the approver authenticated (amr), for an approval.
+  """
+  decidedAmr: [String!]!
+  denyReason: String!
+  """
+  When the single-use token was spent.
+  """
+  usedAt: Time
+  """
+  Whether the viewer may approve or deny it now.
+  """
+  canDecide: Boolean!
+}
+
+extend type Query {
+  """
+  The approval requests the viewer may see, newest first: an admin sees all; a member, those made in their name and those they may decide. status: pending, approved, denied, expired, issued or used.
+  """
+  approvalRequests(status: String, first: Int): [ApprovalRequest!]!
+  """
+  One approval request by its approval id; null when the viewer may not see it.
+  """
+  approvalRequest(id: String!): ApprovalRequest
+  """
+  The workspace's approval policies. Admins only.
+  """
+  approvalPolicies: ApprovalPolicies!
+}
+
+extend type Mutation {
+  """
+  Approve one request. Needs a passkey or authenticator-app confirmation within the workspace's step-up window: STEP_UP_REQUIRED otherwise.
+  """
+  approve(id: String!): ApprovalRequest!
+  """
+  Deny one request; the agent's poll answers access_denied.
+  """
+  deny(id: String!, reason: String): ApprovalRequest!
+  """
+  Replace the approval policies: which catalog scopes need approval (a scope not listed needs none), and the authorization_details types (when given). Admins only.
+  """
+  updateApprovalPolicies(scopes: [ScopeApprovalInput!], detailTypes: [AuthorizationDetailTypeInput!]): ApprovalPolicies!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -4948,6 +5677,114 @@ extend type Mutation {
   unlinkAccount(id: ID!): UnlinkAccountPayload!
 }
 `, BuiltIn: false},
+	{Name: "../webhooks.graphqls", Input: `# A workspace's webhooks (signed event notifications: approval requests
+# and decisions) and the delivery log, which also lists the CIBA pings sent
+# to agents. Admins only.
+
+"""
+An endpoint that receives the workspace's events, signed with HMAC-SHA256 (header Mandate-Signature: t=<unix>,v1=<hex HMAC of "<t>.<body>">).
+"""
+type Webhook {
+  id: ID!
+  url: String!
+  description: String!
+  """
+  The events delivered (approval.requested, approval.approved, approval.denied); empty means every event.
+  """
+  events: [String!]! @goField(forceResolver: true)
+  """
+  A disabled webhook gets no deliveries.
+  """
+  disabled: Boolean!
+  createdAt: Time!
+}
+
+"""
+A new webhook and its signing secret, shown only in this answer.
+"""
+type CreatedWebhook {
+  webhook: Webhook!
+  secret: String!
+}
+
+"""
+One notification and its delivery: a webhook event, or a CIBA ping to an agent's notification endpoint.
+"""
+type WebhookDelivery {
+  id: ID!
+  """
+  webhook or ping.
+  """
+  kind: String!
+  event: String!
+  """
+  The webhook it was sent to; null for a ping.
+  """
+  webhookID: ID @goField(forceResolver: true)
+  url: String!
+  """
+  The approval request it reports; null for none.
+  """
+  approvalID: String @goField(forceResolver: true)
+  """
+  pending (to be sent or retried), delivered or failed (after the last retry, or for good).
+  """
+  status: String!
+  attempts: Int!
+  """
+  When it is (or was last) due.
+  """
+  nextAttemptAt: Time!
+  """
+  The receiver's last HTTP status; 0 when it did not answer.
+  """
+  lastStatus: Int!
+  """
+  Why the last attempt failed; empty after a success.
+  """
+  lastError: String!
+  deliveredAt: Time
+  createdAt: Time!
+}
+
+input CreateWebhookInput {
+  """
+  https://, or http:// to a loopback address only.
+  """
+  url: String!
+  description: String
+  """
+  Events to deliver; empty or absent for every event.
+  """
+  events: [String!]
+}
+
+extend type Query {
+  """
+  The workspace's webhooks, newest first. Admins only.
+  """
+  webhooks: [Webhook!]!
+  """
+  The delivery log, newest first: webhook events and CIBA pings, narrowed to one webhook or one approval request. first: at most 500 (default 50). Admins only.
+  """
+  webhookDeliveries(webhookID: ID, approvalID: String, first: Int): [WebhookDelivery!]!
+}
+
+extend type Mutation {
+  """
+  Add a webhook; its signing secret is returned only here. Admins only.
+  """
+  createWebhook(input: CreateWebhookInput!): CreatedWebhook!
+  """
+  Remove a webhook; its delivery log stays and pending deliveries fail. Returns its id. Admins only.
+  """
+  deleteWebhook(id: ID!): ID!
+  """
+  Stop (or resume) a webhook's deliveries. Admins only.
+  """
+  setWebhookDisabled(id: ID!, disabled: Boolean!): Webhook!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5053,6 +5890,80 @@ func (ec *executionContext) childFields_AgentTraceNode(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AgentTraceNode", field.Name)
 }
 
+func (ec *executionContext) childFields_ApprovalPolicies(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scopes":
+		return ec.fieldContext_ApprovalPolicies_scopes(ctx, field)
+	case "detailTypes":
+		return ec.fieldContext_ApprovalPolicies_detailTypes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApprovalPolicies", field.Name)
+}
+
+func (ec *executionContext) childFields_ApprovalRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApprovalRequest_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_ApprovalRequest_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_ApprovalRequest_status(ctx, field)
+	case "agentName":
+		return ec.fieldContext_ApprovalRequest_agentName(ctx, field)
+	case "agentChain":
+		return ec.fieldContext_ApprovalRequest_agentChain(ctx, field)
+	case "clientID":
+		return ec.fieldContext_ApprovalRequest_clientID(ctx, field)
+	case "userID":
+		return ec.fieldContext_ApprovalRequest_userID(ctx, field)
+	case "userEmail":
+		return ec.fieldContext_ApprovalRequest_userEmail(ctx, field)
+	case "grantID":
+		return ec.fieldContext_ApprovalRequest_grantID(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ApprovalRequest_scopes(ctx, field)
+	case "authorizationDetails":
+		return ec.fieldContext_ApprovalRequest_authorizationDetails(ctx, field)
+	case "summary":
+		return ec.fieldContext_ApprovalRequest_summary(ctx, field)
+	case "bindingMessage":
+		return ec.fieldContext_ApprovalRequest_bindingMessage(ctx, field)
+	case "requires":
+		return ec.fieldContext_ApprovalRequest_requires(ctx, field)
+	case "approverRole":
+		return ec.fieldContext_ApprovalRequest_approverRole(ctx, field)
+	case "run":
+		return ec.fieldContext_ApprovalRequest_run(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApprovalRequest_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApprovalRequest_expiresAt(ctx, field)
+	case "decidedByEmail":
+		return ec.fieldContext_ApprovalRequest_decidedByEmail(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ApprovalRequest_decidedAt(ctx, field)
+	case "decidedAmr":
+		return ec.fieldContext_ApprovalRequest_decidedAmr(ctx, field)
+	case "denyReason":
+		return ec.fieldContext_ApprovalRequest_denyReason(ctx, field)
+	case "usedAt":
+		return ec.fieldContext_ApprovalRequest_usedAt(ctx, field)
+	case "canDecide":
+		return ec.fieldContext_ApprovalRequest_canDecide(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApprovalRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_ApprovalRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "approverRole":
+		return ec.fieldContext_ApprovalRule_approverRole(ctx, field)
+	case "waitMinutes":
+		return ec.fieldContext_ApprovalRule_waitMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApprovalRule", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5133,6 +6044,20 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AuthorizationDetailType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AuthorizationDetailType_type(ctx, field)
+	case "description":
+		return ec.fieldContext_AuthorizationDetailType_description(ctx, field)
+	case "schema":
+		return ec.fieldContext_AuthorizationDetailType_schema(ctx, field)
+	case "approval":
+		return ec.fieldContext_AuthorizationDetailType_approval(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuthorizationDetailType", field.Name)
+}
+
 func (ec *executionContext) childFields_ConnectedApp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "clientID":
@@ -5175,6 +6100,16 @@ func (ec *executionContext) childFields_CreateOAuthClientPayload(ctx context.Con
 		return ec.fieldContext_CreateOAuthClientPayload_clientSecret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateOAuthClientPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatedWebhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "webhook":
+		return ec.fieldContext_CreatedWebhook_webhook(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreatedWebhook_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedWebhook", field.Name)
 }
 
 func (ec *executionContext) childFields_DelegationGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5519,6 +6454,16 @@ func (ec *executionContext) childFields_RotateOAuthClientSecretPayload(ctx conte
 	return nil, fmt.Errorf("no field named %q was found under type RotateOAuthClientSecretPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ScopeApproval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scope":
+		return ec.fieldContext_ScopeApproval_scope(ctx, field)
+	case "rule":
+		return ec.fieldContext_ScopeApproval_rule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScopeApproval", field.Name)
+}
+
 func (ec *executionContext) childFields_ScopeDefinition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -5663,6 +6608,56 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_tenant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_Webhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Webhook_id(ctx, field)
+	case "url":
+		return ec.fieldContext_Webhook_url(ctx, field)
+	case "description":
+		return ec.fieldContext_Webhook_description(ctx, field)
+	case "events":
+		return ec.fieldContext_Webhook_events(ctx, field)
+	case "disabled":
+		return ec.fieldContext_Webhook_disabled(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Webhook_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookDelivery_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_WebhookDelivery_kind(ctx, field)
+	case "event":
+		return ec.fieldContext_WebhookDelivery_event(ctx, field)
+	case "webhookID":
+		return ec.fieldContext_WebhookDelivery_webhookID(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookDelivery_url(ctx, field)
+	case "approvalID":
+		return ec.fieldContext_WebhookDelivery_approvalID(ctx, field)
+	case "status":
+		return ec.fieldContext_WebhookDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+	case "lastStatus":
+		return ec.fieldContext_WebhookDelivery_lastStatus(ctx, field)
+	case "lastError":
+		return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_WebhookDelivery_deliveredAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

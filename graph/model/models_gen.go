@@ -16,6 +16,43 @@ type AddMemberInput struct {
 	Role  membership.Role `json:"role"`
 }
 
+// The workspace's approval policies.
+type ApprovalPolicies struct {
+	Scopes      []*ScopeApproval           `json:"scopes"`
+	DetailTypes []*AuthorizationDetailType `json:"detailTypes"`
+}
+
+// Who approves a scope or an authorization_details type, and how long a request waits.
+type ApprovalRule struct {
+	// Empty: the person the agent acts for approves; otherwise any member holding at least this role (member, admin or owner).
+	ApproverRole string `json:"approverRole"`
+	// How long a request waits for a decision, in minutes (default 10).
+	WaitMinutes int `json:"waitMinutes"`
+}
+
+type ApprovalRuleInput struct {
+	ApproverRole *string `json:"approverRole,omitempty"`
+	WaitMinutes  *int    `json:"waitMinutes,omitempty"`
+}
+
+// An RFC 9396 authorization_details type the workspace accepts from agents.
+type AuthorizationDetailType struct {
+	Type        string `json:"type"`
+	Description string `json:"description"`
+	// The JSON Schema every object of this type must satisfy, as JSON text.
+	Schema string `json:"schema"`
+	// Null when the type needs no approval.
+	Approval *ApprovalRule `json:"approval,omitempty"`
+}
+
+type AuthorizationDetailTypeInput struct {
+	Type        string `json:"type"`
+	Description string `json:"description"`
+	// A self-contained JSON Schema, as JSON text.
+	Schema   string             `json:"schema"`
+	Approval *ApprovalRuleInput `json:"approval,omitempty"`
+}
+
 // An application the viewer let into their account.
 type ConnectedApp struct {
 	ClientID  string    `json:"clientID"`
@@ -51,6 +88,8 @@ type CreateAgentInput struct {
 	RedirectUris []string `json:"redirectUris,omitempty"`
 	// Resources (RFC 8707) the agent may ask tokens for.
 	Audience []string `json:"audience,omitempty"`
+	// Where OpenID CIBA pings the agent when a person decides its approval request (ping mode; https, or http to a loopback address). Without it the agent polls.
+	CibaNotificationEndpoint *string `json:"cibaNotificationEndpoint,omitempty"`
 }
 
 type CreateAgentPayload struct {
@@ -101,6 +140,20 @@ type CreateOAuthClientPayload struct {
 	Client *ent.OAuthClient `json:"client"`
 	// The client secret, shown only here, once; null for public and key-authenticated clients.
 	ClientSecret *string `json:"clientSecret,omitempty"`
+}
+
+type CreateWebhookInput struct {
+	// https://, or http:// to a loopback address only.
+	URL         string  `json:"url"`
+	Description *string `json:"description,omitempty"`
+	// Events to deliver; empty or absent for every event.
+	Events []string `json:"events,omitempty"`
+}
+
+// A new webhook and its signing secret, shown only in this answer.
+type CreatedWebhook struct {
+	Webhook *ent.Webhook `json:"webhook"`
+	Secret  string       `json:"secret"`
 }
 
 type DeleteIdentityProviderPayload struct {
@@ -174,6 +227,8 @@ type RegisterSubagentInput struct {
 	ParentRun *string `json:"parentRun,omitempty"`
 	// Resources (RFC 8707), within the parent's.
 	Audience []string `json:"audience,omitempty"`
+	// Where OpenID CIBA pings the subagent when a person decides its approval request (ping mode). Without it the subagent polls.
+	CibaNotificationEndpoint *string `json:"cibaNotificationEndpoint,omitempty"`
 }
 
 type RemoveMemberPayload struct {
@@ -204,6 +259,17 @@ type RotateOAuthClientSecretPayload struct {
 	Client *ent.OAuthClient `json:"client"`
 	// The new secret, shown only here, once. The old one stopped working.
 	ClientSecret string `json:"clientSecret"`
+}
+
+// A catalog scope that no token carries without a person's approval.
+type ScopeApproval struct {
+	Scope string        `json:"scope"`
+	Rule  *ApprovalRule `json:"rule"`
+}
+
+type ScopeApprovalInput struct {
+	Scope string             `json:"scope"`
+	Rule  *ApprovalRuleInput `json:"rule"`
 }
 
 // A scope of the workspace's catalog.

@@ -61,6 +61,10 @@ type Tenant struct {
 	// (empty means the base URL's origin).
 	PasskeyRPID    string   `json:"passkeyRpId,omitempty"`
 	PasskeyOrigins []string `json:"passkeyOrigins,omitempty"`
+	// DetailTypes are the RFC 9396 authorization_details types agents may
+	// ask for, each with a JSON Schema and, where a human must approve, an
+	// approval rule (see approval.go).
+	DetailTypes []DetailType `json:"detailTypes,omitempty"`
 }
 
 // MFAPolicy is a workspace's second-factor rule.
@@ -184,6 +188,7 @@ func (s Tenant) Validate() error {
 		}
 		seen[sc.Name] = true
 	}
+	problems = append(problems, s.validateDetailTypes()...)
 	if s.AuditRetentionDays < 0 {
 		problems = append(problems, "auditRetentionDays must not be negative")
 	}
@@ -245,6 +250,9 @@ type Scope struct {
 	// MinRole is the least role that holds the scope (member when empty):
 	// a person can delegate to an agent only scopes their role holds.
 	MinRole string `json:"minRole,omitempty"`
+	// Approval, when set, means no token carries the scope without a
+	// human's approval of the one action it is for (OpenID CIBA).
+	Approval *ApprovalRule `json:"approval,omitempty"`
 }
 
 var (

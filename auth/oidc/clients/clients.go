@@ -40,9 +40,11 @@ const (
 	GrantClientCredentials = "client_credentials"
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
 	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+	// GrantCIBA is OpenID CIBA's grant: an agent asks a person to approve.
+	GrantCIBA = "urn:openid:params:grant-type:ciba"
 )
 
-var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode, GrantTokenExchange}
+var knownGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode, GrantTokenExchange, GrantCIBA}
 
 // Client authentication methods.
 const (
@@ -80,6 +82,10 @@ type NewClient struct {
 	// Agent makes the client an agent's credentials (set by the agent
 	// registry only).
 	Agent bool
+	// CIBAMode is how a CIBA client learns of the decision: poll (the
+	// default with the CIBA grant) or ping, to CIBANotify with the
+	// client_notification_token it sent.
+	CIBAMode, CIBANotify string
 }
 
 // DefaultScopes are what a client may request when registered with none.
@@ -235,6 +241,27 @@ func (s *Service) CreateIn(ctx context.Context, outer *ent.Tx, in NewClient) (*e
 	if err := validBackchannel(in.BackchannelLogoutURI); err != nil {
 		return nil, "", err
 	}
+	mode, notify := in.CIBAMode, in.CIBANotify
+	switch {
+	case !slices.Contains(grants, GrantCIBA):
+		if mode != "" || notify != "" {
+			return nil, "", apperr.InvalidField("backchannel_token_delivery_mode", "a CIBA delivery mode needs the CIBA grant")
+		}
+	case mode == "" || mode == "poll":
+		mode = "poll"
+		if notify != "" {
+			return nil, "", apperr.InvalidField("backchannel_client_notification_endpoint", "only ping mode has a notification endpoint")
+		}
+	case mode == "ping":
+		if notify == "" {
+			return nil, "", apperr.InvalidField("backchannel_client_notification_endpoint", "ping mode needs a notification endpoint")
+		}
+		if err := validBackchannel(notify); err != nil {
+			return nil, "", apperr.InvalidField("backchannel_client_notification_endpoint", "the notification endpoint must be an https URL")
+		}
+	default:
+		return nil, "", apperr.InvalidField("backchannel_token_delivery_mode", "the CIBA delivery mode is poll or ping (push is not supported)")
+	}
 	alg := in.SigningAlg
 	if alg == "" {
 		alg = "ES256"
@@ -312,7 +339,8 @@ func (s *Service) CreateIn(ctx context.Context, outer *ent.Tx, in NewClient) (*e
 		SetRequirePar(in.RequirePAR).SetPostLogoutRedirectUris(in.PostLogoutRedirectURIs).
 		SetBackchannelLogoutURI(in.BackchannelLogoutURI).SetSigningAlg(oauthclient.SigningAlg(alg)).
 		SetAudience(in.Audience).SetAccessTokenTTL(int(in.AccessTokenTTL.Seconds())).
-		SetRefreshTokenTTL(int(in.RefreshTokenTTL.Seconds())).SetRegistrationTokenHash(in.RegistrationTokenHash)
+		SetRefreshTokenTTL(int(in.RefreshTokenTTL.Seconds())).SetRegistrationTokenHash(in.RegistrationTokenHash).
+		SetBackchannelTokenDeliveryMode(mode).SetBackchannelClientNotificationEndpoint(notify)
 	if in.Agent {
 		c.SetKind(oauthclient.KindAgent)
 	}

@@ -41,6 +41,8 @@ type SubagentRequest struct {
 	Scopes, Tools, Audience []string
 	JWKS                    []byte
 	JWKSURI                 string
+	// CIBANotify makes the subagent a CIBA ping client.
+	CIBANotify string
 }
 
 // AgentInfo is an agent as the issuer needs it.
@@ -72,6 +74,9 @@ const (
 // exchange) never outlives a grant that was shortened since.
 func (i *Issuer) stillValid(ctx context.Context, sess *Session, scopes ...string) bool {
 	sys := viewer.AsSystem(ctx, "token validity")
+	if sess.ApprovalID != "" && !i.approvalUsable(ctx, sess.ApprovalID) {
+		return false
+	}
 	if len(sess.Chain) > 0 {
 		if i.cfg.Authority == nil {
 			return false
@@ -96,8 +101,10 @@ func (i *Issuer) stillValid(ctx context.Context, sess *Session, scopes ...string
 		if err != nil || g.Status != delegationgrant.StatusActive || !g.ExpiresAt.After(i.cfg.Now()) {
 			return false
 		}
+		// An approval token's scopes come from the approval, not the
+		// grant; the grant must still stand.
 		for _, sc := range scopes {
-			if !slices.Contains(g.Scopes, sc) {
+			if sess.ApprovalID == "" && !slices.Contains(g.Scopes, sc) {
 				return false
 			}
 		}
@@ -205,6 +212,9 @@ func (g *exchangeGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite
 		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The subject token is not active.")
 	}
 	ss := sar.GetSession().(*Session)
+	if ss.ApprovalID != "" {
+		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "An approval token is single-use: it cannot be exchanged.")
+	}
 	if !g.i.stillValid(ctx, ss, sar.GetGrantedScopes()...) {
 		return g.refuse(ctx, c, me.Chain, fosite.ErrInvalidGrant, "The subject token's grant or chain is no longer active.")
 	}

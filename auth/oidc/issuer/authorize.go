@@ -103,6 +103,12 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := ar.GetRequestForm()
+	// What needs a person's approval of one action never comes from a
+	// sign-in or a delegation: only from an approved CIBA request.
+	if err := p.needsApproval(ar.GetRequestedScopes(), json.RawMessage(form.Get("authorization_details"))); err != nil {
+		i.authorizeError(ctx, w, p, ar, err)
+		return
+	}
 	pr := prompts(form)
 	none := slices.Contains(pr, "none")
 	if none && len(pr) > 1 {
@@ -214,6 +220,14 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 		if derr != nil {
 			i.authorizeError(ctx, w, p, ar, derr)
 			return
+		}
+		// RFC 9396 section 5: only the types the workspace declares, each
+		// as its schema says.
+		if details != nil {
+			if _, err := p.settings.CheckDetails(details); err != nil {
+				i.authorizeError(ctx, w, p, ar, rfcError("invalid_authorization_details", http.StatusBadRequest, err.Error()))
+				return
+			}
 		}
 		agentDetails = details
 		// A grant with constraints is always asked for anew.

@@ -40,6 +40,9 @@ type Client struct {
 	BackchannelLogoutURI   string
 	AccessTokenTTL         time.Duration
 	RefreshTokenTTL        time.Duration
+	// CIBAMode is the client's CIBA token delivery mode (poll or ping, ""
+	// without CIBA) and CIBANotify its ping notification endpoint.
+	CIBAMode, CIBANotify string
 	// Agent: the client is an agent's own credentials.
 	Agent bool
 	// AssertionAlg is the one algorithm fosite accepts for the client's
@@ -92,8 +95,9 @@ func clientFrom(r *ent.OAuthClient) (*Client, error) {
 		JWKSURI: r.JwksURI, TokenFormat: string(r.TokenFormat), SigningAlg: string(r.SigningAlg),
 		RequirePAR: r.RequirePar, PostLogoutRedirectURIs: r.PostLogoutRedirectUris, Agent: r.Kind == oauthclient.KindAgent,
 		BackchannelLogoutURI: r.BackchannelLogoutURI,
-		AccessTokenTTL:       time.Duration(r.AccessTokenTTL) * time.Second,
-		RefreshTokenTTL:      time.Duration(r.RefreshTokenTTL) * time.Second,
+		CIBAMode:             r.BackchannelTokenDeliveryMode, CIBANotify: r.BackchannelClientNotificationEndpoint,
+		AccessTokenTTL:  time.Duration(r.AccessTokenTTL) * time.Second,
+		RefreshTokenTTL: time.Duration(r.RefreshTokenTTL) * time.Second,
 	}
 	if r.Jwks != "" {
 		var set josev3.JSONWebKeySet

@@ -2,6 +2,7 @@ package issuer_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -24,7 +25,8 @@ func TestDelegationWithAuthorizationDetails(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		w := newWorld(t, db)
 		catalog := []settings.Scope{{Name: "refunds:preview", Description: "Preview refunds"}}
-		if _, err := w.ts.UpdateSettings(w.sys("acme"), tenants.SettingsUpdate{Scopes: &catalog}); err != nil {
+		types := []settings.DetailType{{Type: "refund", Description: "A refund", Schema: json.RawMessage(`{"type":"object","required":["invoice"]}`)}}
+		if _, err := w.ts.UpdateSettings(w.sys("acme"), tenants.SettingsUpdate{Scopes: &catalog, DetailTypes: &types}); err != nil {
 			t.Fatal(err)
 		}
 		key := newClientKey(t)
@@ -74,6 +76,15 @@ func TestDelegationWithAuthorizationDetails(t *testing.T) {
 			oauth2.SetAuthURLParam("authorization_details", `[{"invoice":"no type"}]`)))
 		if q.Get("error") != "invalid_authorization_details" {
 			t.Fatalf("malformed authorization_details: %v", q)
+		}
+		// So are types the workspace does not declare, and objects their
+		// type's schema refuses.
+		for _, bad := range []string{`[{"type":"transfer","to":"x"}]`, `[{"type":"refund","amount":"1.00"}]`} {
+			q := b.authorize(conf.AuthCodeURL("state-details", oauth2.S256ChallengeOption(verifier),
+				oauth2.SetAuthURLParam("authorization_details", bad)))
+			if q.Get("error") != "invalid_authorization_details" {
+				t.Fatalf("authorization_details %s: %v", bad, q)
+			}
 		}
 	})
 }

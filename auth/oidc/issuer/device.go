@@ -100,6 +100,10 @@ func (i *Issuer) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := p.needsApproval(scopes, nil); err != nil {
+		writeClientError(w, err)
+		return
+	}
 	audience := r.PostForm["audience"]
 	for _, a := range audience {
 		if !slices.Contains(c.Audience, a) {
@@ -216,6 +220,21 @@ func (i *Issuer) devicePage(w http.ResponseWriter, r *http.Request) {
 	renderPage(w, http.StatusOK, "device", "", data)
 }
 
+// pacePoll answers a poll of a request still waiting for its person
+// (RFC 8628 section 3.5, CIBA Core section 11): slow_down when it came
+// sooner than the interval after the last (which grows by 5 seconds),
+// authorization_pending otherwise. save records the poll and the interval.
+func pacePoll(now time.Time, last *time.Time, interval int, save func(interval int) error) error {
+	answer := errAuthorizationPending
+	if last != nil && now.Sub(*last) < time.Duration(interval)*time.Second {
+		interval, answer = interval+5, errSlowDown
+	}
+	if err := save(interval); err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	return answer
+}
+
 func httpWriteError(w http.ResponseWriter, _ *http.Request) {
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
@@ -326,17 +345,9 @@ func (g *deviceGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 	case deviceauthorization.StatusConsumed:
 		return fosite.ErrInvalidGrant.WithHint("The device code was already used.")
 	case deviceauthorization.StatusPending:
-		upd := db.DeviceAuthorization.UpdateOne(row).SetLastPolledAt(now.UTC())
-		if row.LastPolledAt != nil && now.Sub(*row.LastPolledAt) < time.Duration(row.Interval)*time.Second {
-			if err := upd.SetInterval(row.Interval + 5).Exec(sys); err != nil {
-				return fosite.ErrServerError.WithWrap(err)
-			}
-			return errSlowDown
-		}
-		if err := upd.Exec(sys); err != nil {
-			return fosite.ErrServerError.WithWrap(err)
-		}
-		return errAuthorizationPending
+		return pacePoll(now, row.LastPolledAt, row.Interval, func(interval int) error {
+			return db.DeviceAuthorization.UpdateOne(row).SetLastPolledAt(now.UTC()).SetInterval(interval).Exec(sys)
+		})
 	}
 	n, err := db.DeviceAuthorization.Update().
 		Where(deviceauthorization.ID(row.ID), deviceauthorization.StatusEQ(deviceauthorization.StatusApproved)).

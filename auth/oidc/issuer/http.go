@@ -11,6 +11,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/oidc/keys"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/user"
@@ -36,6 +37,7 @@ func (i *Issuer) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/{slug}/oauth2/logout", i.endSession)
 	mux.HandleFunc("POST /t/{slug}/oauth2/logout", i.endSession)
 	mux.HandleFunc("POST /t/{slug}/oauth2/device_authorization", i.deviceAuthorization)
+	mux.HandleFunc("POST /t/{slug}/oauth2/bc-authorize", i.backchannelAuthentication)
 	mux.HandleFunc("POST /t/{slug}/oauth2/register", i.register)
 	mux.HandleFunc("/t/{slug}/oauth2/register/{client_id}", i.registration)
 	mux.HandleFunc("GET /t/{slug}/jwks.json", i.jwks)
@@ -214,6 +216,15 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := ar.GetSession().(*Session)
 	if !i.stillValid(ctx, sess, ar.GetGrantedScopes()...) {
+		if sess.ApprovalID != "" {
+			i.cfg.Audit.RecordAlone(ctx, i.cfg.Client, i.cfg.Log, i.approvalEvent(sess, "approval.reuse_refused", audit.Denied,
+				map[string]string{"by": caller.GetID()}))
+		}
+		_, _ = w.Write([]byte(`{"active":false}`))
+		return
+	}
+	// A single-use approval token is spent by its first introspection.
+	if sess.ApprovalID != "" && (tu != fosite.AccessToken || !i.consumeApproval(ctx, sess, caller.GetID())) {
 		_, _ = w.Write([]byte(`{"active":false}`))
 		return
 	}
@@ -270,6 +281,9 @@ func (i *Issuer) introspect(w http.ResponseWriter, r *http.Request) {
 	if len(sess.AuthorizationDetails) > 0 {
 		out["authorization_details"] = sess.AuthorizationDetails
 	}
+	if sess.ApprovalID != "" {
+		out["approval_id"] = sess.ApprovalID
+	}
 	_ = json.NewEncoder(w).Encode(out)
 }
 
@@ -283,6 +297,9 @@ func asInvalidClient(err error) error {
 		// An assertion signed by a key the client does not (or no longer)
 		// publish: its authentication failed (RFC 7523 section 3.2).
 		return fosite.ErrInvalidClient.WithHint("The client assertion is signed with a key the client has not registered.").WithWrap(err)
+	case errors.As(err, &e) && e.ErrorField == "invalid_request" && strings.Contains(e.HintField, "Client credentials missing"):
+		// No client authentication at all (RFC 6749 section 5.2).
+		return fosite.ErrInvalidClient.WithHint("The client did not authenticate.").WithWrap(err)
 	case errors.As(err, &e) && e.ErrorField != fosite.ErrJTIKnown.ErrorField:
 		return err
 	}

@@ -59,6 +59,8 @@ type Config struct {
 	HTTPClient *http.Client
 	// Authority answers for agents (nil: no agents, no token exchange).
 	Authority Authority
+	// Approvals is told of CIBA requests (nil: no notifications, no ping).
+	Approvals ApprovalHooks
 }
 
 // Issuer serves every workspace's issuer.
@@ -183,7 +185,7 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 	// A client assertion's aud may be the issuer, the token endpoint or the
 	// PAR endpoint (RFC 9126 section 2, RFC 7523bis): every endpoint that
 	// authenticates clients accepts all three.
-	cfg := &tenantConfig{Config: fc, tokenURLs: []string{fc.TokenURL, iss, iss + "/oauth2/par"}}
+	cfg := &tenantConfig{Config: fc, tokenURLs: []string{fc.TokenURL, iss, iss + "/oauth2/par", iss + "/oauth2/bc-authorize"}}
 	hm := compose.NewOAuth2HMACStrategy(fc)
 	strategy := &compose.CommonStrategy{
 		CoreStrategy: &tokenStrategy{hmac: hm.HMACSHAStrategyUnPrefixed, jwt: i.signer,
@@ -227,6 +229,10 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 	fc.TokenEndpointHandlers.Append(&exchangeGrant{i: i, p: p, strategy: strategy.CoreStrategy})
 	fc.TokenEndpointHandlers.Append(&deviceGrant{i: i, p: p, strategy: strategy.CoreStrategy,
 		idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.OpenIDConnectTokenStrategy}})
+	fc.TokenEndpointHandlers.Append(&cibaGrant{i: i, p: p, strategy: strategy.CoreStrategy,
+		idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.OpenIDConnectTokenStrategy}})
+	// Last: what every other grant granted is checked against approvals.
+	fc.TokenEndpointHandlers.Append(&approvalGate{p: p})
 	i.providers.Store(t.ID, p)
 	return p, nil
 }

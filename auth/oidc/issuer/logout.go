@@ -38,7 +38,7 @@ func (i *Issuer) endSession(w http.ResponseWriter, r *http.Request) {
 	var hint map[string]any
 	if h := f.Get("id_token_hint"); h != "" {
 		claims, err := i.signer.verify(ctx, h)
-		if err != nil || claims["iss"] != p.issuer {
+		if err != nil || claims["iss"] != p.issuer || !idTokenType(h) {
 			logoutPage(w, http.StatusBadRequest, p, "The id_token_hint was not issued by this workspace.", nil)
 			return
 		}

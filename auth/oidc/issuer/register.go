@@ -205,6 +205,12 @@ func (i *Issuer) metadataOf(p *provider, c *ent.OAuthClient) map[string]any {
 	if c.BackchannelLogoutURI != "" {
 		out["backchannel_logout_uri"] = c.BackchannelLogoutURI
 	}
+	if c.BackchannelTokenDeliveryMode != "" {
+		out["backchannel_token_delivery_mode"] = c.BackchannelTokenDeliveryMode
+	}
+	if c.BackchannelClientNotificationEndpoint != "" {
+		out["backchannel_client_notification_endpoint"] = c.BackchannelClientNotificationEndpoint
+	}
 	return out
 }
 
@@ -306,6 +312,10 @@ type subagentMetadata struct {
 	Tools     []string `json:"tools,omitempty"`
 	Audience  []string `json:"audience,omitempty"`
 	ParentRun string   `json:"parent_run,omitempty"`
+	// OpenID CIBA client metadata: poll (the default) or ping, with the
+	// endpoint a ping goes to.
+	CIBAMode   string `json:"backchannel_token_delivery_mode,omitempty"`
+	CIBANotify string `json:"backchannel_client_notification_endpoint,omitempty"`
 }
 
 func (i *Issuer) registerSubagent(w http.ResponseWriter, r *http.Request, p *provider, ctx context.Context) {
@@ -318,8 +328,19 @@ func (i *Issuer) registerSubagent(w http.ResponseWriter, r *http.Request, p *pro
 		registrationError(w, http.StatusBadRequest, "invalid_client_metadata", "a subagent authenticates with private_key_jwt")
 		return
 	}
+	switch {
+	case md.CIBAMode == "ping" && md.CIBANotify == "":
+		registrationError(w, http.StatusBadRequest, "invalid_client_metadata", "ping mode needs backchannel_client_notification_endpoint")
+		return
+	case md.CIBAMode != "" && md.CIBAMode != "poll" && md.CIBAMode != "ping":
+		registrationError(w, http.StatusBadRequest, "invalid_client_metadata", "backchannel_token_delivery_mode is poll or ping")
+		return
+	case md.CIBAMode != "ping" && md.CIBANotify != "":
+		registrationError(w, http.StatusBadRequest, "invalid_client_metadata", "only ping mode has a notification endpoint")
+		return
+	}
 	req := SubagentRequest{Name: md.ClientName, Role: md.Role, ParentRun: md.ParentRun, Scopes: strings.Fields(md.Scope),
-		Tools: md.Tools, Audience: md.Audience, JWKSURI: md.JWKSURI}
+		Tools: md.Tools, Audience: md.Audience, JWKSURI: md.JWKSURI, CIBANotify: md.CIBANotify}
 	if len(md.JWKS) > 0 && string(md.JWKS) != "null" {
 		req.JWKS = md.JWKS
 	}

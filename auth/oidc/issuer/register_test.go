@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,6 +195,25 @@ func TestAgentRegistersSubagentByDynamicRegistration(t *testing.T) {
 		if st, out := sendJSON(t, "POST", reg, own, map[string]any{"client_name": "wide", "scope": "invoices:read refunds:execute",
 			"jwks": jwks}); st != http.StatusBadRequest || out["error"] != "invalid_client_metadata" {
 			t.Fatalf("a wider ceiling: %d %v", st, out)
+		}
+		// A subagent may be a CIBA ping client; its metadata says so.
+		st, out = sendJSON(t, "POST", reg, own, map[string]any{"client_name": "pinged", "scope": "invoices:read", "jwks": jwks,
+			"backchannel_token_delivery_mode": "ping", "backchannel_client_notification_endpoint": "https://agents.example/cb"})
+		if st != http.StatusCreated || out["backchannel_token_delivery_mode"] != "ping" ||
+			out["backchannel_client_notification_endpoint"] != "https://agents.example/cb" ||
+			!strings.Contains(fmt.Sprint(out["grant_types"]), "urn:openid:params:grant-type:ciba") {
+			t.Fatalf("a ping subagent: %d %v", st, out)
+		}
+		for _, bad := range []map[string]any{
+			{"backchannel_token_delivery_mode": "ping"},
+			{"backchannel_token_delivery_mode": "push", "backchannel_client_notification_endpoint": "https://agents.example/cb"},
+			{"backchannel_client_notification_endpoint": "https://agents.example/cb"},
+			{"backchannel_token_delivery_mode": "ping", "backchannel_client_notification_endpoint": "http://agents.example/cb"},
+		} {
+			bad["client_name"], bad["jwks"], bad["scope"] = "bad", jwks, "invoices:read"
+			if st, out := sendJSON(t, "POST", reg, own, bad); st != http.StatusBadRequest || out["error"] != "invalid_client_metadata" {
+				t.Fatalf("CIBA metadata %v: %d %v", bad, st, out)
+			}
 		}
 		if st, _ := sendJSON(t, "POST", reg, "mnd_at_not-a-token", map[string]any{"client_name": "x", "jwks": jwks}); st != http.StatusUnauthorized {
 			t.Fatalf("a bad token: %d", st)

@@ -43,6 +43,9 @@ type Session struct {
 	// MayAct pins an on-behalf-of token to the one agent (by client_id)
 	// that may exchange it next (RFC 8693 section 4.4 may_act).
 	MayAct string `json:"may_act,omitempty"`
+	// ApprovalID names the approved CIBA request a single-use token was
+	// issued for ("" for every other token).
+	ApprovalID string `json:"approval_id,omitempty"`
 }
 
 // MayActClaim is the RFC 8693 may_act claim, {sub: agent}; nil when the

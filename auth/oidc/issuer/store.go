@@ -276,6 +276,9 @@ func (s *Store) CreateAccessTokenSession(ctx context.Context, signature string, 
 			return err
 		}
 		sess, _ := r.GetSession().(*Session)
+		if err := s.markIssued(txc, tx, sess); err != nil {
+			return err
+		}
 		grant := r.GetRequestForm().Get("grant_type")
 		if grant == "" {
 			grant = "authorization_code"
@@ -291,6 +294,10 @@ func (s *Store) CreateAccessTokenSession(ctx context.Context, signature string, 
 		}
 		if sess.ParentRun != "" {
 			ev.Details["parent_run"] = sess.ParentRun
+		}
+		if sess.ApprovalID != "" {
+			ev.ApprovalRequired, ev.ApprovalID = true, sess.ApprovalID
+			ev.Details["authorization_details"] = string(sess.AuthorizationDetails)
 		}
 		_, err := s.audit.Record(auditContext(ctx, r), tx, ev)
 		return err

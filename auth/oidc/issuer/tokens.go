@@ -295,7 +295,9 @@ func (t *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 	clampToGrant(sess, fosite.AccessToken)
 	takeRun(r, sess)
 	c, ok := r.GetClient().(*Client)
-	if !ok || c.TokenFormat != "jwt" {
+	// A single-use approval token is opaque: only introspection (which
+	// spends it) can tell it is active.
+	if !ok || c.TokenFormat != "jwt" || sess.ApprovalID != "" {
 		tok, sig, err := t.hmac.GenerateAccessToken(ctx, r)
 		return prefixAccess + tok, sig, err
 	}

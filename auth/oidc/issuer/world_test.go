@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
@@ -27,6 +28,7 @@ import (
 	"github.com/mandatehq/mandate/internal/database"
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/viewer"
+	"github.com/mandatehq/mandate/tenants/webhooks"
 )
 
 var cheap = password.Params{MemoryKiB: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -46,6 +48,9 @@ type world struct {
 	tenants map[string]int
 	flows   *signin.Flows
 	mux     *http.ServeMux
+	// approvals decides CIBA requests; hooks records their webhooks.
+	approvals *approval.Service
+	hooks     *webhooks.Service
 }
 
 func newWorld(t testing.TB, db *database.DB) *world {
@@ -80,8 +85,14 @@ func newWorld(t testing.TB, db *database.DB) *world {
 		t.Fatal(err)
 	}
 	w.agents = registry.NewService(db.Client, rec, w.clients)
+	w.hooks, err = webhooks.New(webhooks.Config{Client: db.Client, Audit: rec, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.approvals = approval.New(approval.Config{Client: db.Client, Audit: rec, Flows: flows, Webhooks: w.hooks, BaseURL: w.srv.URL, Log: log})
 	w.iss = issuer.New(issuer.Config{Client: db.Client, Tenants: w.ts, Keys: w.keys, Flows: flows, Audit: rec,
-		BaseURL: w.srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: w.agents}})
+		BaseURL: w.srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: w.agents},
+		Approvals: w.approvals})
 	w.clients.OnChange = w.iss.ForgetClient
 	w.ts.OnSettingsChange = w.iss.ForgetWorkspace
 	mux := http.NewServeMux()

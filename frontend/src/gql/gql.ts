@@ -27,6 +27,13 @@ type Documents = {
     "\n  mutation SetAgentKeys($id: ID!, $jwks: String) {\n    setAgentKeys(id: $id, jwks: $jwks) {\n      id\n      name\n    }\n  }\n": typeof types.SetAgentKeysDocument,
     "\n  fragment AgentTraceNodeFields on AgentTraceNode {\n    run\n    parentRun\n    agent {\n      id\n      name\n      role\n      tools\n      status\n    }\n    scope\n    approval\n    actions {\n      id\n      occurredAt\n      action\n      outcome\n      actorType\n      actorID\n      actorLabel\n      clientID\n      grantID\n      runID\n    }\n  }\n": typeof types.AgentTraceNodeFieldsFragmentDoc,
     "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.AgentTraceDocument,
+    "\n  fragment ApprovalRequestFields on ApprovalRequest {\n    id\n    kind\n    status\n    agentName\n    agentChain\n    clientID\n    userID\n    userEmail\n    grantID\n    scopes\n    authorizationDetails\n    summary\n    bindingMessage\n    requires\n    approverRole\n    run\n    createdAt\n    expiresAt\n    decidedByEmail\n    decidedAt\n    decidedAmr\n    denyReason\n    usedAt\n    canDecide\n  }\n": typeof types.ApprovalRequestFieldsFragmentDoc,
+    "\n  query ApprovalRequests($status: String, $first: Int) {\n    approvalRequests(status: $status, first: $first) {\n      ...ApprovalRequestFields\n    }\n  }\n": typeof types.ApprovalRequestsDocument,
+    "\n  query ApprovalRequest($id: String!) {\n    approvalRequest(id: $id) {\n      ...ApprovalRequestFields\n    }\n  }\n": typeof types.ApprovalRequestDocument,
+    "\n  mutation Approve($id: String!) {\n    approve(id: $id) {\n      ...ApprovalRequestFields\n    }\n  }\n": typeof types.ApproveDocument,
+    "\n  mutation Deny($id: String!, $reason: String) {\n    deny(id: $id, reason: $reason) {\n      ...ApprovalRequestFields\n    }\n  }\n": typeof types.DenyDocument,
+    "\n  query ApprovalPolicies {\n    approvalPolicies {\n      scopes {\n        scope\n        rule {\n          approverRole\n          waitMinutes\n        }\n      }\n      detailTypes {\n        type\n        description\n        schema\n        approval {\n          approverRole\n          waitMinutes\n        }\n      }\n    }\n  }\n": typeof types.ApprovalPoliciesDocument,
+    "\n  mutation UpdateApprovalPolicies($scopes: [ScopeApprovalInput!], $detailTypes: [AuthorizationDetailTypeInput!]) {\n    updateApprovalPolicies(scopes: $scopes, detailTypes: $detailTypes) {\n      scopes {\n        scope\n        rule {\n          approverRole\n          waitMinutes\n        }\n      }\n      detailTypes {\n        type\n        description\n        schema\n        approval {\n          approverRole\n          waitMinutes\n        }\n      }\n    }\n  }\n": typeof types.UpdateApprovalPoliciesDocument,
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": typeof types.SignInViewerDocument,
     "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": typeof types.ConnectedAppsDocument,
     "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": typeof types.RevokeConnectedAppDocument,
@@ -66,6 +73,11 @@ type Documents = {
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
+    "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      description\n      events\n      disabled\n      createdAt\n    }\n  }\n": typeof types.WebhooksDocument,
+    "\n  query WebhookDeliveries($webhookID: ID, $approvalID: String, $first: Int) {\n    webhookDeliveries(webhookID: $webhookID, approvalID: $approvalID, first: $first) {\n      id\n      kind\n      event\n      webhookID\n      url\n      approvalID\n      status\n      attempts\n      nextAttemptAt\n      lastStatus\n      lastError\n      deliveredAt\n      createdAt\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
+    "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n      }\n    }\n  }\n": typeof types.CreateWebhookDocument,
+    "\n  mutation SetWebhookDisabled($id: ID!, $disabled: Boolean!) {\n    setWebhookDisabled(id: $id, disabled: $disabled) {\n      id\n      disabled\n    }\n  }\n": typeof types.SetWebhookDisabledDocument,
+    "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": typeof types.DeleteWebhookDocument,
     "\n  query WorkspaceViewer {\n    viewer {\n      kind\n      id\n      label\n      role\n      tenant {\n        id\n        slug\n        name\n      }\n    }\n  }\n": typeof types.WorkspaceViewerDocument,
 };
 const documents: Documents = {
@@ -81,6 +93,13 @@ const documents: Documents = {
     "\n  mutation SetAgentKeys($id: ID!, $jwks: String) {\n    setAgentKeys(id: $id, jwks: $jwks) {\n      id\n      name\n    }\n  }\n": types.SetAgentKeysDocument,
     "\n  fragment AgentTraceNodeFields on AgentTraceNode {\n    run\n    parentRun\n    agent {\n      id\n      name\n      role\n      tools\n      status\n    }\n    scope\n    approval\n    actions {\n      id\n      occurredAt\n      action\n      outcome\n      actorType\n      actorID\n      actorLabel\n      clientID\n      grantID\n      runID\n    }\n  }\n": types.AgentTraceNodeFieldsFragmentDoc,
     "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.AgentTraceDocument,
+    "\n  fragment ApprovalRequestFields on ApprovalRequest {\n    id\n    kind\n    status\n    agentName\n    agentChain\n    clientID\n    userID\n    userEmail\n    grantID\n    scopes\n    authorizationDetails\n    summary\n    bindingMessage\n    requires\n    approverRole\n    run\n    createdAt\n    expiresAt\n    decidedByEmail\n    decidedAt\n    decidedAmr\n    denyReason\n    usedAt\n    canDecide\n  }\n": types.ApprovalRequestFieldsFragmentDoc,
+    "\n  query ApprovalRequests($status: String, $first: Int) {\n    approvalRequests(status: $status, first: $first) {\n      ...ApprovalRequestFields\n    }\n  }\n": types.ApprovalRequestsDocument,
+    "\n  query ApprovalRequest($id: String!) {\n    approvalRequest(id: $id) {\n      ...ApprovalRequestFields\n    }\n  }\n": types.ApprovalRequestDocument,
+    "\n  mutation Approve($id: String!) {\n    approve(id: $id) {\n      ...ApprovalRequestFields\n    }\n  }\n": types.ApproveDocument,
+    "\n  mutation Deny($id: String!, $reason: String) {\n    deny(id: $id, reason: $reason) {\n      ...ApprovalRequestFields\n    }\n  }\n": types.DenyDocument,
+    "\n  query ApprovalPolicies {\n    approvalPolicies {\n      scopes {\n        scope\n        rule {\n          approverRole\n          waitMinutes\n        }\n      }\n      detailTypes {\n        type\n        description\n        schema\n        approval {\n          approverRole\n          waitMinutes\n        }\n      }\n    }\n  }\n": types.ApprovalPoliciesDocument,
+    "\n  mutation UpdateApprovalPolicies($scopes: [ScopeApprovalInput!], $detailTypes: [AuthorizationDetailTypeInput!]) {\n    updateApprovalPolicies(scopes: $scopes, detailTypes: $detailTypes) {\n      scopes {\n        scope\n        rule {\n          approverRole\n          waitMinutes\n        }\n      }\n      detailTypes {\n        type\n        description\n        schema\n        approval {\n          approverRole\n          waitMinutes\n        }\n      }\n    }\n  }\n": types.UpdateApprovalPoliciesDocument,
     "\n  query SignInViewer {\n    viewer {\n      kind\n      label\n      role\n      tenant {\n        slug\n        name\n      }\n    }\n  }\n": types.SignInViewerDocument,
     "\n  query ConnectedApps {\n    connectedApps {\n      clientID\n      name\n      scopes\n      grantedAt\n    }\n  }\n": types.ConnectedAppsDocument,
     "\n  mutation RevokeConnectedApp($clientID: String!) {\n    revokeConnectedApp(clientID: $clientID)\n  }\n": types.RevokeConnectedAppDocument,
@@ -120,6 +139,11 @@ const documents: Documents = {
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeApiTokenDocument,
+    "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      description\n      events\n      disabled\n      createdAt\n    }\n  }\n": types.WebhooksDocument,
+    "\n  query WebhookDeliveries($webhookID: ID, $approvalID: String, $first: Int) {\n    webhookDeliveries(webhookID: $webhookID, approvalID: $approvalID, first: $first) {\n      id\n      kind\n      event\n      webhookID\n      url\n      approvalID\n      status\n      attempts\n      nextAttemptAt\n      lastStatus\n      lastError\n      deliveredAt\n      createdAt\n    }\n  }\n": types.WebhookDeliveriesDocument,
+    "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n      }\n    }\n  }\n": types.CreateWebhookDocument,
+    "\n  mutation SetWebhookDisabled($id: ID!, $disabled: Boolean!) {\n    setWebhookDisabled(id: $id, disabled: $disabled) {\n      id\n      disabled\n    }\n  }\n": types.SetWebhookDisabledDocument,
+    "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": types.DeleteWebhookDocument,
     "\n  query WorkspaceViewer {\n    viewer {\n      kind\n      id\n      label\n      role\n      tenant {\n        id\n        slug\n        name\n      }\n    }\n  }\n": types.WorkspaceViewerDocument,
 };
 
@@ -171,6 +195,34 @@ export function graphql(source: "\n  fragment AgentTraceNodeFields on AgentTrace
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query AgentTrace($run: String!) {\n    agentTrace(run: $run) {\n      ...AgentTraceNodeFields\n      children {\n        ...AgentTraceNodeFields\n        children {\n          ...AgentTraceNodeFields\n          children {\n            ...AgentTraceNodeFields\n            children {\n              ...AgentTraceNodeFields\n              children {\n                run\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').AgentTraceDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ApprovalRequestFields on ApprovalRequest {\n    id\n    kind\n    status\n    agentName\n    agentChain\n    clientID\n    userID\n    userEmail\n    grantID\n    scopes\n    authorizationDetails\n    summary\n    bindingMessage\n    requires\n    approverRole\n    run\n    createdAt\n    expiresAt\n    decidedByEmail\n    decidedAt\n    decidedAmr\n    denyReason\n    usedAt\n    canDecide\n  }\n"): typeof import('./graphql').ApprovalRequestFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApprovalRequests($status: String, $first: Int) {\n    approvalRequests(status: $status, first: $first) {\n      ...ApprovalRequestFields\n    }\n  }\n"): typeof import('./graphql').ApprovalRequestsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApprovalRequest($id: String!) {\n    approvalRequest(id: $id) {\n      ...ApprovalRequestFields\n    }\n  }\n"): typeof import('./graphql').ApprovalRequestDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Approve($id: String!) {\n    approve(id: $id) {\n      ...ApprovalRequestFields\n    }\n  }\n"): typeof import('./graphql').ApproveDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Deny($id: String!, $reason: String) {\n    deny(id: $id, reason: $reason) {\n      ...ApprovalRequestFields\n    }\n  }\n"): typeof import('./graphql').DenyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApprovalPolicies {\n    approvalPolicies {\n      scopes {\n        scope\n        rule {\n          approverRole\n          waitMinutes\n        }\n      }\n      detailTypes {\n        type\n        description\n        schema\n        approval {\n          approverRole\n          waitMinutes\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').ApprovalPoliciesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateApprovalPolicies($scopes: [ScopeApprovalInput!], $detailTypes: [AuthorizationDetailTypeInput!]) {\n    updateApprovalPolicies(scopes: $scopes, detailTypes: $detailTypes) {\n      scopes {\n        scope\n        rule {\n          approverRole\n          waitMinutes\n        }\n      }\n      detailTypes {\n        type\n        description\n        schema\n        approval {\n          approverRole\n          waitMinutes\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').UpdateApprovalPoliciesDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -327,6 +379,26 @@ export function graphql(source: "\n  mutation CreateAPIToken($input: CreateAPITo
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeApiTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      description\n      events\n      disabled\n      createdAt\n    }\n  }\n"): typeof import('./graphql').WebhooksDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookDeliveries($webhookID: ID, $approvalID: String, $first: Int) {\n    webhookDeliveries(webhookID: $webhookID, approvalID: $approvalID, first: $first) {\n      id\n      kind\n      event\n      webhookID\n      url\n      approvalID\n      status\n      attempts\n      nextAttemptAt\n      lastStatus\n      lastError\n      deliveredAt\n      createdAt\n    }\n  }\n"): typeof import('./graphql').WebhookDeliveriesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n      }\n    }\n  }\n"): typeof import('./graphql').CreateWebhookDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetWebhookDisabled($id: ID!, $disabled: Boolean!) {\n    setWebhookDisabled(id: $id, disabled: $disabled) {\n      id\n      disabled\n    }\n  }\n"): typeof import('./graphql').SetWebhookDisabledDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"): typeof import('./graphql').DeleteWebhookDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

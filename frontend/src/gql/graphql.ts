@@ -16,6 +16,11 @@ export type AddMemberInput = {
   role?: MembershipRole;
 };
 
+export type ApprovalRuleInput = {
+  approverRole?: string | null | undefined;
+  waitMinutes?: number | null | undefined;
+};
+
 /** AuditEventOutcome is enum for the field outcome */
 export type AuditEventOutcome =
   | 'denied'
@@ -319,6 +324,14 @@ export type AuditEventWhereInput = {
   userAgentNotIn?: Array<string> | null | undefined;
 };
 
+export type AuthorizationDetailTypeInput = {
+  approval?: ApprovalRuleInput | null | undefined;
+  description: string;
+  /** A self-contained JSON Schema, as JSON text. */
+  schema: string;
+  type: string;
+};
+
 export type CreateApiTokenInput = {
   /** When the token stops working; never if null. */
   expiresAt?: string | null | undefined;
@@ -329,6 +342,8 @@ export type CreateApiTokenInput = {
 export type CreateAgentInput = {
   /** Resources (RFC 8707) the agent may ask tokens for. */
   audience?: Array<string> | null | undefined;
+  /** Where OpenID CIBA pings the agent when a person decides its approval request (ping mode; https, or http to a loopback address). Without it the agent polls. */
+  cibaNotificationEndpoint?: string | null | undefined;
   /** The agent's public JWK set (JSON), or jwksURI. */
   jwks?: string | null | undefined;
   jwksURI?: string | null | undefined;
@@ -380,6 +395,14 @@ export type CreateOAuthClientInput = {
   tokenFormat?: string | null | undefined;
 };
 
+export type CreateWebhookInput = {
+  description?: string | null | undefined;
+  /** Events to deliver; empty or absent for every event. */
+  events?: Array<string> | null | undefined;
+  /** https://, or http:// to a loopback address only. */
+  url: string;
+};
+
 export type InviteMemberInput = {
   email: string;
   role?: MembershipRole;
@@ -390,6 +413,11 @@ export type MembershipRole =
   | 'admin'
   | 'member'
   | 'owner';
+
+export type ScopeApprovalInput = {
+  rule: ApprovalRuleInput;
+  scope: string;
+};
 
 export type ScopeDefinitionInput = {
   description: string;
@@ -515,6 +543,51 @@ export type AgentTraceQueryVariables = Exact<{
 
 
 export type AgentTraceQuery = { agentTrace: { run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string, parentRun: string, scope: Array<string>, approval: string, children: Array<{ run: string }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> }>, agent: { id: string, name: string, role: string, tools: Array<string>, status: string } | null, actions: Array<{ id: string, occurredAt: string, action: string, outcome: AuditEventOutcome, actorType: string, actorID: string, actorLabel: string, clientID: string, grantID: string, runID: string }> } | null };
+
+export type ApprovalRequestFieldsFragment = { id: string, kind: string, status: string, agentName: string, agentChain: Array<string>, clientID: string, userID: string, userEmail: string, grantID: string | null, scopes: Array<string>, authorizationDetails: string | null, summary: string, bindingMessage: string, requires: Array<string>, approverRole: string, run: string, createdAt: string, expiresAt: string, decidedByEmail: string | null, decidedAt: string | null, decidedAmr: Array<string>, denyReason: string, usedAt: string | null, canDecide: boolean };
+
+export type ApprovalRequestsQueryVariables = Exact<{
+  status?: string | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type ApprovalRequestsQuery = { approvalRequests: Array<{ id: string, kind: string, status: string, agentName: string, agentChain: Array<string>, clientID: string, userID: string, userEmail: string, grantID: string | null, scopes: Array<string>, authorizationDetails: string | null, summary: string, bindingMessage: string, requires: Array<string>, approverRole: string, run: string, createdAt: string, expiresAt: string, decidedByEmail: string | null, decidedAt: string | null, decidedAmr: Array<string>, denyReason: string, usedAt: string | null, canDecide: boolean }> };
+
+export type ApprovalRequestQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ApprovalRequestQuery = { approvalRequest: { id: string, kind: string, status: string, agentName: string, agentChain: Array<string>, clientID: string, userID: string, userEmail: string, grantID: string | null, scopes: Array<string>, authorizationDetails: string | null, summary: string, bindingMessage: string, requires: Array<string>, approverRole: string, run: string, createdAt: string, expiresAt: string, decidedByEmail: string | null, decidedAt: string | null, decidedAmr: Array<string>, denyReason: string, usedAt: string | null, canDecide: boolean } | null };
+
+export type ApproveMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ApproveMutation = { approve: { id: string, kind: string, status: string, agentName: string, agentChain: Array<string>, clientID: string, userID: string, userEmail: string, grantID: string | null, scopes: Array<string>, authorizationDetails: string | null, summary: string, bindingMessage: string, requires: Array<string>, approverRole: string, run: string, createdAt: string, expiresAt: string, decidedByEmail: string | null, decidedAt: string | null, decidedAmr: Array<string>, denyReason: string, usedAt: string | null, canDecide: boolean } };
+
+export type DenyMutationVariables = Exact<{
+  id: string;
+  reason?: string | null | undefined;
+}>;
+
+
+export type DenyMutation = { deny: { id: string, kind: string, status: string, agentName: string, agentChain: Array<string>, clientID: string, userID: string, userEmail: string, grantID: string | null, scopes: Array<string>, authorizationDetails: string | null, summary: string, bindingMessage: string, requires: Array<string>, approverRole: string, run: string, createdAt: string, expiresAt: string, decidedByEmail: string | null, decidedAt: string | null, decidedAmr: Array<string>, denyReason: string, usedAt: string | null, canDecide: boolean } };
+
+export type ApprovalPoliciesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ApprovalPoliciesQuery = { approvalPolicies: { scopes: Array<{ scope: string, rule: { approverRole: string, waitMinutes: number } }>, detailTypes: Array<{ type: string, description: string, schema: string, approval: { approverRole: string, waitMinutes: number } | null }> } };
+
+export type UpdateApprovalPoliciesMutationVariables = Exact<{
+  scopes?: Array<ScopeApprovalInput> | ScopeApprovalInput | null | undefined;
+  detailTypes?: Array<AuthorizationDetailTypeInput> | AuthorizationDetailTypeInput | null | undefined;
+}>;
+
+
+export type UpdateApprovalPoliciesMutation = { updateApprovalPolicies: { scopes: Array<{ scope: string, rule: { approverRole: string, waitMinutes: number } }>, detailTypes: Array<{ type: string, description: string, schema: string, approval: { approverRole: string, waitMinutes: number } | null }> } };
 
 export type SignInViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -777,6 +850,42 @@ export type RevokeApiTokenMutationVariables = Exact<{
 
 export type RevokeApiTokenMutation = { revokeAPIToken: { id: string, revokedAt: string | null } };
 
+export type WebhooksQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WebhooksQuery = { webhooks: Array<{ id: string, url: string, description: string, events: Array<string>, disabled: boolean, createdAt: string }> };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  webhookID?: string | number | null | undefined;
+  approvalID?: string | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type WebhookDeliveriesQuery = { webhookDeliveries: Array<{ id: string, kind: string, event: string, webhookID: string | null, url: string, approvalID: string | null, status: string, attempts: number, nextAttemptAt: string, lastStatus: number, lastError: string, deliveredAt: string | null, createdAt: string }> };
+
+export type CreateWebhookMutationVariables = Exact<{
+  input: CreateWebhookInput;
+}>;
+
+
+export type CreateWebhookMutation = { createWebhook: { secret: string, webhook: { id: string, url: string } } };
+
+export type SetWebhookDisabledMutationVariables = Exact<{
+  id: string | number;
+  disabled: boolean;
+}>;
+
+
+export type SetWebhookDisabledMutation = { setWebhookDisabled: { id: string, disabled: boolean } };
+
+export type DeleteWebhookMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteWebhookMutation = { deleteWebhook: string };
+
 export type WorkspaceViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -827,6 +936,34 @@ export const AgentTraceNodeFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"AgentTraceNodeFields"}) as unknown as TypedDocumentString<AgentTraceNodeFieldsFragment, unknown>;
+export const ApprovalRequestFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ApprovalRequestFields on ApprovalRequest {
+  id
+  kind
+  status
+  agentName
+  agentChain
+  clientID
+  userID
+  userEmail
+  grantID
+  scopes
+  authorizationDetails
+  summary
+  bindingMessage
+  requires
+  approverRole
+  run
+  createdAt
+  expiresAt
+  decidedByEmail
+  decidedAt
+  decidedAmr
+  denyReason
+  usedAt
+  canDecide
+}
+    `, {"fragmentName":"ApprovalRequestFields"}) as unknown as TypedDocumentString<ApprovalRequestFieldsFragment, unknown>;
 export const AgentsDocument = new TypedDocumentString(`
     query Agents {
   agents {
@@ -993,6 +1130,178 @@ export const AgentTraceDocument = new TypedDocumentString(`
     runID
   }
 }`) as unknown as TypedDocumentString<AgentTraceQuery, AgentTraceQueryVariables>;
+export const ApprovalRequestsDocument = new TypedDocumentString(`
+    query ApprovalRequests($status: String, $first: Int) {
+  approvalRequests(status: $status, first: $first) {
+    ...ApprovalRequestFields
+  }
+}
+    fragment ApprovalRequestFields on ApprovalRequest {
+  id
+  kind
+  status
+  agentName
+  agentChain
+  clientID
+  userID
+  userEmail
+  grantID
+  scopes
+  authorizationDetails
+  summary
+  bindingMessage
+  requires
+  approverRole
+  run
+  createdAt
+  expiresAt
+  decidedByEmail
+  decidedAt
+  decidedAmr
+  denyReason
+  usedAt
+  canDecide
+}`) as unknown as TypedDocumentString<ApprovalRequestsQuery, ApprovalRequestsQueryVariables>;
+export const ApprovalRequestDocument = new TypedDocumentString(`
+    query ApprovalRequest($id: String!) {
+  approvalRequest(id: $id) {
+    ...ApprovalRequestFields
+  }
+}
+    fragment ApprovalRequestFields on ApprovalRequest {
+  id
+  kind
+  status
+  agentName
+  agentChain
+  clientID
+  userID
+  userEmail
+  grantID
+  scopes
+  authorizationDetails
+  summary
+  bindingMessage
+  requires
+  approverRole
+  run
+  createdAt
+  expiresAt
+  decidedByEmail
+  decidedAt
+  decidedAmr
+  denyReason
+  usedAt
+  canDecide
+}`) as unknown as TypedDocumentString<ApprovalRequestQuery, ApprovalRequestQueryVariables>;
+export const ApproveDocument = new TypedDocumentString(`
+    mutation Approve($id: String!) {
+  approve(id: $id) {
+    ...ApprovalRequestFields
+  }
+}
+    fragment ApprovalRequestFields on ApprovalRequest {
+  id
+  kind
+  status
+  agentName
+  agentChain
+  clientID
+  userID
+  userEmail
+  grantID
+  scopes
+  authorizationDetails
+  summary
+  bindingMessage
+  requires
+  approverRole
+  run
+  createdAt
+  expiresAt
+  decidedByEmail
+  decidedAt
+  decidedAmr
+  denyReason
+  usedAt
+  canDecide
+}`) as unknown as TypedDocumentString<ApproveMutation, ApproveMutationVariables>;
+export const DenyDocument = new TypedDocumentString(`
+    mutation Deny($id: String!, $reason: String) {
+  deny(id: $id, reason: $reason) {
+    ...ApprovalRequestFields
+  }
+}
+    fragment ApprovalRequestFields on ApprovalRequest {
+  id
+  kind
+  status
+  agentName
+  agentChain
+  clientID
+  userID
+  userEmail
+  grantID
+  scopes
+  authorizationDetails
+  summary
+  bindingMessage
+  requires
+  approverRole
+  run
+  createdAt
+  expiresAt
+  decidedByEmail
+  decidedAt
+  decidedAmr
+  denyReason
+  usedAt
+  canDecide
+}`) as unknown as TypedDocumentString<DenyMutation, DenyMutationVariables>;
+export const ApprovalPoliciesDocument = new TypedDocumentString(`
+    query ApprovalPolicies {
+  approvalPolicies {
+    scopes {
+      scope
+      rule {
+        approverRole
+        waitMinutes
+      }
+    }
+    detailTypes {
+      type
+      description
+      schema
+      approval {
+        approverRole
+        waitMinutes
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ApprovalPoliciesQuery, ApprovalPoliciesQueryVariables>;
+export const UpdateApprovalPoliciesDocument = new TypedDocumentString(`
+    mutation UpdateApprovalPolicies($scopes: [ScopeApprovalInput!], $detailTypes: [AuthorizationDetailTypeInput!]) {
+  updateApprovalPolicies(scopes: $scopes, detailTypes: $detailTypes) {
+    scopes {
+      scope
+      rule {
+        approverRole
+        waitMinutes
+      }
+    }
+    detailTypes {
+      type
+      description
+      schema
+      approval {
+        approverRole
+        waitMinutes
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateApprovalPoliciesMutation, UpdateApprovalPoliciesMutationVariables>;
 export const SignInViewerDocument = new TypedDocumentString(`
     query SignInViewer {
   viewer {
@@ -1490,6 +1799,61 @@ export const RevokeApiTokenDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
+export const WebhooksDocument = new TypedDocumentString(`
+    query Webhooks {
+  webhooks {
+    id
+    url
+    description
+    events
+    disabled
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<WebhooksQuery, WebhooksQueryVariables>;
+export const WebhookDeliveriesDocument = new TypedDocumentString(`
+    query WebhookDeliveries($webhookID: ID, $approvalID: String, $first: Int) {
+  webhookDeliveries(webhookID: $webhookID, approvalID: $approvalID, first: $first) {
+    id
+    kind
+    event
+    webhookID
+    url
+    approvalID
+    status
+    attempts
+    nextAttemptAt
+    lastStatus
+    lastError
+    deliveredAt
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const CreateWebhookDocument = new TypedDocumentString(`
+    mutation CreateWebhook($input: CreateWebhookInput!) {
+  createWebhook(input: $input) {
+    secret
+    webhook {
+      id
+      url
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateWebhookMutation, CreateWebhookMutationVariables>;
+export const SetWebhookDisabledDocument = new TypedDocumentString(`
+    mutation SetWebhookDisabled($id: ID!, $disabled: Boolean!) {
+  setWebhookDisabled(id: $id, disabled: $disabled) {
+    id
+    disabled
+  }
+}
+    `) as unknown as TypedDocumentString<SetWebhookDisabledMutation, SetWebhookDisabledMutationVariables>;
+export const DeleteWebhookDocument = new TypedDocumentString(`
+    mutation DeleteWebhook($id: ID!) {
+  deleteWebhook(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteWebhookMutation, DeleteWebhookMutationVariables>;
 export const WorkspaceViewerDocument = new TypedDocumentString(`
     query WorkspaceViewer {
   viewer {

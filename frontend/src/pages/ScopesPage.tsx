@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { errorMessage, useApi, useQuery } from '../api/hooks';
+import { ApprovalPolicyEditor } from '../approvals/ApprovalPolicyEditor';
 import { Alert, Problems, Status } from '../components/Feedback';
 import { graphql } from '../gql';
 import type { ScopeCatalogQuery } from '../gql/graphql';
@@ -111,6 +112,7 @@ export function ScopesPage() {
           ) : (
             <CatalogList scopes={custom} />
           )}
+          {admin && <ApprovalPolicyEditor scopeNames={custom.map((s) => s.name)} />}
         </>
       )}
     </section>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { Link } from 'react-router';
 import { isStepUpRequired, mfaApi, passkeyApi } from '../api/auth';
 import { StepUpForm, type StepUpMethods } from './StepUpForm';
 
@@ -52,15 +53,37 @@ export function useOwnStepUpMethods(slug: string, active: boolean): StepUpMethod
   return methods;
 }
 
+export interface StepUpOptions {
+  /**
+   * The only ways that count: approving an agent's request needs a
+   * passkey or an authenticator app (["passkey", "totp"]), a password is
+   * not enough. All of them when absent.
+   */
+  allowed?: readonly (keyof StepUpMethods)[];
+  /** What the prompt says the confirmation is for. */
+  reason?: string;
+}
+
+/** methods, keeping only the allowed ones. */
+function restrict(methods: StepUpMethods | undefined, allowed: StepUpOptions['allowed']): StepUpMethods | undefined {
+  if (!methods || !allowed) return methods;
+  return {
+    password: allowed.includes('password') && !!methods.password,
+    totp: allowed.includes('totp') && !!methods.totp,
+    passkey: allowed.includes('passkey') && !!methods.passkey,
+  };
+}
+
 /**
  * Step-up on demand for a page of sensitive changes. Without known
  * methods, they are asked for when the prompt opens. Render the prompt
  * outside any form.
  */
-export function useStepUp(slug: string, email?: string, known?: StepUpMethods): StepUp {
+export function useStepUp(slug: string, email?: string, known?: StepUpMethods, options: StepUpOptions = {}): StepUp {
   const [pending, setPending] = useState<Pending | null>(null);
   const loaded = useOwnStepUpMethods(slug, pending !== null && known === undefined);
-  const methods = known ?? loaded;
+  const methods = restrict(known ?? loaded, options.allowed);
+  const usable = !!methods && (!!methods.password || !!methods.totp || !!methods.passkey);
   const titleId = useId();
   const opener = useRef<Element | null>(null);
 
@@ -91,8 +114,18 @@ export function useStepUp(slug: string, email?: string, known?: StepUpMethods): 
     <div className="dialog-backdrop">
       <div className="card dialog" role="dialog" aria-modal="true" aria-labelledby={titleId}>
         <h2 id={titleId}>Confirm it is you</h2>
-        <p>This change needs a recent sign-in. Confirm it is you to go on.</p>
-        {methods ? (
+        <p>{options.reason ?? 'This change needs a recent sign-in. Confirm it is you to go on.'}</p>
+        {methods && !usable ? (
+          <>
+            <p className="alert" role="alert">
+              You have no way set up that can confirm this: add a passkey or an authenticator app on your{' '}
+              <Link to={`/t/${encodeURIComponent(slug)}/security`}>Security page</Link>, then try again.
+            </p>
+            <button type="button" className="secondary" onClick={() => close('cancelled')}>
+              Cancel
+            </button>
+          </>
+        ) : methods ? (
           <StepUpForm
             slug={slug}
             methods={methods}

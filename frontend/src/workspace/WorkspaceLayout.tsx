@@ -94,6 +94,9 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
             <li>
               <NavLink to={`${base}/agents`}>Agents</NavLink>
             </li>
+            <li>
+              <NavLink to={`${base}/approvals`}>Approvals</NavLink>
+            </li>
             {admin && (
               <>
                 <li>
@@ -107,6 +110,9 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
                 </li>
                 <li>
                   <NavLink to={`${base}/sign-in`}>Sign-in</NavLink>
+                </li>
+                <li>
+                  <NavLink to={`${base}/webhooks`}>Webhooks</NavLink>
                 </li>
               </>
             )}
