@@ -22,6 +22,8 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
+	"github.com/mandatehq/mandate/ent/credential"
+	"github.com/mandatehq/mandate/ent/datakey"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/federatedidentity"
@@ -38,6 +40,7 @@ import (
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/tool"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/webhook"
@@ -63,6 +66,10 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// AuthChallenge is the client for interacting with the AuthChallenge builders.
 	AuthChallenge *AuthChallengeClient
+	// Credential is the client for interacting with the Credential builders.
+	Credential *CredentialClient
+	// DataKey is the client for interacting with the DataKey builders.
+	DataKey *DataKeyClient
 	// DelegationGrant is the client for interacting with the DelegationGrant builders.
 	DelegationGrant *DelegationGrantClient
 	// DeviceAuthorization is the client for interacting with the DeviceAuthorization builders.
@@ -97,6 +104,8 @@ type Client struct {
 	Tenant *TenantClient
 	// Throttle is the client for interacting with the Throttle builders.
 	Throttle *ThrottleClient
+	// Tool is the client for interacting with the Tool builders.
+	Tool *ToolClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -121,6 +130,8 @@ func (c *Client) init() {
 	c.AuditChain = NewAuditChainClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.AuthChallenge = NewAuthChallengeClient(c.config)
+	c.Credential = NewCredentialClient(c.config)
+	c.DataKey = NewDataKeyClient(c.config)
 	c.DelegationGrant = NewDelegationGrantClient(c.config)
 	c.DeviceAuthorization = NewDeviceAuthorizationClient(c.config)
 	c.FederatedIdentity = NewFederatedIdentityClient(c.config)
@@ -138,6 +149,7 @@ func (c *Client) init() {
 	c.TOTPFactor = NewTOTPFactorClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.Throttle = NewThrottleClient(c.config)
+	c.Tool = NewToolClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.Webhook = NewWebhookClient(c.config)
 	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
@@ -240,6 +252,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuditChain:          NewAuditChainClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
 		AuthChallenge:       NewAuthChallengeClient(cfg),
+		Credential:          NewCredentialClient(cfg),
+		DataKey:             NewDataKeyClient(cfg),
 		DelegationGrant:     NewDelegationGrantClient(cfg),
 		DeviceAuthorization: NewDeviceAuthorizationClient(cfg),
 		FederatedIdentity:   NewFederatedIdentityClient(cfg),
@@ -257,6 +271,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		TOTPFactor:          NewTOTPFactorClient(cfg),
 		Tenant:              NewTenantClient(cfg),
 		Throttle:            NewThrottleClient(cfg),
+		Tool:                NewToolClient(cfg),
 		User:                NewUserClient(cfg),
 		Webhook:             NewWebhookClient(cfg),
 		WebhookDelivery:     NewWebhookDeliveryClient(cfg),
@@ -286,6 +301,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuditChain:          NewAuditChainClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
 		AuthChallenge:       NewAuthChallengeClient(cfg),
+		Credential:          NewCredentialClient(cfg),
+		DataKey:             NewDataKeyClient(cfg),
 		DelegationGrant:     NewDelegationGrantClient(cfg),
 		DeviceAuthorization: NewDeviceAuthorizationClient(cfg),
 		FederatedIdentity:   NewFederatedIdentityClient(cfg),
@@ -303,6 +320,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		TOTPFactor:          NewTOTPFactorClient(cfg),
 		Tenant:              NewTenantClient(cfg),
 		Throttle:            NewThrottleClient(cfg),
+		Tool:                NewToolClient(cfg),
 		User:                NewUserClient(cfg),
 		Webhook:             NewWebhookClient(cfg),
 		WebhookDelivery:     NewWebhookDeliveryClient(cfg),
@@ -336,11 +354,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Agent, c.AgentRun, c.ApprovalRequest, c.AuditChain, c.AuditEvent,
-		c.AuthChallenge, c.DelegationGrant, c.DeviceAuthorization, c.FederatedIdentity,
-		c.IdentityProvider, c.Membership, c.OAuthClient, c.OAuthConsent, c.OAuthToken,
-		c.OneTimeToken, c.OutboxMessage, c.Passkey, c.RecoveryCode, c.Session,
-		c.SigningKey, c.TOTPFactor, c.Tenant, c.Throttle, c.User, c.Webhook,
-		c.WebhookDelivery,
+		c.AuthChallenge, c.Credential, c.DataKey, c.DelegationGrant,
+		c.DeviceAuthorization, c.FederatedIdentity, c.IdentityProvider, c.Membership,
+		c.OAuthClient, c.OAuthConsent, c.OAuthToken, c.OneTimeToken, c.OutboxMessage,
+		c.Passkey, c.RecoveryCode, c.Session, c.SigningKey, c.TOTPFactor, c.Tenant,
+		c.Throttle, c.Tool, c.User, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -351,11 +369,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Agent, c.AgentRun, c.ApprovalRequest, c.AuditChain, c.AuditEvent,
-		c.AuthChallenge, c.DelegationGrant, c.DeviceAuthorization, c.FederatedIdentity,
-		c.IdentityProvider, c.Membership, c.OAuthClient, c.OAuthConsent, c.OAuthToken,
-		c.OneTimeToken, c.OutboxMessage, c.Passkey, c.RecoveryCode, c.Session,
-		c.SigningKey, c.TOTPFactor, c.Tenant, c.Throttle, c.User, c.Webhook,
-		c.WebhookDelivery,
+		c.AuthChallenge, c.Credential, c.DataKey, c.DelegationGrant,
+		c.DeviceAuthorization, c.FederatedIdentity, c.IdentityProvider, c.Membership,
+		c.OAuthClient, c.OAuthConsent, c.OAuthToken, c.OneTimeToken, c.OutboxMessage,
+		c.Passkey, c.RecoveryCode, c.Session, c.SigningKey, c.TOTPFactor, c.Tenant,
+		c.Throttle, c.Tool, c.User, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -378,6 +396,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *AuthChallengeMutation:
 		return c.AuthChallenge.mutate(ctx, m)
+	case *CredentialMutation:
+		return c.Credential.mutate(ctx, m)
+	case *DataKeyMutation:
+		return c.DataKey.mutate(ctx, m)
 	case *DelegationGrantMutation:
 		return c.DelegationGrant.mutate(ctx, m)
 	case *DeviceAuthorizationMutation:
@@ -412,6 +434,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Tenant.mutate(ctx, m)
 	case *ThrottleMutation:
 		return c.Throttle.mutate(ctx, m)
+	case *ToolMutation:
+		return c.Tool.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	case *WebhookMutation:
@@ -1470,6 +1494,306 @@ func (c *AuthChallengeClient) mutate(ctx context.Context, m *AuthChallengeMutati
 		return (&AuthChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuthChallenge mutation op: %q", m.Op())
+	}
+}
+
+// CredentialClient is a client for the Credential schema.
+type CredentialClient struct {
+	config
+}
+
+// NewCredentialClient returns a client for the Credential from the given config.
+func NewCredentialClient(c config) *CredentialClient {
+	return &CredentialClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `credential.Hooks(f(g(h())))`.
+func (c *CredentialClient) Use(hooks ...Hook) {
+	c.hooks.Credential = append(c.hooks.Credential, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `credential.Intercept(f(g(h())))`.
+func (c *CredentialClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Credential = append(c.inters.Credential, interceptors...)
+}
+
+// Create returns a builder for creating a Credential entity.
+func (c *CredentialClient) Create() *CredentialCreate {
+	mutation := newCredentialMutation(c.config, OpCreate)
+	return &CredentialCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Credential entities.
+func (c *CredentialClient) CreateBulk(builders ...*CredentialCreate) *CredentialCreateBulk {
+	return &CredentialCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CredentialClient) MapCreateBulk(slice any, setFunc func(*CredentialCreate, int)) *CredentialCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CredentialCreateBulk{err: fmt.Errorf("calling to CredentialClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CredentialCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CredentialCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Credential.
+func (c *CredentialClient) Update() *CredentialUpdate {
+	mutation := newCredentialMutation(c.config, OpUpdate)
+	return &CredentialUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CredentialClient) UpdateOne(_m *Credential) *CredentialUpdateOne {
+	mutation := newCredentialMutation(c.config, OpUpdateOne, withCredential(_m))
+	return &CredentialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CredentialClient) UpdateOneID(id int) *CredentialUpdateOne {
+	mutation := newCredentialMutation(c.config, OpUpdateOne, withCredentialID(id))
+	return &CredentialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Credential.
+func (c *CredentialClient) Delete() *CredentialDelete {
+	mutation := newCredentialMutation(c.config, OpDelete)
+	return &CredentialDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CredentialClient) DeleteOne(_m *Credential) *CredentialDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CredentialClient) DeleteOneID(id int) *CredentialDeleteOne {
+	builder := c.Delete().Where(credential.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CredentialDeleteOne{builder}
+}
+
+// Query returns a query builder for Credential.
+func (c *CredentialClient) Query() *CredentialQuery {
+	return &CredentialQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCredential},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Credential entity by its id.
+func (c *CredentialClient) Get(ctx context.Context, id int) (*Credential, error) {
+	return c.Query().Where(credential.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CredentialClient) GetX(ctx context.Context, id int) *Credential {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Credential.
+func (c *CredentialClient) QueryTenant(_m *Credential) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(credential.Table, credential.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, credential.TenantTable, credential.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CredentialClient) Hooks() []Hook {
+	hooks := c.hooks.Credential
+	return append(hooks[:len(hooks):len(hooks)], credential.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CredentialClient) Interceptors() []Interceptor {
+	return c.inters.Credential
+}
+
+func (c *CredentialClient) mutate(ctx context.Context, m *CredentialMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CredentialCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CredentialUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CredentialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CredentialDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Credential mutation op: %q", m.Op())
+	}
+}
+
+// DataKeyClient is a client for the DataKey schema.
+type DataKeyClient struct {
+	config
+}
+
+// NewDataKeyClient returns a client for the DataKey from the given config.
+func NewDataKeyClient(c config) *DataKeyClient {
+	return &DataKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `datakey.Hooks(f(g(h())))`.
+func (c *DataKeyClient) Use(hooks ...Hook) {
+	c.hooks.DataKey = append(c.hooks.DataKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `datakey.Intercept(f(g(h())))`.
+func (c *DataKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DataKey = append(c.inters.DataKey, interceptors...)
+}
+
+// Create returns a builder for creating a DataKey entity.
+func (c *DataKeyClient) Create() *DataKeyCreate {
+	mutation := newDataKeyMutation(c.config, OpCreate)
+	return &DataKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DataKey entities.
+func (c *DataKeyClient) CreateBulk(builders ...*DataKeyCreate) *DataKeyCreateBulk {
+	return &DataKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DataKeyClient) MapCreateBulk(slice any, setFunc func(*DataKeyCreate, int)) *DataKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DataKeyCreateBulk{err: fmt.Errorf("calling to DataKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DataKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DataKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DataKey.
+func (c *DataKeyClient) Update() *DataKeyUpdate {
+	mutation := newDataKeyMutation(c.config, OpUpdate)
+	return &DataKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DataKeyClient) UpdateOne(_m *DataKey) *DataKeyUpdateOne {
+	mutation := newDataKeyMutation(c.config, OpUpdateOne, withDataKey(_m))
+	return &DataKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DataKeyClient) UpdateOneID(id int) *DataKeyUpdateOne {
+	mutation := newDataKeyMutation(c.config, OpUpdateOne, withDataKeyID(id))
+	return &DataKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DataKey.
+func (c *DataKeyClient) Delete() *DataKeyDelete {
+	mutation := newDataKeyMutation(c.config, OpDelete)
+	return &DataKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DataKeyClient) DeleteOne(_m *DataKey) *DataKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DataKeyClient) DeleteOneID(id int) *DataKeyDeleteOne {
+	builder := c.Delete().Where(datakey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DataKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for DataKey.
+func (c *DataKeyClient) Query() *DataKeyQuery {
+	return &DataKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDataKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DataKey entity by its id.
+func (c *DataKeyClient) Get(ctx context.Context, id int) (*DataKey, error) {
+	return c.Query().Where(datakey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DataKeyClient) GetX(ctx context.Context, id int) *DataKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a DataKey.
+func (c *DataKeyClient) QueryTenant(_m *DataKey) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(datakey.Table, datakey.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, datakey.TenantTable, datakey.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DataKeyClient) Hooks() []Hook {
+	hooks := c.hooks.DataKey
+	return append(hooks[:len(hooks):len(hooks)], datakey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DataKeyClient) Interceptors() []Interceptor {
+	return c.inters.DataKey
+}
+
+func (c *DataKeyClient) mutate(ctx context.Context, m *DataKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DataKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DataKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DataKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DataKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DataKey mutation op: %q", m.Op())
 	}
 }
 
@@ -4039,6 +4363,156 @@ func (c *ThrottleClient) mutate(ctx context.Context, m *ThrottleMutation) (Value
 	}
 }
 
+// ToolClient is a client for the Tool schema.
+type ToolClient struct {
+	config
+}
+
+// NewToolClient returns a client for the Tool from the given config.
+func NewToolClient(c config) *ToolClient {
+	return &ToolClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tool.Hooks(f(g(h())))`.
+func (c *ToolClient) Use(hooks ...Hook) {
+	c.hooks.Tool = append(c.hooks.Tool, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tool.Intercept(f(g(h())))`.
+func (c *ToolClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Tool = append(c.inters.Tool, interceptors...)
+}
+
+// Create returns a builder for creating a Tool entity.
+func (c *ToolClient) Create() *ToolCreate {
+	mutation := newToolMutation(c.config, OpCreate)
+	return &ToolCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Tool entities.
+func (c *ToolClient) CreateBulk(builders ...*ToolCreate) *ToolCreateBulk {
+	return &ToolCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ToolClient) MapCreateBulk(slice any, setFunc func(*ToolCreate, int)) *ToolCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ToolCreateBulk{err: fmt.Errorf("calling to ToolClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ToolCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ToolCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Tool.
+func (c *ToolClient) Update() *ToolUpdate {
+	mutation := newToolMutation(c.config, OpUpdate)
+	return &ToolUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ToolClient) UpdateOne(_m *Tool) *ToolUpdateOne {
+	mutation := newToolMutation(c.config, OpUpdateOne, withTool(_m))
+	return &ToolUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ToolClient) UpdateOneID(id int) *ToolUpdateOne {
+	mutation := newToolMutation(c.config, OpUpdateOne, withToolID(id))
+	return &ToolUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Tool.
+func (c *ToolClient) Delete() *ToolDelete {
+	mutation := newToolMutation(c.config, OpDelete)
+	return &ToolDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ToolClient) DeleteOne(_m *Tool) *ToolDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ToolClient) DeleteOneID(id int) *ToolDeleteOne {
+	builder := c.Delete().Where(tool.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ToolDeleteOne{builder}
+}
+
+// Query returns a query builder for Tool.
+func (c *ToolClient) Query() *ToolQuery {
+	return &ToolQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTool},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Tool entity by its id.
+func (c *ToolClient) Get(ctx context.Context, id int) (*Tool, error) {
+	return c.Query().Where(tool.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ToolClient) GetX(ctx context.Context, id int) *Tool {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Tool.
+func (c *ToolClient) QueryTenant(_m *Tool) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tool.Table, tool.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, tool.TenantTable, tool.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ToolClient) Hooks() []Hook {
+	hooks := c.hooks.Tool
+	return append(hooks[:len(hooks):len(hooks)], tool.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ToolClient) Interceptors() []Interceptor {
+	return c.inters.Tool
+}
+
+func (c *ToolClient) mutate(ctx context.Context, m *ToolMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ToolCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ToolUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ToolUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ToolDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Tool mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -4525,16 +4999,18 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 type (
 	hooks struct {
 		APIToken, Agent, AgentRun, ApprovalRequest, AuditChain, AuditEvent,
-		AuthChallenge, DelegationGrant, DeviceAuthorization, FederatedIdentity,
-		IdentityProvider, Membership, OAuthClient, OAuthConsent, OAuthToken,
-		OneTimeToken, OutboxMessage, Passkey, RecoveryCode, Session, SigningKey,
-		TOTPFactor, Tenant, Throttle, User, Webhook, WebhookDelivery []ent.Hook
+		AuthChallenge, Credential, DataKey, DelegationGrant, DeviceAuthorization,
+		FederatedIdentity, IdentityProvider, Membership, OAuthClient, OAuthConsent,
+		OAuthToken, OneTimeToken, OutboxMessage, Passkey, RecoveryCode, Session,
+		SigningKey, TOTPFactor, Tenant, Throttle, Tool, User, Webhook,
+		WebhookDelivery []ent.Hook
 	}
 	inters struct {
 		APIToken, Agent, AgentRun, ApprovalRequest, AuditChain, AuditEvent,
-		AuthChallenge, DelegationGrant, DeviceAuthorization, FederatedIdentity,
-		IdentityProvider, Membership, OAuthClient, OAuthConsent, OAuthToken,
-		OneTimeToken, OutboxMessage, Passkey, RecoveryCode, Session, SigningKey,
-		TOTPFactor, Tenant, Throttle, User, Webhook, WebhookDelivery []ent.Interceptor
+		AuthChallenge, Credential, DataKey, DelegationGrant, DeviceAuthorization,
+		FederatedIdentity, IdentityProvider, Membership, OAuthClient, OAuthConsent,
+		OAuthToken, OneTimeToken, OutboxMessage, Passkey, RecoveryCode, Session,
+		SigningKey, TOTPFactor, Tenant, Throttle, Tool, User, Webhook,
+		WebhookDelivery []ent.Interceptor
 	}
 )

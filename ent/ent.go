@@ -19,6 +19,8 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
+	"github.com/mandatehq/mandate/ent/credential"
+	"github.com/mandatehq/mandate/ent/datakey"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/federatedidentity"
@@ -35,6 +37,7 @@ import (
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/tool"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/webhook"
@@ -106,6 +109,8 @@ func checkColumn(t, c string) error {
 			auditchain.Table:          auditchain.ValidColumn,
 			auditevent.Table:          auditevent.ValidColumn,
 			authchallenge.Table:       authchallenge.ValidColumn,
+			credential.Table:          credential.ValidColumn,
+			datakey.Table:             datakey.ValidColumn,
 			delegationgrant.Table:     delegationgrant.ValidColumn,
 			deviceauthorization.Table: deviceauthorization.ValidColumn,
 			federatedidentity.Table:   federatedidentity.ValidColumn,
@@ -123,6 +128,7 @@ func checkColumn(t, c string) error {
 			totpfactor.Table:          totpfactor.ValidColumn,
 			tenant.Table:              tenant.ValidColumn,
 			throttle.Table:            throttle.ValidColumn,
+			tool.Table:                tool.ValidColumn,
 			user.Table:                user.ValidColumn,
 			webhook.Table:             webhook.ValidColumn,
 			webhookdelivery.Table:     webhookdelivery.ValidColumn,

@@ -10,6 +10,8 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
+	"github.com/mandatehq/mandate/ent/credential"
+	"github.com/mandatehq/mandate/ent/datakey"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/federatedidentity"
@@ -27,6 +29,7 @@ import (
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/tool"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/webhook"
@@ -40,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -247,6 +250,52 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   credential.Table,
+			Columns: credential.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: credential.FieldID,
+			},
+		},
+		Type: "Credential",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			credential.FieldTenantID:   {Type: field.TypeInt, Column: credential.FieldTenantID},
+			credential.FieldCreatedAt:  {Type: field.TypeTime, Column: credential.FieldCreatedAt},
+			credential.FieldUpdatedAt:  {Type: field.TypeTime, Column: credential.FieldUpdatedAt},
+			credential.FieldName:       {Type: field.TypeString, Column: credential.FieldName},
+			credential.FieldKind:       {Type: field.TypeEnum, Column: credential.FieldKind},
+			credential.FieldOwnerKind:  {Type: field.TypeEnum, Column: credential.FieldOwnerKind},
+			credential.FieldOwnerID:    {Type: field.TypeInt, Column: credential.FieldOwnerID},
+			credential.FieldSealed:     {Type: field.TypeBytes, Column: credential.FieldSealed},
+			credential.FieldDataKeyID:  {Type: field.TypeInt, Column: credential.FieldDataKeyID},
+			credential.FieldProvider:   {Type: field.TypeString, Column: credential.FieldProvider},
+			credential.FieldExpiresAt:  {Type: field.TypeTime, Column: credential.FieldExpiresAt},
+			credential.FieldLastUsedAt: {Type: field.TypeTime, Column: credential.FieldLastUsedAt},
+			credential.FieldRotatedAt:  {Type: field.TypeTime, Column: credential.FieldRotatedAt},
+			credential.FieldRevokedAt:  {Type: field.TypeTime, Column: credential.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   datakey.Table,
+			Columns: datakey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: datakey.FieldID,
+			},
+		},
+		Type: "DataKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			datakey.FieldTenantID:    {Type: field.TypeInt, Column: datakey.FieldTenantID},
+			datakey.FieldCreatedAt:   {Type: field.TypeTime, Column: datakey.FieldCreatedAt},
+			datakey.FieldUpdatedAt:   {Type: field.TypeTime, Column: datakey.FieldUpdatedAt},
+			datakey.FieldWrapped:     {Type: field.TypeBytes, Column: datakey.FieldWrapped},
+			datakey.FieldMasterID:    {Type: field.TypeString, Column: datakey.FieldMasterID},
+			datakey.FieldRewrappedAt: {Type: field.TypeTime, Column: datakey.FieldRewrappedAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   delegationgrant.Table,
 			Columns: delegationgrant.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -269,7 +318,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			delegationgrant.FieldRevokedBy:            {Type: field.TypeString, Column: delegationgrant.FieldRevokedBy},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deviceauthorization.Table,
 			Columns: deviceauthorization.Columns,
@@ -296,7 +345,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deviceauthorization.FieldLastPolledAt:   {Type: field.TypeTime, Column: deviceauthorization.FieldLastPolledAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   federatedidentity.Table,
 			Columns: federatedidentity.Columns,
@@ -318,7 +367,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			federatedidentity.FieldLastUsedAt:    {Type: field.TypeTime, Column: federatedidentity.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   identityprovider.Table,
 			Columns: identityprovider.Columns,
@@ -344,7 +393,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			identityprovider.FieldAllowSignUp:        {Type: field.TypeBool, Column: identityprovider.FieldAllowSignUp},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -362,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldRole:      {Type: field.TypeEnum, Column: membership.FieldRole},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthclient.Table,
 			Columns: oauthclient.Columns,
@@ -402,7 +451,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthclient.FieldBackchannelClientNotificationEndpoint: {Type: field.TypeString, Column: oauthclient.FieldBackchannelClientNotificationEndpoint},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthconsent.Table,
 			Columns: oauthconsent.Columns,
@@ -421,7 +470,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthconsent.FieldScopes:    {Type: field.TypeJSON, Column: oauthconsent.FieldScopes},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthtoken.Table,
 			Columns: oauthtoken.Columns,
@@ -446,7 +495,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthtoken.FieldData:        {Type: field.TypeBytes, Column: oauthtoken.FieldData},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   onetimetoken.Table,
 			Columns: onetimetoken.Columns,
@@ -469,7 +518,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			onetimetoken.FieldUsedAt:    {Type: field.TypeTime, Column: onetimetoken.FieldUsedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -489,7 +538,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldHTML:      {Type: field.TypeString, Column: outboxmessage.FieldHTML},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passkey.Table,
 			Columns: passkey.Columns,
@@ -519,7 +568,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passkey.FieldLastUsedAt:      {Type: field.TypeTime, Column: passkey.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   recoverycode.Table,
 			Columns: recoverycode.Columns,
@@ -538,7 +587,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			recoverycode.FieldUsedAt:    {Type: field.TypeTime, Column: recoverycode.FieldUsedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -565,7 +614,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokeReason: {Type: field.TypeString, Column: session.FieldRevokeReason},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -588,7 +637,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldUnpublishAt:   {Type: field.TypeTime, Column: signingkey.FieldUnpublishAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   totpfactor.Table,
 			Columns: totpfactor.Columns,
@@ -609,7 +658,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			totpfactor.FieldLastUsedAt:   {Type: field.TypeTime, Column: totpfactor.FieldLastUsedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -627,7 +676,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   throttle.Table,
 			Columns: throttle.Columns,
@@ -647,7 +696,39 @@ var schemaGraph = func() *sqlgraph.Schema {
 			throttle.FieldLockedUntil: {Type: field.TypeTime, Column: throttle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tool.Table,
+			Columns: tool.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: tool.FieldID,
+			},
+		},
+		Type: "Tool",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tool.FieldTenantID:         {Type: field.TypeInt, Column: tool.FieldTenantID},
+			tool.FieldCreatedAt:        {Type: field.TypeTime, Column: tool.FieldCreatedAt},
+			tool.FieldUpdatedAt:        {Type: field.TypeTime, Column: tool.FieldUpdatedAt},
+			tool.FieldName:             {Type: field.TypeString, Column: tool.FieldName},
+			tool.FieldDescription:      {Type: field.TypeString, Column: tool.FieldDescription},
+			tool.FieldUpstreamURL:      {Type: field.TypeString, Column: tool.FieldUpstreamURL},
+			tool.FieldInjection:        {Type: field.TypeEnum, Column: tool.FieldInjection},
+			tool.FieldHeaderName:       {Type: field.TypeString, Column: tool.FieldHeaderName},
+			tool.FieldHeaderTemplate:   {Type: field.TypeString, Column: tool.FieldHeaderTemplate},
+			tool.FieldQueryParam:       {Type: field.TypeString, Column: tool.FieldQueryParam},
+			tool.FieldCredentialSource: {Type: field.TypeEnum, Column: tool.FieldCredentialSource},
+			tool.FieldCredentialID:     {Type: field.TypeInt, Column: tool.FieldCredentialID},
+			tool.FieldProvider:         {Type: field.TypeString, Column: tool.FieldProvider},
+			tool.FieldOperations:       {Type: field.TypeString, Column: tool.FieldOperations},
+			tool.FieldRedaction:        {Type: field.TypeString, Column: tool.FieldRedaction},
+			tool.FieldInternal:         {Type: field.TypeBool, Column: tool.FieldInternal},
+			tool.FieldTimeoutMs:        {Type: field.TypeInt, Column: tool.FieldTimeoutMs},
+			tool.FieldMaxBodyBytes:     {Type: field.TypeInt64, Column: tool.FieldMaxBodyBytes},
+			tool.FieldDisabled:         {Type: field.TypeBool, Column: tool.FieldDisabled},
+		},
+	}
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -669,7 +750,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldWebauthnHandle: {Type: field.TypeBytes, Column: user.FieldWebauthnHandle},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -690,7 +771,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldDisabled:    {Type: field.TypeBool, Column: webhook.FieldDisabled},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -802,6 +883,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AuthChallenge",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   credential.TenantTable,
+			Columns: []string{credential.TenantColumn},
+			Bidi:    false,
+		},
+		"Credential",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   datakey.TenantTable,
+			Columns: []string{datakey.TenantColumn},
+			Bidi:    false,
+		},
+		"DataKey",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -1018,6 +1123,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Throttle",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   tool.TenantTable,
+			Columns: []string{tool.TenantColumn},
+			Bidi:    false,
+		},
+		"Tool",
 		"Tenant",
 	)
 	graph.MustAddE(
@@ -2033,6 +2150,214 @@ func (f *AuthChallengeFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CredentialQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CredentialQuery builder.
+func (_q *CredentialQuery) Filter() *CredentialFilter {
+	return &CredentialFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CredentialMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CredentialMutation builder.
+func (m *CredentialMutation) Filter() *CredentialFilter {
+	return &CredentialFilter{config: m.config, predicateAdder: m}
+}
+
+// CredentialFilter provides a generic filtering capability at runtime for CredentialQuery.
+type CredentialFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CredentialFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CredentialFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(credential.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *CredentialFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(credential.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CredentialFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(credential.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CredentialFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(credential.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *CredentialFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(credential.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *CredentialFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(credential.FieldKind))
+}
+
+// WhereOwnerKind applies the entql string predicate on the owner_kind field.
+func (f *CredentialFilter) WhereOwnerKind(p entql.StringP) {
+	f.Where(p.Field(credential.FieldOwnerKind))
+}
+
+// WhereOwnerID applies the entql int predicate on the owner_id field.
+func (f *CredentialFilter) WhereOwnerID(p entql.IntP) {
+	f.Where(p.Field(credential.FieldOwnerID))
+}
+
+// WhereSealed applies the entql []byte predicate on the sealed field.
+func (f *CredentialFilter) WhereSealed(p entql.BytesP) {
+	f.Where(p.Field(credential.FieldSealed))
+}
+
+// WhereDataKeyID applies the entql int predicate on the data_key_id field.
+func (f *CredentialFilter) WhereDataKeyID(p entql.IntP) {
+	f.Where(p.Field(credential.FieldDataKeyID))
+}
+
+// WhereProvider applies the entql string predicate on the provider field.
+func (f *CredentialFilter) WhereProvider(p entql.StringP) {
+	f.Where(p.Field(credential.FieldProvider))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *CredentialFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(credential.FieldExpiresAt))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *CredentialFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(credential.FieldLastUsedAt))
+}
+
+// WhereRotatedAt applies the entql time.Time predicate on the rotated_at field.
+func (f *CredentialFilter) WhereRotatedAt(p entql.TimeP) {
+	f.Where(p.Field(credential.FieldRotatedAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *CredentialFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(credential.FieldRevokedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *CredentialFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *CredentialFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DataKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DataKeyQuery builder.
+func (_q *DataKeyQuery) Filter() *DataKeyFilter {
+	return &DataKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DataKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DataKeyMutation builder.
+func (m *DataKeyMutation) Filter() *DataKeyFilter {
+	return &DataKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// DataKeyFilter provides a generic filtering capability at runtime for DataKeyQuery.
+type DataKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DataKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DataKeyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(datakey.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *DataKeyFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(datakey.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DataKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(datakey.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DataKeyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(datakey.FieldUpdatedAt))
+}
+
+// WhereWrapped applies the entql []byte predicate on the wrapped field.
+func (f *DataKeyFilter) WhereWrapped(p entql.BytesP) {
+	f.Where(p.Field(datakey.FieldWrapped))
+}
+
+// WhereMasterID applies the entql string predicate on the master_id field.
+func (f *DataKeyFilter) WhereMasterID(p entql.StringP) {
+	f.Where(p.Field(datakey.FieldMasterID))
+}
+
+// WhereRewrappedAt applies the entql time.Time predicate on the rewrapped_at field.
+func (f *DataKeyFilter) WhereRewrappedAt(p entql.TimeP) {
+	f.Where(p.Field(datakey.FieldRewrappedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *DataKeyFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *DataKeyFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DelegationGrantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2061,7 +2386,7 @@ type DelegationGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DelegationGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2170,7 +2495,7 @@ type DeviceAuthorizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeviceAuthorizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2294,7 +2619,7 @@ type FederatedIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FederatedIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2393,7 +2718,7 @@ type IdentityProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdentityProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2512,7 +2837,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2605,7 +2930,7 @@ type OAuthClientFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthClientFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2794,7 +3119,7 @@ type OAuthConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2878,7 +3203,7 @@ type OAuthTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2992,7 +3317,7 @@ type OneTimeTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OneTimeTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3096,7 +3421,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3185,7 +3510,7 @@ type PasskeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasskeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3324,7 +3649,7 @@ type RecoveryCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RecoveryCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3408,7 +3733,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3546,7 +3871,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3650,7 +3975,7 @@ type TOTPFactorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TOTPFactorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3744,7 +4069,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3809,7 +4134,7 @@ type ThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3870,6 +4195,155 @@ func (f *ThrottleFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ToolQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ToolQuery builder.
+func (_q *ToolQuery) Filter() *ToolFilter {
+	return &ToolFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ToolMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ToolMutation builder.
+func (m *ToolMutation) Filter() *ToolFilter {
+	return &ToolFilter{config: m.config, predicateAdder: m}
+}
+
+// ToolFilter provides a generic filtering capability at runtime for ToolQuery.
+type ToolFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ToolFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ToolFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(tool.FieldID))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ToolFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(tool.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ToolFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(tool.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ToolFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(tool.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ToolFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(tool.FieldName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *ToolFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(tool.FieldDescription))
+}
+
+// WhereUpstreamURL applies the entql string predicate on the upstream_url field.
+func (f *ToolFilter) WhereUpstreamURL(p entql.StringP) {
+	f.Where(p.Field(tool.FieldUpstreamURL))
+}
+
+// WhereInjection applies the entql string predicate on the injection field.
+func (f *ToolFilter) WhereInjection(p entql.StringP) {
+	f.Where(p.Field(tool.FieldInjection))
+}
+
+// WhereHeaderName applies the entql string predicate on the header_name field.
+func (f *ToolFilter) WhereHeaderName(p entql.StringP) {
+	f.Where(p.Field(tool.FieldHeaderName))
+}
+
+// WhereHeaderTemplate applies the entql string predicate on the header_template field.
+func (f *ToolFilter) WhereHeaderTemplate(p entql.StringP) {
+	f.Where(p.Field(tool.FieldHeaderTemplate))
+}
+
+// WhereQueryParam applies the entql string predicate on the query_param field.
+func (f *ToolFilter) WhereQueryParam(p entql.StringP) {
+	f.Where(p.Field(tool.FieldQueryParam))
+}
+
+// WhereCredentialSource applies the entql string predicate on the credential_source field.
+func (f *ToolFilter) WhereCredentialSource(p entql.StringP) {
+	f.Where(p.Field(tool.FieldCredentialSource))
+}
+
+// WhereCredentialID applies the entql int predicate on the credential_id field.
+func (f *ToolFilter) WhereCredentialID(p entql.IntP) {
+	f.Where(p.Field(tool.FieldCredentialID))
+}
+
+// WhereProvider applies the entql string predicate on the provider field.
+func (f *ToolFilter) WhereProvider(p entql.StringP) {
+	f.Where(p.Field(tool.FieldProvider))
+}
+
+// WhereOperations applies the entql string predicate on the operations field.
+func (f *ToolFilter) WhereOperations(p entql.StringP) {
+	f.Where(p.Field(tool.FieldOperations))
+}
+
+// WhereRedaction applies the entql string predicate on the redaction field.
+func (f *ToolFilter) WhereRedaction(p entql.StringP) {
+	f.Where(p.Field(tool.FieldRedaction))
+}
+
+// WhereInternal applies the entql bool predicate on the internal field.
+func (f *ToolFilter) WhereInternal(p entql.BoolP) {
+	f.Where(p.Field(tool.FieldInternal))
+}
+
+// WhereTimeoutMs applies the entql int predicate on the timeout_ms field.
+func (f *ToolFilter) WhereTimeoutMs(p entql.IntP) {
+	f.Where(p.Field(tool.FieldTimeoutMs))
+}
+
+// WhereMaxBodyBytes applies the entql int64 predicate on the max_body_bytes field.
+func (f *ToolFilter) WhereMaxBodyBytes(p entql.Int64P) {
+	f.Where(p.Field(tool.FieldMaxBodyBytes))
+}
+
+// WhereDisabled applies the entql bool predicate on the disabled field.
+func (f *ToolFilter) WhereDisabled(p entql.BoolP) {
+	f.Where(p.Field(tool.FieldDisabled))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ToolFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ToolFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3898,7 +4372,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4025,7 +4499,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4119,7 +4593,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

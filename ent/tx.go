@@ -26,6 +26,10 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// AuthChallenge is the client for interacting with the AuthChallenge builders.
 	AuthChallenge *AuthChallengeClient
+	// Credential is the client for interacting with the Credential builders.
+	Credential *CredentialClient
+	// DataKey is the client for interacting with the DataKey builders.
+	DataKey *DataKeyClient
 	// DelegationGrant is the client for interacting with the DelegationGrant builders.
 	DelegationGrant *DelegationGrantClient
 	// DeviceAuthorization is the client for interacting with the DeviceAuthorization builders.
@@ -60,6 +64,8 @@ type Tx struct {
 	Tenant *TenantClient
 	// Throttle is the client for interacting with the Throttle builders.
 	Throttle *ThrottleClient
+	// Tool is the client for interacting with the Tool builders.
+	Tool *ToolClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -204,6 +210,8 @@ func (tx *Tx) init() {
 	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.AuthChallenge = NewAuthChallengeClient(tx.config)
+	tx.Credential = NewCredentialClient(tx.config)
+	tx.DataKey = NewDataKeyClient(tx.config)
 	tx.DelegationGrant = NewDelegationGrantClient(tx.config)
 	tx.DeviceAuthorization = NewDeviceAuthorizationClient(tx.config)
 	tx.FederatedIdentity = NewFederatedIdentityClient(tx.config)
@@ -221,6 +229,7 @@ func (tx *Tx) init() {
 	tx.TOTPFactor = NewTOTPFactorClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.Throttle = NewThrottleClient(tx.config)
+	tx.Tool = NewToolClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.Webhook = NewWebhookClient(tx.config)
 	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)

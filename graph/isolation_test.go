@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/mandatehq/mandate/agents/gateway"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/delegation"
 	"github.com/mandatehq/mandate/agents/registry"
+	"github.com/mandatehq/mandate/agents/vault"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/mfa"
@@ -126,6 +128,7 @@ type fixtures struct {
 	grants   *delegation.Service
 	social   *social.Service
 	webhooks *webhooks.Service
+	vault    *vault.Service
 }
 
 func newWorkspace(t *testing.T, fx fixtures, slug string) workspace {
@@ -844,9 +847,18 @@ func gqlCases() []gqlCase {
 		{field: "Query.myLinkedAccounts", name: "only A's member's own links", run: myLinkedAccountsCase},
 		{field: "Mutation.unlinkAccount", name: "B's link is not found", run: unlinkAccountCase},
 		{field: "Query.webhooks", name: "only A's webhooks", run: webhooksCase},
+		{field: "Query.tools", name: "only A's tools", run: toolsCase},
+		{field: "Mutation.createTool", name: "lands in A, never with B's credential", run: createToolCase},
+		{field: "Mutation.updateTool", name: "B's tool is not found", run: updateToolCase},
+		{field: "Mutation.setToolDisabled", name: "B's tool is not found", run: setToolDisabledCase},
+		{field: "Mutation.deleteTool", name: "B's tool is not found", run: deleteToolCase},
 		{field: "Query.webhookDeliveries", name: "only A's deliveries", run: webhookDeliveriesCase},
 		{field: "Mutation.createWebhook", name: "lands in A", run: createWebhookCase},
 		{field: "Mutation.deleteWebhook", name: "B's webhook is not found", run: deleteWebhookCase},
+		{field: "Query.credentials", name: "only A's credentials", run: credentialsCase},
+		{field: "Mutation.createCredential", name: "lands in A", run: createCredentialCase},
+		{field: "Mutation.rotateCredential", name: "B's credential is not found", run: rotateCredentialCase},
+		{field: "Mutation.revokeCredential", name: "B's credential is not found", run: revokeCredentialCase},
 		{field: "Mutation.setWebhookDisabled", name: "B's webhook is not found", run: setWebhookDisabledCase},
 		{field: "Query.approvalRequests", name: "only A's requests", run: approvalRequestsCase},
 		{field: "Query.approvalRequest", name: "B's request is null", run: approvalRequestCase},
@@ -1849,6 +1861,9 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	if fx.webhooks, err = webhooks.New(webhooks.Config{Client: c, Audit: rec, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log}); err != nil {
 		t.Fatal(err)
 	}
+	if fx.vault, err = vault.New(vault.Config{Client: c, Audit: rec, Masters: [][]byte{[]byte(strings.Repeat("v", 32))}, Log: log}); err != nil {
+		t.Fatal(err)
+	}
 	iss := issuer.New(issuer.Config{Client: c, Tenants: ts, Keys: signing, Flows: fx.flows, Audit: rec,
 		BaseURL: srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Authority: registry.Authority{S: fx.agents}})
 	fx.clients.OnChange = iss.ForgetClient
@@ -1873,6 +1888,8 @@ func newEnv(t *testing.T, db *database.DB) *env {
 		WithSecurity(security).
 		WithSocial(fx.social).
 		WithWebhooks(fx.webhooks).
+		WithTools(gateway.NewService(c, rec)).
+		WithVault(fx.vault).
 		WithApprovals(approval.New(approval.Config{Client: c, Audit: rec, Flows: fx.flows, Log: log})).
 		WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: fx.clients, Keys: signing, Agents: fx.agents, Grants: fx.grants}))
 	srv.Config.Handler = mux

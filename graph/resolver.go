@@ -9,7 +9,9 @@ package graph
 import (
 	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/delegation"
+	"github.com/mandatehq/mandate/agents/gateway"
 	"github.com/mandatehq/mandate/agents/registry"
+	"github.com/mandatehq/mandate/agents/vault"
 	"github.com/mandatehq/mandate/auth/mfa"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/auth/oidc/issuer"
@@ -34,6 +36,10 @@ type Resolver struct {
 	approvals *approval.Service
 	// webhooks is the workspace's webhooks and delivery log.
 	webhooks *webhooks.Service
+	// tools is the gateway's tools registry.
+	tools *gateway.Service
+	// vault is the credential vault's management side.
+	vault *vault.Service
 }
 
 // IssuerServices are what the issuer's fields need.

@@ -19,6 +19,8 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
+	"github.com/mandatehq/mandate/ent/credential"
+	"github.com/mandatehq/mandate/ent/datakey"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/federatedidentity"
@@ -37,6 +39,7 @@ import (
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/tool"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/webhook"
@@ -90,6 +93,9 @@ type side struct {
 	challenge  *ent.AuthChallenge
 	webhook    *ent.Webhook
 	delivery   *ent.WebhookDelivery
+	dataKey    *ent.DataKey
+	credential *ent.Credential
+	tool       *ent.Tool
 	system     context.Context // the system, bound to this tenant
 	viewerCtx  context.Context // the owner's API token in this tenant
 	memberUser int
@@ -1409,6 +1415,121 @@ func entities() []entityCase {
 					}),
 			},
 		},
+		{
+			name: "DataKey", table: datakey.Table,
+			of: func(s side) int { return s.dataKey.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				xs, err := c.DataKey.Query().All(ctx)
+				out := make([]row, len(xs))
+				for i, x := range xs {
+					out[i] = row{x.ID, x.TenantID, x.String() + " wrapped=" + string(x.Wrapped)}
+				}
+				return out, err
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.DataKey.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DataKey.Query().Where(datakey.ID(id)).Count(ctx)
+			},
+			// Swapping another workspace's data key for one the attacker knows.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DataKey.Update().Where(datakey.ID(id)).SetWrapped([]byte("attacker")).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.DataKey.UpdateOneID(id).SetWrapped([]byte("attacker")).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.DataKey.Delete().Where(datakey.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error { return c.DataKey.DeleteOneID(id).Exec(ctx) },
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.DataKey.Create().SetTenantID(tid).SetWrapped([]byte("planted")).SetMasterID("planted").Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(datakey.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.DataKey.Query().Where(datakey.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) { return c.DataKey.Get(ctx, id) }),
+			},
+		},
+		{
+			name: "Credential", table: credential.Table,
+			of: func(s side) int { return s.credential.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				xs, err := c.Credential.Query().All(ctx)
+				out := make([]row, len(xs))
+				for i, x := range xs {
+					out[i] = row{x.ID, x.TenantID, x.String() + " sealed=" + string(x.Sealed)}
+				}
+				return out, err
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Credential.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Credential.Query().Where(credential.ID(id)).Count(ctx)
+			},
+			// Replacing another workspace's secret, or un-revoking it.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Credential.Update().Where(credential.ID(id)).SetSealed([]byte("attacker")).Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Credential.UpdateOneID(id).SetSealed([]byte("attacker")).Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Credential.Delete().Where(credential.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error { return c.Credential.DeleteOneID(id).Exec(ctx) },
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.Credential.Create().SetTenantID(tid).SetName("planted").SetKind(credential.KindAPIKey).
+					SetOwnerKind(credential.OwnerKindWorkspace).SetSealed([]byte("planted")).SetDataKeyID(0).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(credential.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Credential.Query().Where(credential.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) {
+						return c.Credential.Get(ctx, id)
+					}),
+			},
+		},
+		{
+			name: "Tool", table: tool.Table,
+			of: func(s side) int { return s.tool.ID },
+			all: func(ctx context.Context, c *ent.Client) ([]row, error) {
+				xs, err := c.Tool.Query().All(ctx)
+				out := make([]row, len(xs))
+				for i, x := range xs {
+					out[i] = row{x.ID, x.TenantID, x.String()}
+				}
+				return out, err
+			},
+			get: func(ctx context.Context, c *ent.Client, id int) error { return errOnly(c.Tool.Get(ctx, id)) },
+			countID: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Tool.Query().Where(tool.ID(id)).Count(ctx)
+			},
+			// Pointing another workspace's tool, and its credential, at an attacker.
+			update: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Tool.Update().Where(tool.ID(id)).SetUpstreamURL("https://evil.example").Save(ctx)
+			},
+			updateOne: func(ctx context.Context, c *ent.Client, id int) error {
+				return c.Tool.UpdateOneID(id).SetUpstreamURL("https://evil.example").Exec(ctx)
+			},
+			delete: func(ctx context.Context, c *ent.Client, id int) (int, error) {
+				return c.Tool.Delete().Where(tool.ID(id)).Exec(ctx)
+			},
+			deleteOne: func(ctx context.Context, c *ent.Client, id int) error { return c.Tool.DeleteOneID(id).Exec(ctx) },
+			create: func(ctx context.Context, c *ent.Client, tid int) error {
+				return c.Tool.Create().SetTenantID(tid).SetName("planted").SetUpstreamURL("https://evil.example").
+					SetInjection(tool.InjectionBearer).Exec(ctx)
+			},
+			edges: []edgeCase{
+				tenantEdge(tool.Table,
+					func(c *ent.Client, id int) *ent.TenantQuery {
+						return c.Tool.Query().Where(tool.ID(id)).QueryTenant()
+					},
+					func(ctx context.Context, c *ent.Client, id int) (tenantOwner, error) { return c.Tool.Get(ctx, id) }),
+			},
+		},
 	}
 }
 
@@ -1546,7 +1667,20 @@ func setupSide(t *testing.T, ts *tenants.Service, c *ent.Client, slug string) si
 		SetApprovalID("apr_" + slug).SetNextAttemptAt(now).Save(sys); err != nil {
 		t.Fatalf("create webhook delivery in %s: %v", slug, err)
 	}
+	if s.dataKey, err = c.DataKey.Create().SetWrapped([]byte("wrapped-" + slug)).SetMasterID("master").Save(sys); err != nil {
+		t.Fatalf("create data key in %s: %v", slug, err)
+	}
+	if s.credential, err = c.Credential.Create().SetName("stripe").SetKind(credential.KindAPIKey).
+		SetOwnerKind(credential.OwnerKindWorkspace).SetSealed([]byte("sealed-" + slug)).SetDataKeyID(s.dataKey.ID).Save(sys); err != nil {
+		t.Fatalf("create credential in %s: %v", slug, err)
+	}
+	// The same name in both workspaces: it is unique per tenant only.
+	if s.tool, err = c.Tool.Create().SetName("billing").SetUpstreamURL("https://billing." + slug + ".example").
+		SetInjection(tool.InjectionBearer).SetCredentialID(s.credential.ID).Save(sys); err != nil {
+		t.Fatalf("create tool in %s: %v", slug, err)
+	}
 	for name, tid := range map[string]int{
+		"data key": s.dataKey.TenantID, "credential": s.credential.TenantID, "tool": s.tool.TenantID,
 		"agent": s.agent.TenantID, "grant": s.grant.TenantID,
 		"oauth client": s.oauthApp.TenantID, "oauth token": s.oauthToken.TenantID,
 		"consent": s.consent.TenantID, "device authorization": s.device.TenantID,

@@ -294,7 +294,7 @@ func (a *app) keysCmd() *cobra.Command {
 	fl.DurationVar(&publishFor, "publish-for", keys.DefaultPublishFor, "how long the new key is published before it signs (the first key signs at once)")
 	fl.DurationVar(&lifetime, "token-lifetime", keys.DefaultTokenLifetime, "how long superseded keys stay published: the longest lifetime of a signed token")
 	_ = rotate.MarkFlagRequired("tenant")
-	cmd.AddCommand(rotate)
+	cmd.AddCommand(rotate, a.rotateMasterCmd())
 	return cmd
 }
 

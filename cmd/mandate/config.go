@@ -28,8 +28,13 @@ type Config struct {
 	// file). Never logged.
 	Secret     secret
 	SecretFile string
-	LogFormat  string
-	LogLevel   string
+	// PreviousSecrets (MANDATE_PREVIOUS_SECRETS, comma-separated) are
+	// master secrets the vault still knows during a rotation: its data
+	// keys wrapped by one of them keep opening until `mandate keys
+	// rotate-master` re-wraps them. Never logged.
+	PreviousSecrets []secret
+	LogFormat       string
+	LogLevel        string
 	// SMTPURL (MANDATE_SMTP_URL) sends mail; without it mail is kept in the
 	// dev outbox. It may hold a password: never logged.
 	SMTPURL string
@@ -92,7 +97,33 @@ func (c *Config) Validate() error {
 	if len(c.Secret) > 0 && len(c.Secret) < MinSecretLen {
 		errs = append(errs, fmt.Errorf("MANDATE_SECRET must be at least %d characters", MinSecretLen))
 	}
+	for i, p := range c.PreviousSecrets {
+		if len(p) < MinSecretLen {
+			errs = append(errs, fmt.Errorf("MANDATE_PREVIOUS_SECRETS: secret %d must be at least %d characters", i+1, MinSecretLen))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// parseSecrets splits a comma-separated list of secrets, dropping blanks.
+func parseSecrets(list string) []secret {
+	var out []secret
+	for p := range strings.SplitSeq(list, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, secret(p))
+		}
+	}
+	return out
+}
+
+// Masters are the master secrets the vault knows: the current one first,
+// then the previous ones.
+func (c *Config) Masters() [][]byte {
+	out := [][]byte{c.Secret}
+	for _, p := range c.PreviousSecrets {
+		out = append(out, p)
+	}
+	return out
 }
 
 // EffectiveBaseURL is the configured base URL, or one derived from the

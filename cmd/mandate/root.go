@@ -41,6 +41,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 			if s := os.Getenv("MANDATE_SECRET"); s != "" {
 				a.cfg.Secret = secret(s)
 			}
+			a.cfg.PreviousSecrets = parseSecrets(os.Getenv("MANDATE_PREVIOUS_SECRETS"))
 			a.cfg.SMTPURL = os.Getenv("MANDATE_SMTP_URL")
 			if err := a.cfg.Validate(); err != nil {
 				return err
@@ -79,6 +80,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.grantCmd(),
 		a.approvalCmd(),
 		a.webhookCmd(),
+		a.toolCmd(),
+		a.vaultCmd(),
 		a.idpCmd(),
 	)
 	return root

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mandatehq/mandate/agents/approval"
 	"github.com/mandatehq/mandate/agents/delegation"
+	"github.com/mandatehq/mandate/agents/gateway"
 	"github.com/mandatehq/mandate/agents/registry"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
@@ -120,12 +121,19 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	vlt, err := a.newVault()
+	if err != nil {
+		return err
+	}
 	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss, reg,
 		passkey.NewHandler(passkeys, signin.NewHandler(flows, a.tenants)),
 		mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, a.tenants)), svc: factors},
 		socialEdge{Handler: social.NewHandler(socials), svc: socials},
 		approvalEdge{svc: approvals},
-		webhooksEdge{svc: hooks})
+		webhooksEdge{svc: hooks},
+		vaultEdge{svc: vlt},
+		gatewayEdge{Gateway: gateway.New(gateway.Config{Client: a.db.Client, Tenants: a.tenants, Tokens: iss, Vault: vlt,
+			Audit: audit.NewRecorder(), Log: a.log}), tools: gateway.NewService(a.db.Client, audit.NewRecorder())})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -191,6 +199,11 @@ var hostedPages = []string{"signin", "signup", "verify-email", "forgot-password"
 // mounter is an HTTP edge that adds its routes (the factor packages').
 type mounter interface{ Mount(mux *http.ServeMux) }
 
+// guarder is an edge that also sees its requests before the mux.
+type guarder interface {
+	Guard(next http.Handler) http.Handler
+}
+
 // graphWirer is an extra edge that also serves GraphQL fields.
 type graphWirer interface {
 	wireGraph(gh *graph.Handler) *graph.Handler
@@ -247,7 +260,15 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 		httpx.WriteProblem(w, r, http.StatusNotFound, "no such endpoint")
 	}))
 	mux.Handle("/", frontend.Handler())
-	return httpx.Chain(mux,
+	// The tool gateway sees its paths before the mux, which would redirect
+	// a path with dot segments to its clean form instead of refusing it.
+	var root http.Handler = mux
+	for _, m := range extra {
+		if g, ok := m.(guarder); ok {
+			root = g.Guard(root)
+		}
+	}
+	return httpx.Chain(root,
 		httpx.RequestContext,
 		httpx.Recover(log),
 		httpx.AccessLog(log),

@@ -15,6 +15,8 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
+	"github.com/mandatehq/mandate/ent/credential"
+	"github.com/mandatehq/mandate/ent/datakey"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/federatedidentity"
@@ -32,6 +34,7 @@ import (
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/tool"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/webhook"
@@ -281,6 +284,60 @@ func (f TraverseAuthChallenge) Traverse(ctx context.Context, q ent.Query) error 
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuthChallengeQuery", q)
+}
+
+// The CredentialFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CredentialFunc func(context.Context, *ent.CredentialQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CredentialFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CredentialQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CredentialQuery", q)
+}
+
+// The TraverseCredential type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCredential func(context.Context, *ent.CredentialQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCredential) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCredential) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CredentialQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CredentialQuery", q)
+}
+
+// The DataKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DataKeyFunc func(context.Context, *ent.DataKeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DataKeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DataKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DataKeyQuery", q)
+}
+
+// The TraverseDataKey type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDataKey func(context.Context, *ent.DataKeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDataKey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDataKey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DataKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DataKeyQuery", q)
 }
 
 // The DelegationGrantFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -742,6 +799,33 @@ func (f TraverseThrottle) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ThrottleQuery", q)
 }
 
+// The ToolFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ToolFunc func(context.Context, *ent.ToolQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ToolFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ToolQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ToolQuery", q)
+}
+
+// The TraverseTool type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTool func(context.Context, *ent.ToolQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTool) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTool) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ToolQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ToolQuery", q)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary function as a Querier.
 type UserFunc func(context.Context, *ent.UserQuery) (ent.Value, error)
 
@@ -840,6 +924,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.AuthChallengeQuery:
 		return &query[*ent.AuthChallengeQuery, predicate.AuthChallenge, authchallenge.OrderOption]{typ: ent.TypeAuthChallenge, tq: q}, nil
+	case *ent.CredentialQuery:
+		return &query[*ent.CredentialQuery, predicate.Credential, credential.OrderOption]{typ: ent.TypeCredential, tq: q}, nil
+	case *ent.DataKeyQuery:
+		return &query[*ent.DataKeyQuery, predicate.DataKey, datakey.OrderOption]{typ: ent.TypeDataKey, tq: q}, nil
 	case *ent.DelegationGrantQuery:
 		return &query[*ent.DelegationGrantQuery, predicate.DelegationGrant, delegationgrant.OrderOption]{typ: ent.TypeDelegationGrant, tq: q}, nil
 	case *ent.DeviceAuthorizationQuery:
@@ -874,6 +962,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
 	case *ent.ThrottleQuery:
 		return &query[*ent.ThrottleQuery, predicate.Throttle, throttle.OrderOption]{typ: ent.TypeThrottle, tq: q}, nil
+	case *ent.ToolQuery:
+		return &query[*ent.ToolQuery, predicate.Tool, tool.OrderOption]{typ: ent.TypeTool, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
 	case *ent.WebhookQuery:

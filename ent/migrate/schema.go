@@ -347,6 +347,74 @@ var (
 			},
 		},
 	}
+	// CredentialsColumns holds the columns for the "credentials" table.
+	CredentialsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"api_key", "bearer", "basic", "oauth2"}},
+		{Name: "owner_kind", Type: field.TypeEnum, Enums: []string{"workspace", "user", "agent"}},
+		{Name: "owner_id", Type: field.TypeInt, Default: 0},
+		{Name: "sealed", Type: field.TypeBytes},
+		{Name: "data_key_id", Type: field.TypeInt},
+		{Name: "provider", Type: field.TypeString, Default: ""},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "rotated_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// CredentialsTable holds the schema information for the "credentials" table.
+	CredentialsTable = &schema.Table{
+		Name:       "credentials",
+		Columns:    CredentialsColumns,
+		PrimaryKey: []*schema.Column{CredentialsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "credentials_tenants_tenant",
+				Columns:    []*schema.Column{CredentialsColumns[14]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "credential_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{CredentialsColumns[14], CredentialsColumns[3]},
+			},
+			{
+				Name:    "credential_tenant_id_owner_kind_owner_id",
+				Unique:  false,
+				Columns: []*schema.Column{CredentialsColumns[14], CredentialsColumns[5], CredentialsColumns[6]},
+			},
+		},
+	}
+	// DataKeysColumns holds the columns for the "data_keys" table.
+	DataKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "wrapped", Type: field.TypeBytes},
+		{Name: "master_id", Type: field.TypeString},
+		{Name: "rewrapped_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// DataKeysTable holds the schema information for the "data_keys" table.
+	DataKeysTable = &schema.Table{
+		Name:       "data_keys",
+		Columns:    DataKeysColumns,
+		PrimaryKey: []*schema.Column{DataKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "data_keys_tenants_tenant",
+				Columns:    []*schema.Column{DataKeysColumns[6]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// DelegationGrantsColumns holds the columns for the "delegation_grants" table.
 	DelegationGrantsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -983,6 +1051,50 @@ var (
 			},
 		},
 	}
+	// ToolsColumns holds the columns for the "tools" table.
+	ToolsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "description", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "upstream_url", Type: field.TypeString, Size: 2000},
+		{Name: "injection", Type: field.TypeEnum, Enums: []string{"header", "bearer", "basic", "query"}},
+		{Name: "header_name", Type: field.TypeString, Default: ""},
+		{Name: "header_template", Type: field.TypeString, Default: ""},
+		{Name: "query_param", Type: field.TypeString, Default: ""},
+		{Name: "credential_source", Type: field.TypeEnum, Enums: []string{"workspace", "connected"}, Default: "workspace"},
+		{Name: "credential_id", Type: field.TypeInt, Default: 0},
+		{Name: "provider", Type: field.TypeString, Default: ""},
+		{Name: "operations", Type: field.TypeString, Size: 2147483647, Default: "[]"},
+		{Name: "redaction", Type: field.TypeString, Size: 2147483647, Default: "{}"},
+		{Name: "internal", Type: field.TypeBool, Default: false},
+		{Name: "timeout_ms", Type: field.TypeInt, Default: 10000},
+		{Name: "max_body_bytes", Type: field.TypeInt64, Default: 10485760},
+		{Name: "disabled", Type: field.TypeBool, Default: false},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// ToolsTable holds the schema information for the "tools" table.
+	ToolsTable = &schema.Table{
+		Name:       "tools",
+		Columns:    ToolsColumns,
+		PrimaryKey: []*schema.Column{ToolsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tools_tenants_tenant",
+				Columns:    []*schema.Column{ToolsColumns[19]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tool_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{ToolsColumns[19], ToolsColumns[3]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1104,6 +1216,8 @@ var (
 		AuditChainsTable,
 		AuditEventsTable,
 		AuthChallengesTable,
+		CredentialsTable,
+		DataKeysTable,
 		DelegationGrantsTable,
 		DeviceAuthorizationsTable,
 		FederatedIdentitiesTable,
@@ -1121,6 +1235,7 @@ var (
 		TotpFactorsTable,
 		TenantsTable,
 		ThrottlesTable,
+		ToolsTable,
 		UsersTable,
 		WebhooksTable,
 		WebhookDeliveriesTable,
@@ -1155,6 +1270,14 @@ func init() {
 	AuthChallengesTable.ForeignKeys[0].RefTable = TenantsTable
 	AuthChallengesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
+	CredentialsTable.ForeignKeys[0].RefTable = TenantsTable
+	CredentialsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(115964116992),
+	}
+	DataKeysTable.ForeignKeys[0].RefTable = TenantsTable
+	DataKeysTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(120259084288),
 	}
 	DelegationGrantsTable.ForeignKeys[0].RefTable = TenantsTable
 	DelegationGrantsTable.Annotation = &entsql.Annotation{
@@ -1224,6 +1347,10 @@ func init() {
 	ThrottlesTable.ForeignKeys[0].RefTable = TenantsTable
 	ThrottlesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	ToolsTable.ForeignKeys[0].RefTable = TenantsTable
+	ToolsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(124554051584),
 	}
 	UsersTable.ForeignKeys[0].RefTable = TenantsTable
 	UsersTable.Annotation = &entsql.Annotation{

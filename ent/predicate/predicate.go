@@ -27,6 +27,12 @@ type AuditEvent func(*sql.Selector)
 // AuthChallenge is the predicate function for authchallenge builders.
 type AuthChallenge func(*sql.Selector)
 
+// Credential is the predicate function for credential builders.
+type Credential func(*sql.Selector)
+
+// DataKey is the predicate function for datakey builders.
+type DataKey func(*sql.Selector)
+
 // DelegationGrant is the predicate function for delegationgrant builders.
 type DelegationGrant func(*sql.Selector)
 
@@ -77,6 +83,9 @@ type Tenant func(*sql.Selector)
 
 // Throttle is the predicate function for throttle builders.
 type Throttle func(*sql.Selector)
+
+// Tool is the predicate function for tool builders.
+type Tool func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

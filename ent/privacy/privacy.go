@@ -279,6 +279,54 @@ func (f AuthChallengeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuthChallengeMutation", m)
 }
 
+// The CredentialQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CredentialQueryRuleFunc func(context.Context, *ent.CredentialQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CredentialQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CredentialQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CredentialQuery", q)
+}
+
+// The CredentialMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CredentialMutationRuleFunc func(context.Context, *ent.CredentialMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CredentialMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CredentialMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CredentialMutation", m)
+}
+
+// The DataKeyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DataKeyQueryRuleFunc func(context.Context, *ent.DataKeyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DataKeyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DataKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DataKeyQuery", q)
+}
+
+// The DataKeyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DataKeyMutationRuleFunc func(context.Context, *ent.DataKeyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DataKeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DataKeyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DataKeyMutation", m)
+}
+
 // The DelegationGrantQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DelegationGrantQueryRuleFunc func(context.Context, *ent.DelegationGrantQuery) error
@@ -687,6 +735,30 @@ func (f ThrottleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ThrottleMutation", m)
 }
 
+// The ToolQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ToolQueryRuleFunc func(context.Context, *ent.ToolQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ToolQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ToolQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ToolQuery", q)
+}
+
+// The ToolMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ToolMutationRuleFunc func(context.Context, *ent.ToolMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ToolMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ToolMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ToolMutation", m)
+}
+
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type UserQueryRuleFunc func(context.Context, *ent.UserQuery) error
@@ -808,6 +880,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuthChallengeQuery:
 		return q.Filter(), nil
+	case *ent.CredentialQuery:
+		return q.Filter(), nil
+	case *ent.DataKeyQuery:
+		return q.Filter(), nil
 	case *ent.DelegationGrantQuery:
 		return q.Filter(), nil
 	case *ent.DeviceAuthorizationQuery:
@@ -842,6 +918,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ThrottleQuery:
 		return q.Filter(), nil
+	case *ent.ToolQuery:
+		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
 	case *ent.WebhookQuery:
@@ -868,6 +946,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
 	case *ent.AuthChallengeMutation:
+		return m.Filter(), nil
+	case *ent.CredentialMutation:
+		return m.Filter(), nil
+	case *ent.DataKeyMutation:
 		return m.Filter(), nil
 	case *ent.DelegationGrantMutation:
 		return m.Filter(), nil
@@ -902,6 +984,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.TenantMutation:
 		return m.Filter(), nil
 	case *ent.ThrottleMutation:
+		return m.Filter(), nil
+	case *ent.ToolMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
 		return m.Filter(), nil

@@ -13,6 +13,8 @@ import (
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/ent/authchallenge"
+	"github.com/mandatehq/mandate/ent/credential"
+	"github.com/mandatehq/mandate/ent/datakey"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/deviceauthorization"
 	"github.com/mandatehq/mandate/ent/federatedidentity"
@@ -30,6 +32,7 @@ import (
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/ent/tenant"
 	"github.com/mandatehq/mandate/ent/throttle"
+	"github.com/mandatehq/mandate/ent/tool"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/ent/user"
 	"github.com/mandatehq/mandate/ent/webhook"
@@ -454,6 +457,86 @@ func init() {
 	authchallengeDescData := authchallengeFields[4].Descriptor()
 	// authchallenge.DefaultData holds the default value on creation for the data field.
 	authchallenge.DefaultData = authchallengeDescData.Default.(string)
+	credentialMixin := schema.Credential{}.Mixin()
+	credential.Policy = privacy.NewPolicies(credentialMixin[0], schema.Credential{})
+	credential.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := credential.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	credentialMixinHooks0 := credentialMixin[0].Hooks()
+
+	credential.Hooks[1] = credentialMixinHooks0[0]
+	credentialMixinFields1 := credentialMixin[1].Fields()
+	_ = credentialMixinFields1
+	credentialFields := schema.Credential{}.Fields()
+	_ = credentialFields
+	// credentialDescCreatedAt is the schema descriptor for created_at field.
+	credentialDescCreatedAt := credentialMixinFields1[0].Descriptor()
+	// credential.DefaultCreatedAt holds the default value on creation for the created_at field.
+	credential.DefaultCreatedAt = credentialDescCreatedAt.Default.(func() time.Time)
+	// credentialDescUpdatedAt is the schema descriptor for updated_at field.
+	credentialDescUpdatedAt := credentialMixinFields1[1].Descriptor()
+	// credential.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	credential.DefaultUpdatedAt = credentialDescUpdatedAt.Default.(func() time.Time)
+	// credential.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	credential.UpdateDefaultUpdatedAt = credentialDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// credentialDescName is the schema descriptor for name field.
+	credentialDescName := credentialFields[0].Descriptor()
+	// credential.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	credential.NameValidator = func() func(string) error {
+		validators := credentialDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// credentialDescOwnerID is the schema descriptor for owner_id field.
+	credentialDescOwnerID := credentialFields[3].Descriptor()
+	// credential.DefaultOwnerID holds the default value on creation for the owner_id field.
+	credential.DefaultOwnerID = credentialDescOwnerID.Default.(int)
+	// credentialDescProvider is the schema descriptor for provider field.
+	credentialDescProvider := credentialFields[6].Descriptor()
+	// credential.DefaultProvider holds the default value on creation for the provider field.
+	credential.DefaultProvider = credentialDescProvider.Default.(string)
+	datakeyMixin := schema.DataKey{}.Mixin()
+	datakey.Policy = privacy.NewPolicies(datakeyMixin[0], schema.DataKey{})
+	datakey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := datakey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	datakeyMixinHooks0 := datakeyMixin[0].Hooks()
+
+	datakey.Hooks[1] = datakeyMixinHooks0[0]
+	datakeyMixinFields1 := datakeyMixin[1].Fields()
+	_ = datakeyMixinFields1
+	datakeyFields := schema.DataKey{}.Fields()
+	_ = datakeyFields
+	// datakeyDescCreatedAt is the schema descriptor for created_at field.
+	datakeyDescCreatedAt := datakeyMixinFields1[0].Descriptor()
+	// datakey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	datakey.DefaultCreatedAt = datakeyDescCreatedAt.Default.(func() time.Time)
+	// datakeyDescUpdatedAt is the schema descriptor for updated_at field.
+	datakeyDescUpdatedAt := datakeyMixinFields1[1].Descriptor()
+	// datakey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	datakey.DefaultUpdatedAt = datakeyDescUpdatedAt.Default.(func() time.Time)
+	// datakey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	datakey.UpdateDefaultUpdatedAt = datakeyDescUpdatedAt.UpdateDefault.(func() time.Time)
 	delegationgrantMixin := schema.DelegationGrant{}.Mixin()
 	delegationgrant.Policy = privacy.NewPolicies(delegationgrantMixin[0], schema.DelegationGrant{})
 	delegationgrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1219,6 +1302,119 @@ func init() {
 	throttleDescFailures := throttleFields[1].Descriptor()
 	// throttle.DefaultFailures holds the default value on creation for the failures field.
 	throttle.DefaultFailures = throttleDescFailures.Default.(int)
+	toolMixin := schema.Tool{}.Mixin()
+	tool.Policy = privacy.NewPolicies(toolMixin[0], schema.Tool{})
+	tool.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tool.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	toolMixinHooks0 := toolMixin[0].Hooks()
+
+	tool.Hooks[1] = toolMixinHooks0[0]
+	toolMixinFields1 := toolMixin[1].Fields()
+	_ = toolMixinFields1
+	toolFields := schema.Tool{}.Fields()
+	_ = toolFields
+	// toolDescCreatedAt is the schema descriptor for created_at field.
+	toolDescCreatedAt := toolMixinFields1[0].Descriptor()
+	// tool.DefaultCreatedAt holds the default value on creation for the created_at field.
+	tool.DefaultCreatedAt = toolDescCreatedAt.Default.(func() time.Time)
+	// toolDescUpdatedAt is the schema descriptor for updated_at field.
+	toolDescUpdatedAt := toolMixinFields1[1].Descriptor()
+	// tool.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	tool.DefaultUpdatedAt = toolDescUpdatedAt.Default.(func() time.Time)
+	// tool.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	tool.UpdateDefaultUpdatedAt = toolDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// toolDescName is the schema descriptor for name field.
+	toolDescName := toolFields[0].Descriptor()
+	// tool.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	tool.NameValidator = func() func(string) error {
+		validators := toolDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// toolDescDescription is the schema descriptor for description field.
+	toolDescDescription := toolFields[1].Descriptor()
+	// tool.DefaultDescription holds the default value on creation for the description field.
+	tool.DefaultDescription = toolDescDescription.Default.(string)
+	// tool.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	tool.DescriptionValidator = toolDescDescription.Validators[0].(func(string) error)
+	// toolDescUpstreamURL is the schema descriptor for upstream_url field.
+	toolDescUpstreamURL := toolFields[2].Descriptor()
+	// tool.UpstreamURLValidator is a validator for the "upstream_url" field. It is called by the builders before save.
+	tool.UpstreamURLValidator = func() func(string) error {
+		validators := toolDescUpstreamURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(upstream_url string) error {
+			for _, fn := range fns {
+				if err := fn(upstream_url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// toolDescHeaderName is the schema descriptor for header_name field.
+	toolDescHeaderName := toolFields[4].Descriptor()
+	// tool.DefaultHeaderName holds the default value on creation for the header_name field.
+	tool.DefaultHeaderName = toolDescHeaderName.Default.(string)
+	// toolDescHeaderTemplate is the schema descriptor for header_template field.
+	toolDescHeaderTemplate := toolFields[5].Descriptor()
+	// tool.DefaultHeaderTemplate holds the default value on creation for the header_template field.
+	tool.DefaultHeaderTemplate = toolDescHeaderTemplate.Default.(string)
+	// toolDescQueryParam is the schema descriptor for query_param field.
+	toolDescQueryParam := toolFields[6].Descriptor()
+	// tool.DefaultQueryParam holds the default value on creation for the query_param field.
+	tool.DefaultQueryParam = toolDescQueryParam.Default.(string)
+	// toolDescCredentialID is the schema descriptor for credential_id field.
+	toolDescCredentialID := toolFields[8].Descriptor()
+	// tool.DefaultCredentialID holds the default value on creation for the credential_id field.
+	tool.DefaultCredentialID = toolDescCredentialID.Default.(int)
+	// toolDescProvider is the schema descriptor for provider field.
+	toolDescProvider := toolFields[9].Descriptor()
+	// tool.DefaultProvider holds the default value on creation for the provider field.
+	tool.DefaultProvider = toolDescProvider.Default.(string)
+	// toolDescOperations is the schema descriptor for operations field.
+	toolDescOperations := toolFields[10].Descriptor()
+	// tool.DefaultOperations holds the default value on creation for the operations field.
+	tool.DefaultOperations = toolDescOperations.Default.(string)
+	// toolDescRedaction is the schema descriptor for redaction field.
+	toolDescRedaction := toolFields[11].Descriptor()
+	// tool.DefaultRedaction holds the default value on creation for the redaction field.
+	tool.DefaultRedaction = toolDescRedaction.Default.(string)
+	// toolDescInternal is the schema descriptor for internal field.
+	toolDescInternal := toolFields[12].Descriptor()
+	// tool.DefaultInternal holds the default value on creation for the internal field.
+	tool.DefaultInternal = toolDescInternal.Default.(bool)
+	// toolDescTimeoutMs is the schema descriptor for timeout_ms field.
+	toolDescTimeoutMs := toolFields[13].Descriptor()
+	// tool.DefaultTimeoutMs holds the default value on creation for the timeout_ms field.
+	tool.DefaultTimeoutMs = toolDescTimeoutMs.Default.(int)
+	// toolDescMaxBodyBytes is the schema descriptor for max_body_bytes field.
+	toolDescMaxBodyBytes := toolFields[14].Descriptor()
+	// tool.DefaultMaxBodyBytes holds the default value on creation for the max_body_bytes field.
+	tool.DefaultMaxBodyBytes = toolDescMaxBodyBytes.Default.(int64)
+	// toolDescDisabled is the schema descriptor for disabled field.
+	toolDescDisabled := toolFields[15].Descriptor()
+	// tool.DefaultDisabled holds the default value on creation for the disabled field.
+	tool.DefaultDisabled = toolDescDisabled.Default.(bool)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[0], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -24,6 +24,7 @@ import { TracePage } from './pages/TracePage';
 import { TokenSignInPage } from './pages/TokenSignInPage';
 import { TokensPage } from './pages/TokensPage';
 import { VerifyEmailPage } from './pages/VerifyEmailPage';
+import { VaultPage } from './pages/VaultPage';
 import { WebhooksPage } from './pages/WebhooksPage';
 import { WorkspaceSignInPage } from './pages/WorkspaceSignInPage';
 import { WorkspaceLayout } from './workspace/WorkspaceLayout';
@@ -66,6 +67,7 @@ export function App() {
         <Route path="scopes" element={<ScopesPage />} />
         <Route path="sign-in" element={<SignInSettingsPage />} />
         <Route path="webhooks" element={<WebhooksPage />} />
+        <Route path="vault" element={<VaultPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route path="outbox" element={<OutboxPage />} />
         <Route path="*" element={<NotFoundPage />} />

@@ -12,10 +12,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/approvalrequest"
+	"github.com/mandatehq/mandate/ent/credential"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/ent/oauthclient"
 	"github.com/mandatehq/mandate/ent/signingkey"
+	"github.com/mandatehq/mandate/ent/tool"
 	"github.com/mandatehq/mandate/ent/webhookdelivery"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -1648,6 +1650,26 @@ func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋcredentialᚐKind(ctx context.Context, v any) (credential.Kind, error) {
+	var res credential.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋcredentialᚐKind(ctx context.Context, sel ast.SelectionSet, v credential.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋcredentialᚐOwnerKind(ctx context.Context, v any) (credential.OwnerKind, error) {
+	var res credential.OwnerKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋcredentialᚐOwnerKind(ctx context.Context, sel ast.SelectionSet, v credential.OwnerKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋdelegationgrantᚐStatus(ctx context.Context, v any) (delegationgrant.Status, error) {
 	var res delegationgrant.Status
 	err := res.UnmarshalGQL(v)
@@ -1695,6 +1717,26 @@ func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandate�
 }
 
 func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋsigningkeyᚐAlg(ctx context.Context, sel ast.SelectionSet, v signingkey.Alg) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋtoolᚐCredentialSource(ctx context.Context, v any) (tool.CredentialSource, error) {
+	var res tool.CredentialSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋtoolᚐCredentialSource(ctx context.Context, sel ast.SelectionSet, v tool.CredentialSource) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋtoolᚐInjection(ctx context.Context, v any) (tool.Injection, error) {
+	var res tool.Injection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋmandatehqᚋmandateᚋentᚋtoolᚐInjection(ctx context.Context, sel ast.SelectionSet, v tool.Injection) graphql.Marshaler {
 	return v
 }
 

@@ -27,6 +27,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	ApprovalRequest() ApprovalRequestResolver
+	Credential() CredentialResolver
 	IdentityProvider() IdentityProviderResolver
 	Mutation() MutationResolver
 	OAuthClient() OAuthClientResolver
@@ -201,6 +202,20 @@ type ComplexityRoot struct {
 		Webhook func(childComplexity int) int
 	}
 
+	Credential struct {
+		CreatedAt  func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		OwnerID    func(childComplexity int) int
+		OwnerKind  func(childComplexity int) int
+		Provider   func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+		RotatedAt  func(childComplexity int) int
+	}
+
 	DelegationGrant struct {
 		AgentID   func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
@@ -291,10 +306,13 @@ type ComplexityRoot struct {
 		ConfirmTotp             func(childComplexity int, code string) int
 		CreateAPIToken          func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateAgent             func(childComplexity int, input model.CreateAgentInput) int
+		CreateCredential        func(childComplexity int, input model.CreateCredentialInput) int
 		CreateIdentityProvider  func(childComplexity int, input model.CreateIdentityProviderInput) int
 		CreateOAuthClient       func(childComplexity int, input model.CreateOAuthClientInput) int
+		CreateTool              func(childComplexity int, input model.ToolInput) int
 		CreateWebhook           func(childComplexity int, input model.CreateWebhookInput) int
 		DeleteIdentityProvider  func(childComplexity int, id int) int
+		DeleteTool              func(childComplexity int, id int) int
 		DeleteUser              func(childComplexity int, id int) int
 		DeleteWebhook           func(childComplexity int, id int) int
 		Deny                    func(childComplexity int, id string, reason *string) int
@@ -315,11 +333,14 @@ type ComplexityRoot struct {
 		RevokeAPIToken          func(childComplexity int, id int) int
 		RevokeAgent             func(childComplexity int, id int) int
 		RevokeConnectedApp      func(childComplexity int, clientID string) int
+		RevokeCredential        func(childComplexity int, id int) int
 		RevokeDelegationGrant   func(childComplexity int, id int) int
 		RevokeUserSessions      func(childComplexity int, userID int) int
+		RotateCredential        func(childComplexity int, id int, input model.CredentialValueInput) int
 		RotateOAuthClientSecret func(childComplexity int, clientID string) int
 		RotateSigningKey        func(childComplexity int, alg string, publishForMinutes *int) int
 		SetAgentKeys            func(childComplexity int, id int, jwks *string, jwksURI *string) int
+		SetToolDisabled         func(childComplexity int, id int, disabled bool) int
 		SetWebhookDisabled      func(childComplexity int, id int, disabled bool) int
 		SuspendAgent            func(childComplexity int, id int) int
 		UnlinkAccount           func(childComplexity int, id int) int
@@ -328,6 +349,7 @@ type ComplexityRoot struct {
 		UpdateOAuthClient       func(childComplexity int, clientID string, input model.UpdateOAuthClientInput) int
 		UpdateScopeCatalog      func(childComplexity int, scopes []*model.ScopeDefinitionInput) int
 		UpdateTenantSettings    func(childComplexity int, input model.UpdateTenantSettingsInput) int
+		UpdateTool              func(childComplexity int, id int, input model.ToolInput) int
 	}
 
 	MySecurity struct {
@@ -400,6 +422,7 @@ type ComplexityRoot struct {
 		ApprovalRequests  func(childComplexity int, status *string, first *int) int
 		AuditEvents       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		ConnectedApps     func(childComplexity int) int
+		Credentials       func(childComplexity int) int
 		DelegationGrants  func(childComplexity int) int
 		DevOutbox         func(childComplexity int, first *int) int
 		IdentityProviders func(childComplexity int) int
@@ -413,6 +436,7 @@ type ComplexityRoot struct {
 		ScopeCatalog      func(childComplexity int) int
 		SigningKeys       func(childComplexity int) int
 		Tenant            func(childComplexity int) int
+		Tools             func(childComplexity int) int
 		Viewer            func(childComplexity int) int
 		WebhookDeliveries func(childComplexity int, webhookID *int, approvalID *string, first *int) int
 		Webhooks          func(childComplexity int) int
@@ -515,6 +539,27 @@ type ComplexityRoot struct {
 		SessionLifetimeMinutes func(childComplexity int) int
 		SignUpMode             func(childComplexity int) int
 		StepUpMinutes          func(childComplexity int) int
+	}
+
+	Tool struct {
+		CreatedAt        func(childComplexity int) int
+		CredentialID     func(childComplexity int) int
+		CredentialSource func(childComplexity int) int
+		Description      func(childComplexity int) int
+		Disabled         func(childComplexity int) int
+		HeaderName       func(childComplexity int) int
+		HeaderTemplate   func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Injection        func(childComplexity int) int
+		Internal         func(childComplexity int) int
+		MaxBodyBytes     func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Operations       func(childComplexity int) int
+		Provider         func(childComplexity int) int
+		QueryParam       func(childComplexity int) int
+		Redaction        func(childComplexity int) int
+		TimeoutMs        func(childComplexity int) int
+		UpstreamURL      func(childComplexity int) int
 	}
 
 	UnlinkAccountPayload struct {
@@ -1251,6 +1296,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedWebhook.Webhook(childComplexity), true
 
+	case "Credential.createdAt":
+		if e.ComplexityRoot.Credential.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.CreatedAt(childComplexity), true
+	case "Credential.expiresAt":
+		if e.ComplexityRoot.Credential.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.ExpiresAt(childComplexity), true
+	case "Credential.id":
+		if e.ComplexityRoot.Credential.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.ID(childComplexity), true
+	case "Credential.kind":
+		if e.ComplexityRoot.Credential.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Kind(childComplexity), true
+	case "Credential.lastUsedAt":
+		if e.ComplexityRoot.Credential.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.LastUsedAt(childComplexity), true
+	case "Credential.name":
+		if e.ComplexityRoot.Credential.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Name(childComplexity), true
+	case "Credential.ownerID":
+		if e.ComplexityRoot.Credential.OwnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.OwnerID(childComplexity), true
+	case "Credential.ownerKind":
+		if e.ComplexityRoot.Credential.OwnerKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.OwnerKind(childComplexity), true
+	case "Credential.provider":
+		if e.ComplexityRoot.Credential.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Provider(childComplexity), true
+	case "Credential.revokedAt":
+		if e.ComplexityRoot.Credential.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.RevokedAt(childComplexity), true
+	case "Credential.rotatedAt":
+		if e.ComplexityRoot.Credential.RotatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.RotatedAt(childComplexity), true
+
 	case "DelegationGrant.agentID":
 		if e.ComplexityRoot.DelegationGrant.AgentID == nil {
 			break
@@ -1628,6 +1740,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAgent(childComplexity, args["input"].(model.CreateAgentInput)), true
+	case "Mutation.createCredential":
+		if e.ComplexityRoot.Mutation.CreateCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCredential(childComplexity, args["input"].(model.CreateCredentialInput)), true
 	case "Mutation.createIdentityProvider":
 		if e.ComplexityRoot.Mutation.CreateIdentityProvider == nil {
 			break
@@ -1650,6 +1773,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOAuthClient(childComplexity, args["input"].(model.CreateOAuthClientInput)), true
+	case "Mutation.createTool":
+		if e.ComplexityRoot.Mutation.CreateTool == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTool_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTool(childComplexity, args["input"].(model.ToolInput)), true
 	case "Mutation.createWebhook":
 		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
 			break
@@ -1672,6 +1806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteIdentityProvider(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteTool":
+		if e.ComplexityRoot.Mutation.DeleteTool == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTool_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTool(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -1882,6 +2027,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeConnectedApp(childComplexity, args["clientID"].(string)), true
+	case "Mutation.revokeCredential":
+		if e.ComplexityRoot.Mutation.RevokeCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeCredential(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeDelegationGrant":
 		if e.ComplexityRoot.Mutation.RevokeDelegationGrant == nil {
 			break
@@ -1904,6 +2060,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeUserSessions(childComplexity, args["userID"].(int)), true
+	case "Mutation.rotateCredential":
+		if e.ComplexityRoot.Mutation.RotateCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateCredential(childComplexity, args["id"].(int), args["input"].(model.CredentialValueInput)), true
 	case "Mutation.rotateOAuthClientSecret":
 		if e.ComplexityRoot.Mutation.RotateOAuthClientSecret == nil {
 			break
@@ -1937,6 +2104,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAgentKeys(childComplexity, args["id"].(int), args["jwks"].(*string), args["jwksURI"].(*string)), true
+	case "Mutation.setToolDisabled":
+		if e.ComplexityRoot.Mutation.SetToolDisabled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setToolDisabled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetToolDisabled(childComplexity, args["id"].(int), args["disabled"].(bool)), true
 	case "Mutation.setWebhookDisabled":
 		if e.ComplexityRoot.Mutation.SetWebhookDisabled == nil {
 			break
@@ -2025,6 +2203,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenantSettings(childComplexity, args["input"].(model.UpdateTenantSettingsInput)), true
+	case "Mutation.updateTool":
+		if e.ComplexityRoot.Mutation.UpdateTool == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTool_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTool(childComplexity, args["id"].(int), args["input"].(model.ToolInput)), true
 
 	case "MySecurity.amr":
 		if e.ComplexityRoot.MySecurity.Amr == nil {
@@ -2380,6 +2569,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ConnectedApps(childComplexity), true
+	case "Query.credentials":
+		if e.ComplexityRoot.Query.Credentials == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Credentials(childComplexity), true
 	case "Query.delegationGrants":
 		if e.ComplexityRoot.Query.DelegationGrants == nil {
 			break
@@ -2479,6 +2674,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tenant(childComplexity), true
+	case "Query.tools":
+		if e.ComplexityRoot.Query.Tools == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Tools(childComplexity), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -2859,6 +3060,115 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TenantSettings.StepUpMinutes(childComplexity), true
 
+	case "Tool.createdAt":
+		if e.ComplexityRoot.Tool.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.CreatedAt(childComplexity), true
+	case "Tool.credentialID":
+		if e.ComplexityRoot.Tool.CredentialID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.CredentialID(childComplexity), true
+	case "Tool.credentialSource":
+		if e.ComplexityRoot.Tool.CredentialSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.CredentialSource(childComplexity), true
+	case "Tool.description":
+		if e.ComplexityRoot.Tool.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Description(childComplexity), true
+	case "Tool.disabled":
+		if e.ComplexityRoot.Tool.Disabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Disabled(childComplexity), true
+	case "Tool.headerName":
+		if e.ComplexityRoot.Tool.HeaderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.HeaderName(childComplexity), true
+	case "Tool.headerTemplate":
+		if e.ComplexityRoot.Tool.HeaderTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.HeaderTemplate(childComplexity), true
+	case "Tool.id":
+		if e.ComplexityRoot.Tool.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.ID(childComplexity), true
+	case "Tool.injection":
+		if e.ComplexityRoot.Tool.Injection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Injection(childComplexity), true
+	case "Tool.internal":
+		if e.ComplexityRoot.Tool.Internal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Internal(childComplexity), true
+	case "Tool.maxBodyBytes":
+		if e.ComplexityRoot.Tool.MaxBodyBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.MaxBodyBytes(childComplexity), true
+	case "Tool.name":
+		if e.ComplexityRoot.Tool.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Name(childComplexity), true
+	case "Tool.operations":
+		if e.ComplexityRoot.Tool.Operations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Operations(childComplexity), true
+	case "Tool.provider":
+		if e.ComplexityRoot.Tool.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Provider(childComplexity), true
+	case "Tool.queryParam":
+		if e.ComplexityRoot.Tool.QueryParam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.QueryParam(childComplexity), true
+	case "Tool.redaction":
+		if e.ComplexityRoot.Tool.Redaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.Redaction(childComplexity), true
+	case "Tool.timeoutMs":
+		if e.ComplexityRoot.Tool.TimeoutMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.TimeoutMs(childComplexity), true
+	case "Tool.upstreamURL":
+		if e.ComplexityRoot.Tool.UpstreamURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tool.UpstreamURL(childComplexity), true
+
 	case "UnlinkAccountPayload.deletedID":
 		if e.ComplexityRoot.UnlinkAccountPayload.DeletedID == nil {
 			break
@@ -3080,9 +3390,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuthorizationDetailTypeInput", ec.unmarshalInputAuthorizationDetailTypeInput),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
+			graphql.NewInputUnmarshaler("CreateCredentialInput", ec.unmarshalInputCreateCredentialInput),
 			graphql.NewInputUnmarshaler("CreateIdentityProviderInput", ec.unmarshalInputCreateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("CreateOAuthClientInput", ec.unmarshalInputCreateOAuthClientInput),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
+			graphql.NewInputUnmarshaler("CredentialValueInput", ec.unmarshalInputCredentialValueInput),
 			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
@@ -3093,6 +3405,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SessionWhereInput", ec.unmarshalInputSessionWhereInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
+			graphql.NewInputUnmarshaler("ToolInput", ec.unmarshalInputToolInput),
 			graphql.NewInputUnmarshaler("UpdateIdentityProviderInput", ec.unmarshalInputUpdateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("UpdateOAuthClientInput", ec.unmarshalInputUpdateOAuthClientInput),
 			graphql.NewInputUnmarshaler("UpdateTenantSettingsInput", ec.unmarshalInputUpdateTenantSettingsInput),
@@ -5677,6 +5990,188 @@ extend type Mutation {
   unlinkAccount(id: ID!): UnlinkAccountPayload!
 }
 `, BuiltIn: false},
+	{Name: "../tools.graphqls", Input: `# Tools: upstream APIs agents call through the gateway at
+# /t/{slug}/gateway/{name}/{path}, with a vaulted credential injected.
+
+"""
+An upstream API agents call through the gateway.
+"""
+type Tool {
+  id: ID!
+  name: String!
+  description: String!
+  upstreamURL: String!
+  """
+  header, bearer, basic or query.
+  """
+  injection: String!
+  headerName: String!
+  headerTemplate: String!
+  queryParam: String!
+  """
+  workspace (the credential credentialID) or connected (the connected account of the person the agent acts for).
+  """
+  credentialSource: String!
+  credentialID: ID
+  provider: String!
+  """
+  The operations, as JSON: [{"method","path","scope","approval"}].
+  """
+  operations: String!
+  """
+  Redaction rules, as JSON: {"headers":[…],"json_fields":[…]}.
+  """
+  redaction: String!
+  """
+  Whether the upstream may be a private or loopback address.
+  """
+  internal: Boolean!
+  timeoutMs: Int!
+  maxBodyBytes: Int!
+  disabled: Boolean!
+  createdAt: Time!
+}
+
+input ToolInput {
+  name: String!
+  description: String
+  upstreamURL: String!
+  injection: String!
+  headerName: String
+  headerTemplate: String
+  queryParam: String
+  credentialSource: String
+  credentialID: ID
+  provider: String
+  operations: String!
+  redaction: String
+  internal: Boolean
+  timeoutMs: Int
+  maxBodyBytes: Int
+  disabled: Boolean
+}
+
+extend type Query {
+  """
+  The workspace's tools. Admins only.
+  """
+  tools: [Tool!]!
+}
+
+extend type Mutation {
+  """
+  Register a tool. Admins only.
+  """
+  createTool(input: ToolInput!): Tool!
+  """
+  Replace a tool's settings. Admins only.
+  """
+  updateTool(id: ID!, input: ToolInput!): Tool!
+  """
+  Stop (or resume) every gateway call to a tool at once. Admins only.
+  """
+  setToolDisabled(id: ID!, disabled: Boolean!): Tool!
+  """
+  Delete a tool. Admins only.
+  """
+  deleteTool(id: ID!): ID!
+}
+`, BuiltIn: false},
+	{Name: "../vault.graphqls", Input: `# The workspace's credential vault: third-party secrets agents' tools use
+# through the gateway. Values are write-only: they go in through
+# createCredential and rotateCredential and never come out of any field.
+
+"""
+A stored third-party credential: metadata only, never its value.
+"""
+type Credential {
+  id: ID!
+  name: String!
+  """
+  api_key, bearer, basic or oauth2.
+  """
+  kind: String!
+  """
+  workspace, user or agent.
+  """
+  ownerKind: String!
+  """
+  The owning person or agent; null for the workspace's.
+  """
+  ownerID: ID @goField(forceResolver: true)
+  """
+  The OAuth provider of an oauth2 credential; empty otherwise.
+  """
+  provider: String!
+  expiresAt: Time
+  """
+  When the gateway last injected it.
+  """
+  lastUsedAt: Time
+  rotatedAt: Time
+  """
+  Set once revoked: the gateway no longer uses it.
+  """
+  revokedAt: Time
+  createdAt: Time!
+}
+
+"""
+A credential's value: token for api_key and bearer, username and password for basic, accessToken (and refreshToken) for oauth2.
+"""
+input CredentialValueInput {
+  token: String
+  username: String
+  password: String
+  accessToken: String
+  refreshToken: String
+}
+
+input CreateCredentialInput {
+  name: String!
+  """
+  api_key, bearer, basic or oauth2.
+  """
+  kind: String!
+  """
+  workspace (default), user or agent.
+  """
+  ownerKind: String
+  """
+  The owning person's or agent's id; absent for the workspace.
+  """
+  ownerID: ID
+  provider: String
+  expiresAt: Time
+  token: String
+  username: String
+  password: String
+  accessToken: String
+  refreshToken: String
+}
+
+extend type Query {
+  """
+  The vault's credentials, by name: all of them for an admin, a person's own otherwise. Agents see none.
+  """
+  credentials: [Credential!]!
+}
+
+extend type Mutation {
+  """
+  Store a credential; its value is never returned. Admins, or a person for their own (ownerKind user, their id).
+  """
+  createCredential(input: CreateCredentialInput!): Credential!
+  """
+  Replace a credential's value, keeping its id.
+  """
+  rotateCredential(id: ID!, input: CredentialValueInput!): Credential!
+  """
+  Revoke a credential: the gateway stops using it at once.
+  """
+  revokeCredential(id: ID!): Credential!
+}
+`, BuiltIn: false},
 	{Name: "../webhooks.graphqls", Input: `# A workspace's webhooks (signed event notifications: approval requests
 # and decisions) and the delivery log, which also lists the CIBA pings sent
 # to agents. Admins only.
@@ -6110,6 +6605,34 @@ func (ec *executionContext) childFields_CreatedWebhook(ctx context.Context, fiel
 		return ec.fieldContext_CreatedWebhook_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedWebhook", field.Name)
+}
+
+func (ec *executionContext) childFields_Credential(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Credential_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Credential_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Credential_kind(ctx, field)
+	case "ownerKind":
+		return ec.fieldContext_Credential_ownerKind(ctx, field)
+	case "ownerID":
+		return ec.fieldContext_Credential_ownerID(ctx, field)
+	case "provider":
+		return ec.fieldContext_Credential_provider(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Credential_expiresAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_Credential_lastUsedAt(ctx, field)
+	case "rotatedAt":
+		return ec.fieldContext_Credential_rotatedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_Credential_revokedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Credential_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Credential", field.Name)
 }
 
 func (ec *executionContext) childFields_DelegationGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6562,6 +7085,48 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_passkeyOrigins(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_Tool(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Tool_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Tool_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Tool_description(ctx, field)
+	case "upstreamURL":
+		return ec.fieldContext_Tool_upstreamURL(ctx, field)
+	case "injection":
+		return ec.fieldContext_Tool_injection(ctx, field)
+	case "headerName":
+		return ec.fieldContext_Tool_headerName(ctx, field)
+	case "headerTemplate":
+		return ec.fieldContext_Tool_headerTemplate(ctx, field)
+	case "queryParam":
+		return ec.fieldContext_Tool_queryParam(ctx, field)
+	case "credentialSource":
+		return ec.fieldContext_Tool_credentialSource(ctx, field)
+	case "credentialID":
+		return ec.fieldContext_Tool_credentialID(ctx, field)
+	case "provider":
+		return ec.fieldContext_Tool_provider(ctx, field)
+	case "operations":
+		return ec.fieldContext_Tool_operations(ctx, field)
+	case "redaction":
+		return ec.fieldContext_Tool_redaction(ctx, field)
+	case "internal":
+		return ec.fieldContext_Tool_internal(ctx, field)
+	case "timeoutMs":
+		return ec.fieldContext_Tool_timeoutMs(ctx, field)
+	case "maxBodyBytes":
+		return ec.fieldContext_Tool_maxBodyBytes(ctx, field)
+	case "disabled":
+		return ec.fieldContext_Tool_disabled(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Tool_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Tool", field.Name)
 }
 
 func (ec *executionContext) childFields_UnlinkAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

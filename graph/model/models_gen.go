@@ -98,6 +98,23 @@ type CreateAgentPayload struct {
 	ClientID string `json:"clientID"`
 }
 
+type CreateCredentialInput struct {
+	Name string `json:"name"`
+	// api_key, bearer, basic or oauth2.
+	Kind string `json:"kind"`
+	// workspace (default), user or agent.
+	OwnerKind *string `json:"ownerKind,omitempty"`
+	// The owning person's or agent's id; absent for the workspace.
+	OwnerID      *int       `json:"ownerID,omitempty"`
+	Provider     *string    `json:"provider,omitempty"`
+	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
+	Token        *string    `json:"token,omitempty"`
+	Username     *string    `json:"username,omitempty"`
+	Password     *string    `json:"password,omitempty"`
+	AccessToken  *string    `json:"accessToken,omitempty"`
+	RefreshToken *string    `json:"refreshToken,omitempty"`
+}
+
 type CreateIdentityProviderInput struct {
 	Slug string `json:"slug"`
 	Kind string `json:"kind"`
@@ -154,6 +171,15 @@ type CreateWebhookInput struct {
 type CreatedWebhook struct {
 	Webhook *ent.Webhook `json:"webhook"`
 	Secret  string       `json:"secret"`
+}
+
+// A credential's value: token for api_key and bearer, username and password for basic, accessToken (and refreshToken) for oauth2.
+type CredentialValueInput struct {
+	Token        *string `json:"token,omitempty"`
+	Username     *string `json:"username,omitempty"`
+	Password     *string `json:"password,omitempty"`
+	AccessToken  *string `json:"accessToken,omitempty"`
+	RefreshToken *string `json:"refreshToken,omitempty"`
 }
 
 type DeleteIdentityProviderPayload struct {
@@ -300,6 +326,25 @@ type TOTPStatus struct {
 	// Whether a confirmed authenticator app is set up.
 	Enabled     bool       `json:"enabled"`
 	ConfirmedAt *time.Time `json:"confirmedAt,omitempty"`
+}
+
+type ToolInput struct {
+	Name             string  `json:"name"`
+	Description      *string `json:"description,omitempty"`
+	UpstreamURL      string  `json:"upstreamURL"`
+	Injection        string  `json:"injection"`
+	HeaderName       *string `json:"headerName,omitempty"`
+	HeaderTemplate   *string `json:"headerTemplate,omitempty"`
+	QueryParam       *string `json:"queryParam,omitempty"`
+	CredentialSource *string `json:"credentialSource,omitempty"`
+	CredentialID     *int    `json:"credentialID,omitempty"`
+	Provider         *string `json:"provider,omitempty"`
+	Operations       string  `json:"operations"`
+	Redaction        *string `json:"redaction,omitempty"`
+	Internal         *bool   `json:"internal,omitempty"`
+	TimeoutMs        *int    `json:"timeoutMs,omitempty"`
+	MaxBodyBytes     *int    `json:"maxBodyBytes,omitempty"`
+	Disabled         *bool   `json:"disabled,omitempty"`
 }
 
 type UnlinkAccountPayload struct {

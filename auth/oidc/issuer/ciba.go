@@ -812,3 +812,56 @@ func (i *Issuer) expire(ctx context.Context, row *ent.ApprovalRequest) {
 		i.cfg.Log.ErrorContext(ctx, "approval expiry", "err", err)
 	}
 }
+
+// Principal is who an access token speaks for, as the tool gateway needs
+// it: the calling client (an agent), the person it acts for and the act
+// chain, the scope, and, for a single-use approval token, what was
+// approved.
+type Principal struct {
+	ClientID             string
+	Subject              string
+	UserID               int
+	Act                  []string // the acting agents, the current actor first
+	Chain                []string // an agent's own token: the agent and its ancestors
+	Scopes               []string
+	Audience             []string
+	GrantID              int
+	Run                  string
+	ApprovalID           string
+	AuthorizationDetails json.RawMessage
+	ExpiresAt            time.Time
+}
+
+// Agent is the client_id of the agent acting: the act chain's first, or
+// the client itself.
+func (p *Principal) Agent() string {
+	if len(p.Act) > 0 {
+		return p.Act[0]
+	}
+	return p.ClientID
+}
+
+// PrincipalOf checks an access token presented to another part of the
+// server (the tool gateway): active, unexpired, and its grant, agent chain
+// and person still standing. It does not spend an approval token: call
+// ConsumeApprovalToken for that.
+func (i *Issuer) PrincipalOf(ctx context.Context, slug, token string) (*Principal, error) {
+	p, err := i.provider(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	tctx := viewer.ForTenant(ctx, p.tenantID)
+	_, ar, err := p.oauth.IntrospectToken(tctx, token, fosite.AccessToken, NewSession())
+	if err != nil {
+		return nil, errors.New("issuer: the access token is not active")
+	}
+	sess := ar.GetSession().(*Session)
+	if !i.stillValid(tctx, sess, ar.GetGrantedScopes()...) {
+		return nil, errors.New("issuer: the authority behind the access token no longer stands")
+	}
+	return &Principal{ClientID: ar.GetClient().GetID(), Subject: sess.GetSubject(), UserID: sess.UserID,
+		Act: slices.Clone(sess.Act), Chain: slices.Clone(sess.Chain), Scopes: slices.Clone(ar.GetGrantedScopes()),
+		Audience: slices.Clone(ar.GetGrantedAudience()), GrantID: sess.GrantID, Run: sess.Run,
+		ApprovalID: sess.ApprovalID, AuthorizationDetails: sess.AuthorizationDetails,
+		ExpiresAt: sess.GetExpiresAt(fosite.AccessToken)}, nil
+}

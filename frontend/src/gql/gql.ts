@@ -73,6 +73,10 @@ type Documents = {
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
+    "\n  query Credentials {\n    credentials {\n      id\n      name\n      kind\n      ownerKind\n      ownerID\n      provider\n      expiresAt\n      lastUsedAt\n      rotatedAt\n      revokedAt\n      createdAt\n    }\n  }\n": typeof types.CredentialsDocument,
+    "\n  mutation CreateCredential($input: CreateCredentialInput!) {\n    createCredential(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.CreateCredentialDocument,
+    "\n  mutation RotateCredential($id: ID!, $input: CredentialValueInput!) {\n    rotateCredential(id: $id, input: $input) {\n      id\n      rotatedAt\n    }\n  }\n": typeof types.RotateCredentialDocument,
+    "\n  mutation RevokeCredential($id: ID!) {\n    revokeCredential(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeCredentialDocument,
     "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      description\n      events\n      disabled\n      createdAt\n    }\n  }\n": typeof types.WebhooksDocument,
     "\n  query WebhookDeliveries($webhookID: ID, $approvalID: String, $first: Int) {\n    webhookDeliveries(webhookID: $webhookID, approvalID: $approvalID, first: $first) {\n      id\n      kind\n      event\n      webhookID\n      url\n      approvalID\n      status\n      attempts\n      nextAttemptAt\n      lastStatus\n      lastError\n      deliveredAt\n      createdAt\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
     "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n      }\n    }\n  }\n": typeof types.CreateWebhookDocument,
@@ -139,6 +143,10 @@ const documents: Documents = {
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeApiTokenDocument,
+    "\n  query Credentials {\n    credentials {\n      id\n      name\n      kind\n      ownerKind\n      ownerID\n      provider\n      expiresAt\n      lastUsedAt\n      rotatedAt\n      revokedAt\n      createdAt\n    }\n  }\n": types.CredentialsDocument,
+    "\n  mutation CreateCredential($input: CreateCredentialInput!) {\n    createCredential(input: $input) {\n      id\n      name\n    }\n  }\n": types.CreateCredentialDocument,
+    "\n  mutation RotateCredential($id: ID!, $input: CredentialValueInput!) {\n    rotateCredential(id: $id, input: $input) {\n      id\n      rotatedAt\n    }\n  }\n": types.RotateCredentialDocument,
+    "\n  mutation RevokeCredential($id: ID!) {\n    revokeCredential(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeCredentialDocument,
     "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      description\n      events\n      disabled\n      createdAt\n    }\n  }\n": types.WebhooksDocument,
     "\n  query WebhookDeliveries($webhookID: ID, $approvalID: String, $first: Int) {\n    webhookDeliveries(webhookID: $webhookID, approvalID: $approvalID, first: $first) {\n      id\n      kind\n      event\n      webhookID\n      url\n      approvalID\n      status\n      attempts\n      nextAttemptAt\n      lastStatus\n      lastError\n      deliveredAt\n      createdAt\n    }\n  }\n": types.WebhookDeliveriesDocument,
     "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n      }\n    }\n  }\n": types.CreateWebhookDocument,
@@ -379,6 +387,22 @@ export function graphql(source: "\n  mutation CreateAPIToken($input: CreateAPITo
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeApiTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Credentials {\n    credentials {\n      id\n      name\n      kind\n      ownerKind\n      ownerID\n      provider\n      expiresAt\n      lastUsedAt\n      rotatedAt\n      revokedAt\n      createdAt\n    }\n  }\n"): typeof import('./graphql').CredentialsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateCredential($input: CreateCredentialInput!) {\n    createCredential(input: $input) {\n      id\n      name\n    }\n  }\n"): typeof import('./graphql').CreateCredentialDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateCredential($id: ID!, $input: CredentialValueInput!) {\n    rotateCredential(id: $id, input: $input) {\n      id\n      rotatedAt\n    }\n  }\n"): typeof import('./graphql').RotateCredentialDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeCredential($id: ID!) {\n    revokeCredential(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeCredentialDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

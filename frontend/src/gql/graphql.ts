@@ -357,6 +357,23 @@ export type CreateAgentInput = {
   tools?: Array<string> | null | undefined;
 };
 
+export type CreateCredentialInput = {
+  accessToken?: string | null | undefined;
+  expiresAt?: string | null | undefined;
+  /** api_key, bearer, basic or oauth2. */
+  kind: string;
+  name: string;
+  /** The owning person's or agent's id; absent for the workspace. */
+  ownerID?: string | number | null | undefined;
+  /** workspace (default), user or agent. */
+  ownerKind?: string | null | undefined;
+  password?: string | null | undefined;
+  provider?: string | null | undefined;
+  refreshToken?: string | null | undefined;
+  token?: string | null | undefined;
+  username?: string | null | undefined;
+};
+
 export type CreateIdentityProviderInput = {
   allowSignUp?: boolean | null | undefined;
   clientID: string;
@@ -401,6 +418,15 @@ export type CreateWebhookInput = {
   events?: Array<string> | null | undefined;
   /** https://, or http:// to a loopback address only. */
   url: string;
+};
+
+/** A credential's value: token for api_key and bearer, username and password for basic, accessToken (and refreshToken) for oauth2. */
+export type CredentialValueInput = {
+  accessToken?: string | null | undefined;
+  password?: string | null | undefined;
+  refreshToken?: string | null | undefined;
+  token?: string | null | undefined;
+  username?: string | null | undefined;
 };
 
 export type InviteMemberInput = {
@@ -849,6 +875,33 @@ export type RevokeApiTokenMutationVariables = Exact<{
 
 
 export type RevokeApiTokenMutation = { revokeAPIToken: { id: string, revokedAt: string | null } };
+
+export type CredentialsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CredentialsQuery = { credentials: Array<{ id: string, name: string, kind: string, ownerKind: string, ownerID: string | null, provider: string, expiresAt: string | null, lastUsedAt: string | null, rotatedAt: string | null, revokedAt: string | null, createdAt: string }> };
+
+export type CreateCredentialMutationVariables = Exact<{
+  input: CreateCredentialInput;
+}>;
+
+
+export type CreateCredentialMutation = { createCredential: { id: string, name: string } };
+
+export type RotateCredentialMutationVariables = Exact<{
+  id: string | number;
+  input: CredentialValueInput;
+}>;
+
+
+export type RotateCredentialMutation = { rotateCredential: { id: string, rotatedAt: string | null } };
+
+export type RevokeCredentialMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeCredentialMutation = { revokeCredential: { id: string, revokedAt: string | null } };
 
 export type WebhooksQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1799,6 +1852,47 @@ export const RevokeApiTokenDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
+export const CredentialsDocument = new TypedDocumentString(`
+    query Credentials {
+  credentials {
+    id
+    name
+    kind
+    ownerKind
+    ownerID
+    provider
+    expiresAt
+    lastUsedAt
+    rotatedAt
+    revokedAt
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<CredentialsQuery, CredentialsQueryVariables>;
+export const CreateCredentialDocument = new TypedDocumentString(`
+    mutation CreateCredential($input: CreateCredentialInput!) {
+  createCredential(input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CreateCredentialMutation, CreateCredentialMutationVariables>;
+export const RotateCredentialDocument = new TypedDocumentString(`
+    mutation RotateCredential($id: ID!, $input: CredentialValueInput!) {
+  rotateCredential(id: $id, input: $input) {
+    id
+    rotatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RotateCredentialMutation, RotateCredentialMutationVariables>;
+export const RevokeCredentialDocument = new TypedDocumentString(`
+    mutation RevokeCredential($id: ID!) {
+  revokeCredential(id: $id) {
+    id
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeCredentialMutation, RevokeCredentialMutationVariables>;
 export const WebhooksDocument = new TypedDocumentString(`
     query Webhooks {
   webhooks {

@@ -114,6 +114,9 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
                 <li>
                   <NavLink to={`${base}/webhooks`}>Webhooks</NavLink>
                 </li>
+                <li>
+                  <NavLink to={`${base}/vault`}>Vault</NavLink>
+                </li>
               </>
             )}
             <li>
