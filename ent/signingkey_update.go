@@ -34,6 +34,12 @@ func (_u *SigningKeyUpdate) SetUpdatedAt(v time.Time) *SigningKeyUpdate {
 	return _u
 }
 
+// SetPrivateSealed sets the "private_sealed" field.
+func (_u *SigningKeyUpdate) SetPrivateSealed(v []byte) *SigningKeyUpdate {
+	_u.mutation.SetPrivateSealed(v)
+	return _u
+}
+
 // SetSupersededAt sets the "superseded_at" field.
 func (_u *SigningKeyUpdate) SetSupersededAt(v time.Time) *SigningKeyUpdate {
 	_u.mutation.SetSupersededAt(v)
@@ -144,6 +150,9 @@ func (_u *SigningKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(signingkey.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.PrivateSealed(); ok {
+		_spec.SetField(signingkey.FieldPrivateSealed, field.TypeBytes, value)
+	}
 	if value, ok := _u.mutation.SupersededAt(); ok {
 		_spec.SetField(signingkey.FieldSupersededAt, field.TypeTime, value)
 	}
@@ -179,6 +188,12 @@ type SigningKeyUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *SigningKeyUpdateOne) SetUpdatedAt(v time.Time) *SigningKeyUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetPrivateSealed sets the "private_sealed" field.
+func (_u *SigningKeyUpdateOne) SetPrivateSealed(v []byte) *SigningKeyUpdateOne {
+	_u.mutation.SetPrivateSealed(v)
 	return _u
 }
 
@@ -321,6 +336,9 @@ func (_u *SigningKeyUpdateOne) sqlSave(ctx context.Context) (_node *SigningKey, 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(signingkey.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.PrivateSealed(); ok {
+		_spec.SetField(signingkey.FieldPrivateSealed, field.TypeBytes, value)
 	}
 	if value, ok := _u.mutation.SupersededAt(); ok {
 		_spec.SetField(signingkey.FieldSupersededAt, field.TypeTime, value)

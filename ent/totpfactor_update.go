@@ -34,6 +34,12 @@ func (_u *TOTPFactorUpdate) SetUpdatedAt(v time.Time) *TOTPFactorUpdate {
 	return _u
 }
 
+// SetSecretSealed sets the "secret_sealed" field.
+func (_u *TOTPFactorUpdate) SetSecretSealed(v []byte) *TOTPFactorUpdate {
+	_u.mutation.SetSecretSealed(v)
+	return _u
+}
+
 // SetConfirmedAt sets the "confirmed_at" field.
 func (_u *TOTPFactorUpdate) SetConfirmedAt(v time.Time) *TOTPFactorUpdate {
 	_u.mutation.SetConfirmedAt(v)
@@ -165,6 +171,9 @@ func (_u *TOTPFactorUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(totpfactor.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.SecretSealed(); ok {
+		_spec.SetField(totpfactor.FieldSecretSealed, field.TypeBytes, value)
+	}
 	if value, ok := _u.mutation.ConfirmedAt(); ok {
 		_spec.SetField(totpfactor.FieldConfirmedAt, field.TypeTime, value)
 	}
@@ -206,6 +215,12 @@ type TOTPFactorUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *TOTPFactorUpdateOne) SetUpdatedAt(v time.Time) *TOTPFactorUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetSecretSealed sets the "secret_sealed" field.
+func (_u *TOTPFactorUpdateOne) SetSecretSealed(v []byte) *TOTPFactorUpdateOne {
+	_u.mutation.SetSecretSealed(v)
 	return _u
 }
 
@@ -369,6 +384,9 @@ func (_u *TOTPFactorUpdateOne) sqlSave(ctx context.Context) (_node *TOTPFactor, 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(totpfactor.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.SecretSealed(); ok {
+		_spec.SetField(totpfactor.FieldSecretSealed, field.TypeBytes, value)
 	}
 	if value, ok := _u.mutation.ConfirmedAt(); ok {
 		_spec.SetField(totpfactor.FieldConfirmedAt, field.TypeTime, value)

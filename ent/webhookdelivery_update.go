@@ -34,6 +34,18 @@ func (_u *WebhookDeliveryUpdate) SetUpdatedAt(v time.Time) *WebhookDeliveryUpdat
 	return _u
 }
 
+// SetSealed sets the "sealed" field.
+func (_u *WebhookDeliveryUpdate) SetSealed(v []byte) *WebhookDeliveryUpdate {
+	_u.mutation.SetSealed(v)
+	return _u
+}
+
+// ClearSealed clears the value of the "sealed" field.
+func (_u *WebhookDeliveryUpdate) ClearSealed() *WebhookDeliveryUpdate {
+	_u.mutation.ClearSealed()
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *WebhookDeliveryUpdate) SetStatus(v webhookdelivery.Status) *WebhookDeliveryUpdate {
 	_u.mutation.SetStatus(v)
@@ -238,6 +250,9 @@ func (_u *WebhookDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(webhookdelivery.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.Sealed(); ok {
+		_spec.SetField(webhookdelivery.FieldSealed, field.TypeBytes, value)
+	}
 	if _u.mutation.SealedCleared() {
 		_spec.ClearField(webhookdelivery.FieldSealed, field.TypeBytes)
 	}
@@ -297,6 +312,18 @@ type WebhookDeliveryUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *WebhookDeliveryUpdateOne) SetUpdatedAt(v time.Time) *WebhookDeliveryUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetSealed sets the "sealed" field.
+func (_u *WebhookDeliveryUpdateOne) SetSealed(v []byte) *WebhookDeliveryUpdateOne {
+	_u.mutation.SetSealed(v)
+	return _u
+}
+
+// ClearSealed clears the value of the "sealed" field.
+func (_u *WebhookDeliveryUpdateOne) ClearSealed() *WebhookDeliveryUpdateOne {
+	_u.mutation.ClearSealed()
 	return _u
 }
 
@@ -533,6 +560,9 @@ func (_u *WebhookDeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Webhook
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(webhookdelivery.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Sealed(); ok {
+		_spec.SetField(webhookdelivery.FieldSealed, field.TypeBytes, value)
 	}
 	if _u.mutation.SealedCleared() {
 		_spec.ClearField(webhookdelivery.FieldSealed, field.TypeBytes)

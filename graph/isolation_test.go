@@ -859,6 +859,8 @@ func gqlCases() []gqlCase {
 		{field: "Mutation.createCredential", name: "lands in A", run: createCredentialCase},
 		{field: "Mutation.rotateCredential", name: "B's credential is not found", run: rotateCredentialCase},
 		{field: "Mutation.revokeCredential", name: "B's credential is not found", run: revokeCredentialCase},
+		{field: "Query.connectedAccounts", name: "only the viewer's own in A", run: connectedAccountsCase},
+		{field: "Mutation.disconnectAccount", name: "B's connection is not found", run: disconnectAccountCase},
 		{field: "Mutation.setWebhookDisabled", name: "B's webhook is not found", run: setWebhookDisabledCase},
 		{field: "Query.approvalRequests", name: "only A's requests", run: approvalRequestsCase},
 		{field: "Query.approvalRequest", name: "B's request is null", run: approvalRequestCase},
@@ -1890,6 +1892,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 		WithWebhooks(fx.webhooks).
 		WithTools(gateway.NewService(c, rec)).
 		WithVault(fx.vault).
+		WithConnections(vault.NewConnections(fx.vault)).
 		WithApprovals(approval.New(approval.Config{Client: c, Audit: rec, Flows: fx.flows, Log: log})).
 		WithIssuer(&graph.IssuerServices{Issuer: iss, Clients: fx.clients, Keys: signing, Agents: fx.agents, Grants: fx.grants}))
 	srv.Config.Handler = mux

@@ -40,6 +40,8 @@ type Resolver struct {
 	tools *gateway.Service
 	// vault is the credential vault's management side.
 	vault *vault.Service
+	// connections are people's connected accounts (kept in the vault).
+	connections *vault.Connections
 }
 
 // IssuerServices are what the issuer's fields need.

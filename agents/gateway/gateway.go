@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,7 +27,6 @@ import (
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/credential"
 	"github.com/mandatehq/mandate/ent/tool"
-	"github.com/mandatehq/mandate/internal/apperr"
 	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/internal/httpx"
 	"github.com/mandatehq/mandate/tenants/viewer"
@@ -54,9 +55,12 @@ type Config struct {
 	Tenants Workspaces
 	Tokens  Tokens
 	Vault   Vault
-	Audit   *audit.Recorder
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Connected opens people's connected accounts, for tools whose
+	// credential_source is connected; nil refuses those tools.
+	Connected Connected
+	Audit     *audit.Recorder
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Gateway is the HTTP edge agents call tools through.
@@ -296,11 +300,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 	r := c.r
 	ctx := viewer.AsSystem(viewer.ForTenant(r.Context(), c.tenantID), "tool gateway")
+	r.Header.Del(DetailsHeader) // only the gateway says what was approved
 	tok := bearer(r)
 	if tok == "" {
 		return refuse(http.StatusUnauthorized, "invalid_token", "an agent's access token is required (Authorization: Bearer)")
 	}
 	p, err := g.cfg.Tokens.PrincipalOf(r.Context(), c.slug, tok)
+	if errors.Is(err, issuer.ErrApprovalSpent) {
+		return refuse(http.StatusForbidden, "approval_used", "the approval token was already used")
+	}
 	if err != nil {
 		return refuse(http.StatusUnauthorized, "invalid_token", "the access token is not active")
 	}
@@ -345,6 +353,9 @@ func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 		case r.Header.Get(ApprovalHeader) != "":
 			approvalTok = strings.TrimSpace(r.Header.Get(ApprovalHeader))
 			ap, err = g.cfg.Tokens.PrincipalOf(r.Context(), c.slug, approvalTok)
+			if errors.Is(err, issuer.ErrApprovalSpent) {
+				return refuse(http.StatusForbidden, "approval_used", "the approval token was already used")
+			}
 			if err != nil || ap.ApprovalID == "" {
 				return refuse(http.StatusForbidden, "approval_required", "the approval token is not active (or already used)")
 			}
@@ -358,21 +369,17 @@ func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 		if !slices.Contains(ap.Scopes, c.op.Scope) {
 			return refuse(http.StatusForbidden, "insufficient_scope", "the approval does not cover "+c.op.Scope)
 		}
+		// The approval is for one action: the call must be that action.
+		if bad := c.bindApproval(w, ap); bad != nil {
+			return bad
+		}
 	} else if !slices.Contains(p.Scopes, c.op.Scope) {
 		return refuse(http.StatusForbidden, "insufficient_scope", "the token lacks the scope "+c.op.Scope)
 	}
 	// The credential.
-	if t.CredentialSource == tool.CredentialSourceConnected {
-		return refuse(http.StatusNotImplemented, "not_implemented", "connected accounts are not available yet")
-	}
-	sec, cred, err := g.cfg.Vault.Open(ctx, t.CredentialID)
-	c.cred = cred
-	if err != nil {
-		if apperr.KindOf(err) == apperr.Forbidden {
-			return refuse(http.StatusForbidden, "credential_revoked", "the tool's credential is revoked")
-		}
-		g.cfg.Log.WarnContext(ctx, "gateway credential", "tool", t.Name, "err", apperr.Public(err))
-		return refuse(http.StatusBadGateway, "credential_unavailable", "the tool's credential is unavailable")
+	sec, bad := g.credential(ctx, c)
+	if bad != nil {
+		return bad
 	}
 	// Spend the approval last, when nothing else can refuse the call.
 	if approvalTok != "" {
@@ -478,14 +485,16 @@ func connectionHeaders(h http.Header) {
 	}
 }
 
+// countingReader counts a request body's bytes. The transport may still
+// be writing the body when the answer arrives, so the count is atomic.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -543,7 +552,7 @@ func (g *Gateway) forward(w http.ResponseWriter, c *call, sec vault.Secret) *ref
 	}
 	resp, err := client.Do(req)
 	if counted != nil {
-		c.bytesIn = counted.n
+		c.bytesIn = counted.n.Load()
 	}
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -727,3 +736,69 @@ func (g *Gateway) record(c *call, bad *refusal) {
 		g.cfg.Log.ErrorContext(ctx, "gateway audit", "err", err)
 	}
 }
+
+// maxApprovedBody bounds the body of a call made under an approval: it is
+// read whole, to compare it with what the person approved.
+const maxApprovedBody = 1 << 20
+
+// bindApproval holds a call made under an approval to exactly what the
+// person approved (RFC 9396 authorization_details): the call's JSON body
+// must carry, at its top level, every field of one approved object (but
+// its type) with the same value, so another amount or invoice is never
+// covered. The approved details also go upstream, in
+// Mandate-Authorization-Details, for the API to check for itself. An
+// approval without details binds nothing more than its scope.
+func (c *call) bindApproval(w http.ResponseWriter, ap *issuer.Principal) *refusal {
+	r := c.r
+	if len(ap.AuthorizationDetails) == 0 {
+		return nil
+	}
+	var approved []map[string]json.RawMessage
+	if err := json.Unmarshal(ap.AuthorizationDetails, &approved); err != nil || len(approved) == 0 {
+		return refuse(http.StatusForbidden, "approval_mismatch", "the approval's details do not parse")
+	}
+	limit := min(c.tool.MaxBodyBytes, maxApprovedBody)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return refuse(http.StatusRequestEntityTooLarge, "body_too_large", "the request body exceeds the limit of an approved call")
+	}
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(raw)), int64(len(raw))
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return refuse(http.StatusForbidden, "approval_mismatch", "a call under an approval sends the approved action as a JSON object")
+	}
+	for _, obj := range approved {
+		if sameFields(obj, body) {
+			r.Header.Set(DetailsHeader, string(ap.AuthorizationDetails))
+			return nil
+		}
+	}
+	return refuse(http.StatusForbidden, "approval_mismatch", "the call is not the action the person approved")
+}
+
+// sameFields says whether body holds every field of the approved object
+// (but its type) with an equal JSON value.
+func sameFields(approved, body map[string]json.RawMessage) bool {
+	for k, want := range approved {
+		if k == "type" {
+			continue
+		}
+		got, ok := body[k]
+		if !ok || !jsonEqual(want, got) {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// DetailsHeader carries, upstream, the authorization_details a person
+// approved for the call.
+const DetailsHeader = "Mandate-Authorization-Details"

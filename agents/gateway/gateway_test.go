@@ -30,6 +30,15 @@ func (w *world) lastEvent(action string) *ent.AuditEvent {
 	return ev
 }
 
+func (w *world) countEvents(action string) int {
+	w.t.Helper()
+	n, err := w.db.Client.AuditEvent.Query().Where(auditevent.Action(action)).Count(w.sys())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
 func wantProblem(t *testing.T, a answer, status int, code string) {
 	t.Helper()
 	if a.status != status || a.json["code"] != code || !strings.HasPrefix(a.header.Get("Content-Type"), "application/problem+json") {
@@ -188,14 +197,28 @@ func TestGatewayApproval(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		w := newWorld(t, db)
 		obo := w.obo()
-		wantProblem(t, w.call("POST", "billing/refunds", obo, refund, nil), http.StatusForbidden, "approval_required")
+		wantProblem(t, w.call("POST", "billing/refunds", obo, refundCall, nil), http.StatusForbidden, "approval_required")
 		at := w.approvalToken(obo)
-		// An operation without approval spends nothing.
-		if a := w.call("GET", "billing/invoices/INV-1", obo, "", map[string]string{gateway.ApprovalHeader: at}); a.status != 200 {
+		// An operation without approval spends nothing, and a caller
+		// cannot claim an approval in the header the gateway sets.
+		if a := w.call("GET", "billing/invoices/INV-1", obo, "", map[string]string{gateway.ApprovalHeader: at,
+			gateway.DetailsHeader: refund}); a.status != 200 {
 			t.Fatalf("read with an approval beside: %d %s", a.status, a.body)
 		}
-		if a := w.call("POST", "billing/refunds", obo, refund, map[string]string{gateway.ApprovalHeader: at}); a.status != 200 {
+		if got := w.up.lastHeader(gateway.DetailsHeader); got != "" {
+			t.Fatalf("a forged %s reached the upstream: %q", gateway.DetailsHeader, got)
+		}
+		// Another amount, or not the refund at all, is not what Ann
+		// approved: refused, and the approval is not spent.
+		for _, body := range []string{strings.Replace(refundCall, "42.00", "4200.00", 1), `{"invoice":"INV-1001"}`, refund, "not json"} {
+			wantProblem(t, w.call("POST", "billing/refunds", obo, body, map[string]string{gateway.ApprovalHeader: at}),
+				http.StatusForbidden, "approval_mismatch")
+		}
+		if a := w.call("POST", "billing/refunds", obo, refundCall, map[string]string{gateway.ApprovalHeader: at}); a.status != 200 {
 			t.Fatalf("the approved refund: %d %s", a.status, a.body)
+		}
+		if got := w.up.lastHeader(gateway.DetailsHeader); !strings.Contains(got, `"amount":"42.00"`) {
+			t.Fatalf("the upstream was not told what was approved: %q", got)
 		}
 		ev := w.lastEvent("gateway.call")
 		if !ev.ApprovalRequired || ev.ApprovalID == "" || strings.Join(ev.Scope, " ") != "refunds:execute" ||
@@ -203,19 +226,22 @@ func TestGatewayApproval(t *testing.T) {
 			t.Fatalf("approved call event: %+v", ev)
 		}
 		n := w.up.count()
-		a := w.call("POST", "billing/refunds", obo, refund, map[string]string{gateway.ApprovalHeader: at})
-		if a.status != http.StatusForbidden || (a.json["code"] != "approval_required" && a.json["code"] != "approval_used") {
+		a := w.call("POST", "billing/refunds", obo, refundCall, map[string]string{gateway.ApprovalHeader: at})
+		if a.status != http.StatusForbidden || a.json["code"] != "approval_used" {
 			t.Fatalf("a second use: %d %s", a.status, a.body)
 		}
 		t.Logf("second use via header: %d %v", a.status, a.json["code"])
 		// The approval token as the bearer itself, once.
 		at2 := w.approvalToken(obo)
-		if a := w.call("POST", "billing/refunds", at2, refund, nil); a.status != 200 {
+		if a := w.call("POST", "billing/refunds", at2, refundCall, nil); a.status != 200 {
 			t.Fatalf("approval token as bearer: %d %s", a.status, a.body)
 		}
-		a = w.call("POST", "billing/refunds", at2, refund, nil)
-		if a.status != http.StatusForbidden && a.status != http.StatusUnauthorized {
+		a = w.call("POST", "billing/refunds", at2, refundCall, nil)
+		if a.status != http.StatusForbidden || a.json["code"] != "approval_used" {
 			t.Fatalf("the bearer approval twice: %d %s", a.status, a.body)
+		}
+		if n := w.countEvents("approval.reuse_refused"); n != 2 {
+			t.Fatalf("approval.reuse_refused events: %d, want 2", n)
 		}
 		t.Logf("second use as bearer: %d %v", a.status, a.json["code"])
 		if w.up.count() != n+1 {

@@ -57,6 +57,8 @@ const (
 	grantCIBA = "urn:openid:params:grant-type:ciba"
 	apiKey    = "sk_live_THE_UPSTREAM_KEY_0123456789"
 	refund    = `[{"type":"refund","invoice":"INV-1001","amount":"42.00","currency":"EUR"}]`
+	// refundCall is the call that executes that refund.
+	refundCall = `{"invoice":"INV-1001","amount":"42.00","currency":"EUR","note":"as approved"}`
 )
 
 const refundSchema = `{"type":"object","required":["invoice","amount","currency"],"additionalProperties":false,
@@ -102,6 +104,16 @@ func newUpstream(t testing.TB) *upstream {
 	}))
 	t.Cleanup(u.srv.Close)
 	return u
+}
+
+// lastHeader is a header of the last call the upstream got.
+func (u *upstream) lastHeader(name string) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.calls) == 0 {
+		return ""
+	}
+	return u.calls[len(u.calls)-1].Header.Get(name)
 }
 
 func (u *upstream) count() int {

@@ -71,7 +71,10 @@ type Config struct {
 	// MasterSecret seals TOTP secrets. Without it (the CLI) enrolling and
 	// checking codes fail; resets and recovery codes work.
 	MasterSecret []byte
-	Log          *slog.Logger
+	// PreviousSecrets are earlier master secrets, still opening TOTP
+	// secrets sealed under them until Reseal moves them (a rotation).
+	PreviousSecrets [][]byte
+	Log             *slog.Logger
 	// Now is the clock; the flows' by default.
 	Now func() time.Time
 }
@@ -105,7 +108,7 @@ func New(c Config) (*Service, error) {
 		s.now = c.Flows.Now
 	}
 	if len(c.MasterSecret) > 0 {
-		sl, err := seal.New(c.MasterSecret, sealPurpose)
+		sl, err := seal.NewRing(seal.Ring(c.MasterSecret, c.PreviousSecrets...), sealPurpose)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"image/png"
 	"strconv"
 	"strings"
@@ -18,7 +19,9 @@ import (
 	"github.com/mandatehq/mandate/ent/recoverycode"
 	"github.com/mandatehq/mandate/ent/totpfactor"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/reseal"
 	"github.com/mandatehq/mandate/internal/seal"
+	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
 // The code rules: what authenticator apps do by default.
@@ -307,4 +310,34 @@ func (s *Service) DisableTOTP(ctx context.Context) error {
 			Details: map[string]string{"factor": "totp", "recovery_codes_removed": strconv.Itoa(codes)}})
 		return apperr.Wrap(err, "audit event")
 	})
+}
+
+// Reseal re-seals, under the current master secret, every workspace's
+// TOTP secrets sealed under a previous one (the service's PreviousSecrets),
+// so the previous secret can be dropped: one transaction and one audit
+// event (totp.resealed) per workspace. It returns how many moved.
+func (s *Service) Reseal(ctx context.Context) (int, error) {
+	if s.sealer == nil {
+		return 0, errNotConfigured
+	}
+	rows, err := s.client.TOTPFactor.Query().All(viewer.AsSystem(ctx, "master secret rotation"))
+	if err != nil {
+		return 0, apperr.Wrap(err, "authenticator apps")
+	}
+	return reseal.Run(ctx, s.client, s.audit, reseal.Kind[*ent.TOTPFactor]{
+		Name:   "totp",
+		Tenant: func(f *ent.TOTPFactor) int { return f.TenantID },
+		Reseal: func(ctx context.Context, tx *ent.Tx, f *ent.TOTPFactor) (bool, error) {
+			out, changed, err := s.sealer.Reseal(f.SecretSealed, binding(f.TenantID, f.UserID))
+			if err != nil {
+				return false, fmt.Errorf("mfa: the authenticator app of user %d in workspace %d does not open with the secrets given", f.UserID, f.TenantID)
+			}
+			if !changed {
+				return false, nil
+			}
+			n, err := tx.TOTPFactor.Update().Where(totpfactor.ID(f.ID), totpfactor.SecretSealed(f.SecretSealed)).
+				SetSecretSealed(out).Save(ctx)
+			return n == 1, err
+		},
+	}, rows)
 }

@@ -17,7 +17,12 @@
 //     the provider verified when the provider allows it, or a new account
 //     within the workspace's sign-up mode), explicit linking from the
 //     account page, and unlinking that never leaves an account with no way
-//     to sign in.
+//     to sign in,
+//   - connected accounts (connect.go): a signed-in person connects an
+//     account at a provider (the same dance in "connect" mode, with extra
+//     scopes); the tokens go straight to a TokenStore (the vault, wired by
+//     cmd/mandate) and never to the browser, and RefreshToken renews them
+//     server-side for the tool gateway.
 //
 // It does not open sessions itself: a federated identity is a first factor,
 // handed to auth/signin's Flows.FirstFactor with amr ["fed"], which opens

@@ -49,6 +49,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"{provider}/start", h.start)
 	mux.HandleFunc("GET "+p+"{provider}/callback", h.callback)
 	mux.HandleFunc("GET "+p+"{provider}/link", h.link)
+	mux.HandleFunc("GET "+p+"{provider}/connect", h.connect)
+	mux.HandleFunc("POST "+p+"{provider}/connect", h.connect)
 }
 
 // bind resolves the workspace in the path and binds the context to it.
@@ -149,7 +151,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "signin", err)
 		return
 	}
-	st, err := h.svc.begin(r.Context(), slug, r.PathValue("provider"), modeLogin, safeReturn(r.URL.Query().Get("return_to")), 0, 0)
+	st, err := h.svc.begin(r.Context(), slug, r.PathValue("provider"), modeLogin, safeReturn(r.URL.Query().Get("return_to")), 0, 0, nil)
 	if err != nil {
 		h.fail(w, r, "signin", err)
 		return
@@ -195,7 +197,7 @@ func (h *Handler) link(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt := safeReturn(r.URL.Query().Get("return_to"))
-	st, err := h.svc.begin(ctx, slug, r.PathValue("provider"), modeLink, rt, v.ID, s.ID)
+	st, err := h.svc.begin(ctx, slug, r.PathValue("provider"), modeLink, rt, v.ID, s.ID, nil)
 	if err != nil {
 		h.fail(w, r, "account", err)
 		return
@@ -226,12 +228,19 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	if cb != nil && cb.data.Mode == modeLink {
 		page = "account"
 	}
+	if cb != nil && cb.data.Mode == modeConnect {
+		page = "security"
+	}
 	if err != nil {
 		h.fail(w, r, page, err)
 		return
 	}
 	if cb.data.Mode == modeLink {
 		h.finishLink(w, r, cb)
+		return
+	}
+	if cb.data.Mode == modeConnect {
+		h.finishConnect(w, r, cb)
 		return
 	}
 	u, err := h.svc.resolve(ctx, t, cb.provider, cb.identity)

@@ -73,8 +73,9 @@ var (
 
 // Modes of a login dance.
 const (
-	modeLogin = "login"
-	modeLink  = "link"
+	modeLogin   = "login"
+	modeLink    = "link"
+	modeConnect = "connect"
 )
 
 // challengeData is what a dance keeps server-side between the redirect to
@@ -86,6 +87,8 @@ type challengeData struct {
 	Verifier   string `json:"verifier"`
 	Nonce      string `json:"nonce"`
 	ReturnTo   string `json:"return_to"`
+	// Scopes are what a connect dance asked for (beyond the provider's).
+	Scopes []string `json:"scopes,omitempty"`
 	// Binding is the hash of the browser cookie's value.
 	Binding string `json:"binding"`
 }
@@ -100,8 +103,9 @@ type started struct {
 // begin starts a dance for the workspace ctx is bound to: a challenge
 // named by a fresh state, holding the PKCE verifier, the nonce and where
 // to return, and bound to a fresh browser value. userID and sessionID are
-// set when linking.
-func (s *Service) begin(ctx context.Context, tenantSlug, providerSlug, mode, returnTo string, userID, sessionID int) (started, error) {
+// set when linking or connecting; scopes, when connecting, are asked for
+// beside the provider's own.
+func (s *Service) begin(ctx context.Context, tenantSlug, providerSlug, mode, returnTo string, userID, sessionID int, scopes []string) (started, error) {
 	sys := viewer.AsSystem(ctx, "social sign-in")
 	p, err := s.client.IdentityProvider.Query().Where(identityprovider.Slug(providerSlug), identityprovider.Enabled(true)).Only(sys)
 	if err != nil {
@@ -127,8 +131,11 @@ func (s *Service) begin(ctx context.Context, tenantSlug, providerSlug, mode, ret
 		return started{}, err
 	}
 	verifier := oauth2.GenerateVerifier()
+	if mode == modeConnect {
+		scopes = connectScopes(p.Scopes, scopes)
+	}
 	data, err := json.Marshal(challengeData{Mode: mode, ProviderID: p.ID, Provider: p.Slug, Verifier: verifier, Nonce: nonce,
-		ReturnTo: returnTo, Binding: hashValue(binding)})
+		ReturnTo: returnTo, Scopes: scopes, Binding: hashValue(binding)})
 	if err != nil {
 		return started{}, err
 	}
@@ -143,6 +150,9 @@ func (s *Service) begin(ctx context.Context, tenantSlug, providerSlug, mode, ret
 		return started{}, apperr.Wrap(err, "sign-in challenge")
 	}
 	u, err := prov.authURL(state, oauth2.S256ChallengeFromVerifier(verifier), nonce)
+	if err == nil && mode == modeConnect {
+		u, err = connectURL(u, string(p.Kind), scopes)
+	}
 	if err != nil {
 		return started{}, s.unavailable(p, err)
 	}

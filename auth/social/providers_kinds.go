@@ -122,7 +122,7 @@ func (p *oidcProvider) identity(ctx context.Context, code, verifier, nonce strin
 		}
 	}
 	id := Identity{Subject: idt.Subject, Email: claims.Email, Name: claims.Name,
-		EmailVerified: bool(claims.EmailVerified) || p.kind == KindMicrosoft && bool(claims.DomainVerified)}
+		EmailVerified: bool(claims.EmailVerified) || p.kind == KindMicrosoft && bool(claims.DomainVerified), token: tok}
 	if id.Email == "" && p.op.UserInfoEndpoint() != "" {
 		// Some providers put the address only in userinfo.
 		ui, err := p.op.UserInfo(vctx, oauth2.StaticTokenSource(tok))
@@ -176,7 +176,7 @@ func (p *githubProvider) identity(ctx context.Context, code, verifier, _ string)
 	if u.UserID == "" || u.UserID == "0" {
 		return Identity{}, &loginError{code: CodeProviderError, msg: "GitHub did not say who signed in", cause: errors.New("no user id")}
 	}
-	id := Identity{Subject: u.UserID, Name: u.Name}
+	id := Identity{Subject: u.UserID, Name: u.Name, token: tok}
 	if id.Name == "" {
 		id.Name = u.NickName
 	}
@@ -257,5 +257,5 @@ func (p *gitlabProvider) identity(ctx context.Context, code, verifier, _ string)
 	if name == "" {
 		name = u.NickName
 	}
-	return Identity{Subject: u.UserID, Email: u.Email, EmailVerified: u.Email != "" && confirmed != "", Name: name}, nil
+	return Identity{Subject: u.UserID, Email: u.Email, EmailVerified: u.Email != "" && confirmed != "", Name: name, token: tok}, nil
 }

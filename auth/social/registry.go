@@ -33,6 +33,9 @@ type Identity struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// token is what the code was exchanged for: kept for a connected
+	// account (connect mode), dropped otherwise.
+	token *oauth2.Token
 }
 
 // provider is one built provider: where to send the browser, and how to

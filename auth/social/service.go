@@ -46,12 +46,18 @@ type Config struct {
 	Flows *signin.Flows
 	// MasterSecret seals client secrets at rest.
 	MasterSecret []byte
+	// PreviousSecrets are earlier master secrets, still opening client
+	// secrets sealed under them until Reseal moves them (a rotation).
+	PreviousSecrets [][]byte
 	// BaseURL is the server's public URL: callbacks are
 	// {BaseURL}/t/{slug}/auth/social/{provider}/callback.
 	BaseURL string
 	Log     *slog.Logger
 	// HTTPClient calls the providers; nil means one with timeouts.
 	HTTPClient *http.Client
+	// Tokens keeps connected accounts' tokens (the vault); nil turns
+	// connecting accounts off.
+	Tokens TokenStore
 }
 
 // Service configures providers and runs federated sign-in.
@@ -64,6 +70,7 @@ type Service struct {
 	baseURL string
 	log     *slog.Logger
 	http    *http.Client
+	tokens  TokenStore
 
 	mu    sync.Mutex
 	built map[string]builtProvider // by tenant id and provider slug
@@ -71,7 +78,7 @@ type Service struct {
 
 // New returns the service.
 func New(c Config) (*Service, error) {
-	s, err := seal.New(c.MasterSecret, sealPurpose)
+	s, err := seal.NewRing(seal.Ring(c.MasterSecret, c.PreviousSecrets...), sealPurpose)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +90,7 @@ func New(c Config) (*Service, error) {
 	}
 	return &Service{
 		client: c.Client, tenants: c.Tenants, audit: c.Audit, flows: c.Flows, sealer: s,
-		baseURL: strings.TrimSuffix(c.BaseURL, "/"), log: c.Log, http: c.HTTPClient,
+		baseURL: strings.TrimSuffix(c.BaseURL, "/"), log: c.Log, http: c.HTTPClient, tokens: c.Tokens,
 		built: map[string]builtProvider{},
 	}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mandatehq/mandate/agents/vault"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
@@ -62,11 +63,14 @@ func (c *clock) advance(d time.Duration) {
 // it as its provider "up" (generic oidc) — plus the GraphQL API, so tests
 // drive the account page's calls too.
 type world struct {
-	db      *database.DB
-	srv     *httptest.Server
-	ts      *tenants.Service
-	flows   *signin.Flows
-	social  *social.Service
+	db     *database.DB
+	srv    *httptest.Server
+	ts     *tenants.Service
+	flows  *signin.Flows
+	social *social.Service
+	// vault keeps connected accounts (conns) as the server does.
+	vault   *vault.Service
+	conns   *vault.Connections
 	clock   *clock
 	tenants map[string]int
 	// upClient is acme's client registration at upstream.
@@ -105,17 +109,23 @@ func newWorld(t *testing.T, db *database.DB) *world {
 		BaseURL: w.srv.URL, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log, Now: clk.Now})
 	cs.OnChange = iss.ForgetClient
 	w.ts.OnSettingsChange = iss.ForgetWorkspace
-	w.social, err = social.New(social.Config{Client: db.Client, Tenants: w.ts, Audit: rec, Flows: w.flows,
-		MasterSecret: []byte(strings.Repeat("m", 32)), BaseURL: w.srv.URL, Log: log})
+	w.vault, err = vault.New(vault.Config{Client: db.Client, Audit: rec, Masters: [][]byte{[]byte(strings.Repeat("v", 32))}, Now: clk.Now, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.conns = vault.NewConnections(w.vault)
+	w.social, err = social.New(social.Config{Client: db.Client, Tenants: w.ts, Audit: rec, Flows: w.flows,
+		MasterSecret: []byte(strings.Repeat("m", 32)), BaseURL: w.srv.URL, Log: log, Tokens: w.conns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.conns.Refresher = w.social
 	mux := http.NewServeMux()
 	sh := signin.NewHandler(w.flows, w.ts)
 	sh.Mount(mux)
 	iss.Mount(mux)
 	social.NewHandler(w.social).Mount(mux)
-	mux.Handle("/t/{slug}/graphql", graph.NewHandler(db.Client, w.ts, log).WithSessions(sh).WithAccounts(w.flows).WithSocial(w.social))
+	mux.Handle("/t/{slug}/graphql", graph.NewHandler(db.Client, w.ts, log).WithSessions(sh).WithAccounts(w.flows).WithSocial(w.social).WithConnections(w.conns))
 	// The hosted pages the dance ends on.
 	for _, p := range []string{"signin", "account"} {
 		mux.HandleFunc("GET /t/{slug}/"+p, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, p+" page") })

@@ -276,7 +276,7 @@ func (a *app) keysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := keys.NewManager(a.db.Client, a.cfg.Secret, audit.NewRecorder())
+			m, err := keys.NewManager(a.db.Client, a.cfg.Secret, audit.NewRecorder(), a.cfg.Masters()[1:]...)
 			if err != nil {
 				return err
 			}

@@ -98,7 +98,7 @@ func (a *app) approvalService() (*approval.Service, error) {
 	if _, err := a.cfg.LoadSecret(); err != nil {
 		return nil, err
 	}
-	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, Log: a.log})
+	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], Log: a.log})
 	if err != nil {
 		return nil, err
 	}

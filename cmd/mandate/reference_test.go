@@ -14,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/mandatehq/mandate/agents/approval"
+	"github.com/mandatehq/mandate/agents/gateway"
 	"github.com/mandatehq/mandate/agents/registry"
+	"github.com/mandatehq/mandate/agents/vault"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mfa"
 	"github.com/mandatehq/mandate/auth/oidc/clients"
@@ -90,8 +92,17 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 			BaseURL: srv.URL, MasterSecret: secret, Log: log, Authority: registry.Authority{S: reg}, Approvals: approvals})
 		cs.OnChange = iss.ForgetClient
 		ts.OnSettingsChange = iss.ForgetWorkspace
+		// The vault and the tool gateway, as serve wires them: billing
+		// calls the billing API through the gateway.
+		vlt, err := vault.New(vault.Config{Client: db.Client, Audit: audit.NewRecorder(), Masters: [][]byte{secret}, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
 		srv.Config.Handler = newHandler(log, ts, db.Ping, false, flows, signing, iss, reg,
-			mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, ts)), svc: factors}, approvalEdge{svc: approvals})
+			mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, ts)), svc: factors}, approvalEdge{svc: approvals},
+			vaultEdge{svc: vlt},
+			gatewayEdge{Gateway: gateway.New(gateway.Config{Client: db.Client, Tenants: ts, Tokens: iss, Vault: vlt,
+				Audit: audit.NewRecorder(), Log: log}), tools: gateway.NewService(db.Client, audit.NewRecorder())})
 
 		var out bytes.Buffer
 		err = reference.Run(ctx, reference.Config{Base: srv.URL, Tenant: "acme", Email: "ann@acme.example", Password: pw, AdminToken: token}, &out)
@@ -99,7 +110,15 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"refused", "3 invoices", "refund preview for invoice INV-1001",
+		for _, want := range []string{"refused",
+			// The key goes into the vault; the tool injects it.
+			"the admin stored the billing API's key in the vault (credential ",
+			"and registered the tool billing (internal: http://127.0.0.1:",
+			// Reads and the preview, through the gateway; the key the API
+			// echoes is scrubbed.
+			"billing GET /t/acme/gateway/billing/invoices: 3 invoices",
+			"the API echoed its key in a header; billing saw \"[redacted]\"",
+			"billing POST /t/acme/gateway/billing/refunds/preview: refund preview for invoice INV-1001",
 			// The approval: asked, pending, refused without a step-up,
 			// approved after one, executed once, refused the second time.
 			"billing asks Ann to approve refund INV-1001 42.00 EUR (CIBA): pending",
@@ -109,9 +128,10 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 			"Ann approves refund INV-1001 42.00 EUR: approved (amr pwd otp mfa)",
 			"billing got a single-use token: scope openid refunds:execute",
 			"refresh token false",
-			"billing POST /refunds/execute: refund INV-1001 42.00 EUR executed for user",
-			"billing POST /refunds/execute again with the same token: refused (401 the token is not active",
-			"refunds executed: 1"} {
+			"billing POST /t/acme/gateway/billing/refunds/execute: refund INV-1001 42.00 EUR executed, as approved",
+			"billing POST /t/acme/gateway/billing/refunds/execute again with the same approval: refused (403 approval_used",
+			"refunds executed: 1",
+			"the billing API saw its key on 3 calls and no Mandate token; billing received none of the key in 4 answers"} {
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("the scenario did not say %q", want)
 			}
@@ -126,13 +146,15 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 		}
 		billingRun := trace[1]
 		for _, want := range []string{" used by ann@acme.example (pwd otp mfa)", "approval.requested", "approval.approved",
-			"approval.consumed", "approval.reuse_refused"} {
+			"approval.consumed", "gateway.call (GET /invoices 200 by ", "gateway.call (POST /refunds/preview 200 by ",
+			"gateway.call (POST /refunds/execute 200 by ", "gateway.refused (POST /refunds/execute approval_used by "} {
 			if !strings.Contains(billingRun, want) {
 				t.Fatalf("billing's run in the trace lacks %q: %s", want, billingRun)
 			}
 		}
-		// Billing's calls carry the whole chain: billing ← support ← planner.
-		if !strings.Contains(out.String(), " ← ") || strings.Count(strings.SplitN(out.String(), "3 invoices", 2)[1], " ← ") < 2 {
+		// Billing's gateway calls are audited with the whole chain:
+		// billing ← support ← planner.
+		if !regexp.MustCompile(`gateway\.call \(GET /invoices 200 by [^ ]+ ← [^ ]+ ← [^ )]+\)`).MatchString(billingRun) {
 			t.Fatalf("the act chain is not three deep:\n%s", out.String())
 		}
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/mandatehq/mandate/agents/delegation"
 	"github.com/mandatehq/mandate/agents/gateway"
 	"github.com/mandatehq/mandate/agents/registry"
+	"github.com/mandatehq/mandate/agents/vault"
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/auth/mail"
 	"github.com/mandatehq/mandate/auth/mfa"
@@ -93,46 +94,50 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	passkeys := passkey.New(passkey.Config{Client: a.db.Client, Flows: flows, Audit: audit.NewRecorder(), BaseURL: base, Log: a.log})
-	factors, err := mfa.New(mfa.Config{Client: a.db.Client, Flows: flows, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, Log: a.log})
+	factors, err := mfa.New(mfa.Config{Client: a.db.Client, Flows: flows, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], Log: a.log})
 	if err != nil {
 		return err
 	}
 	factors.AddResetter("passkeys", passkeys)
 	flows.SetFactors(signin.FactorList{factors, passkeys})
-	signing, err := keys.NewManager(a.db.Client, a.cfg.Secret, audit.NewRecorder())
+	signing, err := keys.NewManager(a.db.Client, a.cfg.Secret, audit.NewRecorder(), a.cfg.Masters()[1:]...)
 	if err != nil {
 		return err
 	}
 	cs := clients.NewService(a.db.Client, audit.NewRecorder())
 	reg := registry.NewService(a.db.Client, audit.NewRecorder(), cs)
-	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, Log: a.log})
+	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], Log: a.log})
 	if err != nil {
 		return err
 	}
 	approvals := approval.New(approval.Config{Client: a.db.Client, Audit: audit.NewRecorder(), Flows: flows, Webhooks: hooks,
 		BaseURL: base, Log: a.log})
 	iss := issuer.New(issuer.Config{Client: a.db.Client, Tenants: a.tenants, Keys: signing, Flows: flows,
-		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, Log: a.log, Authority: registry.Authority{S: reg},
+		Audit: audit.NewRecorder(), BaseURL: base, MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], Log: a.log, Authority: registry.Authority{S: reg},
 		Approvals: approvals})
 	cs.OnChange = iss.ForgetClient
 	a.tenants.OnSettingsChange = iss.ForgetWorkspace
-	socials, err := social.New(social.Config{Client: a.db.Client, Tenants: a.tenants, Audit: audit.NewRecorder(), Flows: flows,
-		MasterSecret: a.cfg.Secret, BaseURL: base, Log: a.log})
-	if err != nil {
-		return err
-	}
 	vlt, err := a.newVault()
 	if err != nil {
 		return err
 	}
+	// People's connected accounts: the social providers' tokens, kept in
+	// the vault, renewed by the same providers.
+	conns := vault.NewConnections(vlt)
+	socials, err := social.New(social.Config{Client: a.db.Client, Tenants: a.tenants, Audit: audit.NewRecorder(), Flows: flows,
+		MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], BaseURL: base, Log: a.log, Tokens: conns})
+	if err != nil {
+		return err
+	}
+	conns.Refresher = socials
 	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss, reg,
 		passkey.NewHandler(passkeys, signin.NewHandler(flows, a.tenants)),
 		mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, a.tenants)), svc: factors},
 		socialEdge{Handler: social.NewHandler(socials), svc: socials},
 		approvalEdge{svc: approvals},
 		webhooksEdge{svc: hooks},
-		vaultEdge{svc: vlt},
-		gatewayEdge{Gateway: gateway.New(gateway.Config{Client: a.db.Client, Tenants: a.tenants, Tokens: iss, Vault: vlt,
+		vaultEdge{svc: vlt, conns: conns},
+		gatewayEdge{Gateway: gateway.New(gateway.Config{Client: a.db.Client, Tenants: a.tenants, Tokens: iss, Vault: vlt, Connected: conns,
 			Audit: audit.NewRecorder(), Log: a.log}), tools: gateway.NewService(a.db.Client, audit.NewRecorder())})
 	srv := &http.Server{
 		Handler:           handler,
@@ -261,8 +266,9 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 	}))
 	mux.Handle("/", frontend.Handler())
 	// The tool gateway sees its paths before the mux, which would redirect
-	// a path with dot segments to its clean form instead of refusing it.
-	var root http.Handler = mux
+	// a path with dot segments to its clean form instead of refusing it;
+	// it bounds bodies by each tool's own limit, everything else by ours.
+	var root http.Handler = httpx.LimitBody(maxBodyBytes)(mux)
 	for _, m := range extra {
 		if g, ok := m.(guarder); ok {
 			root = g.Guard(root)
@@ -273,6 +279,5 @@ func newHandler(log *slog.Logger, ts *tenants.Service, ready httpx.Ready, https 
 		httpx.Recover(log),
 		httpx.AccessLog(log),
 		httpx.SecurityHeaders(https),
-		httpx.LimitBody(maxBodyBytes),
 	)
 }

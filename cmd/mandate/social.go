@@ -31,7 +31,7 @@ func (a *app) socialService() (*social.Service, error) {
 	if _, err := a.cfg.LoadSecret(); err != nil {
 		return nil, err
 	}
-	return social.New(social.Config{Client: a.db.Client, Tenants: a.tenants, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret,
+	return social.New(social.Config{Client: a.db.Client, Tenants: a.tenants, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:],
 		BaseURL: a.cfg.EffectiveBaseURL(), Log: a.log})
 }
 

@@ -24,13 +24,18 @@ import (
 
 // vaultEdge serves the vault's GraphQL fields; it has no routes of its
 // own (the tool gateway opens credentials).
-type vaultEdge struct{ svc *vault.Service }
+type vaultEdge struct {
+	svc   *vault.Service
+	conns *vault.Connections
+}
 
 // Mount adds nothing: the vault is managed through GraphQL only.
 func (vaultEdge) Mount(*http.ServeMux) {}
 
 // wireGraph adds the edge's GraphQL services.
-func (e vaultEdge) wireGraph(gh *graph.Handler) *graph.Handler { return gh.WithVault(e.svc) }
+func (e vaultEdge) wireGraph(gh *graph.Handler) *graph.Handler {
+	return gh.WithVault(e.svc).WithConnections(e.conns)
+}
 
 // newVault builds the vault with the configured master secrets: the
 // current one, then the previous ones (during a rotation).
@@ -290,7 +295,7 @@ func (a *app) rotateMasterCmd() *cobra.Command {
 	var newFile string
 	cmd := &cobra.Command{
 		Use:   "rotate-master",
-		Short: "Re-wrap every workspace's vault data key with a new master secret (credentials are untouched)",
+		Short: "Re-wrap every vault data key and re-seal every value sealed with the master secret under a new master secret",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := os.ReadFile(newFile)
@@ -322,8 +327,15 @@ func (a *app) rotateMasterCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%w (%d data keys re-wrapped before the failure; run it again once fixed)", err, n)
 			}
-			return a.emit(map[string]any{"rewrapped": n, "master_id": vault.MasterID([]byte(newSecret))},
-				"re-wrapped %d vault data keys under master %s", n, vault.MasterID([]byte(newSecret)))
+			// Then every value sealed with the master directly.
+			resealed, err := a.resealAll(ctx, masters)
+			if err != nil {
+				return fmt.Errorf("%w (data keys re-wrapped; run it again once fixed: what moved stays moved)", err)
+			}
+			return a.emit(map[string]any{"rewrapped": n, "resealed": resealed, "master_id": vault.MasterID([]byte(newSecret))},
+				"re-wrapped %d vault data keys and re-sealed %d TOTP secrets, %d identity provider secrets, %d webhook secrets and ping tokens, %d signing keys under master %s",
+				n, resealed["totp_secrets"], resealed["identity_provider_secrets"], resealed["webhook_secrets"], resealed["signing_keys"],
+				vault.MasterID([]byte(newSecret)))
 		},
 	}
 	cmd.Flags().StringVar(&newFile, "new-secret-file", "", "file holding the new master secret (required)")

@@ -49,7 +49,7 @@ func (a *app) webhooksService() (*webhooks.Service, error) {
 	if _, err := a.cfg.LoadSecret(); err != nil {
 		return nil, err
 	}
-	return webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, Log: a.log})
+	return webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], Log: a.log})
 }
 
 // webhookJSON is a webhook as the CLI prints it (never its secret).

@@ -24,7 +24,8 @@ func (SigningKey) Fields() []ent.Field {
 		field.Text("public_jwk").Immutable(),
 		// The private key, PKCS #8 DER sealed with AES-256-GCM under a key
 		// derived from the master secret, bound to this row's tenant and kid.
-		field.Bytes("private_sealed").Immutable().Sensitive(),
+		// Mutable only so a master rotation can re-seal it (Manager.Reseal).
+		field.Bytes("private_sealed").Sensitive(),
 		field.Time("activates_at").Immutable(),
 		// When a newer key took over; nil while this key is the newest.
 		field.Time("superseded_at").Optional().Nillable(),

@@ -17,8 +17,9 @@ type TOTPFactor struct{ ent.Schema }
 func (TOTPFactor) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("user_id").Immutable(),
-		// AES-256-GCM sealed base32 secret.
-		field.Bytes("secret_sealed").Sensitive().Immutable(),
+		// AES-256-GCM sealed base32 secret. Mutable only so a master
+		// rotation can re-seal it (mfa.Service.Reseal).
+		field.Bytes("secret_sealed").Sensitive(),
 		field.Time("confirmed_at").Optional().Nillable(),
 		// The last time step a code was accepted for: a code is accepted
 		// once, and never one of an earlier step.

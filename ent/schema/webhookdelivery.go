@@ -27,7 +27,8 @@ func (WebhookDelivery) Fields() []ent.Field {
 		// The JSON body of a webhook event; "" for a ping, whose body and
 		// bearer token are sealed instead.
 		field.Text("payload").Default("").Immutable(),
-		field.Bytes("sealed").Optional().Sensitive().Immutable(),
+		// Mutable only so a master rotation can re-seal it (Service.Reseal).
+		field.Bytes("sealed").Optional().Sensitive(),
 		// The approval the delivery reports ("" for none).
 		field.String("approval_id").Default("").Immutable(),
 		field.Enum("status").Values("pending", "delivered", "failed").Default("pending"),

@@ -57,8 +57,9 @@ func (p *player) agentPost(ctx context.Context, a *agentKey, path string, form u
 // executeRefund is the scenario's human approval (OpenID CIBA with
 // authorization_details): billing asks Ann to approve executing one
 // refund; Ann approves it in her browser after a strong authentication;
-// billing redeems the approval for a single-use token and the billing API
-// executes the refund once; the same token is refused the second time.
+// billing redeems the approval for a single-use token, and executes the
+// refund once through the gateway; the same token is refused the second
+// time.
 func (p *player) executeRefund(ctx context.Context, billing *agentKey, onBehalf string, api *billingAPI) error {
 	details, _ := json.Marshal([]refundDetail{refund})
 	binding := "Refund " + refund.String()
@@ -124,30 +125,30 @@ func (p *player) executeRefund(ctx context.Context, billing *agentKey, onBehalf 
 	p.say("billing got a single-use token: scope %v, expires in %vs, refresh token %v, authorization_details %s, approval %v",
 		out["scope"], out["expires_in"], out["refresh_token"] != nil, ad, out["approval_id"])
 
-	// The first execution spends the token; the second is refused.
-	for _, attempt := range []string{"", " again with the same token"} {
-		body, _ := json.Marshal(refund)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, api.URL+"/refunds/execute", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := p.http.Do(req)
+	// Through the gateway: billing's on-behalf-of token, and the approval
+	// token beside it. The gateway checks the call is the approved refund,
+	// spends the approval and injects the API's key; the same approval is
+	// refused the second time, before the API sees anything.
+	for _, attempt := range []string{"", " again with the same approval"} {
+		status, _, body, err := p.viaGateway(ctx, http.MethodPost, "/refunds/execute", onBehalf, token, refund)
 		if err != nil {
 			return err
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		switch {
-		case attempt == "" && resp.StatusCode != http.StatusOK:
-			return fmt.Errorf("POST /refunds/execute: %d %s", resp.StatusCode, b)
-		case attempt != "" && resp.StatusCode == http.StatusOK:
-			return fmt.Errorf("the refund was executed twice with one approval: %s", b)
+		case attempt == "" && status != http.StatusOK:
+			return fmt.Errorf("POST /refunds/execute through the gateway: %d %s", status, body)
+		case attempt != "" && status == http.StatusOK:
+			return fmt.Errorf("the refund was executed twice with one approval: %s", body)
 		case attempt == "":
-			p.say("billing POST /refunds/execute: %s", strings.TrimSpace(string(b)))
+			p.say("billing POST /t/%s/gateway/billing/refunds/execute: %s", p.cfg.Tenant, body)
 		default:
-			p.say("billing POST /refunds/execute%s: refused (%d %s)", attempt, resp.StatusCode, strings.TrimSpace(string(b)))
+			var problem struct{ Code, Detail string }
+			_ = json.Unmarshal([]byte(body), &problem)
+			p.say("billing POST /t/%s/gateway/billing/refunds/execute%s: refused (%d %s: %s)", p.cfg.Tenant, attempt, status, problem.Code, problem.Detail)
 		}
 	}
-	p.say("refunds executed: %d", api.executions())
+	_, _, executed := api.stats()
+	p.say("refunds executed: %d", executed)
 	return nil
 }
 

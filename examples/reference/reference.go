@@ -2,20 +2,25 @@
 // against a running server, with golang.org/x/oauth2 for every OAuth step:
 // Ann delegates to a planner agent for a day; the planner registers a
 // support subagent, which registers a billing subagent; each exchanges the
-// token above it (RFC 8693) and can only narrow it; billing reads invoices
-// and previews a refund on Ann's behalf at a small billing API that checks
-// the token. Executing the refund needs Ann's approval of that one refund
+// token above it (RFC 8693) and can only narrow it. Billing works with a
+// small billing API that needs an API key no agent ever holds: an admin
+// stores the key in Mandate's vault and registers the API as the tool
+// "billing", and billing calls it through Mandate's tool gateway, which
+// checks billing's token, scope and tools, injects the key and scrubs it
+// from every answer. Billing reads invoices and previews a refund on Ann's
+// behalf; executing the refund needs Ann's approval of that one refund
 // (OpenID CIBA with RFC 9396 authorization_details): billing asks, Ann
 // approves in her browser after stepping up with an authenticator app,
-// billing gets a single-use token, and the billing API, introspecting it,
-// executes the refund once and refuses the same token the second time.
+// billing gets a single-use approval token, and the gateway executes the
+// refund once and refuses the same approval the second time.
 //
 // Run it with `go run ./examples/reference/cmd -base http://127.0.0.1:8080
 // -tenant acme -email ann@acme.example -password … -token mdt_…` (an admin
-// API token of the workspace registers the planner and the billing API).
-// The workspace needs the scopes invoices:read, refunds:preview and
-// refunds:execute, refunds:execute requiring approval, and the refund
-// authorization_details type (README: "Human approval (CIBA)").
+// API token of the workspace registers the planner, stores the key and
+// registers the tool). The workspace needs the scopes invoices:read,
+// refunds:preview and refunds:execute, refunds:execute requiring approval,
+// and the refund authorization_details type (README: "Human approval
+// (CIBA)").
 package reference
 
 import (
@@ -29,22 +34,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"reflect"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
-
-	"github.com/mandatehq/mandate/resource"
 )
 
 // Config says where to play the scenario.
@@ -109,6 +108,9 @@ type player struct {
 	out    io.Writer
 	issuer string
 	http   *http.Client
+
+	received []string // every header and body billing got from the gateway
+	answers  int
 }
 
 func (p *player) say(format string, args ...any) { fmt.Fprintf(p.out, format+"\n", args...) }
@@ -182,22 +184,8 @@ func (p *player) token(ctx context.Context, a *agentKey, form url.Values) (map[s
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	p := &player{cfg: cfg, out: out, issuer: cfg.Base + "/t/" + cfg.Tenant, http: &http.Client{Timeout: 30 * time.Second}}
 
-	// The billing API: a resource server that trusts Mandate's JWT access
-	// tokens (signature from the JWKS, issuer, scope) and reads the act
-	// chain; it introspects the single-use approval tokens, as a client
-	// registered for the billing resource.
-	var rs struct {
-		CreateOAuthClient struct {
-			Client       struct{ ClientID string }
-			ClientSecret string
-		} `json:"createOAuthClient"`
-	}
-	if err := p.graphql(ctx, cfg.AdminToken, `mutation($in: CreateOAuthClientInput!) { createOAuthClient(input: $in) { client { clientID } clientSecret } }`,
-		map[string]any{"in": map[string]any{"name": "billing API", "grantTypes": []string{"client_credentials"},
-			"audience": []string{billingResource}}}, &rs); err != nil {
-		return fmt.Errorf("register the billing API: %w", err)
-	}
-	api, err := startBillingAPI(p, rs.CreateOAuthClient.Client.ClientID, rs.CreateOAuthClient.ClientSecret)
+	// The billing API, with a key only the vault will hold.
+	api, err := startBillingAPI()
 	if err != nil {
 		return err
 	}
@@ -240,6 +228,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
 	run := func(agent string) string { return fmt.Sprintf("run-%s-%x", agent, suffix) }
+	if err := p.registerTool(ctx, api, fmt.Sprintf("%x", suffix)); err != nil {
+		return err
+	}
 	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("run", run("planner"))}
 	for k, v := range auth {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
@@ -284,34 +275,38 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	p.say("billing may not widen to refunds:execute: refused")
 
-	// 5. Billing reads invoices and previews a refund on Ann's behalf.
+	// 5. Billing reads invoices and previews a refund on Ann's behalf,
+	// through the gateway: it never holds the API's key.
 	for _, call := range []struct{ method, path string }{{"GET", "/invoices"}, {"POST", "/refunds/preview"}} {
-		req, _ := http.NewRequestWithContext(ctx, call.method, api.URL+call.path, nil)
-		req.Header.Set("Authorization", "Bearer "+billingTok)
-		resp, err := p.http.Do(req)
+		status, h, body, err := p.viaGateway(ctx, call.method, call.path, billingTok, "", nil)
 		if err != nil {
 			return err
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s %s: %d %s", call.method, call.path, resp.StatusCode, b)
+		if status != http.StatusOK {
+			return fmt.Errorf("%s %s through the gateway: %d %s", call.method, call.path, status, body)
 		}
-		p.say("billing %s %s: %s", call.method, call.path, strings.TrimSpace(string(b)))
+		p.say("billing %s /t/%s/gateway/billing%s: %s", call.method, cfg.Tenant, call.path, body)
+		if echo := h.Get("X-Api-Key-Echo"); echo != "" {
+			p.say("the API echoed its key in a header; billing saw %q", echo)
+		}
 	}
 
 	// 6. Billing executes the refund, once, with Ann's approval of it.
 	if err := p.executeRefund(ctx, billing, billingTok, api); err != nil {
 		return err
 	}
+	if err := p.checkKeyStayedHome(api); err != nil {
+		return err
+	}
 
 	// 7. The trace of the planner's run shows support's run below it, and
 	// billing's below support's (each exchange's parent run defaults to
-	// its subject token's run), with Ann's approval.
+	// its subject token's run), with Ann's approval and billing's gateway
+	// calls, each audited with the whole act chain.
 	var trace struct {
 		AgentTrace traceNode `json:"agentTrace"`
 	}
-	const node = `run agent { name tools } scope approval actions { action }`
+	const node = `run agent { name tools } scope approval actions { action agentChain details } `
 	if err := p.graphql(ctx, cfg.AdminToken, `query($run: String!) { agentTrace(run: $run) { `+node+
 		` children { `+node+` children { `+node+` } } } }`,
 		map[string]any{"run": run("planner")}, &trace); err != nil {
@@ -330,7 +325,11 @@ type traceNode struct {
 	}
 	Scope    []string
 	Approval string
-	Actions  []struct{ Action string }
+	Actions  []struct {
+		Action     string
+		AgentChain []string
+		Details    map[string]string
+	}
 	Children []traceNode
 }
 
@@ -342,6 +341,13 @@ func (n traceNode) print(p *player, indent string) {
 	acts := make([]string, len(n.Actions))
 	for i, a := range n.Actions {
 		acts[i] = a.Action
+		if strings.HasPrefix(a.Action, "gateway.") {
+			what := a.Details["method"] + " " + a.Details["path"] + " " + a.Details["upstream_status"]
+			if r := a.Details["reason"]; r != "" {
+				what = a.Details["method"] + " " + a.Details["path"] + " " + r
+			}
+			acts[i] += " (" + what + " by " + strings.Join(a.AgentChain, " ← ") + ")"
+		}
 	}
 	p.say("%s%s: %s, scope %s, approval %s, actions %s", indent, n.Run, name, strings.Join(n.Scope, " "), n.Approval, strings.Join(acts, ", "))
 	for _, c := range n.Children {
@@ -421,140 +427,3 @@ func (p *player) registerSubagent(ctx context.Context, parent *agentKey, name st
 // billingResource names the billing API as a resource (RFC 8707): the
 // tokens for it carry it as their audience.
 const billingResource = "https://billing.example/api"
-
-// billingAPI is a resource server trusting Mandate's tokens through the
-// resource package, and introspecting the single-use approval tokens that
-// executing a refund needs.
-type billingAPI struct {
-	*http.Server
-	URL string
-	p   *player
-	// id and secret authenticate the API at the introspection endpoint.
-	id, secret string
-
-	mu       sync.Mutex
-	executed int
-}
-
-func startBillingAPI(p *player, id, secret string) (*billingAPI, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	api := &billingAPI{URL: "http://" + ln.Addr().String(), p: p, id: id, secret: secret}
-	v := resource.New(p.issuer, billingResource)
-	chain := func(r *http.Request) string { return strings.Join(resource.TokenFrom(r.Context()).Chain(), " ← ") }
-	mux := http.NewServeMux()
-	mux.Handle("GET /invoices", v.Require("invoices:read", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "3 invoices of user %s, read by %s\n", resource.TokenFrom(r.Context()).Subject, chain(r))
-	})))
-	mux.Handle("POST /refunds/preview", v.Require("refunds:preview", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "refund preview for invoice INV-1001: 42.00 EUR, asked by %s for user %s\n", chain(r), resource.TokenFrom(r.Context()).Subject)
-	})))
-	mux.HandleFunc("POST /refunds/execute", api.execute)
-	api.Server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = api.Serve(ln) }()
-	return api, nil
-}
-
-// introspection is what the API reads of an RFC 7662 answer.
-type introspection struct {
-	Active               bool            `json:"active"`
-	Sub                  string          `json:"sub"`
-	Scope                string          `json:"scope"`
-	Aud                  json.RawMessage `json:"aud"`
-	Act                  *actClaim       `json:"act"`
-	ApprovalID           string          `json:"approval_id"`
-	AuthorizationDetails json.RawMessage `json:"authorization_details"`
-}
-
-type actClaim struct {
-	Sub string    `json:"sub"`
-	Act *actClaim `json:"act"`
-}
-
-// execute executes one refund: the body names it, and the bearer token
-// must be an approval token for exactly that refund. Its introspection
-// spends it, so a token executes one refund at most.
-func (a *billingAPI) execute(w http.ResponseWriter, r *http.Request) {
-	var want refundDetail
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&want); err != nil {
-		http.Error(w, "the body names the refund: {invoice, amount, currency}", http.StatusBadRequest)
-		return
-	}
-	want.Type = "refund"
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer`)
-		http.Error(w, "a bearer token is required", http.StatusUnauthorized)
-		return
-	}
-	info, err := a.introspect(r.Context(), tok)
-	if err != nil {
-		http.Error(w, "introspection failed", http.StatusBadGateway)
-		return
-	}
-	if !info.Active {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		http.Error(w, "the token is not active (spent, expired or revoked)", http.StatusUnauthorized)
-		return
-	}
-	var aud []string
-	if json.Unmarshal(info.Aud, &aud) != nil {
-		var one string
-		_ = json.Unmarshal(info.Aud, &one)
-		aud = []string{one}
-	}
-	if !slices.Contains(aud, billingResource) || !slices.Contains(strings.Fields(info.Scope), "refunds:execute") ||
-		!approves(info.AuthorizationDetails, want) || info.ApprovalID == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="refunds:execute"`)
-		http.Error(w, "the token does not approve this refund", http.StatusForbidden)
-		return
-	}
-	var chain []string
-	for act := info.Act; act != nil; act = act.Act {
-		chain = append(chain, act.Sub)
-	}
-	a.mu.Lock()
-	a.executed++
-	a.mu.Unlock()
-	fmt.Fprintf(w, "refund %s executed for user %s, approved as %s, asked by %s\n", want, info.Sub, info.ApprovalID, strings.Join(chain, " ← "))
-}
-
-// approves says whether details (RFC 9396 authorization_details) are
-// exactly one object, the refund want, with no other field.
-func approves(details json.RawMessage, want refundDetail) bool {
-	var got []map[string]any
-	if json.Unmarshal(details, &got) != nil || len(got) != 1 {
-		return false
-	}
-	b, _ := json.Marshal(want)
-	var exact map[string]any
-	_ = json.Unmarshal(b, &exact)
-	return reflect.DeepEqual(got[0], exact)
-}
-
-// introspect asks the issuer about a token (RFC 7662), as the API.
-func (a *billingAPI) introspect(ctx context.Context, token string) (*introspection, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.p.issuer+"/oauth2/introspect",
-		strings.NewReader(url.Values{"token": {token}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(a.id), url.QueryEscape(a.secret))
-	resp, err := a.p.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("introspection: %d", resp.StatusCode)
-	}
-	var info introspection
-	return &info, json.NewDecoder(resp.Body).Decode(&info)
-}
-
-// executions is how many refunds the API executed.
-func (a *billingAPI) executions() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.executed
-}

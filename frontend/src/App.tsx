@@ -23,6 +23,7 @@ import { SignUpPage } from './pages/SignUpPage';
 import { TracePage } from './pages/TracePage';
 import { TokenSignInPage } from './pages/TokenSignInPage';
 import { TokensPage } from './pages/TokensPage';
+import { ToolsPage } from './pages/ToolsPage';
 import { VerifyEmailPage } from './pages/VerifyEmailPage';
 import { VaultPage } from './pages/VaultPage';
 import { WebhooksPage } from './pages/WebhooksPage';
@@ -68,6 +69,7 @@ export function App() {
         <Route path="sign-in" element={<SignInSettingsPage />} />
         <Route path="webhooks" element={<WebhooksPage />} />
         <Route path="vault" element={<VaultPage />} />
+        <Route path="tools" element={<ToolsPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route path="outbox" element={<OutboxPage />} />
         <Route path="*" element={<NotFoundPage />} />

@@ -40,6 +40,7 @@ type QueryResolver interface {
 	ApprovalRequests(ctx context.Context, status *string, first *int) ([]*approval.Request, error)
 	ApprovalRequest(ctx context.Context, id string) (*approval.Request, error)
 	ApprovalPolicies(ctx context.Context) (*model.ApprovalPolicies, error)
+	ConnectedAccounts(ctx context.Context) ([]*model.ConnectedAccount, error)
 	OauthClients(ctx context.Context) ([]*ent.OAuthClient, error)
 	SigningKeys(ctx context.Context) ([]*ent.SigningKey, error)
 	ScopeCatalog(ctx context.Context) ([]*model.ScopeDefinition, error)
@@ -2302,6 +2303,38 @@ func (ec *executionContext) fieldContext_Query_approvalPolicies(_ context.Contex
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ApprovalPolicies(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_connectedAccounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_connectedAccounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ConnectedAccounts(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ConnectedAccount) graphql.Marshaler {
+			return ec.marshalNConnectedAccount2ᚕᚖgithubᚗcomᚋmandatehqᚋmandateᚋgraphᚋmodelᚐConnectedAccountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_connectedAccounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectedAccount(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9165,6 +9198,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_approvalPolicies(ctx, field)
+				})
+		case "connectedAccounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_connectedAccounts(ctx, field)
 				})
 		case "oauthClients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -175,6 +175,15 @@ type ComplexityRoot struct {
 		Type        func(childComplexity int) int
 	}
 
+	ConnectedAccount struct {
+		CreatedAt  func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Provider   func(childComplexity int) int
+		Scopes     func(childComplexity int) int
+	}
+
 	ConnectedApp struct {
 		ClientID  func(childComplexity int) int
 		GrantedAt func(childComplexity int) int
@@ -319,6 +328,7 @@ type ComplexityRoot struct {
 		DisableOAuthClient      func(childComplexity int, clientID string) int
 		DisableTotp             func(childComplexity int) int
 		DisableUser             func(childComplexity int, id int) int
+		DisconnectAccount       func(childComplexity int, provider string) int
 		EnableOAuthClient       func(childComplexity int, clientID string) int
 		EnableUser              func(childComplexity int, id int) int
 		InviteMember            func(childComplexity int, input model.InviteMemberInput) int
@@ -421,6 +431,7 @@ type ComplexityRoot struct {
 		ApprovalRequest   func(childComplexity int, id string) int
 		ApprovalRequests  func(childComplexity int, status *string, first *int) int
 		AuditEvents       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		ConnectedAccounts func(childComplexity int) int
 		ConnectedApps     func(childComplexity int) int
 		Credentials       func(childComplexity int) int
 		DelegationGrants  func(childComplexity int) int
@@ -1219,6 +1230,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthorizationDetailType.Type(childComplexity), true
 
+	case "ConnectedAccount.createdAt":
+		if e.ComplexityRoot.ConnectedAccount.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedAccount.CreatedAt(childComplexity), true
+	case "ConnectedAccount.expiresAt":
+		if e.ComplexityRoot.ConnectedAccount.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedAccount.ExpiresAt(childComplexity), true
+	case "ConnectedAccount.id":
+		if e.ComplexityRoot.ConnectedAccount.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedAccount.ID(childComplexity), true
+	case "ConnectedAccount.lastUsedAt":
+		if e.ComplexityRoot.ConnectedAccount.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedAccount.LastUsedAt(childComplexity), true
+	case "ConnectedAccount.provider":
+		if e.ComplexityRoot.ConnectedAccount.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedAccount.Provider(childComplexity), true
+	case "ConnectedAccount.scopes":
+		if e.ComplexityRoot.ConnectedAccount.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectedAccount.Scopes(childComplexity), true
+
 	case "ConnectedApp.clientID":
 		if e.ComplexityRoot.ConnectedApp.ClientID == nil {
 			break
@@ -1878,6 +1926,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisableUser(childComplexity, args["id"].(int)), true
+	case "Mutation.disconnectAccount":
+		if e.ComplexityRoot.Mutation.DisconnectAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disconnectAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisconnectAccount(childComplexity, args["provider"].(string)), true
 	case "Mutation.enableOAuthClient":
 		if e.ComplexityRoot.Mutation.EnableOAuthClient == nil {
 			break
@@ -2563,6 +2622,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AuditEventOrder), args["where"].(*ent.AuditEventWhereInput)), true
+	case "Query.connectedAccounts":
+		if e.ComplexityRoot.Query.ConnectedAccounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ConnectedAccounts(childComplexity), true
 	case "Query.connectedApps":
 		if e.ComplexityRoot.Query.ConnectedApps == nil {
 			break
@@ -3861,6 +3926,52 @@ extend type Mutation {
   Replace the approval policies: which catalog scopes need approval (a scope not listed needs none), and the authorization_details types (when given). Admins only.
   """
   updateApprovalPolicies(scopes: [ScopeApprovalInput!], detailTypes: [AuthorizationDetailTypeInput!]): ApprovalPolicies!
+}
+`, BuiltIn: false},
+	{Name: "../connections.graphqls", Input: `# Connected accounts: a person's accounts at the workspace's sign-in
+# providers, connected through /t/{slug}/auth/social/{provider}/connect so
+# agents acting for them can call those providers' APIs through the tool
+# gateway. Their tokens live in the vault and never come out of any field.
+
+"""
+One of the viewer's connected accounts: metadata only, never its tokens.
+"""
+type ConnectedAccount {
+  """
+  The vault credential that holds its tokens.
+  """
+  id: ID!
+  """
+  The provider's slug in this workspace.
+  """
+  provider: String!
+  """
+  The scopes the provider granted.
+  """
+  scopes: [String!]!
+  """
+  When the current access token expires (it is refreshed server-side).
+  """
+  expiresAt: Time
+  createdAt: Time!
+  """
+  When the gateway last used it.
+  """
+  lastUsedAt: Time
+}
+
+extend type Query {
+  """
+  The viewer's connected accounts, by provider. People only.
+  """
+  connectedAccounts: [ConnectedAccount!]!
+}
+
+extend type Mutation {
+  """
+  Disconnect the viewer's account at provider: its tokens are revoked in the vault and the gateway stops using them at once.
+  """
+  disconnectAccount(provider: String!): ConnectedAccount!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -6551,6 +6662,24 @@ func (ec *executionContext) childFields_AuthorizationDetailType(ctx context.Cont
 		return ec.fieldContext_AuthorizationDetailType_approval(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthorizationDetailType", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectedAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConnectedAccount_id(ctx, field)
+	case "provider":
+		return ec.fieldContext_ConnectedAccount_provider(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ConnectedAccount_scopes(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ConnectedAccount_expiresAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ConnectedAccount_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ConnectedAccount_lastUsedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectedAccount", field.Name)
 }
 
 func (ec *executionContext) childFields_ConnectedApp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

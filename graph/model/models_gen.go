@@ -53,6 +53,21 @@ type AuthorizationDetailTypeInput struct {
 	Approval *ApprovalRuleInput `json:"approval,omitempty"`
 }
 
+// One of the viewer's connected accounts: metadata only, never its tokens.
+type ConnectedAccount struct {
+	// The vault credential that holds its tokens.
+	ID int `json:"id"`
+	// The provider's slug in this workspace.
+	Provider string `json:"provider"`
+	// The scopes the provider granted.
+	Scopes []string `json:"scopes"`
+	// When the current access token expires (it is refreshed server-side).
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+	// When the gateway last used it.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
 // An application the viewer let into their account.
 type ConnectedApp struct {
 	ClientID  string    `json:"clientID"`

@@ -49,3 +49,44 @@ func TestSealOpensOnlyWhereItWasSealed(t *testing.T) {
 		t.Error("a short master secret was accepted")
 	}
 }
+
+func TestRingSealsUnderTheFirstAndOpensUnderAny(t *testing.T) {
+	oldM, newM := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	old, _ := New(oldM, "p")
+	ring, err := NewRing([][]byte{newM, oldM}, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := New(newM, "p")
+	b := Binding(1, "k", "1")
+	sealed, _ := old.Seal([]byte("v"), b)
+	if got, err := ring.Open(sealed, b); err != nil || string(got) != "v" {
+		t.Fatalf("ring open of an old value = %q, %v", got, err)
+	}
+	if _, err := cur.Open(sealed, b); !errors.Is(err, ErrOpen) {
+		t.Fatal("the new master alone opened an old value")
+	}
+	moved, changed, err := ring.Reseal(sealed, b)
+	if err != nil || !changed {
+		t.Fatalf("reseal = %v, %v", changed, err)
+	}
+	if got, err := cur.Open(moved, b); err != nil || string(got) != "v" {
+		t.Fatalf("open of a resealed value under the new master = %q, %v", got, err)
+	}
+	if same, changed, err := ring.Reseal(moved, b); err != nil || changed || !bytes.Equal(same, moved) {
+		t.Fatalf("reseal of a current value changed it: %v, %v", changed, err)
+	}
+	fresh, _ := ring.Seal([]byte("w"), b)
+	if _, err := old.Open(fresh, b); !errors.Is(err, ErrOpen) {
+		t.Fatal("a ring sealed under a previous master")
+	}
+	if _, _, err := ring.Reseal(fresh[:3], b); !errors.Is(err, ErrOpen) {
+		t.Fatalf("reseal of garbage: %v", err)
+	}
+	if _, err := NewRing(nil, "p"); err == nil {
+		t.Fatal("an empty ring was accepted")
+	}
+	if _, err := NewRing([][]byte{newM, oldM[:8]}, "p"); err == nil {
+		t.Fatal("a short previous secret was accepted")
+	}
+}

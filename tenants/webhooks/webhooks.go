@@ -45,7 +45,10 @@ type Config struct {
 	Client       *ent.Client
 	Audit        *audit.Recorder
 	MasterSecret []byte
-	Now          func() time.Time
+	// PreviousSecrets are earlier master secrets, still opening webhook
+	// secrets and ping tokens sealed under them until Reseal moves them.
+	PreviousSecrets [][]byte
+	Now             func() time.Time
 	// HTTPClient sends deliveries (a short timeout, no redirects).
 	HTTPClient *http.Client
 	Log        *slog.Logger
@@ -72,7 +75,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	s, err := seal.New(cfg.MasterSecret, sealPurpose)
+	s, err := seal.NewRing(seal.Ring(cfg.MasterSecret, cfg.PreviousSecrets...), sealPurpose)
 	if err != nil {
 		return nil, err
 	}

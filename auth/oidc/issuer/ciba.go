@@ -841,6 +841,10 @@ func (p *Principal) Agent() string {
 	return p.ClientID
 }
 
+// ErrApprovalSpent is PrincipalOf's answer for a single-use approval
+// token that was already used (the refusal is audited).
+var ErrApprovalSpent = errors.New("issuer: the approval token was already used")
+
 // PrincipalOf checks an access token presented to another part of the
 // server (the tool gateway): active, unexpired, and its grant, agent chain
 // and person still standing. It does not spend an approval token: call
@@ -856,6 +860,11 @@ func (i *Issuer) PrincipalOf(ctx context.Context, slug, token string) (*Principa
 		return nil, errors.New("issuer: the access token is not active")
 	}
 	sess := ar.GetSession().(*Session)
+	if sess.ApprovalID != "" && !i.approvalUsable(tctx, sess.ApprovalID) {
+		i.cfg.Audit.RecordAlone(tctx, i.cfg.Client, i.cfg.Log, i.approvalEvent(sess, "approval.reuse_refused", audit.Denied,
+			map[string]string{"by": "gateway"}))
+		return nil, ErrApprovalSpent
+	}
 	if !i.stillValid(tctx, sess, ar.GetGrantedScopes()...) {
 		return nil, errors.New("issuer: the authority behind the access token no longer stands")
 	}

@@ -53,8 +53,16 @@ type Config struct {
 	Audit        *audit.Recorder
 	BaseURL      string
 	MasterSecret []byte
-	Log          *slog.Logger
-	Now          func() time.Time
+	// PreviousSecrets are earlier master secrets (a rotation): opaque
+	// access and refresh tokens whose HMAC was keyed from one of them
+	// stay valid (fosite's rotated global secrets) while it is listed.
+	// Other values the issuer MACs itself (interaction state, device and
+	// user codes' hashes, auth_req_ids) use the current master only: a
+	// rotation restarts them, so sign-ins, device flows and CIBA requests
+	// in flight at the restart fail and are started again.
+	PreviousSecrets [][]byte
+	Log             *slog.Logger
+	Now             func() time.Time
 	// HTTPClient posts back-channel logout tokens.
 	HTTPClient *http.Client
 	// Authority answers for agents (nil: no agents, no token exchange).
@@ -122,8 +130,23 @@ func (i *Issuer) ForgetWorkspace(tenantID int) { i.providers.Delete(tenantID) }
 func (i *Issuer) IssuerURL(slug string) string { return i.cfg.BaseURL + "/t/" + url.PathEscape(slug) }
 
 func (i *Issuer) derive(purpose string, tenantID int) []byte {
+	return deriveFrom(i.cfg.MasterSecret, purpose, tenantID)
+}
+
+// rotatedHMACKeys are the token HMAC keys of the previous master secrets.
+func (i *Issuer) rotatedHMACKeys(tenantID int) [][]byte {
+	var out [][]byte
+	for _, m := range i.cfg.PreviousSecrets {
+		if len(m) > 0 {
+			out = append(out, deriveFrom(m, "hmac", tenantID))
+		}
+	}
+	return out
+}
+
+func deriveFrom(master []byte, purpose string, tenantID int) []byte {
 	out := make([]byte, 32)
-	r := hkdf.New(sha256.New, i.cfg.MasterSecret, []byte("tenant:"+strconv.Itoa(tenantID)), []byte("mandate issuer "+purpose))
+	r := hkdf.New(sha256.New, master, []byte("tenant:"+strconv.Itoa(tenantID)), []byte("mandate issuer "+purpose))
 	_, _ = io.ReadFull(r, out)
 	return out
 }
@@ -174,6 +197,7 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 		RefreshTokenScopes:              []string{},
 		TokenEntropy:                    32,
 		GlobalSecret:                    i.derive("hmac", t.ID),
+		RotatedGlobalSecrets:            i.rotatedHMACKeys(t.ID),
 		ClientSecretsHasher:             secretHasher{},
 		PushedAuthorizeRequestURIPrefix: parPrefix,
 		PushedAuthorizeContextLifespan:  parLifetime,

@@ -10,15 +10,11 @@ package keys
 import (
 	"context"
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -34,6 +30,8 @@ import (
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/signingkey"
 	"github.com/mandatehq/mandate/internal/apperr"
+	"github.com/mandatehq/mandate/internal/reseal"
+	"github.com/mandatehq/mandate/internal/seal"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
 
@@ -80,30 +78,27 @@ type cached struct {
 // Manager rotates keys and serves them, per workspace.
 type Manager struct {
 	client *ent.Client
-	seal   cipher.AEAD
+	seal   *seal.Sealer
 	audit  *audit.Recorder
 	now    func() time.Time
 	cache  sync.Map // tenant id -> cached
 }
 
-// NewManager returns a manager sealing keys under masterSecret.
-func NewManager(client *ent.Client, masterSecret []byte, rec *audit.Recorder) (*Manager, error) {
+// sealPurpose derives the key that seals private keys.
+const sealPurpose = "mandate signing keys v1"
+
+// NewManager returns a manager sealing keys under masterSecret and opening
+// keys sealed under it or under one of previous (earlier master secrets,
+// during a rotation, until Reseal moves their keys).
+func NewManager(client *ent.Client, masterSecret []byte, rec *audit.Recorder, previous ...[]byte) (*Manager, error) {
 	if len(masterSecret) < 32 {
 		return nil, errors.New("keys: the master secret is too short")
 	}
-	k, err := hkdf.Key(sha256.New, masterSecret, nil, "mandate signing keys v1", 32)
+	s, err := seal.NewRing(seal.Ring(masterSecret, previous...), sealPurpose)
 	if err != nil {
 		return nil, err
 	}
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Manager{client: client, seal: aead, audit: rec, now: rec.Now}, nil
+	return &Manager{client: client, seal: s, audit: rec, now: rec.Now}, nil
 }
 
 // aad binds a sealed key to its workspace and kid: a ciphertext copied to
@@ -154,11 +149,10 @@ func (m *Manager) Rotate(ctx context.Context, alg string, publishFor, tokenLifet
 	if err != nil {
 		return nil, apperr.Wrap(err, "private key")
 	}
-	nonce := make([]byte, m.seal.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, apperr.Wrap(err, "nonce")
+	sealed, err := m.seal.Seal(der, aad(v.TenantID, kid))
+	if err != nil {
+		return nil, apperr.Wrap(err, "private key")
 	}
-	sealed := m.seal.Seal(nonce, nonce, der, aad(v.TenantID, kid))
 	now := m.now().UTC().Truncate(time.Microsecond)
 	var out *ent.SigningKey
 	tx, err := m.client.Tx(ctx)
@@ -225,11 +219,7 @@ func (m *Manager) load(ctx context.Context) ([]Key, error) {
 
 // open decrypts a stored key.
 func (m *Manager) open(tenantID int, r *ent.SigningKey) (Key, error) {
-	ns := m.seal.NonceSize()
-	if len(r.PrivateSealed) < ns {
-		return Key{}, fmt.Errorf("keys: key %s is corrupt", r.Kid)
-	}
-	der, err := m.seal.Open(nil, r.PrivateSealed[:ns], r.PrivateSealed[ns:], aad(tenantID, r.Kid))
+	der, err := m.seal.Open(r.PrivateSealed, aad(tenantID, r.Kid))
 	if err != nil {
 		return Key{}, fmt.Errorf("keys: key %s does not open with this master secret", r.Kid)
 	}
@@ -289,4 +279,34 @@ func (m *Manager) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
 		set.Keys = append(set.Keys, k.Public)
 	}
 	return set, nil
+}
+
+// Reseal re-seals, under the current master secret, every workspace's
+// private keys sealed under a previous one (the manager's previous
+// secrets), so the previous secret can be dropped: one transaction and
+// one audit event (signing_key.resealed) per workspace. It returns how
+// many moved.
+func (m *Manager) Reseal(ctx context.Context) (int, error) {
+	rows, err := m.client.SigningKey.Query().All(viewer.AsSystem(ctx, "master secret rotation"))
+	if err != nil {
+		return 0, apperr.Wrap(err, "signing keys")
+	}
+	n, err := reseal.Run(ctx, m.client, m.audit, reseal.Kind[*ent.SigningKey]{
+		Name:   "signing_key",
+		Tenant: func(r *ent.SigningKey) int { return r.TenantID },
+		Reseal: func(ctx context.Context, tx *ent.Tx, r *ent.SigningKey) (bool, error) {
+			out, changed, err := m.seal.Reseal(r.PrivateSealed, aad(r.TenantID, r.Kid))
+			if err != nil {
+				return false, fmt.Errorf("keys: key %s of workspace %d does not open with the secrets given", r.Kid, r.TenantID)
+			}
+			if !changed {
+				return false, nil
+			}
+			c, err := tx.SigningKey.Update().Where(signingkey.ID(r.ID), signingkey.PrivateSealed(r.PrivateSealed)).
+				SetPrivateSealed(out).Save(ctx)
+			return c == 1, err
+		},
+	}, rows)
+	m.cache.Clear()
+	return n, err
 }

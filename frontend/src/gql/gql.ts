@@ -43,7 +43,9 @@ type Documents = {
     "\n  mutation RotateOAuthClientSecret($clientID: String!) {\n    rotateOAuthClientSecret(clientID: $clientID) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n      }\n    }\n  }\n": typeof types.RotateOAuthClientSecretDocument,
     "\n  mutation DisableOAuthClient($clientID: String!) {\n    disableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": typeof types.DisableOAuthClientDocument,
     "\n  mutation EnableOAuthClient($clientID: String!) {\n    enableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": typeof types.EnableOAuthClientDocument,
-    "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          clientID\n          runID\n          scope\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": typeof types.AuditEventsDocument,
+    "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          clientID\n          runID\n          grantID\n          credentialType\n          credentialID\n          approvalRequired\n          approvalID\n          scope\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": typeof types.AuditEventsDocument,
+    "\n  query ConnectedAccounts {\n    connectedAccounts {\n      id\n      provider\n      scopes\n      expiresAt\n      createdAt\n      lastUsedAt\n    }\n  }\n": typeof types.ConnectedAccountsDocument,
+    "\n  mutation DisconnectAccount($provider: String!) {\n    disconnectAccount(provider: $provider) {\n      id\n      provider\n    }\n  }\n": typeof types.DisconnectAccountDocument,
     "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n            disabled\n          }\n        }\n      }\n    }\n  }\n": typeof types.MembersDocument,
     "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.AddMemberDocument,
     "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n": typeof types.InviteMemberDocument,
@@ -73,6 +75,11 @@ type Documents = {
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": typeof types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
+    "\n  query Tools {\n    tools {\n      id\n      name\n      description\n      upstreamURL\n      injection\n      headerName\n      headerTemplate\n      queryParam\n      credentialSource\n      credentialID\n      provider\n      operations\n      redaction\n      internal\n      timeoutMs\n      maxBodyBytes\n      disabled\n      createdAt\n    }\n    credentials {\n      id\n      name\n      kind\n      revokedAt\n    }\n  }\n": typeof types.ToolsDocument,
+    "\n  mutation CreateTool($input: ToolInput!) {\n    createTool(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.CreateToolDocument,
+    "\n  mutation UpdateTool($id: ID!, $input: ToolInput!) {\n    updateTool(id: $id, input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.UpdateToolDocument,
+    "\n  mutation SetToolDisabled($id: ID!, $disabled: Boolean!) {\n    setToolDisabled(id: $id, disabled: $disabled) {\n      id\n      disabled\n    }\n  }\n": typeof types.SetToolDisabledDocument,
+    "\n  mutation DeleteTool($id: ID!) {\n    deleteTool(id: $id)\n  }\n": typeof types.DeleteToolDocument,
     "\n  query Credentials {\n    credentials {\n      id\n      name\n      kind\n      ownerKind\n      ownerID\n      provider\n      expiresAt\n      lastUsedAt\n      rotatedAt\n      revokedAt\n      createdAt\n    }\n  }\n": typeof types.CredentialsDocument,
     "\n  mutation CreateCredential($input: CreateCredentialInput!) {\n    createCredential(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.CreateCredentialDocument,
     "\n  mutation RotateCredential($id: ID!, $input: CredentialValueInput!) {\n    rotateCredential(id: $id, input: $input) {\n      id\n      rotatedAt\n    }\n  }\n": typeof types.RotateCredentialDocument,
@@ -113,7 +120,9 @@ const documents: Documents = {
     "\n  mutation RotateOAuthClientSecret($clientID: String!) {\n    rotateOAuthClientSecret(clientID: $clientID) {\n      clientSecret\n      client {\n        id\n        clientID\n        name\n      }\n    }\n  }\n": types.RotateOAuthClientSecretDocument,
     "\n  mutation DisableOAuthClient($clientID: String!) {\n    disableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": types.DisableOAuthClientDocument,
     "\n  mutation EnableOAuthClient($clientID: String!) {\n    enableOAuthClient(clientID: $clientID) {\n      id\n      clientID\n      disabledAt\n    }\n  }\n": types.EnableOAuthClientDocument,
-    "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          clientID\n          runID\n          scope\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": types.AuditEventsDocument,
+    "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          clientID\n          runID\n          grantID\n          credentialType\n          credentialID\n          approvalRequired\n          approvalID\n          scope\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n": types.AuditEventsDocument,
+    "\n  query ConnectedAccounts {\n    connectedAccounts {\n      id\n      provider\n      scopes\n      expiresAt\n      createdAt\n      lastUsedAt\n    }\n  }\n": types.ConnectedAccountsDocument,
+    "\n  mutation DisconnectAccount($provider: String!) {\n    disconnectAccount(provider: $provider) {\n      id\n      provider\n    }\n  }\n": types.DisconnectAccountDocument,
     "\n  query Members($first: Int, $after: Cursor) {\n    members(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          role\n          createdAt\n          user {\n            id\n            email\n            name\n            emailVerified\n            disabled\n          }\n        }\n      }\n    }\n  }\n": types.MembersDocument,
     "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) {\n      id\n      role\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.AddMemberDocument,
     "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n": types.InviteMemberDocument,
@@ -143,6 +152,11 @@ const documents: Documents = {
     "\n  query APITokens($first: Int, $after: Cursor) {\n    apiTokens(first: $first, after: $after, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          role\n          prefix\n          createdBy\n          expiresAt\n          revokedAt\n          lastUsedAt\n          createdAt\n        }\n      }\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateAPIToken($input: CreateAPITokenInput!) {\n    createAPIToken(input: $input) {\n      token\n      apiToken {\n        id\n        name\n        role\n        prefix\n      }\n    }\n  }\n": types.CreateApiTokenDocument,
     "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeApiTokenDocument,
+    "\n  query Tools {\n    tools {\n      id\n      name\n      description\n      upstreamURL\n      injection\n      headerName\n      headerTemplate\n      queryParam\n      credentialSource\n      credentialID\n      provider\n      operations\n      redaction\n      internal\n      timeoutMs\n      maxBodyBytes\n      disabled\n      createdAt\n    }\n    credentials {\n      id\n      name\n      kind\n      revokedAt\n    }\n  }\n": types.ToolsDocument,
+    "\n  mutation CreateTool($input: ToolInput!) {\n    createTool(input: $input) {\n      id\n      name\n    }\n  }\n": types.CreateToolDocument,
+    "\n  mutation UpdateTool($id: ID!, $input: ToolInput!) {\n    updateTool(id: $id, input: $input) {\n      id\n      name\n    }\n  }\n": types.UpdateToolDocument,
+    "\n  mutation SetToolDisabled($id: ID!, $disabled: Boolean!) {\n    setToolDisabled(id: $id, disabled: $disabled) {\n      id\n      disabled\n    }\n  }\n": types.SetToolDisabledDocument,
+    "\n  mutation DeleteTool($id: ID!) {\n    deleteTool(id: $id)\n  }\n": types.DeleteToolDocument,
     "\n  query Credentials {\n    credentials {\n      id\n      name\n      kind\n      ownerKind\n      ownerID\n      provider\n      expiresAt\n      lastUsedAt\n      rotatedAt\n      revokedAt\n      createdAt\n    }\n  }\n": types.CredentialsDocument,
     "\n  mutation CreateCredential($input: CreateCredentialInput!) {\n    createCredential(input: $input) {\n      id\n      name\n    }\n  }\n": types.CreateCredentialDocument,
     "\n  mutation RotateCredential($id: ID!, $input: CredentialValueInput!) {\n    rotateCredential(id: $id, input: $input) {\n      id\n      rotatedAt\n    }\n  }\n": types.RotateCredentialDocument,
@@ -270,7 +284,15 @@ export function graphql(source: "\n  mutation EnableOAuthClient($clientID: Strin
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          clientID\n          runID\n          scope\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').AuditEventsDocument;
+export function graphql(source: "\n  query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {\n    auditEvents(first: $first, after: $after, where: $where, orderBy: { field: SEQ, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          seq\n          occurredAt\n          actorType\n          actorID\n          actorLabel\n          agentID\n          agentChain\n          clientID\n          runID\n          grantID\n          credentialType\n          credentialID\n          approvalRequired\n          approvalID\n          scope\n          action\n          targetType\n          targetID\n          outcome\n          details\n          ip\n          userAgent\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').AuditEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConnectedAccounts {\n    connectedAccounts {\n      id\n      provider\n      scopes\n      expiresAt\n      createdAt\n      lastUsedAt\n    }\n  }\n"): typeof import('./graphql').ConnectedAccountsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisconnectAccount($provider: String!) {\n    disconnectAccount(provider: $provider) {\n      id\n      provider\n    }\n  }\n"): typeof import('./graphql').DisconnectAccountDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -387,6 +409,26 @@ export function graphql(source: "\n  mutation CreateAPIToken($input: CreateAPITo
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeAPIToken($id: ID!) {\n    revokeAPIToken(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeApiTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Tools {\n    tools {\n      id\n      name\n      description\n      upstreamURL\n      injection\n      headerName\n      headerTemplate\n      queryParam\n      credentialSource\n      credentialID\n      provider\n      operations\n      redaction\n      internal\n      timeoutMs\n      maxBodyBytes\n      disabled\n      createdAt\n    }\n    credentials {\n      id\n      name\n      kind\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').ToolsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateTool($input: ToolInput!) {\n    createTool(input: $input) {\n      id\n      name\n    }\n  }\n"): typeof import('./graphql').CreateToolDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateTool($id: ID!, $input: ToolInput!) {\n    updateTool(id: $id, input: $input) {\n      id\n      name\n    }\n  }\n"): typeof import('./graphql').UpdateToolDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetToolDisabled($id: ID!, $disabled: Boolean!) {\n    setToolDisabled(id: $id, disabled: $disabled) {\n      id\n      disabled\n    }\n  }\n"): typeof import('./graphql').SetToolDisabledDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTool($id: ID!) {\n    deleteTool(id: $id)\n  }\n"): typeof import('./graphql').DeleteToolDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -450,6 +450,25 @@ export type ScopeDefinitionInput = {
   name: string;
 };
 
+export type ToolInput = {
+  credentialID?: string | number | null | undefined;
+  credentialSource?: string | null | undefined;
+  description?: string | null | undefined;
+  disabled?: boolean | null | undefined;
+  headerName?: string | null | undefined;
+  headerTemplate?: string | null | undefined;
+  injection: string;
+  internal?: boolean | null | undefined;
+  maxBodyBytes?: number | null | undefined;
+  name: string;
+  operations: string;
+  provider?: string | null | undefined;
+  queryParam?: string | null | undefined;
+  redaction?: string | null | undefined;
+  timeoutMs?: number | null | undefined;
+  upstreamURL: string;
+};
+
 export type UpdateIdentityProviderInput = {
   allowSignUp?: boolean | null | undefined;
   clientID?: string | null | undefined;
@@ -680,7 +699,19 @@ export type AuditEventsQueryVariables = Exact<{
 }>;
 
 
-export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, seq: number, occurredAt: string, actorType: string, actorID: string, actorLabel: string, agentID: string, agentChain: Array<string> | null, clientID: string, runID: string, scope: Array<string> | null, action: string, targetType: string, targetID: string, outcome: AuditEventOutcome, details: Record<string, string> | null, ip: string, userAgent: string } | null } | null> | null } };
+export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, seq: number, occurredAt: string, actorType: string, actorID: string, actorLabel: string, agentID: string, agentChain: Array<string> | null, clientID: string, runID: string, grantID: string, credentialType: string, credentialID: string, approvalRequired: boolean, approvalID: string, scope: Array<string> | null, action: string, targetType: string, targetID: string, outcome: AuditEventOutcome, details: Record<string, string> | null, ip: string, userAgent: string } | null } | null> | null } };
+
+export type ConnectedAccountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConnectedAccountsQuery = { connectedAccounts: Array<{ id: string, provider: string, scopes: Array<string>, expiresAt: string | null, createdAt: string, lastUsedAt: string | null }> };
+
+export type DisconnectAccountMutationVariables = Exact<{
+  provider: string;
+}>;
+
+
+export type DisconnectAccountMutation = { disconnectAccount: { id: string, provider: string } };
 
 export type MembersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -875,6 +906,41 @@ export type RevokeApiTokenMutationVariables = Exact<{
 
 
 export type RevokeApiTokenMutation = { revokeAPIToken: { id: string, revokedAt: string | null } };
+
+export type ToolsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ToolsQuery = { tools: Array<{ id: string, name: string, description: string, upstreamURL: string, injection: string, headerName: string, headerTemplate: string, queryParam: string, credentialSource: string, credentialID: string | null, provider: string, operations: string, redaction: string, internal: boolean, timeoutMs: number, maxBodyBytes: number, disabled: boolean, createdAt: string }>, credentials: Array<{ id: string, name: string, kind: string, revokedAt: string | null }> };
+
+export type CreateToolMutationVariables = Exact<{
+  input: ToolInput;
+}>;
+
+
+export type CreateToolMutation = { createTool: { id: string, name: string } };
+
+export type UpdateToolMutationVariables = Exact<{
+  id: string | number;
+  input: ToolInput;
+}>;
+
+
+export type UpdateToolMutation = { updateTool: { id: string, name: string } };
+
+export type SetToolDisabledMutationVariables = Exact<{
+  id: string | number;
+  disabled: boolean;
+}>;
+
+
+export type SetToolDisabledMutation = { setToolDisabled: { id: string, disabled: boolean } };
+
+export type DeleteToolMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteToolMutation = { deleteTool: string };
 
 export type CredentialsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1487,6 +1553,11 @@ export const AuditEventsDocument = new TypedDocumentString(`
         agentChain
         clientID
         runID
+        grantID
+        credentialType
+        credentialID
+        approvalRequired
+        approvalID
         scope
         action
         targetType
@@ -1500,6 +1571,26 @@ export const AuditEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const ConnectedAccountsDocument = new TypedDocumentString(`
+    query ConnectedAccounts {
+  connectedAccounts {
+    id
+    provider
+    scopes
+    expiresAt
+    createdAt
+    lastUsedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConnectedAccountsQuery, ConnectedAccountsQueryVariables>;
+export const DisconnectAccountDocument = new TypedDocumentString(`
+    mutation DisconnectAccount($provider: String!) {
+  disconnectAccount(provider: $provider) {
+    id
+    provider
+  }
+}
+    `) as unknown as TypedDocumentString<DisconnectAccountMutation, DisconnectAccountMutationVariables>;
 export const MembersDocument = new TypedDocumentString(`
     query Members($first: Int, $after: Cursor) {
   members(
@@ -1852,6 +1943,65 @@ export const RevokeApiTokenDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
+export const ToolsDocument = new TypedDocumentString(`
+    query Tools {
+  tools {
+    id
+    name
+    description
+    upstreamURL
+    injection
+    headerName
+    headerTemplate
+    queryParam
+    credentialSource
+    credentialID
+    provider
+    operations
+    redaction
+    internal
+    timeoutMs
+    maxBodyBytes
+    disabled
+    createdAt
+  }
+  credentials {
+    id
+    name
+    kind
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ToolsQuery, ToolsQueryVariables>;
+export const CreateToolDocument = new TypedDocumentString(`
+    mutation CreateTool($input: ToolInput!) {
+  createTool(input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CreateToolMutation, CreateToolMutationVariables>;
+export const UpdateToolDocument = new TypedDocumentString(`
+    mutation UpdateTool($id: ID!, $input: ToolInput!) {
+  updateTool(id: $id, input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateToolMutation, UpdateToolMutationVariables>;
+export const SetToolDisabledDocument = new TypedDocumentString(`
+    mutation SetToolDisabled($id: ID!, $disabled: Boolean!) {
+  setToolDisabled(id: $id, disabled: $disabled) {
+    id
+    disabled
+  }
+}
+    `) as unknown as TypedDocumentString<SetToolDisabledMutation, SetToolDisabledMutationVariables>;
+export const DeleteToolDocument = new TypedDocumentString(`
+    mutation DeleteTool($id: ID!) {
+  deleteTool(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteToolMutation, DeleteToolMutationVariables>;
 export const CredentialsDocument = new TypedDocumentString(`
     query Credentials {
   credentials {

@@ -25,6 +25,45 @@ function event(seq: number, action: string, extra: Record<string, unknown> = {})
 }
 
 describe('audit log page', () => {
+  it('shows what allowed a gateway call (grant, credential, approval) and filters on gateway calls', async () => {
+    signedIn();
+    const server = mockServer({
+      WorkspaceViewer: viewerHandler(),
+      AuditEvents: () => ({
+        data: {
+          auditEvents: connection(
+            [
+              event(9, 'gateway.call', {
+                agentChain: ['billing', 'support', 'planner'],
+                grantID: '12',
+                credentialType: 'api_key',
+                credentialID: '3',
+                approvalRequired: true,
+                approvalID: 'apr_x1',
+                targetType: 'tool',
+                targetID: 'billing',
+                details: { method: 'POST', path: '/refunds/execute', upstream_status: '200' },
+              }),
+            ],
+            { hasNextPage: false, endCursor: null },
+          ),
+        },
+      }),
+    });
+    const user = userEvent.setup();
+    renderApp('/w/acme/audit');
+    const row = (await screen.findByText('gateway.call')).closest('tr')!;
+    expect(within(row).getByText('billing → support → planner')).toBeInTheDocument();
+    expect(within(row).getByText('api_key #3')).toBeInTheDocument();
+    expect(within(row).getByText('apr_x1')).toBeInTheDocument();
+    expect(within(row).getByText('12')).toBeInTheDocument();
+    expect(within(row).getByText('/refunds/execute')).toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Gateway calls' }));
+    await waitFor(() => expect(server.callsTo('AuditEvents')).toHaveLength(2));
+    expect(server.callsTo('AuditEvents')[1]!.variables).toEqual({ first: 50, where: { actionContains: 'gateway.' } });
+  });
+
   it('lists events newest first with actor, agent chain, action, target and outcome', async () => {
     signedIn();
     const server = mockServer({

@@ -25,6 +25,11 @@ export const AuditEventsQueryDocument = graphql(`
           agentChain
           clientID
           runID
+          grantID
+          credentialType
+          credentialID
+          approvalRequired
+          approvalID
           scope
           action
           targetType
@@ -82,6 +87,13 @@ export function AuditPage() {
     setVariables({ where: auditWhere(draft) });
   }
 
+  // The tool gateway's calls and refusals.
+  function showGateway() {
+    const next = { ...emptyFilters, action: 'gateway.' };
+    setDraft(next);
+    setVariables({ where: auditWhere(next) });
+  }
+
   function clear() {
     setDraft(emptyFilters);
     setVariables({ where: {} });
@@ -115,6 +127,9 @@ export function AuditPage() {
           <button type="submit">Apply filters</button>
           <button type="button" className="secondary" onClick={clear}>
             Clear
+          </button>
+          <button type="button" className="secondary" onClick={showGateway}>
+            Gateway calls
           </button>
         </div>
       </form>
@@ -161,7 +176,18 @@ function targetLabel(event: AuditEvent): string | undefined {
 
 function AuditRow({ event }: { event: AuditEvent }) {
   const chain = event.agentChain?.length ? event.agentChain : event.agentID ? [event.agentID] : [];
-  const details = Object.entries(event.details ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  // What allowed an agent's action (the grant, the vaulted credential,
+  // the approval) first, then the event's own details.
+  const authority: [string, string][] = [];
+  if (event.grantID) authority.push(['grant', event.grantID]);
+  if (event.credentialID) authority.push(['credential', `${event.credentialType || 'credential'} #${event.credentialID}`]);
+  if (event.approvalRequired || event.approvalID) {
+    authority.push(['approval', event.approvalID || 'required']);
+  }
+  const details = [
+    ...authority,
+    ...Object.entries(event.details ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+  ];
   return (
     <tr data-action={event.action}>
       <td className="num">{event.seq}</td>

@@ -69,6 +69,7 @@ function annSecurity(
   const server = mockServer(
     {
       MyLinkedAccounts: () => ({ data: { myLinkedAccounts: [] } }),
+      ConnectedAccounts: () => ({ data: { connectedAccounts: [] } }),
       ...graphql,
     },
     {

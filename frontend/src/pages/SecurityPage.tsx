@@ -16,6 +16,7 @@ import { currentCsrf } from '../signin/StepUpForm';
 import { TOTPSetup } from '../signin/TOTPSetup';
 import { useSignedInAction } from '../signin/useSignedInAction';
 import { StepUpCancelled, useStepUp, type StepUp } from '../signin/useStepUp';
+import { ConnectedAccountsSection } from './ConnectedAccountsSection';
 
 export const MyLinkedAccountsQueryDocument = graphql(`
   query MyLinkedAccounts {
@@ -148,6 +149,7 @@ function Security({ session }: { session: PasswordSession }) {
       <PasskeysSection slug={slug} passkeys={passkeys} stepUp={stepUp} onChanged={reload} />
       <AuthenticatorSection slug={slug} status={status} stepUp={stepUp} onChanged={reload} />
       <LinkedAccountsSection slug={slug} stepUp={stepUp} />
+      <ConnectedAccountsSection slug={slug} />
     </HostedFrame>
   );
 }

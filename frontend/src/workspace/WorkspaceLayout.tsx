@@ -117,6 +117,9 @@ function SignedInLayout({ slug, session }: { slug: string; session: Session }) {
                 <li>
                   <NavLink to={`${base}/vault`}>Vault</NavLink>
                 </li>
+                <li>
+                  <NavLink to={`${base}/tools`}>Tools</NavLink>
+                </li>
               </>
             )}
             <li>
