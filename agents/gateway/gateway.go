@@ -6,18 +6,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/mandatehq/mandate/internal/netguard"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/mandatehq/mandate/agents/vault"
@@ -75,7 +74,7 @@ type Gateway struct {
 const ApprovalHeader = "Mandate-Approval"
 
 // errAddress is a dial refused because the address is not public.
-var errAddress = errors.New("gateway: the upstream resolves to a private, loopback or reserved address")
+var errAddress = netguard.ErrAddress
 
 // New returns the gateway.
 func New(cfg Config) *Gateway {
@@ -94,7 +93,7 @@ func New(cfg Config) *Gateway {
 func newClient(internal bool) *http.Client {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !internal {
-		d.Control = refusePrivate
+		d.Control = netguard.Control
 	}
 	tr := &http.Transport{
 		Proxy:                 nil, // a proxy would dial for us, past the address check
@@ -107,41 +106,6 @@ func newClient(internal bool) *http.Client {
 		ResponseHeaderTimeout: 0, // the tool's timeout bounds the call
 	}
 	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-var reserved = []netip.Prefix{cgnat, netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"), netip.MustParsePrefix("64:ff9b::/96"),
-	netip.MustParsePrefix("64:ff9b:1::/48"), netip.MustParsePrefix("2002::/16")}
-
-// publicAddr says whether ip is a public unicast address.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
-		return false
-	}
-	for _, p := range reserved {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
-
-// refusePrivate runs on every dial, after name resolution: a name that
-// resolves (or is rebound) to a private address is refused here.
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return errAddress
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !publicAddr(ip) {
-		return errAddress
-	}
-	return nil
 }
 
 // Mount adds the gateway's route.

@@ -114,6 +114,12 @@ func clientFrom(r *ent.OAuthClient) (*Client, error) {
 		c.JWKS = &set
 		c.AssertionAlg = assertionAlg(set)
 	}
+	if c.AssertionAlg == "" && r.JwksURI != "" {
+		// The keys behind a jwks_uri are unknown until fetched, and fosite
+		// checks the assertion's alg before it fetches: such a client signs
+		// with ES256 (no column records another choice yet).
+		c.AssertionAlg = "ES256"
+	}
 	return c, nil
 }
 

@@ -297,6 +297,11 @@ func asInvalidClient(err error) error {
 		// An assertion signed by a key the client does not (or no longer)
 		// publish: its authentication failed (RFC 7523 section 3.2).
 		return fosite.ErrInvalidClient.WithHint("The client assertion is signed with a key the client has not registered.").WithWrap(err)
+	case errors.As(err, &e) && e.ErrorField == "server_error" && strings.Contains(e.HintField+e.DebugField, "Unable to fetch JSON Web Keys"):
+		// The client's jwks_uri did not give a key set (or points at an
+		// address the issuer does not fetch from): its authentication
+		// failed, which is no server error.
+		return fosite.ErrInvalidClient.WithHint("The client's key set could not be fetched from its jwks_uri.").WithWrap(err)
 	case errors.As(err, &e) && e.ErrorField == "invalid_request" && strings.Contains(e.HintField, "Client credentials missing"):
 		// No client authentication at all (RFC 6749 section 5.2).
 		return fosite.ErrInvalidClient.WithHint("The client did not authenticate.").WithWrap(err)

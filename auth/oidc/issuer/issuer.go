@@ -9,8 +9,11 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/mandatehq/mandate/internal/netguard"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,6 +81,9 @@ type Issuer struct {
 	signer    *jwtSigner
 	clients   *clients.Service // dynamic registration's
 	providers sync.Map         // tenant id → *provider
+	// keySets fetches clients' jwks_uri: public addresses only, since an
+	// agent chooses the URL (a subagent registers its own).
+	keySets fosite.JWKSFetcherStrategy
 }
 
 // provider is one workspace's composed fosite provider.
@@ -113,6 +119,7 @@ func New(cfg Config) *Issuer {
 		signer: &jwtSigner{keys: cfg.Keys},
 	}
 	i.store.valid = i.stillValid
+	i.keySets = fosite.NewDefaultJWKSFetcherStrategy(fosite.JWKSFetcherWithHTTPClient(publicFetcher()))
 	i.clients = clients.NewService(cfg.Client, cfg.Audit)
 	i.clients.OnChange = i.ForgetClient
 	return i
@@ -201,7 +208,7 @@ func (i *Issuer) provider(ctx context.Context, slug string) (*provider, error) {
 		ClientSecretsHasher:             secretHasher{},
 		PushedAuthorizeRequestURIPrefix: parPrefix,
 		PushedAuthorizeContextLifespan:  parLifetime,
-		JWKSFetcherStrategy:             fosite.NewDefaultJWKSFetcherStrategy(),
+		JWKSFetcherStrategy:             i.keySets,
 		RedirectSecureChecker:           fosite.IsRedirectURISecureStrict,
 		SanitationWhiteList:             []string{},
 		OmitRedirectScopeParam:          true,
@@ -279,4 +286,21 @@ func (p *provider) mac(parts ...string) []byte {
 		m.Write([]byte{0})
 	}
 	return m.Sum(nil)
+}
+
+// publicFetcher is the HTTP client that fetches clients' key sets: public
+// addresses only (checked at every dial, after name resolution), no proxy,
+// no redirects, short timeouts, one retry.
+func publicFetcher() *retryablehttp.Client {
+	rc := retryablehttp.NewClient()
+	rc.RetryMax = 1
+	rc.RetryWaitMin, rc.RetryWaitMax = 100*time.Millisecond, time.Second
+	rc.Logger = nil
+	rc.HTTPClient = &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{Proxy: nil, TLSHandshakeTimeout: 5 * time.Second,
+			DialContext: (&net.Dialer{Timeout: 5 * time.Second, Control: netguard.Control}).DialContext},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return rc
 }
