@@ -79,6 +79,19 @@ type Connection struct {
 
 func (c *Connections) now() time.Time { return c.v.cfg.Now().UTC() }
 
+// replaceTokens seals a connection's new tokens (plain) into its row, in
+// tx, with their expiry: a reconnection and a refresh both end here.
+func (c *Connections) replaceTokens(ctx context.Context, tx *ent.Tx, row *ent.Credential, dk dataKey, plain []byte, exp *time.Time) (*ent.Credential, error) {
+	u := tx.Credential.UpdateOne(row).SetSealed(seal(dk.aead, plain, credentialAAD(row.TenantID, row.ID, row.Kind))).
+		SetDataKeyID(dk.id).SetRotatedAt(c.now())
+	if exp != nil {
+		u.SetExpiresAt(*exp)
+	} else {
+		u.ClearExpiresAt()
+	}
+	return u.Save(ctx)
+}
+
 // activeRows are the person's active connections at provider, newest
 // first.
 func activeRows(ctx context.Context, client *ent.Client, userID int, provider string) ([]*ent.Credential, error) {
@@ -138,14 +151,7 @@ func (c *Connections) StoreConnection(ctx context.Context, userID int, provider 
 		rotated := len(rows) > 0
 		if rotated {
 			row = rows[0]
-			u := tx.Credential.UpdateOne(row).SetSealed(seal(dk.aead, plain, credentialAAD(row.TenantID, row.ID, row.Kind))).
-				SetDataKeyID(dk.id).SetRotatedAt(c.now())
-			if exp != nil {
-				u.SetExpiresAt(*exp)
-			} else {
-				u.ClearExpiresAt()
-			}
-			if row, err = u.Save(sys); err != nil {
+			if row, err = c.replaceTokens(sys, tx, row, dk, plain, exp); err != nil {
 				return apperr.Wrap(err, "connected account")
 			}
 			// Two connects raced once: keep the newest only.
@@ -333,14 +339,7 @@ func (c *Connections) OpenConnection(ctx context.Context, userID int, provider s
 	plain, _ := json.Marshal(next)
 	exp := expiry(tok)
 	err = entx.InTx(sys, c.v.cfg.Client, func(tx *ent.Tx) error {
-		u := tx.Credential.UpdateOne(row).SetSealed(seal(dk.aead, plain, credentialAAD(row.TenantID, row.ID, row.Kind))).
-			SetDataKeyID(dk.id).SetRotatedAt(c.now())
-		if exp != nil {
-			u.SetExpiresAt(*exp)
-		} else {
-			u.ClearExpiresAt()
-		}
-		if row, err = u.Save(sys); err != nil {
+		if row, err = c.replaceTokens(sys, tx, row, dk, plain, exp); err != nil {
 			return apperr.Wrap(err, "connected account")
 		}
 		_, err = c.v.cfg.Audit.Record(ctx, tx, audit.Event{Action: "credential.refreshed", TargetType: "credential",

@@ -19,7 +19,6 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/mandatehq/mandate/auth/session"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/identityprovider"
 	"github.com/mandatehq/mandate/internal/apperr"
@@ -119,17 +118,8 @@ func (h *Handler) connect(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteCodedProblem(w, r, http.StatusBadRequest, "invalid_scope", "scopes must be at most 30 valid scope tokens")
 		return
 	}
-	here := r.URL.Path
-	if r.URL.RawQuery != "" {
-		here += "?" + r.URL.RawQuery
-	}
-	s, v, _, err := h.svc.flows.SessionFromRequest(ctx, r, slug)
-	if err != nil {
-		if !errors.Is(err, session.ErrNoSession) {
-			h.fail(w, r, "security", err)
-			return
-		}
-		http.Redirect(w, r, pagePath(slug, "signin")+"?"+url.Values{"return_to": {here}}.Encode(), http.StatusSeeOther)
+	s, v, ok := h.signedIn(w, r, slug, "security")
+	if !ok {
 		return
 	}
 	if v.Kind != viewer.Human {

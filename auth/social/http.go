@@ -174,19 +174,11 @@ func (h *Handler) link(w http.ResponseWriter, r *http.Request) {
 	}
 	slug := r.PathValue("slug")
 	ctx := r.Context()
-	here := r.URL.Path
-	if r.URL.RawQuery != "" {
-		here += "?" + r.URL.RawQuery
-	}
-	s, v, _, err := h.svc.flows.SessionFromRequest(ctx, r, slug)
-	if err != nil {
-		if !errors.Is(err, session.ErrNoSession) {
-			h.fail(w, r, "account", err)
-			return
-		}
-		http.Redirect(w, r, pagePath(slug, "signin")+"?"+url.Values{"return_to": {here}}.Encode(), http.StatusSeeOther)
+	s, v, ok := h.signedIn(w, r, slug, "account")
+	if !ok {
 		return
 	}
+	here := requestPath(r)
 	ctx = viewer.NewContext(ctx, v)
 	if err := h.svc.flows.RequireRecent(ctx, s, false); err != nil {
 		if errors.Is(err, signin.ErrStepUp) {
@@ -299,4 +291,27 @@ func (h *Handler) finishLink(w http.ResponseWriter, r *http.Request, cb *callbac
 		dest = pagePath(slug, "account") + "?" + url.Values{"linked": {cb.provider.Slug}}.Encode()
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
+}
+
+// requestPath is the request's path and query, to come back to.
+func requestPath(r *http.Request) string {
+	if r.URL.RawQuery != "" {
+		return r.URL.Path + "?" + r.URL.RawQuery
+	}
+	return r.URL.Path
+}
+
+// signedIn returns the session a link or connect request comes with; with
+// none it sends the browser to sign in and back (a failure lands on page).
+func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, slug, page string) (*ent.Session, viewer.Viewer, bool) {
+	s, v, _, err := h.svc.flows.SessionFromRequest(r.Context(), r, slug)
+	if err != nil {
+		if !errors.Is(err, session.ErrNoSession) {
+			h.fail(w, r, page, err)
+			return nil, viewer.Viewer{}, false
+		}
+		http.Redirect(w, r, pagePath(slug, "signin")+"?"+url.Values{"return_to": {requestPath(r)}}.Encode(), http.StatusSeeOther)
+		return nil, viewer.Viewer{}, false
+	}
+	return s, v, true
 }

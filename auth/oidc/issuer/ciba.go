@@ -664,7 +664,7 @@ func (g *approvalGate) HandleTokenEndpointRequest(_ context.Context, r fosite.Ac
 	if sess, ok := r.GetSession().(*Session); ok && sess.ApprovalID != "" {
 		return fosite.ErrInvalidGrant.WithHint("An approval token is single-use: it cannot be exchanged or refreshed.")
 	}
-	if err := g.p.needsApproval(append(r.GetRequestedScopes(), r.GetGrantedScopes()...), sessionDetails(r)); err != nil {
+	if err := g.p.needsApproval(slices.Concat(r.GetRequestedScopes(), r.GetGrantedScopes()), sessionDetails(r)); err != nil {
 		return err
 	}
 	return fosite.ErrUnknownRequest
