@@ -23,6 +23,8 @@ type AuditChain struct {
 	Seq int64 `json:"seq,omitempty"`
 	// Head holds the value of the "head" field.
 	Head string `json:"head,omitempty"`
+	// AuthorityVersion holds the value of the "authority_version" field.
+	AuthorityVersion int64 `json:"authority_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AuditChainQuery when eager-loading is set.
 	Edges        AuditChainEdges `json:"edges"`
@@ -54,7 +56,7 @@ func (*AuditChain) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case auditchain.FieldID, auditchain.FieldTenantID, auditchain.FieldSeq:
+		case auditchain.FieldID, auditchain.FieldTenantID, auditchain.FieldSeq, auditchain.FieldAuthorityVersion:
 			values[i] = new(sql.NullInt64)
 		case auditchain.FieldHead:
 			values[i] = new(sql.NullString)
@@ -96,6 +98,12 @@ func (_m *AuditChain) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field head", values[i])
 			} else if value.Valid {
 				_m.Head = value.String
+			}
+		case auditchain.FieldAuthorityVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field authority_version", values[i])
+			} else if value.Valid {
+				_m.AuthorityVersion = value.Int64
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -146,6 +154,9 @@ func (_m *AuditChain) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("head=")
 	builder.WriteString(_m.Head)
+	builder.WriteString(", ")
+	builder.WriteString("authority_version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AuthorityVersion))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -54,6 +54,20 @@ func (_c *AuditChainCreate) SetNillableHead(v *string) *AuditChainCreate {
 	return _c
 }
 
+// SetAuthorityVersion sets the "authority_version" field.
+func (_c *AuditChainCreate) SetAuthorityVersion(v int64) *AuditChainCreate {
+	_c.mutation.SetAuthorityVersion(v)
+	return _c
+}
+
+// SetNillableAuthorityVersion sets the "authority_version" field if the given value is not nil.
+func (_c *AuditChainCreate) SetNillableAuthorityVersion(v *int64) *AuditChainCreate {
+	if v != nil {
+		_c.SetAuthorityVersion(*v)
+	}
+	return _c
+}
+
 // SetTenant sets the "tenant" edge to the Tenant entity.
 func (_c *AuditChainCreate) SetTenant(v *Tenant) *AuditChainCreate {
 	return _c.SetTenantID(v.ID)
@@ -104,6 +118,10 @@ func (_c *AuditChainCreate) defaults() error {
 		v := auditchain.DefaultHead
 		_c.mutation.SetHead(v)
 	}
+	if _, ok := _c.mutation.AuthorityVersion(); !ok {
+		v := auditchain.DefaultAuthorityVersion
+		_c.mutation.SetAuthorityVersion(v)
+	}
 	return nil
 }
 
@@ -117,6 +135,9 @@ func (_c *AuditChainCreate) check() error {
 	}
 	if _, ok := _c.mutation.Head(); !ok {
 		return &ValidationError{Name: "head", err: errors.New(`ent: missing required field "AuditChain.head"`)}
+	}
+	if _, ok := _c.mutation.AuthorityVersion(); !ok {
+		return &ValidationError{Name: "authority_version", err: errors.New(`ent: missing required field "AuditChain.authority_version"`)}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "AuditChain.tenant"`)}
@@ -154,6 +175,10 @@ func (_c *AuditChainCreate) createSpec() (*AuditChain, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Head(); ok {
 		_spec.SetField(auditchain.FieldHead, field.TypeString, value)
 		_node.Head = value
+	}
+	if value, ok := _c.mutation.AuthorityVersion(); ok {
+		_spec.SetField(auditchain.FieldAuthorityVersion, field.TypeInt64, value)
+		_node.AuthorityVersion = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -62,6 +62,27 @@ func (_u *AuditChainUpdate) SetNillableHead(v *string) *AuditChainUpdate {
 	return _u
 }
 
+// SetAuthorityVersion sets the "authority_version" field.
+func (_u *AuditChainUpdate) SetAuthorityVersion(v int64) *AuditChainUpdate {
+	_u.mutation.ResetAuthorityVersion()
+	_u.mutation.SetAuthorityVersion(v)
+	return _u
+}
+
+// SetNillableAuthorityVersion sets the "authority_version" field if the given value is not nil.
+func (_u *AuditChainUpdate) SetNillableAuthorityVersion(v *int64) *AuditChainUpdate {
+	if v != nil {
+		_u.SetAuthorityVersion(*v)
+	}
+	return _u
+}
+
+// AddAuthorityVersion adds value to the "authority_version" field.
+func (_u *AuditChainUpdate) AddAuthorityVersion(v int64) *AuditChainUpdate {
+	_u.mutation.AddAuthorityVersion(v)
+	return _u
+}
+
 // Mutation returns the AuditChainMutation object of the builder.
 func (_u *AuditChainUpdate) Mutation() *AuditChainMutation {
 	return _u.mutation
@@ -123,6 +144,12 @@ func (_u *AuditChainUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.Head(); ok {
 		_spec.SetField(auditchain.FieldHead, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.AuthorityVersion(); ok {
+		_spec.SetField(auditchain.FieldAuthorityVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedAuthorityVersion(); ok {
+		_spec.AddField(auditchain.FieldAuthorityVersion, field.TypeInt64, value)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{auditchain.Label}
@@ -175,6 +202,27 @@ func (_u *AuditChainUpdateOne) SetNillableHead(v *string) *AuditChainUpdateOne {
 	if v != nil {
 		_u.SetHead(*v)
 	}
+	return _u
+}
+
+// SetAuthorityVersion sets the "authority_version" field.
+func (_u *AuditChainUpdateOne) SetAuthorityVersion(v int64) *AuditChainUpdateOne {
+	_u.mutation.ResetAuthorityVersion()
+	_u.mutation.SetAuthorityVersion(v)
+	return _u
+}
+
+// SetNillableAuthorityVersion sets the "authority_version" field if the given value is not nil.
+func (_u *AuditChainUpdateOne) SetNillableAuthorityVersion(v *int64) *AuditChainUpdateOne {
+	if v != nil {
+		_u.SetAuthorityVersion(*v)
+	}
+	return _u
+}
+
+// AddAuthorityVersion adds value to the "authority_version" field.
+func (_u *AuditChainUpdateOne) AddAuthorityVersion(v int64) *AuditChainUpdateOne {
+	_u.mutation.AddAuthorityVersion(v)
 	return _u
 }
 
@@ -268,6 +316,12 @@ func (_u *AuditChainUpdateOne) sqlSave(ctx context.Context) (_node *AuditChain, 
 	}
 	if value, ok := _u.mutation.Head(); ok {
 		_spec.SetField(auditchain.FieldHead, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AuthorityVersion(); ok {
+		_spec.SetField(auditchain.FieldAuthorityVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedAuthorityVersion(); ok {
+		_spec.AddField(auditchain.FieldAuthorityVersion, field.TypeInt64, value)
 	}
 	_node = &AuditChain{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -180,9 +180,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "AuditChain",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			auditchain.FieldTenantID: {Type: field.TypeInt, Column: auditchain.FieldTenantID},
-			auditchain.FieldSeq:      {Type: field.TypeInt64, Column: auditchain.FieldSeq},
-			auditchain.FieldHead:     {Type: field.TypeString, Column: auditchain.FieldHead},
+			auditchain.FieldTenantID:         {Type: field.TypeInt, Column: auditchain.FieldTenantID},
+			auditchain.FieldSeq:              {Type: field.TypeInt64, Column: auditchain.FieldSeq},
+			auditchain.FieldHead:             {Type: field.TypeString, Column: auditchain.FieldHead},
+			auditchain.FieldAuthorityVersion: {Type: field.TypeInt64, Column: auditchain.FieldAuthorityVersion},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -1840,6 +1841,11 @@ func (f *AuditChainFilter) WhereSeq(p entql.Int64P) {
 // WhereHead applies the entql string predicate on the head field.
 func (f *AuditChainFilter) WhereHead(p entql.StringP) {
 	f.Where(p.Field(auditchain.FieldHead))
+}
+
+// WhereAuthorityVersion applies the entql int64 predicate on the authority_version field.
+func (f *AuditChainFilter) WhereAuthorityVersion(p entql.Int64P) {
+	f.Where(p.Field(auditchain.FieldAuthorityVersion))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.

@@ -6299,18 +6299,20 @@ func (m *ApprovalRequestMutation) ResetEdge(name string) error {
 // AuditChainMutation represents an operation that mutates the AuditChain nodes in the graph.
 type AuditChainMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	seq           *int64
-	addseq        *int64
-	head          *string
-	clearedFields map[string]struct{}
-	tenant        *int
-	clearedtenant bool
-	done          bool
-	oldValue      func(context.Context) (*AuditChain, error)
-	predicates    []predicate.AuditChain
+	op                   Op
+	typ                  string
+	id                   *int
+	seq                  *int64
+	addseq               *int64
+	head                 *string
+	authority_version    *int64
+	addauthority_version *int64
+	clearedFields        map[string]struct{}
+	tenant               *int
+	clearedtenant        bool
+	done                 bool
+	oldValue             func(context.Context) (*AuditChain, error)
+	predicates           []predicate.AuditChain
 }
 
 var _ ent.Mutation = (*AuditChainMutation)(nil)
@@ -6539,6 +6541,62 @@ func (m *AuditChainMutation) ResetHead() {
 	m.head = nil
 }
 
+// SetAuthorityVersion sets the "authority_version" field.
+func (m *AuditChainMutation) SetAuthorityVersion(i int64) {
+	m.authority_version = &i
+	m.addauthority_version = nil
+}
+
+// AuthorityVersion returns the value of the "authority_version" field in the mutation.
+func (m *AuditChainMutation) AuthorityVersion() (r int64, exists bool) {
+	v := m.authority_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorityVersion returns the old "authority_version" field's value of the AuditChain entity.
+// If the AuditChain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditChainMutation) OldAuthorityVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorityVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorityVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorityVersion: %w", err)
+	}
+	return oldValue.AuthorityVersion, nil
+}
+
+// AddAuthorityVersion adds i to the "authority_version" field.
+func (m *AuditChainMutation) AddAuthorityVersion(i int64) {
+	if m.addauthority_version != nil {
+		*m.addauthority_version += i
+	} else {
+		m.addauthority_version = &i
+	}
+}
+
+// AddedAuthorityVersion returns the value that was added to the "authority_version" field in this mutation.
+func (m *AuditChainMutation) AddedAuthorityVersion() (r int64, exists bool) {
+	v := m.addauthority_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAuthorityVersion resets all changes to the "authority_version" field.
+func (m *AuditChainMutation) ResetAuthorityVersion() {
+	m.authority_version = nil
+	m.addauthority_version = nil
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *AuditChainMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -6600,7 +6658,7 @@ func (m *AuditChainMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditChainMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 4)
 	if m.tenant != nil {
 		fields = append(fields, auditchain.FieldTenantID)
 	}
@@ -6609,6 +6667,9 @@ func (m *AuditChainMutation) Fields() []string {
 	}
 	if m.head != nil {
 		fields = append(fields, auditchain.FieldHead)
+	}
+	if m.authority_version != nil {
+		fields = append(fields, auditchain.FieldAuthorityVersion)
 	}
 	return fields
 }
@@ -6624,6 +6685,8 @@ func (m *AuditChainMutation) Field(name string) (ent.Value, bool) {
 		return m.Seq()
 	case auditchain.FieldHead:
 		return m.Head()
+	case auditchain.FieldAuthorityVersion:
+		return m.AuthorityVersion()
 	}
 	return nil, false
 }
@@ -6639,6 +6702,8 @@ func (m *AuditChainMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldSeq(ctx)
 	case auditchain.FieldHead:
 		return m.OldHead(ctx)
+	case auditchain.FieldAuthorityVersion:
+		return m.OldAuthorityVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown AuditChain field %s", name)
 }
@@ -6669,6 +6734,13 @@ func (m *AuditChainMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetHead(v)
 		return nil
+	case auditchain.FieldAuthorityVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorityVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AuditChain field %s", name)
 }
@@ -6680,6 +6752,9 @@ func (m *AuditChainMutation) AddedFields() []string {
 	if m.addseq != nil {
 		fields = append(fields, auditchain.FieldSeq)
 	}
+	if m.addauthority_version != nil {
+		fields = append(fields, auditchain.FieldAuthorityVersion)
+	}
 	return fields
 }
 
@@ -6690,6 +6765,8 @@ func (m *AuditChainMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case auditchain.FieldSeq:
 		return m.AddedSeq()
+	case auditchain.FieldAuthorityVersion:
+		return m.AddedAuthorityVersion()
 	}
 	return nil, false
 }
@@ -6705,6 +6782,13 @@ func (m *AuditChainMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddSeq(v)
+		return nil
+	case auditchain.FieldAuthorityVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAuthorityVersion(v)
 		return nil
 	}
 	return fmt.Errorf("unknown AuditChain numeric field %s", name)
@@ -6741,6 +6825,9 @@ func (m *AuditChainMutation) ResetField(name string) error {
 		return nil
 	case auditchain.FieldHead:
 		m.ResetHead()
+		return nil
+	case auditchain.FieldAuthorityVersion:
+		m.ResetAuthorityVersion()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditChain field %s", name)

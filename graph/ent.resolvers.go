@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"entgo.io/contrib/entgql"
+	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/graph/generated"
 )
@@ -40,6 +41,7 @@ func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[in
 	if orderBy == nil {
 		orderBy = &ent.AuditEventOrder{Field: ent.AuditEventOrderFieldSeq, Direction: entgql.OrderDirectionDesc}
 	}
+	audit.Settle() // the tool calls already answered are in the trail
 	return r.client.AuditEvent.Query().Paginate(ctx, after, first, before, last,
 		ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }

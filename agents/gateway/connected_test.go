@@ -127,6 +127,7 @@ func newConnectedWorld(t *testing.T, db *database.DB) *connectedWorld {
 	cw.conns = vault.NewConnections(w.vault)
 	cw.conns.Refresher = socials
 	gw := gateway.New(gateway.Config{Client: db.Client, Tenants: w.ts, Tokens: w.iss, Vault: w.vault, Connected: cw.conns, Audit: rec, Log: log})
+	t.Cleanup(gw.Wait)
 	mux := http.NewServeMux()
 	gw.Mount(mux)
 	cw.gw = httptest.NewServer(httpx.Chain(gw.Guard(mux), httpx.RequestContext))

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,6 @@ import (
 	"github.com/mandatehq/mandate/ent/agent"
 	"github.com/mandatehq/mandate/ent/credential"
 	"github.com/mandatehq/mandate/ent/tool"
-	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/internal/httpx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -58,8 +58,11 @@ type Config struct {
 	// credential_source is connected; nil refuses those tools.
 	Connected Connected
 	Audit     *audit.Recorder
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Batch appends the gateway's audit events, many calls' to a
+	// transaction; nil makes one on Client and Audit.
+	Batch *audit.Batcher
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // Gateway is the HTTP edge agents call tools through.
@@ -67,6 +70,10 @@ type Gateway struct {
 	cfg      Config
 	external *http.Client // public addresses only
 	internal *http.Client // any address: for tools marked internal
+	checks   checks       // what calls checked, by token and tool (cache.go)
+	// touched is when this replica last recorded each credential's last
+	// use, by id: it records it at most once a second.
+	touched sync.Map
 }
 
 // ApprovalHeader carries a single-use approval token beside the caller's
@@ -86,6 +93,9 @@ func New(cfg Config) *Gateway {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Batch == nil {
+		cfg.Batch = audit.NewBatcher(cfg.Audit, cfg.Client, cfg.Log)
 	}
 	return &Gateway{cfg: cfg, external: newClient(false), internal: newClient(true)}
 }
@@ -269,34 +279,24 @@ func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 	if tok == "" {
 		return refuse(http.StatusUnauthorized, "invalid_token", "an agent's access token is required (Authorization: Bearer)")
 	}
-	p, err := g.cfg.Tokens.PrincipalOf(r.Context(), c.slug, tok)
-	if errors.Is(err, issuer.ErrApprovalSpent) {
-		return refuse(http.StatusForbidden, "approval_used", "the approval token was already used")
+	// What earlier calls with this token checked, while nothing in the
+	// workspace was revoked since (cache.go).
+	version, verr := g.authorityVersion(ctx, c.tenantID)
+	var hit *checked
+	if verr == nil {
+		hit = g.checks.get(keyOf(c.tenantID, tok, c.toolName), version, g.cfg.Now())
 	}
-	if err != nil {
-		return refuse(http.StatusUnauthorized, "invalid_token", "the access token is not active")
+	var ops []Operation
+	if hit != nil {
+		c.p, c.agentRow, c.tool, ops = hit.p, hit.agent, hit.tool, hit.ops
+	} else {
+		var bad *refusal
+		if ops, bad = g.check(ctx, c, tok); bad != nil {
+			return bad
+		}
 	}
-	c.p = p
-	a, err := g.cfg.Client.Agent.Query().Where(agent.ClientID(p.Agent())).Only(ctx)
-	if err != nil {
-		return refuse(http.StatusForbidden, "not_an_agent", "only an agent calls tools through the gateway")
-	}
-	c.agentRow = a
-	if a.Status != agent.StatusActive {
-		return refuse(http.StatusForbidden, "agent_inactive", "the agent is "+string(a.Status))
-	}
-	t, err := g.cfg.Client.Tool.Query().Where(tool.Name(c.toolName)).Only(ctx)
-	if err != nil || t.Disabled {
-		return refuse(http.StatusNotFound, "no_such_tool", "no such tool")
-	}
-	c.tool = t
-	if !slices.Contains(a.Tools, t.Name) {
-		return refuse(http.StatusForbidden, "tool_not_allowed", "the agent may not use this tool")
-	}
-	ops, err := ParseOperations(t.Operations)
-	if err != nil {
-		return refuse(http.StatusBadGateway, "tool_misconfigured", "the tool's operations do not parse")
-	}
+	p, a := c.p, c.agentRow
+	var err error
 	for i := range ops {
 		if strings.EqualFold(ops[i].Method, r.Method) && matchPath(ops[i].Path, c.path) {
 			c.op = &ops[i]
@@ -341,9 +341,17 @@ func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 		return refuse(http.StatusForbidden, "insufficient_scope", "the token lacks the scope "+c.op.Scope)
 	}
 	// The credential.
-	sec, bad := g.credential(ctx, c)
-	if bad != nil {
-		return bad
+	var sec vault.Secret
+	if hit != nil && hit.cred != nil {
+		sec, c.cred = hit.sec, hit.cred
+	} else {
+		var bad *refusal
+		if sec, bad = g.credential(ctx, c); bad != nil {
+			return bad
+		}
+		if verr == nil {
+			g.keep(c, version, tok, ops, sec)
+		}
 	}
 	// Spend the approval last, when nothing else can refuse the call.
 	if approvalTok != "" {
@@ -352,6 +360,41 @@ func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 		}
 	}
 	return g.forward(w, c, sec)
+}
+
+// check finds who the token speaks for and that it may use the tool: the
+// token active and its authority standing, the agent active and allowed
+// the tool, the tool enabled and its operations sound.
+func (g *Gateway) check(ctx context.Context, c *call, tok string) ([]Operation, *refusal) {
+	p, err := g.cfg.Tokens.PrincipalOf(c.r.Context(), c.slug, tok)
+	if errors.Is(err, issuer.ErrApprovalSpent) {
+		return nil, refuse(http.StatusForbidden, "approval_used", "the approval token was already used")
+	}
+	if err != nil {
+		return nil, refuse(http.StatusUnauthorized, "invalid_token", "the access token is not active")
+	}
+	c.p = p
+	a, err := g.cfg.Client.Agent.Query().Where(agent.ClientID(p.Agent())).Only(ctx)
+	if err != nil {
+		return nil, refuse(http.StatusForbidden, "not_an_agent", "only an agent calls tools through the gateway")
+	}
+	c.agentRow = a
+	if a.Status != agent.StatusActive {
+		return nil, refuse(http.StatusForbidden, "agent_inactive", "the agent is "+string(a.Status))
+	}
+	t, err := g.cfg.Client.Tool.Query().Where(tool.Name(c.toolName)).Only(ctx)
+	if err != nil || t.Disabled {
+		return nil, refuse(http.StatusNotFound, "no_such_tool", "no such tool")
+	}
+	c.tool = t
+	if !slices.Contains(a.Tools, t.Name) {
+		return nil, refuse(http.StatusForbidden, "tool_not_allowed", "the agent may not use this tool")
+	}
+	ops, err := ParseOperations(t.Operations)
+	if err != nil {
+		return nil, refuse(http.StatusBadGateway, "tool_misconfigured", "the tool's operations do not parse")
+	}
+	return ops, nil
 }
 
 // scrubber replaces every copy of the secret, in the forms an upstream
@@ -638,8 +681,12 @@ func dropFields(raw []byte, fields []string) ([]byte, bool) {
 	return out, err == nil
 }
 
-// record audits the call, allowed or refused, in its own transaction,
-// with the credential's last use.
+// record audits the call, allowed or refused, with the credential's last
+// use. The event needs the upstream's answer, so it is written after the
+// call whatever the order; it is committed with other calls' events
+// (audit.Batcher) while the answer goes back, instead of before: a
+// reader of the trail settles the pending events first (audit.Settle),
+// and the server waits for them when it stops.
 func (g *Gateway) record(c *call, bad *refusal) {
 	ctx := viewer.ForTenant(c.r.Context(), c.tenantID)
 	actor := viewer.FromContext(ctx)
@@ -685,19 +732,29 @@ func (g *Gateway) record(c *call, bad *refusal) {
 	if c.cred != nil {
 		ev.CredentialType, ev.CredentialID = string(c.cred.Kind), strconv.Itoa(c.cred.ID)
 	}
-	used := bad == nil && c.cred != nil
-	err := entx.InTx(ctx, g.cfg.Client, func(tx *ent.Tx) error {
-		if used {
-			if err := tx.Credential.Update().Where(credential.ID(c.cred.ID)).SetLastUsedAt(g.cfg.Now().UTC()).
-				Exec(viewer.AsSystem(ctx, "gateway credential use")); err != nil {
-				return err
-			}
-		}
-		_, err := g.cfg.Audit.Record(ctx, tx, ev)
-		return err
-	})
-	if err != nil {
-		g.cfg.Log.ErrorContext(ctx, "gateway audit", "err", err)
+	var also audit.Also
+	if bad == nil && c.cred != nil {
+		also = g.touch(c.cred.ID)
+	}
+	g.cfg.Batch.Go(ctx, ev, also)
+}
+
+// Wait returns once the events of every call answered so far are
+// committed: the server calls it when it stops.
+func (g *Gateway) Wait() { g.cfg.Batch.Wait() }
+
+// touch returns the write of a credential's last use, or nil when this
+// replica wrote it less than a second ago: under load a credential's
+// row is written once a second, not once a call.
+func (g *Gateway) touch(id int) audit.Also {
+	now := g.cfg.Now().UTC()
+	if last, ok := g.touched.Load(id); ok && now.Sub(last.(time.Time)) < time.Second {
+		return nil
+	}
+	g.touched.Store(id, now)
+	return func(ctx context.Context, tx *ent.Tx) error {
+		return tx.Credential.Update().Where(credential.ID(id)).SetLastUsedAt(now).
+			Exec(viewer.AsSystem(ctx, "gateway credential use"))
 	}
 }
 

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"github.com/mandatehq/mandate/auth/audit"
 	"net"
 	"net/http"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 
 func (w *world) lastEvent(action string) *ent.AuditEvent {
 	w.t.Helper()
+	audit.Settle()
 	ev, err := w.db.Client.AuditEvent.Query().Where(auditevent.Action(action)).Order(ent.Desc(auditevent.FieldSeq)).First(w.sys())
 	if err != nil {
 		w.t.Fatalf("%s event: %v", action, err)
@@ -32,6 +34,7 @@ func (w *world) lastEvent(action string) *ent.AuditEvent {
 
 func (w *world) countEvents(action string) int {
 	w.t.Helper()
+	audit.Settle()
 	n, err := w.db.Client.AuditEvent.Query().Where(auditevent.Action(action)).Count(w.sys())
 	if err != nil {
 		w.t.Fatal(err)
@@ -147,6 +150,7 @@ func TestGatewayRefuses(t *testing.T) {
 		if w.up.count() != 0 {
 			t.Fatalf("the upstream was called %d times", w.up.count())
 		}
+		audit.Settle()
 		if n, _ := db.Client.AuditEvent.Query().Where(auditevent.Action("gateway.refused")).Count(w.sys()); n < 15 {
 			t.Fatalf("refusals audited: %d", n)
 		}

@@ -200,6 +200,7 @@ func newWorld(t testing.TB, db *database.DB) *world {
 	}
 	w.tools = gateway.NewService(db.Client, rec)
 	gw := gateway.New(gateway.Config{Client: db.Client, Tenants: w.ts, Tokens: w.iss, Vault: w.vault, Audit: rec, Log: log})
+	t.Cleanup(gw.Wait)
 	mux := http.NewServeMux()
 	signin.NewHandler(w.flows, w.ts).Mount(mux)
 	w.iss.Mount(mux)

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"github.com/mandatehq/mandate/auth/audit"
 	"slices"
 	"strings"
 
@@ -104,6 +105,7 @@ func (s *Service) Trace(ctx context.Context, run string) (*TraceNode, error) {
 	if err := s.approvalStates(ctx, nodes); err != nil {
 		return nil, err
 	}
+	audit.Settle() // the tool calls already answered are in the trail
 	for i, n := range nodes {
 		n.Agent = byID[rows[i].AgentID]
 		// Each run's latest actions, oldest first.

@@ -108,10 +108,34 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 	if err != nil {
 		return nil, fmt.Errorf("audit: read chain: %w", err)
 	}
+	f := r.fields(ctx, e, chain.Seq+1, chain.Head)
+	ev, err := create(tx, f).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: append: %w", err)
+	}
+	// Guarded by the head read above: were the lock ever missing (a
+	// deferred SQLite transaction from another process), a concurrent
+	// append makes this one fail rather than fork the chain.
+	n, err := tx.AuditChain.Update().
+		Where(auditchain.ID(chain.ID), auditchain.Seq(chain.Seq), auditchain.Head(chain.Head)).
+		SetSeq(f.Seq).SetHead(f.Hash).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: move chain head: %w", err)
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("audit: the chain of tenant %d moved during an append", v.TenantID)
+	}
+	return ev, nil
+}
+
+// fields are e's stored fields as the viewer and request in ctx give
+// them, hashed, at position seq after prev.
+func (r *Recorder) fields(ctx context.Context, e Event, seq int64, prev string) Fields {
+	v := viewer.FromContext(ctx)
 	req := RequestFrom(ctx)
 	f := Fields{
 		TenantID:     v.TenantID,
-		Seq:          chain.Seq + 1,
+		Seq:          seq,
 		OccurredAt:   r.Now().UTC().Truncate(time.Microsecond),
 		ActorType:    actorType(v),
 		ActorID:      actorID(v),
@@ -133,7 +157,7 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 		IP:           req.IP,
 		UserAgent:    req.UserAgent,
 		RequestID:    req.ID,
-		PreviousHash: chain.Head,
+		PreviousHash: prev,
 	}
 	if len(f.AgentChain) > 0 {
 		f.AgentID = f.AgentChain[0]
@@ -146,7 +170,12 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 		f.CredType, f.CredID = "session", strconv.Itoa(v.SessionID)
 	}
 	f.Hash = f.ComputeHash()
-	ev, err := tx.AuditEvent.Create().
+	return f
+}
+
+// create is the insert of f.
+func create(tx *ent.Tx, f Fields) *ent.AuditEventCreate {
+	return tx.AuditEvent.Create().
 		SetTenantID(f.TenantID).
 		SetSeq(f.Seq).
 		SetOccurredAt(f.OccurredAt).
@@ -166,30 +195,13 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 		SetAction(f.Action).
 		SetTargetType(f.TargetType).
 		SetTargetID(f.TargetID).
-		SetOutcome(e.Outcome).
+		SetOutcome(auditevent.Outcome(f.Outcome)).
 		SetDetails(f.Details).
 		SetIP(f.IP).
 		SetUserAgent(f.UserAgent).
 		SetRequestID(f.RequestID).
 		SetPrevHash(f.PreviousHash).
-		SetHash(f.Hash).
-		Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("audit: append: %w", err)
-	}
-	// Guarded by the head read above: were the lock ever missing (a
-	// deferred SQLite transaction from another process), a concurrent
-	// append makes this one fail rather than fork the chain.
-	n, err := tx.AuditChain.Update().
-		Where(auditchain.ID(chain.ID), auditchain.Seq(chain.Seq), auditchain.Head(chain.Head)).
-		SetSeq(f.Seq).SetHead(f.Hash).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("audit: move chain head: %w", err)
-	}
-	if n != 1 {
-		return nil, fmt.Errorf("audit: the chain of tenant %d moved during an append", v.TenantID)
-	}
-	return ev, nil
+		SetHash(f.Hash)
 }
 
 // StartChain creates the empty chain of a new tenant, inside the

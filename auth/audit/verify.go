@@ -47,6 +47,7 @@ func Verify(ctx context.Context, client *ent.Client) (Report, error) {
 	if !v.HasTenant() {
 		return Report{}, ErrNoTenant
 	}
+	Settle()
 	chain, err := client.AuditChain.Query().Where(auditchain.TenantID(v.TenantID)).Only(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("audit: read chain head: %w", err)

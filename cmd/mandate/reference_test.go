@@ -98,11 +98,12 @@ func TestReferenceScenarioExampleRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		gw := gateway.New(gateway.Config{Client: db.Client, Tenants: ts, Tokens: iss, Vault: vlt, Audit: audit.NewRecorder(), Log: log})
+		t.Cleanup(gw.Wait)
 		srv.Config.Handler = newHandler(log, ts, db.Ping, false, flows, signing, iss, reg,
 			mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, ts)), svc: factors}, approvalEdge{svc: approvals},
 			vaultEdge{svc: vlt},
-			gatewayEdge{Gateway: gateway.New(gateway.Config{Client: db.Client, Tenants: ts, Tokens: iss, Vault: vlt,
-				Audit: audit.NewRecorder(), Log: log}), tools: gateway.NewService(db.Client, audit.NewRecorder())})
+			gatewayEdge{Gateway: gw, tools: gateway.NewService(db.Client, audit.NewRecorder())})
 
 		var out bytes.Buffer
 		err = reference.Run(ctx, reference.Config{Base: srv.URL, Tenant: "acme", Email: "ann@acme.example", Password: pw, AdminToken: token}, &out)

@@ -130,6 +130,8 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	conns.Refresher = socials
+	gw := gateway.New(gateway.Config{Client: a.db.Client, Tenants: a.tenants, Tokens: iss, Vault: vlt, Connected: conns,
+		Audit: audit.NewRecorder(), Log: a.log})
 	handler := newHandler(a.log, a.tenants, a.db.Ping, strings.HasPrefix(base, "https://"), flows, signing, iss, reg,
 		passkey.NewHandler(passkeys, signin.NewHandler(flows, a.tenants)),
 		mfaEdge{Handler: mfa.NewHandler(factors, signin.NewHandler(flows, a.tenants)), svc: factors},
@@ -137,8 +139,7 @@ func (a *app) serve(ctx context.Context) error {
 		approvalEdge{svc: approvals},
 		webhooksEdge{svc: hooks},
 		vaultEdge{svc: vlt, conns: conns},
-		gatewayEdge{Gateway: gateway.New(gateway.Config{Client: a.db.Client, Tenants: a.tenants, Tokens: iss, Vault: vlt, Connected: conns,
-			Audit: audit.NewRecorder(), Log: a.log}), tools: gateway.NewService(a.db.Client, audit.NewRecorder())})
+		gatewayEdge{Gateway: gw, tools: gateway.NewService(a.db.Client, audit.NewRecorder())})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -166,7 +167,9 @@ func (a *app) serve(ctx context.Context) error {
 	a.log.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err = srv.Shutdown(sctx)
+	gw.Wait() // the audit events of the tool calls answered
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

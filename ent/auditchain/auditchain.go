@@ -19,6 +19,8 @@ const (
 	FieldSeq = "seq"
 	// FieldHead holds the string denoting the head field in the database.
 	FieldHead = "head"
+	// FieldAuthorityVersion holds the string denoting the authority_version field in the database.
+	FieldAuthorityVersion = "authority_version"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the auditchain in the database.
@@ -38,6 +40,7 @@ var Columns = []string{
 	FieldTenantID,
 	FieldSeq,
 	FieldHead,
+	FieldAuthorityVersion,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -62,6 +65,8 @@ var (
 	DefaultSeq int64
 	// DefaultHead holds the default value on creation for the "head" field.
 	DefaultHead string
+	// DefaultAuthorityVersion holds the default value on creation for the "authority_version" field.
+	DefaultAuthorityVersion int64
 )
 
 // OrderOption defines the ordering options for the AuditChain queries.
@@ -85,6 +90,11 @@ func BySeq(opts ...sql.OrderTermOption) OrderOption {
 // ByHead orders the results by the head field.
 func ByHead(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHead, opts...).ToFunc()
+}
+
+// ByAuthorityVersion orders the results by the authority_version field.
+func ByAuthorityVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAuthorityVersion, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

@@ -68,6 +68,11 @@ func Head(v string) predicate.AuditChain {
 	return predicate.AuditChain(sql.FieldEQ(FieldHead, v))
 }
 
+// AuthorityVersion applies equality check predicate on the "authority_version" field. It's identical to AuthorityVersionEQ.
+func AuthorityVersion(v int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldEQ(FieldAuthorityVersion, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v int) predicate.AuditChain {
 	return predicate.AuditChain(sql.FieldEQ(FieldTenantID, v))
@@ -191,6 +196,46 @@ func HeadEqualFold(v string) predicate.AuditChain {
 // HeadContainsFold applies the ContainsFold predicate on the "head" field.
 func HeadContainsFold(v string) predicate.AuditChain {
 	return predicate.AuditChain(sql.FieldContainsFold(FieldHead, v))
+}
+
+// AuthorityVersionEQ applies the EQ predicate on the "authority_version" field.
+func AuthorityVersionEQ(v int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldEQ(FieldAuthorityVersion, v))
+}
+
+// AuthorityVersionNEQ applies the NEQ predicate on the "authority_version" field.
+func AuthorityVersionNEQ(v int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldNEQ(FieldAuthorityVersion, v))
+}
+
+// AuthorityVersionIn applies the In predicate on the "authority_version" field.
+func AuthorityVersionIn(vs ...int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldIn(FieldAuthorityVersion, vs...))
+}
+
+// AuthorityVersionNotIn applies the NotIn predicate on the "authority_version" field.
+func AuthorityVersionNotIn(vs ...int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldNotIn(FieldAuthorityVersion, vs...))
+}
+
+// AuthorityVersionGT applies the GT predicate on the "authority_version" field.
+func AuthorityVersionGT(v int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldGT(FieldAuthorityVersion, v))
+}
+
+// AuthorityVersionGTE applies the GTE predicate on the "authority_version" field.
+func AuthorityVersionGTE(v int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldGTE(FieldAuthorityVersion, v))
+}
+
+// AuthorityVersionLT applies the LT predicate on the "authority_version" field.
+func AuthorityVersionLT(v int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldLT(FieldAuthorityVersion, v))
+}
+
+// AuthorityVersionLTE applies the LTE predicate on the "authority_version" field.
+func AuthorityVersionLTE(v int64) predicate.AuditChain {
+	return predicate.AuditChain(sql.FieldLTE(FieldAuthorityVersion, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -212,6 +212,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "seq", Type: field.TypeInt64, Default: 0},
 		{Name: "head", Type: field.TypeString, Default: ""},
+		{Name: "authority_version", Type: field.TypeInt64, Default: 0},
 		{Name: "tenant_id", Type: field.TypeInt},
 	}
 	// AuditChainsTable holds the schema information for the "audit_chains" table.
@@ -222,7 +223,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "audit_chains_tenants_tenant",
-				Columns:    []*schema.Column{AuditChainsColumns[3]},
+				Columns:    []*schema.Column{AuditChainsColumns[4]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -231,7 +232,7 @@ var (
 			{
 				Name:    "auditchain_tenant_id",
 				Unique:  true,
-				Columns: []*schema.Column{AuditChainsColumns[3]},
+				Columns: []*schema.Column{AuditChainsColumns[4]},
 			},
 		},
 	}

@@ -87,7 +87,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/mandatehq/mandate/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultSubject holds the default value on creation for the "subject" field.
 	DefaultSubject string

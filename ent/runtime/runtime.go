@@ -107,18 +107,21 @@ func init() {
 		})
 	}
 	agentMixinHooks0 := agentMixin[0].Hooks()
+	agentMixinHooks1 := agentMixin[1].Hooks()
 
 	agent.Hooks[1] = agentMixinHooks0[0]
-	agentMixinFields1 := agentMixin[1].Fields()
-	_ = agentMixinFields1
+
+	agent.Hooks[2] = agentMixinHooks1[0]
+	agentMixinFields2 := agentMixin[2].Fields()
+	_ = agentMixinFields2
 	agentFields := schema.Agent{}.Fields()
 	_ = agentFields
 	// agentDescCreatedAt is the schema descriptor for created_at field.
-	agentDescCreatedAt := agentMixinFields1[0].Descriptor()
+	agentDescCreatedAt := agentMixinFields2[0].Descriptor()
 	// agent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	agent.DefaultCreatedAt = agentDescCreatedAt.Default.(func() time.Time)
 	// agentDescUpdatedAt is the schema descriptor for updated_at field.
-	agentDescUpdatedAt := agentMixinFields1[1].Descriptor()
+	agentDescUpdatedAt := agentMixinFields2[1].Descriptor()
 	// agent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	agent.DefaultUpdatedAt = agentDescUpdatedAt.Default.(func() time.Time)
 	// agent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -318,6 +321,10 @@ func init() {
 	auditchainDescHead := auditchainFields[1].Descriptor()
 	// auditchain.DefaultHead holds the default value on creation for the head field.
 	auditchain.DefaultHead = auditchainDescHead.Default.(string)
+	// auditchainDescAuthorityVersion is the schema descriptor for authority_version field.
+	auditchainDescAuthorityVersion := auditchainFields[2].Descriptor()
+	// auditchain.DefaultAuthorityVersion holds the default value on creation for the authority_version field.
+	auditchain.DefaultAuthorityVersion = auditchainDescAuthorityVersion.Default.(int64)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditevent.Policy = privacy.NewPolicies(auditeventMixin[0], schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -468,18 +475,21 @@ func init() {
 		})
 	}
 	credentialMixinHooks0 := credentialMixin[0].Hooks()
+	credentialMixinHooks1 := credentialMixin[1].Hooks()
 
 	credential.Hooks[1] = credentialMixinHooks0[0]
-	credentialMixinFields1 := credentialMixin[1].Fields()
-	_ = credentialMixinFields1
+
+	credential.Hooks[2] = credentialMixinHooks1[0]
+	credentialMixinFields2 := credentialMixin[2].Fields()
+	_ = credentialMixinFields2
 	credentialFields := schema.Credential{}.Fields()
 	_ = credentialFields
 	// credentialDescCreatedAt is the schema descriptor for created_at field.
-	credentialDescCreatedAt := credentialMixinFields1[0].Descriptor()
+	credentialDescCreatedAt := credentialMixinFields2[0].Descriptor()
 	// credential.DefaultCreatedAt holds the default value on creation for the created_at field.
 	credential.DefaultCreatedAt = credentialDescCreatedAt.Default.(func() time.Time)
 	// credentialDescUpdatedAt is the schema descriptor for updated_at field.
-	credentialDescUpdatedAt := credentialMixinFields1[1].Descriptor()
+	credentialDescUpdatedAt := credentialMixinFields2[1].Descriptor()
 	// credential.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	credential.DefaultUpdatedAt = credentialDescUpdatedAt.Default.(func() time.Time)
 	// credential.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -548,18 +558,21 @@ func init() {
 		})
 	}
 	delegationgrantMixinHooks0 := delegationgrantMixin[0].Hooks()
+	delegationgrantMixinHooks1 := delegationgrantMixin[1].Hooks()
 
 	delegationgrant.Hooks[1] = delegationgrantMixinHooks0[0]
-	delegationgrantMixinFields1 := delegationgrantMixin[1].Fields()
-	_ = delegationgrantMixinFields1
+
+	delegationgrant.Hooks[2] = delegationgrantMixinHooks1[0]
+	delegationgrantMixinFields2 := delegationgrantMixin[2].Fields()
+	_ = delegationgrantMixinFields2
 	delegationgrantFields := schema.DelegationGrant{}.Fields()
 	_ = delegationgrantFields
 	// delegationgrantDescCreatedAt is the schema descriptor for created_at field.
-	delegationgrantDescCreatedAt := delegationgrantMixinFields1[0].Descriptor()
+	delegationgrantDescCreatedAt := delegationgrantMixinFields2[0].Descriptor()
 	// delegationgrant.DefaultCreatedAt holds the default value on creation for the created_at field.
 	delegationgrant.DefaultCreatedAt = delegationgrantDescCreatedAt.Default.(func() time.Time)
 	// delegationgrantDescUpdatedAt is the schema descriptor for updated_at field.
-	delegationgrantDescUpdatedAt := delegationgrantMixinFields1[1].Descriptor()
+	delegationgrantDescUpdatedAt := delegationgrantMixinFields2[1].Descriptor()
 	// delegationgrant.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	delegationgrant.DefaultUpdatedAt = delegationgrantDescUpdatedAt.Default.(func() time.Time)
 	// delegationgrant.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -764,21 +777,24 @@ func init() {
 		})
 	}
 	membershipMixinHooks0 := membershipMixin[0].Hooks()
+	membershipMixinHooks1 := membershipMixin[1].Hooks()
 	membershipHooks := schema.Membership{}.Hooks()
 
 	membership.Hooks[1] = membershipMixinHooks0[0]
 
-	membership.Hooks[2] = membershipHooks[0]
-	membershipMixinFields1 := membershipMixin[1].Fields()
-	_ = membershipMixinFields1
+	membership.Hooks[2] = membershipMixinHooks1[0]
+
+	membership.Hooks[3] = membershipHooks[0]
+	membershipMixinFields2 := membershipMixin[2].Fields()
+	_ = membershipMixinFields2
 	membershipFields := schema.Membership{}.Fields()
 	_ = membershipFields
 	// membershipDescCreatedAt is the schema descriptor for created_at field.
-	membershipDescCreatedAt := membershipMixinFields1[0].Descriptor()
+	membershipDescCreatedAt := membershipMixinFields2[0].Descriptor()
 	// membership.DefaultCreatedAt holds the default value on creation for the created_at field.
 	membership.DefaultCreatedAt = membershipDescCreatedAt.Default.(func() time.Time)
 	// membershipDescUpdatedAt is the schema descriptor for updated_at field.
-	membershipDescUpdatedAt := membershipMixinFields1[1].Descriptor()
+	membershipDescUpdatedAt := membershipMixinFields2[1].Descriptor()
 	// membership.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	membership.DefaultUpdatedAt = membershipDescUpdatedAt.Default.(func() time.Time)
 	// membership.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -794,18 +810,21 @@ func init() {
 		})
 	}
 	oauthclientMixinHooks0 := oauthclientMixin[0].Hooks()
+	oauthclientMixinHooks1 := oauthclientMixin[1].Hooks()
 
 	oauthclient.Hooks[1] = oauthclientMixinHooks0[0]
-	oauthclientMixinFields1 := oauthclientMixin[1].Fields()
-	_ = oauthclientMixinFields1
+
+	oauthclient.Hooks[2] = oauthclientMixinHooks1[0]
+	oauthclientMixinFields2 := oauthclientMixin[2].Fields()
+	_ = oauthclientMixinFields2
 	oauthclientFields := schema.OAuthClient{}.Fields()
 	_ = oauthclientFields
 	// oauthclientDescCreatedAt is the schema descriptor for created_at field.
-	oauthclientDescCreatedAt := oauthclientMixinFields1[0].Descriptor()
+	oauthclientDescCreatedAt := oauthclientMixinFields2[0].Descriptor()
 	// oauthclient.DefaultCreatedAt holds the default value on creation for the created_at field.
 	oauthclient.DefaultCreatedAt = oauthclientDescCreatedAt.Default.(func() time.Time)
 	// oauthclientDescUpdatedAt is the schema descriptor for updated_at field.
-	oauthclientDescUpdatedAt := oauthclientMixinFields1[1].Descriptor()
+	oauthclientDescUpdatedAt := oauthclientMixinFields2[1].Descriptor()
 	// oauthclient.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	oauthclient.DefaultUpdatedAt = oauthclientDescUpdatedAt.Default.(func() time.Time)
 	// oauthclient.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -914,8 +933,11 @@ func init() {
 		})
 	}
 	oauthtokenMixinHooks0 := oauthtokenMixin[0].Hooks()
+	oauthtokenMixinHooks1 := oauthtokenMixin[1].Hooks()
 
 	oauthtoken.Hooks[1] = oauthtokenMixinHooks0[0]
+
+	oauthtoken.Hooks[2] = oauthtokenMixinHooks1[0]
 	oauthtokenFields := schema.OAuthToken{}.Fields()
 	_ = oauthtokenFields
 	// oauthtokenDescSubject is the schema descriptor for subject field.
@@ -1174,18 +1196,21 @@ func init() {
 		})
 	}
 	signingkeyMixinHooks0 := signingkeyMixin[0].Hooks()
+	signingkeyMixinHooks1 := signingkeyMixin[1].Hooks()
 
 	signingkey.Hooks[1] = signingkeyMixinHooks0[0]
-	signingkeyMixinFields1 := signingkeyMixin[1].Fields()
-	_ = signingkeyMixinFields1
+
+	signingkey.Hooks[2] = signingkeyMixinHooks1[0]
+	signingkeyMixinFields2 := signingkeyMixin[2].Fields()
+	_ = signingkeyMixinFields2
 	signingkeyFields := schema.SigningKey{}.Fields()
 	_ = signingkeyFields
 	// signingkeyDescCreatedAt is the schema descriptor for created_at field.
-	signingkeyDescCreatedAt := signingkeyMixinFields1[0].Descriptor()
+	signingkeyDescCreatedAt := signingkeyMixinFields2[0].Descriptor()
 	// signingkey.DefaultCreatedAt holds the default value on creation for the created_at field.
 	signingkey.DefaultCreatedAt = signingkeyDescCreatedAt.Default.(func() time.Time)
 	// signingkeyDescUpdatedAt is the schema descriptor for updated_at field.
-	signingkeyDescUpdatedAt := signingkeyMixinFields1[1].Descriptor()
+	signingkeyDescUpdatedAt := signingkeyMixinFields2[1].Descriptor()
 	// signingkey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	signingkey.DefaultUpdatedAt = signingkeyDescUpdatedAt.Default.(func() time.Time)
 	// signingkey.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -1231,6 +1256,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	tenantMixinHooks1 := tenantMixin[1].Hooks()
+
+	tenant.Hooks[1] = tenantMixinHooks1[0]
 	tenantMixinFields0 := tenantMixin[0].Fields()
 	_ = tenantMixinFields0
 	tenantFields := schema.Tenant{}.Fields()
@@ -1313,18 +1341,21 @@ func init() {
 		})
 	}
 	toolMixinHooks0 := toolMixin[0].Hooks()
+	toolMixinHooks1 := toolMixin[1].Hooks()
 
 	tool.Hooks[1] = toolMixinHooks0[0]
-	toolMixinFields1 := toolMixin[1].Fields()
-	_ = toolMixinFields1
+
+	tool.Hooks[2] = toolMixinHooks1[0]
+	toolMixinFields2 := toolMixin[2].Fields()
+	_ = toolMixinFields2
 	toolFields := schema.Tool{}.Fields()
 	_ = toolFields
 	// toolDescCreatedAt is the schema descriptor for created_at field.
-	toolDescCreatedAt := toolMixinFields1[0].Descriptor()
+	toolDescCreatedAt := toolMixinFields2[0].Descriptor()
 	// tool.DefaultCreatedAt holds the default value on creation for the created_at field.
 	tool.DefaultCreatedAt = toolDescCreatedAt.Default.(func() time.Time)
 	// toolDescUpdatedAt is the schema descriptor for updated_at field.
-	toolDescUpdatedAt := toolMixinFields1[1].Descriptor()
+	toolDescUpdatedAt := toolMixinFields2[1].Descriptor()
 	// tool.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	tool.DefaultUpdatedAt = toolDescUpdatedAt.Default.(func() time.Time)
 	// tool.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -1426,18 +1457,21 @@ func init() {
 		})
 	}
 	userMixinHooks0 := userMixin[0].Hooks()
+	userMixinHooks1 := userMixin[1].Hooks()
 
 	user.Hooks[1] = userMixinHooks0[0]
-	userMixinFields1 := userMixin[1].Fields()
-	_ = userMixinFields1
+
+	user.Hooks[2] = userMixinHooks1[0]
+	userMixinFields2 := userMixin[2].Fields()
+	_ = userMixinFields2
 	userFields := schema.User{}.Fields()
 	_ = userFields
 	// userDescCreatedAt is the schema descriptor for created_at field.
-	userDescCreatedAt := userMixinFields1[0].Descriptor()
+	userDescCreatedAt := userMixinFields2[0].Descriptor()
 	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
 	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
 	// userDescUpdatedAt is the schema descriptor for updated_at field.
-	userDescUpdatedAt := userMixinFields1[1].Descriptor()
+	userDescUpdatedAt := userMixinFields2[1].Descriptor()
 	// user.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	user.DefaultUpdatedAt = userDescUpdatedAt.Default.(func() time.Time)
 	// user.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -43,7 +43,7 @@ func (Agent) Indexes() []ent.Index {
 }
 
 // Mixin of the Agent.
-func (Agent) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (Agent) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}} }
 
 // Annotations of the Agent: served by hand-written GraphQL types.
 func (Agent) Annotations() []schema.Annotation {

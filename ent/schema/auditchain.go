@@ -20,6 +20,9 @@ func (AuditChain) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("seq").Default(0),
 		field.String("head").Default(""),
+		// authority_version counts the updates and deletes of rows
+		// that carry authority in the workspace (AuthorityMixin).
+		field.Int64("authority_version").Default(0),
 	}
 }
 

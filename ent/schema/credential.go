@@ -42,7 +42,9 @@ func (Credential) Indexes() []ent.Index {
 }
 
 // Mixin of the Credential.
-func (Credential) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (Credential) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}}
+}
 
 // Annotations of the Credential: served by hand-written GraphQL types.
 func (Credential) Annotations() []schema.Annotation {

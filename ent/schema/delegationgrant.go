@@ -34,7 +34,9 @@ func (DelegationGrant) Indexes() []ent.Index {
 }
 
 // Mixin of the DelegationGrant.
-func (DelegationGrant) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (DelegationGrant) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}}
+}
 
 // Annotations of the DelegationGrant: served by hand-written GraphQL types.
 func (DelegationGrant) Annotations() []schema.Annotation {

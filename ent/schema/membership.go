@@ -37,7 +37,9 @@ func (Membership) Indexes() []ent.Index {
 func (Membership) Hooks() []ent.Hook { return []ent.Hook{sameTenantUserRef} }
 
 // Mixin of the Membership.
-func (Membership) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (Membership) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}}
+}
 
 // Annotations of the Membership.
 func (Membership) Annotations() []schema.Annotation {

@@ -60,7 +60,9 @@ func (OAuthClient) Indexes() []ent.Index {
 }
 
 // Mixin of the OAuthClient.
-func (OAuthClient) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (OAuthClient) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}}
+}
 
 // Annotations of the OAuthClient: not in GraphQL until the issuer lands.
 func (OAuthClient) Annotations() []schema.Annotation {

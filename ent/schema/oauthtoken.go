@@ -49,7 +49,7 @@ func (OAuthToken) Indexes() []ent.Index {
 }
 
 // Mixin of the OAuthToken.
-func (OAuthToken) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}} }
+func (OAuthToken) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, AuthorityMixin{}} }
 
 // Annotations of the OAuthToken: never in GraphQL.
 func (OAuthToken) Annotations() []schema.Annotation {

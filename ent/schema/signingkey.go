@@ -41,7 +41,9 @@ func (SigningKey) Indexes() []ent.Index {
 }
 
 // Mixin of the SigningKey.
-func (SigningKey) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (SigningKey) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}}
+}
 
 // Annotations of the SigningKey: internal, not in GraphQL.
 func (SigningKey) Annotations() []schema.Annotation {

@@ -30,7 +30,7 @@ func (Tenant) Fields() []ent.Field {
 }
 
 // Mixin of the Tenant.
-func (Tenant) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+func (Tenant) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, AuthorityMixin{}} }
 
 // Annotations of the Tenant.
 func (Tenant) Annotations() []schema.Annotation {

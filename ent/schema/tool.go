@@ -50,7 +50,7 @@ func (Tool) Indexes() []ent.Index {
 }
 
 // Mixin of the Tool.
-func (Tool) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (Tool) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}} }
 
 // Annotations of the Tool: served by hand-written GraphQL types.
 func (Tool) Annotations() []schema.Annotation {

@@ -50,7 +50,7 @@ func (User) Indexes() []ent.Index {
 }
 
 // Mixin of the User.
-func (User) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, AuthorityMixin{}, TimeMixin{}} }
 
 // Annotations of the User.
 func (User) Annotations() []schema.Annotation {

@@ -830,6 +830,9 @@ type Principal struct {
 	ApprovalID           string
 	AuthorizationDetails json.RawMessage
 	ExpiresAt            time.Time
+	// GrantExpires is when the grant the token acts under ends (zero
+	// without one).
+	GrantExpires time.Time
 }
 
 // Agent is the client_id of the agent acting: the act chain's first, or
@@ -872,5 +875,5 @@ func (i *Issuer) PrincipalOf(ctx context.Context, slug, token string) (*Principa
 		Act: slices.Clone(sess.Act), Chain: slices.Clone(sess.Chain), Scopes: slices.Clone(ar.GetGrantedScopes()),
 		Audience: slices.Clone(ar.GetGrantedAudience()), GrantID: sess.GrantID, Run: sess.Run,
 		ApprovalID: sess.ApprovalID, AuthorizationDetails: sess.AuthorizationDetails,
-		ExpiresAt: sess.GetExpiresAt(fosite.AccessToken)}, nil
+		ExpiresAt: sess.GetExpiresAt(fosite.AccessToken), GrantExpires: sess.GrantExpires}, nil
 }
