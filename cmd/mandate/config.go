@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -39,6 +40,12 @@ type Config struct {
 	// dev outbox. It may hold a password: never logged.
 	SMTPURL string
 	Demo    bool
+	// PrivatePings (MANDATE_PRIVATE_PINGS) lets CIBA pings go to
+	// loopback and private addresses, for an agent developed on the
+	// server's machine; by default an agent's ping endpoint must be
+	// public.
+	PrivatePings bool
+	privatePings string
 
 	database database.Target
 }
@@ -88,6 +95,13 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if c.privatePings != "" {
+		v, err := strconv.ParseBool(c.privatePings)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("MANDATE_PRIVATE_PINGS must be true or false, not %q", c.privatePings))
+		}
+		c.PrivatePings = v
 	}
 	if c.SMTPURL != "" {
 		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {

@@ -43,6 +43,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			a.cfg.PreviousSecrets = parseSecrets(os.Getenv("MANDATE_PREVIOUS_SECRETS"))
 			a.cfg.SMTPURL = os.Getenv("MANDATE_SMTP_URL")
+			a.cfg.privatePings = os.Getenv("MANDATE_PRIVATE_PINGS")
 			if err := a.cfg.Validate(); err != nil {
 				return err
 			}

@@ -106,7 +106,14 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	cs := clients.NewService(a.db.Client, audit.NewRecorder())
 	reg := registry.NewService(a.db.Client, audit.NewRecorder(), cs)
-	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], Log: a.log})
+	var pings *http.Client // public addresses only
+	if a.cfg.PrivatePings {
+		pings = &http.Client{Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		a.log.Warn("CIBA pings may go to loopback and private addresses (MANDATE_PRIVATE_PINGS)")
+	}
+	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret,
+		PreviousSecrets: a.cfg.Masters()[1:], Log: a.log, PingClient: pings})
 	if err != nil {
 		return err
 	}

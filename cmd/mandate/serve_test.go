@@ -242,19 +242,24 @@ func TestServeRefusesADatabaseAheadOfTheBinary(t *testing.T) {
 }
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
-	c := Config{Addr: "nonsense", BaseURL: "ftp://x", DatabaseURL: "mysql://x", LogFormat: "xml", LogLevel: "loud", Secret: secret("short")}
+	c := Config{Addr: "nonsense", BaseURL: "ftp://x", DatabaseURL: "mysql://x", LogFormat: "xml", LogLevel: "loud", Secret: secret("short"),
+		privatePings: "sometimes"}
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"addr", "base URL", "unsupported scheme", "log format", "log level", "MANDATE_SECRET"} {
+	for _, want := range []string{"addr", "base URL", "unsupported scheme", "log format", "log level", "MANDATE_SECRET", "MANDATE_PRIVATE_PINGS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
 	ok := Config{Addr: "127.0.0.1:8080", LogFormat: "json", LogLevel: "info"}
-	if err := ok.Validate(); err != nil {
-		t.Fatalf("default config rejected: %v", err)
+	if err := ok.Validate(); err != nil || ok.PrivatePings {
+		t.Fatalf("default config rejected (%v) or private pings allowed", err)
+	}
+	dev := Config{Addr: "127.0.0.1:8080", LogFormat: "json", LogLevel: "info", privatePings: "true"}
+	if err := dev.Validate(); err != nil || !dev.PrivatePings {
+		t.Fatalf("MANDATE_PRIVATE_PINGS=true: %v, %v", err, dev.PrivatePings)
 	}
 	if got := ok.EffectiveBaseURL(); got != "http://127.0.0.1:8080" {
 		t.Fatalf("base URL = %q", got)

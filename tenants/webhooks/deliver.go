@@ -17,6 +17,7 @@ import (
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/webhook"
 	"github.com/mandatehq/mandate/ent/webhookdelivery"
+	"github.com/mandatehq/mandate/internal/netguard"
 	"github.com/mandatehq/mandate/internal/seal"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -194,7 +195,14 @@ func (s *Service) send(ctx context.Context, d *ent.WebhookDelivery) attempt {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	res, err := s.cfg.HTTPClient.Do(req)
+	client := s.cfg.HTTPClient
+	if d.Kind == webhookdelivery.KindPing {
+		client = s.cfg.PingClient
+	}
+	res, err := client.Do(req)
+	if errors.Is(err, netguard.ErrAddress) {
+		return attempt{err: "the endpoint's address is not public: a ping goes to public addresses only", final: true}
+	}
 	if err != nil {
 		return attempt{err: describe(err)}
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mandatehq/mandate/auth/audit"
+	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/webhookdelivery"
 	"github.com/mandatehq/mandate/internal/database"
 	"github.com/mandatehq/mandate/internal/testdb"
@@ -260,6 +262,44 @@ func TestRunStopsWithItsContext(t *testing.T) {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatal("Run did not stop")
+		}
+	})
+}
+
+// An agent chooses its ping endpoint, so pings go to public addresses
+// only: one to loopback fails for good, with the reason in the log, and
+// the receiver gets nothing. An admin's webhook to the same host (an
+// internal service, say) is sent.
+func TestPingsGoToPublicAddressesOnly(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		svc, err := webhooks.New(webhooks.Config{Client: db.Client, Audit: audit.NewRecorder(), MasterSecret: master, Now: f.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv := newReceiver(t)
+		f.ping(t, f.a, rcv.URL+"/cb", "apr_private", "apr_private", "token", "auth-req-1")
+		if _, _, err := f.svc.Create(f.a.admin, webhooks.NewWebhook{URL: rcv.URL + "/hook"}); err != nil {
+			t.Fatal(err)
+		}
+		f.enqueue(t, f.a, "approval.requested", "apr_private")
+		if _, err := svc.DeliverDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := rcv.requests("/cb"); len(got) != 0 {
+			t.Fatalf("a ping reached a loopback endpoint: %d", len(got))
+		}
+		if got := rcv.requests("/hook"); len(got) != 1 {
+			t.Fatalf("the admin's webhook got %d events", len(got))
+		}
+		var d *ent.WebhookDelivery
+		for _, x := range f.deliveries(t, f.a.id) {
+			if x.Kind == webhookdelivery.KindPing {
+				d = x
+			}
+		}
+		if d == nil || d.Status != webhookdelivery.StatusFailed || d.Attempts != 1 || !strings.Contains(d.LastError, "not public") {
+			t.Fatalf("ping delivery: %+v", d)
 		}
 	})
 }

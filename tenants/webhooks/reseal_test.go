@@ -30,7 +30,7 @@ func TestResealKeepsWebhookSecretsAndPings(t *testing.T) {
 		newM := bytes.Repeat([]byte{'n'}, 32)
 		with := func(masters ...[]byte) *webhooks.Service {
 			s, err := webhooks.New(webhooks.Config{Client: f.c, Audit: audit.NewRecorder(), MasterSecret: masters[0],
-				PreviousSecrets: masters[1:], Now: f.clock.Now})
+				PreviousSecrets: masters[1:], Now: f.clock.Now, PingClient: loopbackPings})
 			if err != nil {
 				t.Fatal(err)
 			}

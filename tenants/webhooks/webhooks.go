@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/webhook"
 	"github.com/mandatehq/mandate/ent/webhookdelivery"
+	"github.com/mandatehq/mandate/internal/netguard"
 	"github.com/mandatehq/mandate/internal/seal"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -49,8 +51,14 @@ type Config struct {
 	// secrets and ping tokens sealed under them until Reseal moves them.
 	PreviousSecrets [][]byte
 	Now             func() time.Time
-	// HTTPClient sends deliveries (a short timeout, no redirects).
+	// HTTPClient sends webhook events to the endpoints admins chose (a
+	// short timeout, no redirects): they may be internal services.
 	HTTPClient *http.Client
+	// PingClient sends CIBA pings, to the endpoint an agent registered
+	// itself: nil means public addresses only (internal/netguard, checked
+	// at every dial), so an agent cannot make the server call inside its
+	// network.
+	PingClient *http.Client
 	Log        *slog.Logger
 }
 
@@ -74,6 +82,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if cfg.PingClient == nil {
+		cfg.PingClient = &http.Client{Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport: &http.Transport{Proxy: nil, // a proxy would dial for us, past the address check
+				DialContext:     (&net.Dialer{Timeout: 5 * time.Second, Control: netguard.Control}).DialContext,
+				MaxIdleConns:    16,
+				IdleConnTimeout: 30 * time.Second}}
 	}
 	s, err := seal.NewRing(seal.Ring(cfg.MasterSecret, cfg.PreviousSecrets...), sealPurpose)
 	if err != nil {

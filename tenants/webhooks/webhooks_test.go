@@ -70,11 +70,17 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	return f
 }
 
+// loopbackPings sends pings to the test's receivers on loopback, where
+// the default client refuses them (TestPingsGoToPublicAddressesOnly).
+var loopbackPings = &http.Client{Timeout: 10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // replica is another Service on the same database and clock, as a second
 // server process would have.
 func (f *fixture) replica(t *testing.T) *webhooks.Service {
 	t.Helper()
-	s, err := webhooks.New(webhooks.Config{Client: f.c, Audit: audit.NewRecorder(), MasterSecret: master, Now: f.clock.Now})
+	s, err := webhooks.New(webhooks.Config{Client: f.c, Audit: audit.NewRecorder(), MasterSecret: master, Now: f.clock.Now,
+		PingClient: loopbackPings})
 	if err != nil {
 		t.Fatal(err)
 	}

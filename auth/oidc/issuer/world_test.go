@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -85,7 +86,10 @@ func newWorld(t testing.TB, db *database.DB) *world {
 		t.Fatal(err)
 	}
 	w.agents = registry.NewService(db.Client, rec, w.clients)
-	w.hooks, err = webhooks.New(webhooks.Config{Client: db.Client, Audit: rec, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log})
+	// The agents' ping endpoints are on loopback, which a server's
+	// default ping client refuses (tenants/webhooks).
+	w.hooks, err = webhooks.New(webhooks.Config{Client: db.Client, Audit: rec, MasterSecret: []byte(strings.Repeat("m", 32)), Log: log,
+		PingClient: &http.Client{Timeout: 10 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
