@@ -18,6 +18,7 @@ import (
 	"github.com/mandatehq/mandate/auth/oidc/clients"
 	"github.com/mandatehq/mandate/ent"
 	"github.com/mandatehq/mandate/ent/agent"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/delegationgrant"
 	"github.com/mandatehq/mandate/ent/membership"
 	"github.com/mandatehq/mandate/ent/oauthclient"
@@ -328,6 +329,11 @@ func (s *Service) SetStatus(ctx context.Context, id int, status string) ([]*ent.
 			if _, err := cu.Save(sys); err != nil {
 				return apperr.Wrap(err, "agent client")
 			}
+			if status != Active {
+				if err := s.withdrawApprovals(ctx, tx, x, status, now); err != nil {
+					return err
+				}
+			}
 			if status == Revoked {
 				if _, err := tx.DelegationGrant.Update().Where(delegationgrant.AgentID(x.ID), delegationgrant.StatusEQ(delegationgrant.StatusActive)).
 					SetStatus(delegationgrant.StatusRevoked).SetRevokedAt(now).SetRevokedBy("agent revoked").Save(sys); err != nil {
@@ -411,6 +417,53 @@ func (s *Service) ActiveChain(ctx context.Context, clientIDs []string) (bool, er
 		return false, err
 	}
 	return n == len(sponsors), nil
+}
+
+// withdrawApprovals ends, in tx, the agent's requests for approval that
+// are undecided or approved but not yet redeemed: an approval is given to
+// the agent as it stood when it asked, and suspending it (even for a
+// moment) or revoking it withdraws them. Each becomes denied by no one,
+// with the reason (who approved it stays in the audit trail), and is
+// audited as approval.withdrawn; the grant an approved grant request
+// made is revoked with it. The agent's next poll answers access_denied. A
+// token already redeemed ends with the agent's tokens.
+func (s *Service) withdrawApprovals(ctx context.Context, tx *ent.Tx, a *ent.Agent, status string, now time.Time) error {
+	sys := viewer.AsSystem(ctx, "approvals of a stopped agent")
+	rows, err := tx.ApprovalRequest.Query().Where(approvalrequest.AgentID(a.ID),
+		approvalrequest.StatusIn(approvalrequest.StatusPending, approvalrequest.StatusApproved)).All(sys)
+	if err != nil {
+		return apperr.Wrap(err, "approval requests")
+	}
+	for _, r := range rows {
+		n, err := tx.ApprovalRequest.Update().Where(approvalrequest.ID(r.ID), approvalrequest.StatusEQ(r.Status)).
+			SetStatus(approvalrequest.StatusDenied).SetDenyReason("the agent was " + status).
+			ClearDecidedBy().ClearDecidedAt().ClearDecidedAmr().Save(sys)
+		if err != nil {
+			return apperr.Wrap(err, "approval request")
+		}
+		if n == 0 {
+			continue
+		}
+		// An approved grant request made its grant at the decision; the
+		// agent never received it, and now never will.
+		if r.CreatedGrantID != 0 {
+			if _, err := tx.DelegationGrant.Update().Where(delegationgrant.ID(r.CreatedGrantID), delegationgrant.StatusEQ(delegationgrant.StatusActive)).
+				SetStatus(delegationgrant.StatusRevoked).SetRevokedAt(now).SetRevokedBy("approval withdrawn").Save(sys); err != nil {
+				return apperr.Wrap(err, "grant")
+			}
+		}
+		ev := audit.Event{Action: "approval.withdrawn", TargetType: "approval_request", TargetID: r.PublicID,
+			ClientID: r.ClientID, AgentChain: r.AgentChain, RunID: r.Run, Scope: r.Scopes,
+			ApprovalRequired: r.Kind == approvalrequest.KindAction, ApprovalID: r.PublicID, Outcome: audit.Denied,
+			Details: map[string]string{"reason": "agent " + status, "was": string(r.Status), "user_id": strconv.Itoa(r.UserID)}}
+		if r.GrantID != 0 {
+			ev.GrantID = strconv.Itoa(r.GrantID)
+		}
+		if _, err := s.audit.Record(ctx, tx, ev); err != nil {
+			return apperr.Wrap(err, "audit event")
+		}
+	}
+	return nil
 }
 
 func uniq(s []string) []string {

@@ -194,6 +194,10 @@ func TestCIBARevocationAfterApprovalStopsTheToken(t *testing.T) {
 		if _, err := c.agents.SetStatus(c.sys("acme"), c.agentID, registry.Active); err != nil {
 			t.Fatal(err)
 		}
+		// Resumed, the agent still gets nothing of that approval.
+		if st, out := billing.poll(id); st != http.StatusBadRequest || out["error"] != "access_denied" {
+			t.Fatalf("redeeming after the agent was resumed: %d %v", st, out)
+		}
 
 		// Redeemed, then the agent suspended before the first use: the
 		// token is inactive, and stays so after the agent is resumed.
@@ -259,38 +263,51 @@ func (c *cibaWorld) delegateAgain() *oauth2.Token {
 	return tok
 }
 
-// Approving a request of an agent that was revoked (or suspended) since
-// gives it nothing: no grant for a grant request, no token for an action.
+// Suspending (even for a moment) or revoking an agent withdraws its
+// requests for approval, undecided or approved but not yet redeemed: no
+// one can approve them any more, and no grant or token ever comes of
+// them, even once a suspended agent is resumed.
 func TestCIBAApprovalOfAStoppedAgentGivesNothing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		c := newCIBAWorld(t, db)
 		for _, status := range []string{registry.Suspended, registry.Revoked} {
 			nightly := c.newHeadless("nightly-"+status, "openid", "invoices:read")
-			id := nightly.ask(url.Values{"login_hint": {c.annEmail}, "scope": {"openid invoices:read"}})
-			pub := c.request("").PublicID
+			undecided := nightly.ask(url.Values{"login_hint": {c.annEmail}, "scope": {"openid invoices:read"}})
+			undecidedPub := c.request("").PublicID
+			approved := nightly.ask(url.Values{"login_hint": {c.annEmail}, "scope": {"openid invoices:read"}})
+			approvedPub := c.request("").PublicID
+			if _, err := c.approvals.Decide(c.approver(c.annID, c.annEmail, viewer.RoleAdmin, "pwd", "hwk"), approval.Decision{ID: approvedPub, Approve: true}); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := c.agents.SetStatus(c.sys("acme"), nightly.agentID, status); err != nil {
 				t.Fatal(err)
 			}
-			_, err := c.approvals.Decide(c.approver(c.annID, c.annEmail, viewer.RoleAdmin, "pwd", "hwk"), approval.Decision{ID: pub, Approve: true})
+			for _, pub := range []string{undecidedPub, approvedPub} {
+				if row := c.rowOf("acme", pub); row.Status != approvalrequest.StatusDenied || row.DenyReason != "the agent was "+status {
+					t.Fatalf("the %s agent's request: %s %q", status, row.Status, row.DenyReason)
+				}
+			}
+			_, err := c.approvals.Decide(c.approver(c.annID, c.annEmail, viewer.RoleAdmin, "pwd", "hwk"), approval.Decision{ID: undecidedPub, Approve: true})
 			if apperr.KindOf(err) != apperr.Conflict {
 				t.Fatalf("approving the %s agent's grant request: %v", status, err)
 			}
-			if n, _ := db.Client.DelegationGrant.Query().Where(delegationgrant.AgentID(nightly.agentID)).Count(c.sys("acme")); n != 0 {
-				t.Fatalf("a grant given to a %s agent", status)
+			if status == registry.Suspended {
+				if _, err := c.agents.SetStatus(c.sys("acme"), nightly.agentID, registry.Active); err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range []string{undecided, approved} {
+					if st, out := nightly.poll(id); st != http.StatusBadRequest || out["error"] != "access_denied" {
+						t.Fatalf("the resumed agent polls: %d %v", st, out)
+					}
+				}
 			}
-			if row := c.rowOf("acme", pub); row.Status != approvalrequest.StatusPending {
-				t.Fatalf("the %s agent's request after the refused approval: %s", status, row.Status)
-			}
-			// Denying it still works, and the agent learns nothing more.
-			if _, err := c.approvals.Decide(c.approver(c.annID, c.annEmail, viewer.RoleAdmin), approval.Decision{ID: pub}); err != nil {
-				t.Fatalf("denying the %s agent's request: %v", status, err)
-			}
-			if st, out := nightly.poll(id); st < 400 || out["access_token"] != nil {
-				t.Fatalf("the %s agent polls: %d %v", status, st, out)
+			if n, _ := db.Client.DelegationGrant.Query().Where(delegationgrant.AgentID(nightly.agentID),
+				delegationgrant.StatusEQ(delegationgrant.StatusActive)).Count(c.sys("acme")); n != 0 {
+				t.Fatalf("a grant left standing for a %s agent", status)
 			}
 		}
-		if n := countAudit(t, c.world, "acme", "approval.decision_refused"); n != 2 {
-			t.Fatalf("approval.decision_refused events: %d", n)
+		if n := countAudit(t, c.world, "acme", "approval.withdrawn"); n != 4 {
+			t.Fatalf("approval.withdrawn events: %d", n)
 		}
 	})
 }

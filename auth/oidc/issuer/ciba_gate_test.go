@@ -106,7 +106,7 @@ func TestCIBAActionWithoutAGrantActsAsTheAgentsChain(t *testing.T) {
 				want = append(want, c.billing)
 			}
 			if row.GrantID != 0 || len(row.SubjectSession) != 0 || !slices.Equal(row.AgentChain, want) {
-				t.Fatalf("%s's request: grant %d, chain %v", a.id, row.GrantID, row.AgentChain)
+				t.Fatalf("%s's request: grant %d, chain %v; billing %s refunder %s subject %d want %v row %s", a.id, row.GrantID, row.AgentChain, c.billing, refunder.id, len(row.SubjectSession), want, row.PublicID)
 			}
 			c.approveAsAnn(row.PublicID)
 			st, out := a.poll(id)
