@@ -46,6 +46,8 @@ type Credential struct {
 	RotatedAt *time.Time `json:"rotated_at,omitempty"`
 	// RevokedAt holds the value of the "revoked_at" field.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// RefreshClaimedUntil holds the value of the "refresh_claimed_until" field.
+	RefreshClaimedUntil *time.Time `json:"refresh_claimed_until,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CredentialQuery when eager-loading is set.
 	Edges        CredentialEdges `json:"edges"`
@@ -83,7 +85,7 @@ func (*Credential) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case credential.FieldName, credential.FieldKind, credential.FieldOwnerKind, credential.FieldProvider:
 			values[i] = new(sql.NullString)
-		case credential.FieldCreatedAt, credential.FieldUpdatedAt, credential.FieldExpiresAt, credential.FieldLastUsedAt, credential.FieldRotatedAt, credential.FieldRevokedAt:
+		case credential.FieldCreatedAt, credential.FieldUpdatedAt, credential.FieldExpiresAt, credential.FieldLastUsedAt, credential.FieldRotatedAt, credential.FieldRevokedAt, credential.FieldRefreshClaimedUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -194,6 +196,13 @@ func (_m *Credential) assignValues(columns []string, values []any) error {
 				_m.RevokedAt = new(time.Time)
 				*_m.RevokedAt = value.Time
 			}
+		case credential.FieldRefreshClaimedUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field refresh_claimed_until", values[i])
+			} else if value.Valid {
+				_m.RefreshClaimedUntil = new(time.Time)
+				*_m.RefreshClaimedUntil = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -281,6 +290,11 @@ func (_m *Credential) String() string {
 	builder.WriteString(", ")
 	if v := _m.RevokedAt; v != nil {
 		builder.WriteString("revoked_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RefreshClaimedUntil; v != nil {
+		builder.WriteString("refresh_claimed_until=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

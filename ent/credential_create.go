@@ -169,6 +169,20 @@ func (_c *CredentialCreate) SetNillableRevokedAt(v *time.Time) *CredentialCreate
 	return _c
 }
 
+// SetRefreshClaimedUntil sets the "refresh_claimed_until" field.
+func (_c *CredentialCreate) SetRefreshClaimedUntil(v time.Time) *CredentialCreate {
+	_c.mutation.SetRefreshClaimedUntil(v)
+	return _c
+}
+
+// SetNillableRefreshClaimedUntil sets the "refresh_claimed_until" field if the given value is not nil.
+func (_c *CredentialCreate) SetNillableRefreshClaimedUntil(v *time.Time) *CredentialCreate {
+	if v != nil {
+		_c.SetRefreshClaimedUntil(*v)
+	}
+	return _c
+}
+
 // SetTenant sets the "tenant" edge to the Tenant entity.
 func (_c *CredentialCreate) SetTenant(v *Tenant) *CredentialCreate {
 	return _c.SetTenantID(v.ID)
@@ -363,6 +377,10 @@ func (_c *CredentialCreate) createSpec() (*Credential, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RevokedAt(); ok {
 		_spec.SetField(credential.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
+	}
+	if value, ok := _c.mutation.RefreshClaimedUntil(); ok {
+		_spec.SetField(credential.FieldRefreshClaimedUntil, field.TypeTime, value)
+		_node.RefreshClaimedUntil = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

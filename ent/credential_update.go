@@ -169,6 +169,26 @@ func (_u *CredentialUpdate) ClearRevokedAt() *CredentialUpdate {
 	return _u
 }
 
+// SetRefreshClaimedUntil sets the "refresh_claimed_until" field.
+func (_u *CredentialUpdate) SetRefreshClaimedUntil(v time.Time) *CredentialUpdate {
+	_u.mutation.SetRefreshClaimedUntil(v)
+	return _u
+}
+
+// SetNillableRefreshClaimedUntil sets the "refresh_claimed_until" field if the given value is not nil.
+func (_u *CredentialUpdate) SetNillableRefreshClaimedUntil(v *time.Time) *CredentialUpdate {
+	if v != nil {
+		_u.SetRefreshClaimedUntil(*v)
+	}
+	return _u
+}
+
+// ClearRefreshClaimedUntil clears the value of the "refresh_claimed_until" field.
+func (_u *CredentialUpdate) ClearRefreshClaimedUntil() *CredentialUpdate {
+	_u.mutation.ClearRefreshClaimedUntil()
+	return _u
+}
+
 // Mutation returns the CredentialMutation object of the builder.
 func (_u *CredentialUpdate) Mutation() *CredentialMutation {
 	return _u.mutation
@@ -282,6 +302,12 @@ func (_u *CredentialUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(credential.FieldRevokedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RefreshClaimedUntil(); ok {
+		_spec.SetField(credential.FieldRefreshClaimedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RefreshClaimedUntilCleared() {
+		_spec.ClearField(credential.FieldRefreshClaimedUntil, field.TypeTime)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -444,6 +470,26 @@ func (_u *CredentialUpdateOne) ClearRevokedAt() *CredentialUpdateOne {
 	return _u
 }
 
+// SetRefreshClaimedUntil sets the "refresh_claimed_until" field.
+func (_u *CredentialUpdateOne) SetRefreshClaimedUntil(v time.Time) *CredentialUpdateOne {
+	_u.mutation.SetRefreshClaimedUntil(v)
+	return _u
+}
+
+// SetNillableRefreshClaimedUntil sets the "refresh_claimed_until" field if the given value is not nil.
+func (_u *CredentialUpdateOne) SetNillableRefreshClaimedUntil(v *time.Time) *CredentialUpdateOne {
+	if v != nil {
+		_u.SetRefreshClaimedUntil(*v)
+	}
+	return _u
+}
+
+// ClearRefreshClaimedUntil clears the value of the "refresh_claimed_until" field.
+func (_u *CredentialUpdateOne) ClearRefreshClaimedUntil() *CredentialUpdateOne {
+	_u.mutation.ClearRefreshClaimedUntil()
+	return _u
+}
+
 // Mutation returns the CredentialMutation object of the builder.
 func (_u *CredentialUpdateOne) Mutation() *CredentialMutation {
 	return _u.mutation
@@ -587,6 +633,12 @@ func (_u *CredentialUpdateOne) sqlSave(ctx context.Context) (_node *Credential, 
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(credential.FieldRevokedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RefreshClaimedUntil(); ok {
+		_spec.SetField(credential.FieldRefreshClaimedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RefreshClaimedUntilCleared() {
+		_spec.ClearField(credential.FieldRefreshClaimedUntil, field.TypeTime)
 	}
 	_node = &Credential{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -260,20 +260,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Credential",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			credential.FieldTenantID:   {Type: field.TypeInt, Column: credential.FieldTenantID},
-			credential.FieldCreatedAt:  {Type: field.TypeTime, Column: credential.FieldCreatedAt},
-			credential.FieldUpdatedAt:  {Type: field.TypeTime, Column: credential.FieldUpdatedAt},
-			credential.FieldName:       {Type: field.TypeString, Column: credential.FieldName},
-			credential.FieldKind:       {Type: field.TypeEnum, Column: credential.FieldKind},
-			credential.FieldOwnerKind:  {Type: field.TypeEnum, Column: credential.FieldOwnerKind},
-			credential.FieldOwnerID:    {Type: field.TypeInt, Column: credential.FieldOwnerID},
-			credential.FieldSealed:     {Type: field.TypeBytes, Column: credential.FieldSealed},
-			credential.FieldDataKeyID:  {Type: field.TypeInt, Column: credential.FieldDataKeyID},
-			credential.FieldProvider:   {Type: field.TypeString, Column: credential.FieldProvider},
-			credential.FieldExpiresAt:  {Type: field.TypeTime, Column: credential.FieldExpiresAt},
-			credential.FieldLastUsedAt: {Type: field.TypeTime, Column: credential.FieldLastUsedAt},
-			credential.FieldRotatedAt:  {Type: field.TypeTime, Column: credential.FieldRotatedAt},
-			credential.FieldRevokedAt:  {Type: field.TypeTime, Column: credential.FieldRevokedAt},
+			credential.FieldTenantID:            {Type: field.TypeInt, Column: credential.FieldTenantID},
+			credential.FieldCreatedAt:           {Type: field.TypeTime, Column: credential.FieldCreatedAt},
+			credential.FieldUpdatedAt:           {Type: field.TypeTime, Column: credential.FieldUpdatedAt},
+			credential.FieldName:                {Type: field.TypeString, Column: credential.FieldName},
+			credential.FieldKind:                {Type: field.TypeEnum, Column: credential.FieldKind},
+			credential.FieldOwnerKind:           {Type: field.TypeEnum, Column: credential.FieldOwnerKind},
+			credential.FieldOwnerID:             {Type: field.TypeInt, Column: credential.FieldOwnerID},
+			credential.FieldSealed:              {Type: field.TypeBytes, Column: credential.FieldSealed},
+			credential.FieldDataKeyID:           {Type: field.TypeInt, Column: credential.FieldDataKeyID},
+			credential.FieldProvider:            {Type: field.TypeString, Column: credential.FieldProvider},
+			credential.FieldExpiresAt:           {Type: field.TypeTime, Column: credential.FieldExpiresAt},
+			credential.FieldLastUsedAt:          {Type: field.TypeTime, Column: credential.FieldLastUsedAt},
+			credential.FieldRotatedAt:           {Type: field.TypeTime, Column: credential.FieldRotatedAt},
+			credential.FieldRevokedAt:           {Type: field.TypeTime, Column: credential.FieldRevokedAt},
+			credential.FieldRefreshClaimedUntil: {Type: field.TypeTime, Column: credential.FieldRefreshClaimedUntil},
 		},
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
@@ -2263,6 +2264,11 @@ func (f *CredentialFilter) WhereRotatedAt(p entql.TimeP) {
 // WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
 func (f *CredentialFilter) WhereRevokedAt(p entql.TimeP) {
 	f.Where(p.Field(credential.FieldRevokedAt))
+}
+
+// WhereRefreshClaimedUntil applies the entql time.Time predicate on the refresh_claimed_until field.
+func (f *CredentialFilter) WhereRefreshClaimedUntil(p entql.TimeP) {
+	f.Where(p.Field(credential.FieldRefreshClaimedUntil))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.

@@ -9817,30 +9817,31 @@ func (m *AuthChallengeMutation) ResetEdge(name string) error {
 // CredentialMutation represents an operation that mutates the Credential nodes in the graph.
 type CredentialMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	created_at     *time.Time
-	updated_at     *time.Time
-	name           *string
-	kind           *credential.Kind
-	owner_kind     *credential.OwnerKind
-	owner_id       *int
-	addowner_id    *int
-	sealed         *[]byte
-	data_key_id    *int
-	adddata_key_id *int
-	provider       *string
-	expires_at     *time.Time
-	last_used_at   *time.Time
-	rotated_at     *time.Time
-	revoked_at     *time.Time
-	clearedFields  map[string]struct{}
-	tenant         *int
-	clearedtenant  bool
-	done           bool
-	oldValue       func(context.Context) (*Credential, error)
-	predicates     []predicate.Credential
+	op                    Op
+	typ                   string
+	id                    *int
+	created_at            *time.Time
+	updated_at            *time.Time
+	name                  *string
+	kind                  *credential.Kind
+	owner_kind            *credential.OwnerKind
+	owner_id              *int
+	addowner_id           *int
+	sealed                *[]byte
+	data_key_id           *int
+	adddata_key_id        *int
+	provider              *string
+	expires_at            *time.Time
+	last_used_at          *time.Time
+	rotated_at            *time.Time
+	revoked_at            *time.Time
+	refresh_claimed_until *time.Time
+	clearedFields         map[string]struct{}
+	tenant                *int
+	clearedtenant         bool
+	done                  bool
+	oldValue              func(context.Context) (*Credential, error)
+	predicates            []predicate.Credential
 }
 
 var _ ent.Mutation = (*CredentialMutation)(nil)
@@ -10537,6 +10538,55 @@ func (m *CredentialMutation) ResetRevokedAt() {
 	delete(m.clearedFields, credential.FieldRevokedAt)
 }
 
+// SetRefreshClaimedUntil sets the "refresh_claimed_until" field.
+func (m *CredentialMutation) SetRefreshClaimedUntil(t time.Time) {
+	m.refresh_claimed_until = &t
+}
+
+// RefreshClaimedUntil returns the value of the "refresh_claimed_until" field in the mutation.
+func (m *CredentialMutation) RefreshClaimedUntil() (r time.Time, exists bool) {
+	v := m.refresh_claimed_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefreshClaimedUntil returns the old "refresh_claimed_until" field's value of the Credential entity.
+// If the Credential object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CredentialMutation) OldRefreshClaimedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefreshClaimedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefreshClaimedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefreshClaimedUntil: %w", err)
+	}
+	return oldValue.RefreshClaimedUntil, nil
+}
+
+// ClearRefreshClaimedUntil clears the value of the "refresh_claimed_until" field.
+func (m *CredentialMutation) ClearRefreshClaimedUntil() {
+	m.refresh_claimed_until = nil
+	m.clearedFields[credential.FieldRefreshClaimedUntil] = struct{}{}
+}
+
+// RefreshClaimedUntilCleared returns if the "refresh_claimed_until" field was cleared in this mutation.
+func (m *CredentialMutation) RefreshClaimedUntilCleared() bool {
+	_, ok := m.clearedFields[credential.FieldRefreshClaimedUntil]
+	return ok
+}
+
+// ResetRefreshClaimedUntil resets all changes to the "refresh_claimed_until" field.
+func (m *CredentialMutation) ResetRefreshClaimedUntil() {
+	m.refresh_claimed_until = nil
+	delete(m.clearedFields, credential.FieldRefreshClaimedUntil)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *CredentialMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -10598,7 +10648,7 @@ func (m *CredentialMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CredentialMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.tenant != nil {
 		fields = append(fields, credential.FieldTenantID)
 	}
@@ -10641,6 +10691,9 @@ func (m *CredentialMutation) Fields() []string {
 	if m.revoked_at != nil {
 		fields = append(fields, credential.FieldRevokedAt)
 	}
+	if m.refresh_claimed_until != nil {
+		fields = append(fields, credential.FieldRefreshClaimedUntil)
+	}
 	return fields
 }
 
@@ -10677,6 +10730,8 @@ func (m *CredentialMutation) Field(name string) (ent.Value, bool) {
 		return m.RotatedAt()
 	case credential.FieldRevokedAt:
 		return m.RevokedAt()
+	case credential.FieldRefreshClaimedUntil:
+		return m.RefreshClaimedUntil()
 	}
 	return nil, false
 }
@@ -10714,6 +10769,8 @@ func (m *CredentialMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldRotatedAt(ctx)
 	case credential.FieldRevokedAt:
 		return m.OldRevokedAt(ctx)
+	case credential.FieldRefreshClaimedUntil:
+		return m.OldRefreshClaimedUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown Credential field %s", name)
 }
@@ -10821,6 +10878,13 @@ func (m *CredentialMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRevokedAt(v)
 		return nil
+	case credential.FieldRefreshClaimedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefreshClaimedUntil(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Credential field %s", name)
 }
@@ -10890,6 +10954,9 @@ func (m *CredentialMutation) ClearedFields() []string {
 	if m.FieldCleared(credential.FieldRevokedAt) {
 		fields = append(fields, credential.FieldRevokedAt)
 	}
+	if m.FieldCleared(credential.FieldRefreshClaimedUntil) {
+		fields = append(fields, credential.FieldRefreshClaimedUntil)
+	}
 	return fields
 }
 
@@ -10915,6 +10982,9 @@ func (m *CredentialMutation) ClearField(name string) error {
 		return nil
 	case credential.FieldRevokedAt:
 		m.ClearRevokedAt()
+		return nil
+	case credential.FieldRefreshClaimedUntil:
+		m.ClearRefreshClaimedUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Credential nullable field %s", name)
@@ -10965,6 +11035,9 @@ func (m *CredentialMutation) ResetField(name string) error {
 		return nil
 	case credential.FieldRevokedAt:
 		m.ResetRevokedAt()
+		return nil
+	case credential.FieldRefreshClaimedUntil:
+		m.ResetRefreshClaimedUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Credential field %s", name)

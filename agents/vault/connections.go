@@ -41,6 +41,16 @@ var ErrUnavailable = errors.New("vault: the connected account's token expired an
 // refreshLeeway: an access token expiring within it is renewed first.
 const refreshLeeway = 30 * time.Second
 
+const (
+	// refreshLease is how long a claim to renew a token holds: longer
+	// than a renewal at the provider takes.
+	refreshLease = 30 * time.Second
+	// refreshPoll and refreshWait: how often, and how long at most, a
+	// caller waits for the tokens another replica is renewing.
+	refreshPoll = 50 * time.Millisecond
+	refreshWait = 15 * time.Second
+)
+
 // Refresher renews an access token at the provider that issued it, for
 // the workspace ctx is bound to (auth/social's Service).
 type Refresher interface {
@@ -83,7 +93,7 @@ func (c *Connections) now() time.Time { return c.v.cfg.Now().UTC() }
 // tx, with their expiry: a reconnection and a refresh both end here.
 func (c *Connections) replaceTokens(ctx context.Context, tx *ent.Tx, row *ent.Credential, dk dataKey, plain []byte, exp *time.Time) (*ent.Credential, error) {
 	u := tx.Credential.UpdateOne(row).SetSealed(seal(dk.aead, plain, credentialAAD(row.TenantID, row.ID, row.Kind))).
-		SetDataKeyID(dk.id).SetRotatedAt(c.now())
+		SetDataKeyID(dk.id).SetRotatedAt(c.now()).ClearRefreshClaimedUntil()
 	if exp != nil {
 		u.SetExpiresAt(*exp)
 	} else {
@@ -299,30 +309,50 @@ func (c *Connections) OpenConnection(ctx context.Context, userID int, provider s
 	if !c.stale(row) {
 		return c.v.Open(ctx, row.ID)
 	}
-	// One renewal at a time per credential (on this replica): a provider
-	// that rotates refresh tokens would refuse the second.
+	// One renewal at a time per credential: a provider that rotates
+	// refresh tokens would refuse the second. On this replica a mutex
+	// queues the callers; across replicas the one that claims the row
+	// (refresh_claimed_until) renews, and the others wait for its tokens.
 	mu, _ := c.locks.LoadOrStore(row.ID, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	if row, err = c.v.cfg.Client.Credential.Get(sys, row.ID); err != nil {
-		return Secret{}, nil, apperr.Wrap(err, "connected account")
-	}
-	if row.RevokedAt != nil {
-		return Secret{}, row, ErrNotConnected
-	}
-	cur, err := c.openConn(ctx, row)
-	if err != nil {
-		return Secret{}, row, err
-	}
-	if !c.stale(row) {
-		return cur.Secret, row, nil
-	}
-	if cur.RefreshToken == "" || c.Refresher == nil {
-		return Secret{}, row, ErrUnavailable
+	var cur connSecret
+	for waited := time.Duration(0); ; waited += refreshPoll {
+		if row, err = c.v.cfg.Client.Credential.Get(sys, row.ID); err != nil {
+			return Secret{}, nil, apperr.Wrap(err, "connected account")
+		}
+		if row.RevokedAt != nil {
+			return Secret{}, row, ErrNotConnected
+		}
+		if cur, err = c.openConn(ctx, row); err != nil {
+			return Secret{}, row, err
+		}
+		if !c.stale(row) {
+			return cur.Secret, row, nil
+		}
+		if cur.RefreshToken == "" || c.Refresher == nil {
+			return Secret{}, row, ErrUnavailable
+		}
+		claimed, err := c.claimRefresh(sys, row)
+		if err != nil {
+			return Secret{}, row, err
+		}
+		if claimed {
+			break
+		}
+		if waited >= refreshWait {
+			return Secret{}, row, ErrUnavailable
+		}
+		select {
+		case <-ctx.Done():
+			return Secret{}, row, ErrUnavailable
+		case <-time.After(refreshPoll):
+		}
 	}
 	tok, err := c.Refresher.RefreshToken(ctx, provider, cur.RefreshToken)
 	if err != nil {
 		c.v.cfg.Log.WarnContext(ctx, "connected account refresh", "credential", row.ID, "provider", provider, "err", apperr.Public(err))
+		c.releaseRefresh(sys, row)
 		return Secret{}, row, ErrUnavailable
 	}
 	next := connSecret{Secret: Secret{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}, Scopes: cur.Scopes}
@@ -330,10 +360,12 @@ func (c *Connections) OpenConnection(ctx context.Context, userID int, provider s
 		next.RefreshToken = cur.RefreshToken
 	}
 	if err := next.check(credential.KindOauth2); err != nil {
+		c.releaseRefresh(sys, row)
 		return Secret{}, row, ErrUnavailable
 	}
 	dk, err := c.v.dataKeyFor(ctx, row.TenantID)
 	if err != nil {
+		c.releaseRefresh(sys, row)
 		return Secret{}, row, apperr.Wrap(err, "data key")
 	}
 	plain, _ := json.Marshal(next)
@@ -348,7 +380,32 @@ func (c *Connections) OpenConnection(ctx context.Context, userID int, provider s
 		return apperr.Wrap(err, "audit event")
 	})
 	if err != nil {
+		c.releaseRefresh(sys, row)
 		return Secret{}, row, err
 	}
 	return next.Secret, row, nil
+}
+
+// claimRefresh claims the renewal of row's token for this caller, unless
+// another holds the claim or the row changed since it was read (another
+// replica renewed it). The claim lapses after refreshLease, should its
+// holder die.
+func (c *Connections) claimRefresh(sys context.Context, row *ent.Credential) (bool, error) {
+	now := c.now()
+	n, err := c.v.cfg.Client.Credential.Update().Where(credential.ID(row.ID), credential.RevokedAtIsNil(),
+		credential.SealedEQ(row.Sealed),
+		credential.Or(credential.RefreshClaimedUntilIsNil(), credential.RefreshClaimedUntilLT(now))).
+		SetRefreshClaimedUntil(now.Add(refreshLease)).Save(sys)
+	if err != nil {
+		return false, apperr.Wrap(err, "connected account")
+	}
+	return n == 1, nil
+}
+
+// releaseRefresh gives a claim back after a renewal that failed, so that
+// the next caller tries at once.
+func (c *Connections) releaseRefresh(sys context.Context, row *ent.Credential) {
+	if err := c.v.cfg.Client.Credential.UpdateOneID(row.ID).ClearRefreshClaimedUntil().Exec(sys); err != nil {
+		c.v.cfg.Log.WarnContext(sys, "connected account refresh claim", "credential", row.ID, "err", err)
+	}
 }

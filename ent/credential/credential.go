@@ -46,6 +46,8 @@ const (
 	FieldRotatedAt = "rotated_at"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
+	// FieldRefreshClaimedUntil holds the string denoting the refresh_claimed_until field in the database.
+	FieldRefreshClaimedUntil = "refresh_claimed_until"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the credential in the database.
@@ -76,6 +78,7 @@ var Columns = []string{
 	FieldLastUsedAt,
 	FieldRotatedAt,
 	FieldRevokedAt,
+	FieldRefreshClaimedUntil,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -230,6 +233,11 @@ func ByRotatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokedAt orders the results by the revoked_at field.
 func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedAt, opts...).ToFunc()
+}
+
+// ByRefreshClaimedUntil orders the results by the refresh_claimed_until field.
+func ByRefreshClaimedUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefreshClaimedUntil, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

@@ -115,6 +115,11 @@ func RevokedAt(v time.Time) predicate.Credential {
 	return predicate.Credential(sql.FieldEQ(FieldRevokedAt, v))
 }
 
+// RefreshClaimedUntil applies equality check predicate on the "refresh_claimed_until" field. It's identical to RefreshClaimedUntilEQ.
+func RefreshClaimedUntil(v time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldEQ(FieldRefreshClaimedUntil, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v int) predicate.Credential {
 	return predicate.Credential(sql.FieldEQ(FieldTenantID, v))
@@ -703,6 +708,56 @@ func RevokedAtIsNil() predicate.Credential {
 // RevokedAtNotNil applies the NotNil predicate on the "revoked_at" field.
 func RevokedAtNotNil() predicate.Credential {
 	return predicate.Credential(sql.FieldNotNull(FieldRevokedAt))
+}
+
+// RefreshClaimedUntilEQ applies the EQ predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilEQ(v time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldEQ(FieldRefreshClaimedUntil, v))
+}
+
+// RefreshClaimedUntilNEQ applies the NEQ predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilNEQ(v time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldNEQ(FieldRefreshClaimedUntil, v))
+}
+
+// RefreshClaimedUntilIn applies the In predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilIn(vs ...time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldIn(FieldRefreshClaimedUntil, vs...))
+}
+
+// RefreshClaimedUntilNotIn applies the NotIn predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilNotIn(vs ...time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldNotIn(FieldRefreshClaimedUntil, vs...))
+}
+
+// RefreshClaimedUntilGT applies the GT predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilGT(v time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldGT(FieldRefreshClaimedUntil, v))
+}
+
+// RefreshClaimedUntilGTE applies the GTE predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilGTE(v time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldGTE(FieldRefreshClaimedUntil, v))
+}
+
+// RefreshClaimedUntilLT applies the LT predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilLT(v time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldLT(FieldRefreshClaimedUntil, v))
+}
+
+// RefreshClaimedUntilLTE applies the LTE predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilLTE(v time.Time) predicate.Credential {
+	return predicate.Credential(sql.FieldLTE(FieldRefreshClaimedUntil, v))
+}
+
+// RefreshClaimedUntilIsNil applies the IsNil predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilIsNil() predicate.Credential {
+	return predicate.Credential(sql.FieldIsNull(FieldRefreshClaimedUntil))
+}
+
+// RefreshClaimedUntilNotNil applies the NotNil predicate on the "refresh_claimed_until" field.
+func RefreshClaimedUntilNotNil() predicate.Credential {
+	return predicate.Credential(sql.FieldNotNull(FieldRefreshClaimedUntil))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -364,6 +364,7 @@ var (
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
 		{Name: "rotated_at", Type: field.TypeTime, Nullable: true},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "refresh_claimed_until", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeInt},
 	}
 	// CredentialsTable holds the schema information for the "credentials" table.
@@ -374,7 +375,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "credentials_tenants_tenant",
-				Columns:    []*schema.Column{CredentialsColumns[14]},
+				Columns:    []*schema.Column{CredentialsColumns[15]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -383,12 +384,12 @@ var (
 			{
 				Name:    "credential_tenant_id_name",
 				Unique:  true,
-				Columns: []*schema.Column{CredentialsColumns[14], CredentialsColumns[3]},
+				Columns: []*schema.Column{CredentialsColumns[15], CredentialsColumns[3]},
 			},
 			{
 				Name:    "credential_tenant_id_owner_kind_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{CredentialsColumns[14], CredentialsColumns[5], CredentialsColumns[6]},
+				Columns: []*schema.Column{CredentialsColumns[15], CredentialsColumns[5], CredentialsColumns[6]},
 			},
 		},
 	}

@@ -27,7 +27,7 @@ type AuthorityMixin struct{ mixin.Schema }
 func (AuthorityMixin) Hooks() []ent.Hook { return []ent.Hook{moveAuthorityVersion} }
 
 // bookkeeping are fields whose change alone grants and revokes nothing.
-var bookkeeping = []string{"updated_at", "last_used_at"}
+var bookkeeping = []string{"updated_at", "last_used_at", "refresh_claimed_until"}
 
 // txOf is what every generated mutation offers: its transaction, if
 // it runs in one.

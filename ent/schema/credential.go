@@ -33,6 +33,9 @@ func (Credential) Fields() []ent.Field {
 		field.Time("last_used_at").Optional().Nillable(),
 		field.Time("rotated_at").Optional().Nillable(),
 		field.Time("revoked_at").Optional().Nillable(),
+		// A connected account's renewal: the replica that claimed it
+		// renews the token until then; the others wait for its tokens.
+		field.Time("refresh_claimed_until").Optional().Nillable(),
 	}
 }
 
