@@ -694,7 +694,7 @@ func (g *Gateway) record(c *call, bad *refusal) {
 		actor.Kind, actor.ID, actor.Label = viewer.Agent, c.agentRow.ID, c.agentRow.ClientID
 	}
 	ctx = viewer.NewContext(ctx, actor)
-	ev := audit.Event{Action: "gateway.call", TargetType: "tool", TargetID: c.toolName, Outcome: audit.Success,
+	ev := audit.Event{Action: "gateway.call", TargetType: "tool", TargetID: c.toolName, Outcome: audit.Success, At: g.cfg.Now(),
 		Details: map[string]string{"method": c.r.Method, "path": c.path, "upstream_status": strconv.Itoa(c.status),
 			"bytes_in": strconv.FormatInt(c.bytesIn, 10), "bytes_out": strconv.FormatInt(c.bytesOut, 10)}}
 	if c.path == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mandatehq/mandate/auth/audit"
 	"github.com/mandatehq/mandate/ent"
@@ -133,8 +134,11 @@ func TestBatcherGoThenSettle(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		ctx, rec := seed(t, db, 0)
 		b := audit.NewBatcher(rec, db.Client, nil)
+		// Each event keeps the time of its call, not of its commit.
+		called := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 		for i := range 50 {
-			b.Go(ctx, audit.Event{Action: "test.async", TargetType: "call", TargetID: fmt.Sprint(i)}, nil)
+			b.Go(ctx, audit.Event{Action: "test.async", TargetType: "call", TargetID: fmt.Sprint(i),
+				At: called.Add(time.Duration(i) * time.Millisecond)}, nil)
 		}
 		audit.Settle()
 		evs := db.Client.AuditEvent.Query().Where(auditevent.Action("test.async")).Order(ent.Asc(auditevent.FieldSeq)).AllX(ctx)
@@ -144,6 +148,9 @@ func TestBatcherGoThenSettle(t *testing.T) {
 		for i, e := range evs {
 			if e.TargetID != fmt.Sprint(i) {
 				t.Fatalf("event %d is call %s: not in the order given", i, e.TargetID)
+			}
+			if want := called.Add(time.Duration(i) * time.Millisecond); !e.OccurredAt.Equal(want) {
+				t.Fatalf("event %d occurred at %v, want the call's %v", i, e.OccurredAt, want)
 			}
 		}
 		if rep, err := audit.Verify(ctx, db.Client); err != nil || !rep.OK() {

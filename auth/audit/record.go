@@ -49,6 +49,10 @@ type Event struct {
 	Scope            []string
 	ApprovalRequired bool
 	ApprovalID       string
+
+	// At is when it happened, for an event written after the fact (a
+	// batched one); zero means now.
+	At time.Time
 }
 
 // Request describes the HTTP request (or CLI invocation) behind an event.
@@ -133,10 +137,14 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 func (r *Recorder) fields(ctx context.Context, e Event, seq int64, prev string) Fields {
 	v := viewer.FromContext(ctx)
 	req := RequestFrom(ctx)
+	at := e.At
+	if at.IsZero() {
+		at = r.Now()
+	}
 	f := Fields{
 		TenantID:     v.TenantID,
 		Seq:          seq,
-		OccurredAt:   r.Now().UTC().Truncate(time.Microsecond),
+		OccurredAt:   at.UTC().Truncate(time.Microsecond),
 		ActorType:    actorType(v),
 		ActorID:      actorID(v),
 		ActorLabel:   actorLabel(v),
