@@ -103,6 +103,16 @@ func TestCLIContract(t *testing.T) {
 			if v["ok"] != true || v["events"] != float64(4) {
 				t.Fatalf("audit verify = %v", v)
 			}
+			// Nothing has expired yet: a purge deletes nothing, and says so
+			// by kind.
+			p := c.object("purge", "--older-than", "0s", "--json")
+			requireKeys(t, p, "oauth_tokens", "auth_challenges", "device_authorizations", "one_time_tokens")
+			if p["oauth_tokens"] != float64(0) || p["one_time_tokens"] != float64(0) {
+				t.Fatalf("purge = %v", p)
+			}
+			if _, _, err := c.run("purge", "--older-than", "-1h"); err == nil {
+				t.Fatal("a negative --older-than was accepted")
+			}
 			c.t.Setenv("MANDATE_SECRET", strings.Repeat("s", 40))
 			k1 := c.object("keys", "rotate", "--tenant", "acme", "--json")
 			requireKeys(t, k1, "kid", "alg", "activates_at")

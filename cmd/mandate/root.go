@@ -84,6 +84,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		a.toolCmd(),
 		a.vaultCmd(),
 		a.idpCmd(),
+		a.purgeCmd(),
 	)
 	return root
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/mandatehq/mandate/frontend"
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/internal/httpx"
+	"github.com/mandatehq/mandate/internal/janitor"
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/webhooks"
 )
@@ -166,6 +167,13 @@ func (a *app) serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(ln) }()
 	stopDeliveries := startDeliveries(ctx, hooks)
 	defer stopDeliveries()
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		janitor.Run(purgeCtx, a.db.Client, purgeEvery, janitor.DefaultGrace, a.log)
+	}()
+	defer func() { stopPurge(); <-purged }()
 	select {
 	case err := <-errc:
 		return err
