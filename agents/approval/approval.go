@@ -214,10 +214,6 @@ func (s *Service) describe(ctx context.Context, rows []*ent.ApprovalRequest) ([]
 	return out, nil
 }
 
-// ErrStrongStepUp asks the approver for a passkey or authenticator-app
-// confirmation before approving.
-var ErrStrongStepUp = signin.ErrStepUp
-
 // Decision is an approver's answer.
 type Decision struct {
 	ID      string
@@ -370,12 +366,7 @@ func (s *Service) refused(ctx context.Context, row *ent.ApprovalRequest, why str
 
 // event0 is an audit event about request row.
 func event0(row *ent.ApprovalRequest, action string, outcome audit.Outcome, details map[string]string) audit.Event {
-	ev := audit.Event{Action: action, TargetType: "approval_request", TargetID: row.PublicID, Outcome: outcome,
-		ClientID: row.ClientID, AgentChain: row.AgentChain, RunID: row.Run, Scope: row.Scopes,
-		ApprovalRequired: row.Kind == approvalrequest.KindAction, ApprovalID: row.PublicID, Details: details}
-	if row.GrantID != 0 {
-		ev.GrantID = strconv.Itoa(row.GrantID)
-	}
+	ev := audit.ForApproval(row, action, outcome, details)
 	if row.AuthorizationDetails != "" {
 		ev.Details["authorization_details"] = row.AuthorizationDetails
 	}

@@ -45,8 +45,10 @@ type checked struct {
 	agent   *ent.Agent
 	tool    *ent.Tool
 	ops     []Operation
+	red     Redaction
 	cred    *ent.Credential
 	sec     vault.Secret
+	sc      *scrubber
 }
 
 type checks struct {
@@ -112,5 +114,5 @@ func (g *Gateway) keep(c *call, version int64, tok string, ops []Operation, sec 
 		return
 	}
 	g.checks.put(keyOf(c.tenantID, tok, c.toolName), &checked{version: version, until: until, p: c.p,
-		agent: c.agentRow, tool: c.tool, ops: ops, cred: c.cred, sec: sec})
+		agent: c.agentRow, tool: c.tool, ops: ops, red: c.red, cred: c.cred, sec: sec, sc: c.sc})
 }

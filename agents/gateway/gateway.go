@@ -150,6 +150,8 @@ type call struct {
 	agentRow *ent.Agent
 	tool     *ent.Tool
 	op       *Operation
+	red      Redaction // the tool's redaction rules
+	sc       *scrubber // replaces the credential's secret in answers
 	approval string
 	cred     *ent.Credential
 	status   int
@@ -288,7 +290,7 @@ func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 	}
 	var ops []Operation
 	if hit != nil {
-		c.p, c.agentRow, c.tool, ops = hit.p, hit.agent, hit.tool, hit.ops
+		c.p, c.agentRow, c.tool, ops, c.red = hit.p, hit.agent, hit.tool, hit.ops, hit.red
 	} else {
 		var bad *refusal
 		if ops, bad = g.check(ctx, c, tok); bad != nil {
@@ -343,12 +345,13 @@ func (g *Gateway) serve(w http.ResponseWriter, c *call) *refusal {
 	// The credential.
 	var sec vault.Secret
 	if hit != nil && hit.cred != nil {
-		sec, c.cred = hit.sec, hit.cred
+		sec, c.cred, c.sc = hit.sec, hit.cred, hit.sc
 	} else {
 		var bad *refusal
 		if sec, bad = g.credential(ctx, c); bad != nil {
 			return bad
 		}
+		c.sc = newScrubber(sec)
 		if verr == nil {
 			g.keep(c, version, tok, ops, sec)
 		}
@@ -394,6 +397,7 @@ func (g *Gateway) check(ctx context.Context, c *call, tok string) ([]Operation, 
 	if err != nil {
 		return nil, refuse(http.StatusBadGateway, "tool_misconfigured", "the tool's operations do not parse")
 	}
+	c.red, _ = ParseRedaction(t.Redaction)
 	return ops, nil
 }
 
@@ -584,8 +588,7 @@ func (g *Gateway) forward(w http.ResponseWriter, c *call, sec vault.Secret) *ref
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return refuse(http.StatusBadGateway, "upstream_encoding", "the upstream answered with an encoding the gateway cannot scrub")
 	}
-	red, _ := ParseRedaction(t.Redaction)
-	sc := newScrubber(sec)
+	red, sc := c.red, c.sc
 	h := w.Header()
 	for k, vs := range resp.Header {
 		if isHopByHop(k) || strings.EqualFold(k, "Content-Length") {

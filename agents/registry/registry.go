@@ -452,13 +452,8 @@ func (s *Service) withdrawApprovals(ctx context.Context, tx *ent.Tx, a *ent.Agen
 				return apperr.Wrap(err, "grant")
 			}
 		}
-		ev := audit.Event{Action: "approval.withdrawn", TargetType: "approval_request", TargetID: r.PublicID,
-			ClientID: r.ClientID, AgentChain: r.AgentChain, RunID: r.Run, Scope: r.Scopes,
-			ApprovalRequired: r.Kind == approvalrequest.KindAction, ApprovalID: r.PublicID, Outcome: audit.Denied,
-			Details: map[string]string{"reason": "agent " + status, "was": string(r.Status), "user_id": strconv.Itoa(r.UserID)}}
-		if r.GrantID != 0 {
-			ev.GrantID = strconv.Itoa(r.GrantID)
-		}
+		ev := audit.ForApproval(r, "approval.withdrawn", audit.Denied,
+			map[string]string{"reason": "agent " + status, "was": string(r.Status), "user_id": strconv.Itoa(r.UserID)})
 		if _, err := s.audit.Record(ctx, tx, ev); err != nil {
 			return apperr.Wrap(err, "audit event")
 		}

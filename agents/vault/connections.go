@@ -194,23 +194,6 @@ func (c *Connections) StoreConnection(ctx context.Context, userID int, provider 
 	})
 }
 
-// openConn opens a connection's sealed value.
-func (c *Connections) openConn(ctx context.Context, row *ent.Credential) (connSecret, error) {
-	aead, err := c.v.keyByID(ctx, row.TenantID, row.DataKeyID)
-	if err != nil {
-		return connSecret{}, err
-	}
-	plain, err := open(aead, row.Sealed, credentialAAD(row.TenantID, row.ID, row.Kind))
-	if err != nil {
-		return connSecret{}, err
-	}
-	var out connSecret
-	if err := json.Unmarshal(plain, &out); err != nil {
-		return connSecret{}, ErrSealed
-	}
-	return out, nil
-}
-
 // person is the viewer when a person (the only one who sees and ends
 // their connections).
 func person(ctx context.Context) (viewer.Viewer, error) {
@@ -242,7 +225,7 @@ func (c *Connections) List(ctx context.Context) ([]Connection, error) {
 		seen[row.Provider] = true
 		conn := Connection{CredentialID: row.ID, Provider: row.Provider, ExpiresAt: row.ExpiresAt, CreatedAt: row.CreatedAt,
 			LastUsedAt: row.LastUsedAt, RotatedAt: row.RotatedAt, Scopes: []string{}}
-		if sec, err := c.openConn(ctx, row); err == nil && sec.Scopes != nil {
+		if sec, err := c.v.openRow(ctx, row); err == nil && sec.Scopes != nil {
 			conn.Scopes = sec.Scopes
 		}
 		out = append(out, conn)
@@ -307,7 +290,11 @@ func (c *Connections) OpenConnection(ctx context.Context, userID int, provider s
 	}
 	row := rows[0]
 	if !c.stale(row) {
-		return c.v.Open(ctx, row.ID)
+		cur, err := c.v.openRow(ctx, row)
+		if err != nil {
+			return Secret{}, row, err
+		}
+		return cur.Secret, row, nil
 	}
 	// One renewal at a time per credential: a provider that rotates
 	// refresh tokens would refuse the second. On this replica a mutex
@@ -324,7 +311,7 @@ func (c *Connections) OpenConnection(ctx context.Context, userID int, provider s
 		if row.RevokedAt != nil {
 			return Secret{}, row, ErrNotConnected
 		}
-		if cur, err = c.openConn(ctx, row); err != nil {
+		if cur, err = c.v.openRow(ctx, row); err != nil {
 			return Secret{}, row, err
 		}
 		if !c.stale(row) {

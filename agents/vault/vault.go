@@ -444,19 +444,29 @@ func (s *Service) Open(ctx context.Context, id int) (Secret, *ent.Credential, er
 	if row.RevokedAt != nil {
 		return Secret{}, row, apperr.New(apperr.Forbidden, "the credential is revoked")
 	}
-	aead, err := s.keyByID(ctx, row.TenantID, row.DataKeyID)
+	v, err := s.openRow(ctx, row)
 	if err != nil {
 		return Secret{}, row, err
+	}
+	return v.Secret, row, nil
+}
+
+// openRow opens a credential row's sealed value (a connection's carries
+// its scopes too).
+func (s *Service) openRow(ctx context.Context, row *ent.Credential) (connSecret, error) {
+	aead, err := s.keyByID(ctx, row.TenantID, row.DataKeyID)
+	if err != nil {
+		return connSecret{}, err
 	}
 	plain, err := open(aead, row.Sealed, credentialAAD(row.TenantID, row.ID, row.Kind))
 	if err != nil {
-		return Secret{}, row, err
+		return connSecret{}, err
 	}
-	var sec Secret
-	if err := json.Unmarshal(plain, &sec); err != nil {
-		return Secret{}, row, ErrSealed
+	var out connSecret
+	if err := json.Unmarshal(plain, &out); err != nil {
+		return connSecret{}, ErrSealed
 	}
-	return sec, row, nil
+	return out, nil
 }
 
 // RotateMaster re-wraps every workspace's data keys under newMaster, which

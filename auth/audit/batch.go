@@ -2,14 +2,12 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
 
 	"github.com/mandatehq/mandate/ent"
-	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/internal/entx"
 	"github.com/mandatehq/mandate/tenants/viewer"
 )
@@ -69,8 +67,7 @@ func Settle() {
 type Also func(ctx context.Context, tx *ent.Tx) error
 
 type entry struct {
-	ctx  context.Context
-	e    Event
+	pending
 	also Also
 	// out receives the entry's outcome when a caller waits for it.
 	out chan error
@@ -137,16 +134,10 @@ func (b *Batcher) Wait() {
 }
 
 func newEntry(ctx context.Context, e Event, also Also) (*entry, error) {
-	if !viewer.FromContext(ctx).HasTenant() {
-		return nil, ErrNoTenant
+	if err := check(ctx, &e); err != nil {
+		return nil, err
 	}
-	if e.Action == "" {
-		return nil, errors.New("audit: event has no action")
-	}
-	if e.Outcome == "" {
-		e.Outcome = Success
-	}
-	return &entry{ctx: context.WithoutCancel(ctx), e: e, also: also}, nil
+	return &entry{pending: pending{ctx: context.WithoutCancel(ctx), e: e}, also: also}, nil
 }
 
 func (b *Batcher) enqueue(en *entry) {
@@ -225,12 +216,11 @@ func (b *Batcher) commit(batch []*entry) []error {
 	return errs
 }
 
-// write appends the batch's events to their tenants' chains in tx: per
-// tenant, the head is read (locked), the events inserted in one
-// statement, and the head moved.
+// write appends the batch's events to their tenants' chains in tx, each
+// tenant's in one append.
 func (b *Batcher) write(tx *ent.Tx, batch []*entry) error {
 	var tenants []int
-	byTenant := map[int][]*entry{}
+	byTenant := map[int][]pending{}
 	for _, en := range batch {
 		if err := en.runAlso(tx); err != nil {
 			return err
@@ -239,36 +229,11 @@ func (b *Batcher) write(tx *ent.Tx, batch []*entry) error {
 		if _, ok := byTenant[t]; !ok {
 			tenants = append(tenants, t)
 		}
-		byTenant[t] = append(byTenant[t], en)
+		byTenant[t] = append(byTenant[t], en.pending)
 	}
 	for _, t := range tenants {
-		es := byTenant[t]
-		ctx := es[0].ctx
-		chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(t), entx.LockForUpdate).Only(ctx)
-		if ent.IsNotFound(err) {
-			return fmt.Errorf("audit: tenant %d has no audit chain", t)
-		}
-		if err != nil {
-			return fmt.Errorf("audit: read chain: %w", err)
-		}
-		seq, head := chain.Seq, chain.Head
-		creates := make([]*ent.AuditEventCreate, len(es))
-		for i, en := range es {
-			f := b.rec.fields(en.ctx, en.e, seq+1, head)
-			seq, head = f.Seq, f.Hash
-			creates[i] = create(tx, f)
-		}
-		if err := tx.AuditEvent.CreateBulk(creates...).Exec(ctx); err != nil {
-			return fmt.Errorf("audit: append: %w", err)
-		}
-		n, err := tx.AuditChain.Update().
-			Where(auditchain.ID(chain.ID), auditchain.Seq(chain.Seq), auditchain.Head(chain.Head)).
-			SetSeq(seq).SetHead(head).Save(ctx)
-		if err != nil {
-			return fmt.Errorf("audit: move chain head: %w", err)
-		}
-		if n != 1 {
-			return fmt.Errorf("audit: the chain of tenant %d moved during an append", t)
+		if _, err := b.rec.appendTo(tx, t, byTenant[t]); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mandatehq/mandate/ent"
+	"github.com/mandatehq/mandate/ent/approvalrequest"
 	"github.com/mandatehq/mandate/ent/auditchain"
 	"github.com/mandatehq/mandate/ent/auditevent"
 	"github.com/mandatehq/mandate/internal/entx"
@@ -90,30 +91,62 @@ var ErrNoTenant = errors.New("audit: no tenant in the viewer")
 // of the change it records: if tx rolls back, the event is gone with it; if
 // the event cannot be written, the change must not commit.
 func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditEvent, error) {
-	v := viewer.FromContext(ctx)
-	if !v.HasTenant() {
-		return nil, ErrNoTenant
+	if err := check(ctx, &e); err != nil {
+		return nil, err
+	}
+	evs, err := r.appendTo(tx, viewer.FromContext(ctx).TenantID, []pending{{ctx, e}})
+	if err != nil {
+		return nil, err
+	}
+	return evs[0], nil
+}
+
+// pending is an event to append with the context it was recorded under
+// (its viewer and request).
+type pending struct {
+	ctx context.Context
+	e   Event
+}
+
+// check refuses an event outside a tenant or without an action, and
+// fills in its default outcome.
+func check(ctx context.Context, e *Event) error {
+	if !viewer.FromContext(ctx).HasTenant() {
+		return ErrNoTenant
 	}
 	if e.Action == "" {
-		return nil, errors.New("audit: event has no action")
+		return errors.New("audit: event has no action")
 	}
 	if e.Outcome == "" {
 		e.Outcome = Success
 	}
-	// The chain head row is the per-tenant lock. On PostgreSQL it is read
-	// FOR UPDATE, so concurrent appends in other transactions wait for this
-	// one and then read the head it left; on SQLite the transaction holds
-	// the database's write lock from its start (BEGIN IMMEDIATE). Three
-	// statements: read the head, insert the event, move the head.
-	chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(v.TenantID), entx.LockForUpdate).Only(ctx)
+	return nil
+}
+
+// appendTo appends evs, in order, to the chain of tenantID inside tx.
+// The chain head row is the per-tenant lock. On PostgreSQL it is read
+// FOR UPDATE, so concurrent appends in other transactions wait for this
+// one and then read the head it left; on SQLite the transaction holds the
+// database's write lock from its start (BEGIN IMMEDIATE). Three
+// statements, however many events: read the head, insert the events,
+// move the head.
+func (r *Recorder) appendTo(tx *ent.Tx, tenantID int, evs []pending) ([]*ent.AuditEvent, error) {
+	ctx := evs[0].ctx
+	chain, err := tx.AuditChain.Query().Where(auditchain.TenantID(tenantID), entx.LockForUpdate).Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, fmt.Errorf("audit: tenant %d has no audit chain", v.TenantID)
+		return nil, fmt.Errorf("audit: tenant %d has no audit chain", tenantID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: read chain: %w", err)
 	}
-	f := r.fields(ctx, e, chain.Seq+1, chain.Head)
-	ev, err := create(tx, f).Save(ctx)
+	seq, head := chain.Seq, chain.Head
+	creates := make([]*ent.AuditEventCreate, len(evs))
+	for i, p := range evs {
+		f := r.fields(p.ctx, p.e, seq+1, head)
+		seq, head = f.Seq, f.Hash
+		creates[i] = create(tx, f)
+	}
+	out, err := tx.AuditEvent.CreateBulk(creates...).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit: append: %w", err)
 	}
@@ -122,14 +155,14 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e Event) (*ent.AuditE
 	// append makes this one fail rather than fork the chain.
 	n, err := tx.AuditChain.Update().
 		Where(auditchain.ID(chain.ID), auditchain.Seq(chain.Seq), auditchain.Head(chain.Head)).
-		SetSeq(f.Seq).SetHead(f.Hash).Save(ctx)
+		SetSeq(seq).SetHead(head).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit: move chain head: %w", err)
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("audit: the chain of tenant %d moved during an append", v.TenantID)
+		return nil, fmt.Errorf("audit: the chain of tenant %d moved during an append", tenantID)
 	}
-	return ev, nil
+	return out, nil
 }
 
 // fields are e's stored fields as the viewer and request in ctx give
@@ -324,4 +357,17 @@ func FieldsOf(e *ent.AuditEvent) Fields {
 		PreviousHash: e.PrevHash,
 		Hash:         e.Hash,
 	}
+}
+
+// ForApproval is the event of action on an approval request: the agent,
+// its chain, run, grant and scope, and the approval id, as every
+// approval.* event names them.
+func ForApproval(row *ent.ApprovalRequest, action string, outcome Outcome, details map[string]string) Event {
+	ev := Event{Action: action, TargetType: "approval_request", TargetID: row.PublicID, Outcome: outcome,
+		ClientID: row.ClientID, AgentChain: row.AgentChain, RunID: row.Run, Scope: row.Scopes,
+		ApprovalRequired: row.Kind == approvalrequest.KindAction, ApprovalID: row.PublicID, Details: details}
+	if row.GrantID != 0 {
+		ev.GrantID = strconv.Itoa(row.GrantID)
+	}
+	return ev
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/mandatehq/mandate/graph"
 	"github.com/mandatehq/mandate/tenants"
 	"github.com/mandatehq/mandate/tenants/settings"
-	"github.com/mandatehq/mandate/tenants/webhooks"
 )
 
 // approvalEdge is human approval's edge: the approvers' inbox and
@@ -95,10 +94,7 @@ var approvalStatuses = []string{"pending", "approved", "denied", "expired", "iss
 // approvalService builds the approval service for the CLI: no sign-in
 // flows (nobody approves here), the webhooks so a denial is announced.
 func (a *app) approvalService() (*approval.Service, error) {
-	if _, err := a.cfg.LoadSecret(); err != nil {
-		return nil, err
-	}
-	hooks, err := webhooks.New(webhooks.Config{Client: a.db.Client, Audit: audit.NewRecorder(), MasterSecret: a.cfg.Secret, PreviousSecrets: a.cfg.Masters()[1:], Log: a.log})
+	hooks, err := a.webhooksService()
 	if err != nil {
 		return nil, err
 	}

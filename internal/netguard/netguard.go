@@ -9,8 +9,10 @@ package netguard
 import (
 	"errors"
 	"net"
+	"net/http"
 	"net/netip"
 	"syscall"
+	"time"
 )
 
 // ErrAddress is a dial refused because the address is not public.
@@ -47,4 +49,18 @@ func Control(_, address string, _ syscall.RawConn) error {
 		return ErrAddress
 	}
 	return nil
+}
+
+// Client returns an HTTP client that reaches public addresses only: the
+// address is checked at every dial, no proxy is used (it would dial for
+// the client, past the check), and redirects are not followed. timeout
+// bounds each request.
+func Client(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{Proxy: nil, TLSHandshakeTimeout: 5 * time.Second,
+			DialContext:  (&net.Dialer{Timeout: 5 * time.Second, Control: Control}).DialContext,
+			MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }

@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -84,12 +83,7 @@ func New(cfg Config) (*Service, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if cfg.PingClient == nil {
-		cfg.PingClient = &http.Client{Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			Transport: &http.Transport{Proxy: nil, // a proxy would dial for us, past the address check
-				DialContext:     (&net.Dialer{Timeout: 5 * time.Second, Control: netguard.Control}).DialContext,
-				MaxIdleConns:    16,
-				IdleConnTimeout: 30 * time.Second}}
+		cfg.PingClient = netguard.Client(10 * time.Second)
 	}
 	s, err := seal.NewRing(seal.Ring(cfg.MasterSecret, cfg.PreviousSecrets...), sealPurpose)
 	if err != nil {
@@ -133,13 +127,13 @@ func (s *Service) Enqueue(ctx context.Context, tx *ent.Tx, event, approvalID str
 		return err
 	}
 	now := at(s.cfg.Now())
+	body, err := json.Marshal(map[string]any{"type": event, "created": now.Unix(), "data": data})
+	if err != nil {
+		return err
+	}
 	for _, h := range hooks {
 		if len(h.Events) > 0 && !slices.Contains(h.Events, event) {
 			continue
-		}
-		body, err := json.Marshal(map[string]any{"type": event, "created": now.Unix(), "data": data})
-		if err != nil {
-			return err
 		}
 		if err := tx.WebhookDelivery.Create().SetKind(webhookdelivery.KindWebhook).SetWebhookID(h.ID).
 			SetEvent(event).SetURL(h.URL).SetPayload(string(body)).SetApprovalID(approvalID).

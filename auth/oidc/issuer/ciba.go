@@ -798,14 +798,8 @@ func (i *Issuer) expire(ctx context.Context, row *ent.ApprovalRequest) {
 		if err != nil || n == 0 {
 			return err
 		}
-		ev := audit.Event{Action: "approval.expired", TargetType: "approval_request", TargetID: row.PublicID,
-			ClientID: row.ClientID, AgentChain: row.AgentChain, RunID: row.Run, Scope: row.Scopes,
-			ApprovalRequired: row.Kind == approvalrequest.KindAction, ApprovalID: row.PublicID, Outcome: audit.Denied,
-			Details: map[string]string{"user_id": strconv.Itoa(row.UserID), "was": string(row.Status)}}
-		if row.GrantID != 0 {
-			ev.GrantID = strconv.Itoa(row.GrantID)
-		}
-		_, err = i.cfg.Audit.Record(ctx, tx, ev)
+		_, err = i.cfg.Audit.Record(ctx, tx, audit.ForApproval(row, "approval.expired", audit.Denied,
+			map[string]string{"user_id": strconv.Itoa(row.UserID), "was": string(row.Status)}))
 		return err
 	})
 	if err != nil {
@@ -863,12 +857,13 @@ func (i *Issuer) PrincipalOf(ctx context.Context, slug, token string) (*Principa
 		return nil, errors.New("issuer: the access token is not active")
 	}
 	sess := ar.GetSession().(*Session)
-	if sess.ApprovalID != "" && !i.approvalUsable(tctx, sess.ApprovalID) {
-		i.cfg.Audit.RecordAlone(tctx, i.cfg.Client, i.cfg.Log, i.approvalEvent(sess, "approval.reuse_refused", audit.Denied,
-			map[string]string{"by": "gateway"}))
-		return nil, ErrApprovalSpent
-	}
 	if !i.stillValid(tctx, sess, ar.GetGrantedScopes()...) {
+		// stillValid refuses a spent approval too; say so, audited.
+		if sess.ApprovalID != "" && !i.approvalUsable(tctx, sess.ApprovalID) {
+			i.cfg.Audit.RecordAlone(tctx, i.cfg.Client, i.cfg.Log, i.approvalEvent(sess, "approval.reuse_refused", audit.Denied,
+				map[string]string{"by": "gateway"}))
+			return nil, ErrApprovalSpent
+		}
 		return nil, errors.New("issuer: the authority behind the access token no longer stands")
 	}
 	return &Principal{ClientID: ar.GetClient().GetID(), Subject: sess.GetSubject(), UserID: sess.UserID,

@@ -13,7 +13,6 @@ import (
 	"github.com/mandatehq/mandate/internal/netguard"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -296,11 +295,6 @@ func publicFetcher() *retryablehttp.Client {
 	rc.RetryMax = 1
 	rc.RetryWaitMin, rc.RetryWaitMax = 100*time.Millisecond, time.Second
 	rc.Logger = nil
-	rc.HTTPClient = &http.Client{
-		Timeout: 10 * time.Second,
-		Transport: &http.Transport{Proxy: nil, TLSHandshakeTimeout: 5 * time.Second,
-			DialContext: (&net.Dialer{Timeout: 5 * time.Second, Control: netguard.Control}).DialContext},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	rc.HTTPClient = netguard.Client(10 * time.Second)
 	return rc
 }
